@@ -1,0 +1,45 @@
+# make run: install into .venv, prepare the database, seed the demo province on first run, serve.
+# make test: install the dev requirements and run the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export PORT
+
+.PHONY: run test install install-dev screenshots bench translations check-translations clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/python -m pip install -q -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.dev-installed
+
+run: $(VENV)/.installed
+	$(BIN)/flask --app wsgi init-db
+	$(BIN)/flask --app wsgi seed-demo --if-empty
+	$(BIN)/python wsgi.py
+
+test: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+screenshots: $(VENV)/.dev-installed
+	$(BIN)/python -m pytest tests/e2e/test_screenshots.py -q $(PYTEST_ARGS)
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python bench/run.py
+
+translations: $(VENV)/.installed
+	$(BIN)/flask --app wsgi translations update
+
+check-translations: $(VENV)/.installed
+	$(BIN)/flask --app wsgi translations check
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,132 @@
+"""Agencies, users and API tokens."""
+from flask_login import UserMixin
+
+from core.dbtypes import UTCDateTime, utcnow
+from core.extensions import db
+
+ROLES = ("admin", "leader", "officer")
+AGENCY_KINDS = ("provincial_office", "department", "district", "other")
+
+
+class Agency(db.Model):
+    """A unit of the province: the provincial office, a department, a district..."""
+
+    __tablename__ = "agencies"
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: short unique code, e.g. "SYT" (health department)
+    code = db.Column(db.String(32), nullable=False, unique=True)
+    #: full Vietnamese name, e.g. "Sở Y tế"
+    name = db.Column(db.String(255), nullable=False)
+    #: the agency above it in the tree, if any
+    parent_id = db.Column(db.Integer, db.ForeignKey("agencies.id", ondelete="RESTRICT"), index=True)
+    #: provincial_office, department, district or other
+    kind = db.Column(db.String(32), nullable=False, default="department")
+    #: inactive agencies keep their history but get no new work
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    #: when it was created
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    parent = db.relationship("Agency", remote_side=[id], backref="children")
+
+    def to_dict(self):
+        return {
+            "id": self.id,
+            "code": self.code,
+            "name": self.name,
+            "parent_id": self.parent_id,
+            "kind": self.kind,
+            "active": self.active,
+        }
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: login name, stored lower-case
+    username = db.Column(db.String(64), nullable=False, unique=True)
+    #: name shown everywhere, e.g. "Nguyễn Văn An"
+    full_name = db.Column(db.String(255), nullable=False)
+    #: for notifications by mail; optional
+    email = db.Column(db.String(255))
+    #: admin, leader or officer
+    role = db.Column(db.String(16), nullable=False, default="officer")
+    #: the agency the user works for (officers always have one)
+    agency_id = db.Column(db.Integer, db.ForeignKey("agencies.id", ondelete="RESTRICT"), index=True)
+    #: job title, e.g. "Chủ tịch UBND tỉnh"
+    title = db.Column(db.String(255))
+    #: preferred UI language: vi or en
+    locale = db.Column(db.String(8), nullable=False, default="vi")
+    #: deactivated users cannot log in; their history stays
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    #: werkzeug password hash
+    password_hash = db.Column(db.String(255), nullable=False)
+    #: when it was created
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    #: last successful login
+    last_login_at = db.Column(UTCDateTime)
+
+    agency = db.relationship("Agency", backref="users")
+
+    @property
+    def is_active(self):  # Flask-Login: inactive users cannot be logged in
+        return bool(self.active)
+
+    @property
+    def is_admin(self):
+        return self.role == "admin"
+
+    @property
+    def is_leader(self):
+        return self.role == "leader"
+
+    def to_dict(self):
+        return {
+            "id": self.id,
+            "username": self.username,
+            "full_name": self.full_name,
+            "role": self.role,
+            "agency_id": self.agency_id,
+            "email": self.email,
+            "title": self.title,
+            "active": self.active,
+            "locale": self.locale,
+        }
+
+
+class ApiToken(db.Model):
+    """A bearer token for programs; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: owner
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: a name the owner recognises, e.g. "mobile app"
+    name = db.Column(db.String(100), nullable=False)
+    #: hex SHA-256 of the token
+    token_hash = db.Column(db.String(64), nullable=False, unique=True)
+    #: the first characters, shown so the owner can tell tokens apart
+    prefix = db.Column(db.String(12), nullable=False)
+    #: when it was made
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    #: when it stops working; null: never
+    expires_at = db.Column(UTCDateTime)
+    #: last request made with it
+    last_used_at = db.Column(UTCDateTime)
+    #: set when revoked; a revoked token never works again
+    revoked_at = db.Column(UTCDateTime)
+
+    user = db.relationship("User", backref=db.backref("api_tokens", passive_deletes=True))
+
+    def to_dict(self):
+        return {
+            "id": self.id,
+            "name": self.name,
+            "prefix": self.prefix,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
+            "revoked": self.revoked_at is not None,
+        }

@@ -1,0 +1,365 @@
+"""Every change to accounts, agencies and tokens."""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from auth import permissions
+from auth.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User
+from core import audit
+from core.dbtypes import utcnow
+from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.extensions import db
+from core.realtime import SocketConnection, disconnect_where
+from core.validation import Fields
+
+MIN_PASSWORD = 8
+# Checked against when the username is unknown, so a failed login costs the same either way.
+_DUMMY_HASH = None
+
+
+def hash_password(password):
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def verify_password(user, password):
+    return check_password_hash(user.password_hash, password)
+
+
+def authenticate(username, password):
+    """The active user with these credentials, or None."""
+    global _DUMMY_HASH
+    username = (username or "").strip().lower()
+    user = db.session.scalar(db.select(User).where(User.username == username)) if username else None
+    if user is None:
+        if _DUMMY_HASH is None:
+            _DUMMY_HASH = hash_password(secrets.token_hex(8))
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not verify_password(user, password or "") or not user.active:
+        return None
+    user.last_login_at = utcnow()
+    db.session.commit()
+    return user
+
+
+# -- tokens ---------------------------------------------------------------------
+
+def _digest(raw):
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def issue_token(user, name="api"):
+    """A new bearer token; the raw value is returned once and never stored."""
+    raw = secrets.token_urlsafe(32)
+    days = current_app.config["API_TOKEN_DAYS"]
+    token = ApiToken(
+        user_id=user.id,
+        name=(name or "api")[:100],
+        token_hash=_digest(raw),
+        prefix=raw[:8],
+        expires_at=utcnow() + timedelta(days=days) if days else None,
+    )
+    db.session.add(token)
+    audit.record(user, "token.issue", token, name=token.name)
+    db.session.commit()
+    return token, raw
+
+
+def user_for_token(raw):
+    """(user, token) for a valid bearer token, or None. Records its last use."""
+    if not raw or len(raw) > 200:
+        return None
+    token = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
+    now = utcnow()
+    if token is None or token.revoked_at is not None:
+        return None
+    if token.expires_at is not None and token.expires_at <= now:
+        return None
+    if not token.user.active:
+        return None
+    # Write at most once a minute per token: last use is for humans, not for locking rows.
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = now
+        db.session.commit()
+    return token.user, token
+
+
+def revoke_token(actor, token):
+    if not permissions.can_revoke_token(actor, token):
+        raise NotFound(_("Token not found."))
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record(actor, "token.revoke", token)
+        db.session.commit()
+    disconnect_where(SocketConnection.api_token_id == token.id)
+
+
+def logout_sockets(login_id):
+    """Close the sockets opened by one browser login."""
+    if login_id:
+        disconnect_where(SocketConnection.login_id == login_id)
+
+
+# -- agencies -------------------------------------------------------------------
+
+def get_agency(agency_id):
+    agency = db.session.get(Agency, agency_id) if agency_id is not None else None
+    if agency is None:
+        raise NotFound(_("Agency not found."))
+    return agency
+
+
+def _agency_fields(data, agency=None):
+    f = Fields(data)
+    code = f.str("code", required=agency is None, max_len=32)
+    name = f.str("name", required=agency is None, max_len=255)
+    kind = f.choice("kind", AGENCY_KINDS, required=False, default=agency.kind if agency else "department")
+    parent_id = f.int("parent_id", required=False) if f.has("parent_id") else None
+    parent = None
+    if parent_id is not None:
+        parent = db.session.get(Agency, parent_id)
+        if parent is None:
+            f.error("parent_id", _("No such agency."))
+        elif agency is not None and _is_descendant(parent, agency):
+            f.error("parent_id", _("An agency cannot be placed under itself."))
+    f.check()
+    return f, code, name, kind, parent
+
+
+def _is_descendant(candidate, agency):
+    node = candidate
+    while node is not None:
+        if node.id == agency.id:
+            return True
+        node = node.parent
+    return False
+
+
+def create_agency(actor, data):
+    if not permissions.can_manage_agencies(actor):
+        raise Forbidden(_("Only administrators manage agencies."))
+    f, code, name, kind, parent = _agency_fields(data)
+    code = code.upper()
+    if db.session.scalar(db.select(Agency.id).where(Agency.code == code)):
+        raise Conflict(_("An agency with code %(code)s already exists.", code=code), code="duplicate")
+    agency = Agency(code=code, name=name, kind=kind, parent=parent)
+    db.session.add(agency)
+    audit.record(actor, "agency.create", agency, code=code, name=name)
+    db.session.commit()
+    return agency
+
+
+def update_agency(actor, agency, data):
+    if not permissions.can_manage_agencies(actor):
+        raise Forbidden(_("Only administrators manage agencies."))
+    f, code, name, kind, parent = _agency_fields(data, agency)
+    changes = {}
+    if code and code.upper() != agency.code:
+        code = code.upper()
+        if db.session.scalar(db.select(Agency.id).where(Agency.code == code, Agency.id != agency.id)):
+            raise Conflict(_("An agency with code %(code)s already exists.", code=code), code="duplicate")
+        changes["code"] = [agency.code, code]
+        agency.code = code
+    if name and name != agency.name:
+        changes["name"] = [agency.name, name]
+        agency.name = name
+    if kind != agency.kind:
+        changes["kind"] = [agency.kind, kind]
+        agency.kind = kind
+    if f.has("parent_id") or "parent_id" in (data or {}):
+        new_parent_id = parent.id if parent else None
+        if new_parent_id != agency.parent_id:
+            changes["parent_id"] = [agency.parent_id, new_parent_id]
+            agency.parent = parent
+    if "active" in (data or {}):
+        active = f.bool("active")
+        if active != agency.active:
+            changes["active"] = [agency.active, active]
+            agency.active = active
+    if changes:
+        audit.record(actor, "agency.update", agency, **changes)
+    db.session.commit()
+    return agency
+
+
+def agency_tree(include_inactive=True):
+    """[(agency, depth)] in tree order: parents before children, siblings by name."""
+    kind_order = db.case({kind: i for i, kind in enumerate(AGENCY_KINDS)}, value=Agency.kind, else_=len(AGENCY_KINDS))
+    query = db.select(Agency).order_by(kind_order, Agency.name)
+    if not include_inactive:
+        query = query.where(Agency.active.is_(True))
+    agencies = db.session.scalars(query).all()
+    children = {}
+    for agency in agencies:
+        children.setdefault(agency.parent_id, []).append(agency)
+    ids = {a.id for a in agencies}
+    out = []
+
+    def walk(parent_id, depth):
+        for agency in children.get(parent_id, []):
+            out.append((agency, depth))
+            walk(agency.id, depth + 1)
+
+    walk(None, 0)
+    # Agencies whose parent is filtered out still appear, at the top level.
+    for parent_id, kids in children.items():
+        if parent_id is not None and parent_id not in ids:
+            for agency in kids:
+                out.append((agency, 0))
+                walk(agency.id, 1)
+    return out
+
+
+# -- users ----------------------------------------------------------------------
+
+def get_user(user_id):
+    user = db.session.get(User, user_id) if user_id is not None else None
+    if user is None:
+        raise NotFound(_("User not found."))
+    return user
+
+
+def _check_password_rules(f, name, password):
+    if password is not None and len(password) < MIN_PASSWORD:
+        f.error(name, _("At least %(n)d characters.", n=MIN_PASSWORD))
+
+
+def create_user(actor, data, *, system=False):
+    """Create an account. ``system`` is for the CLI, which has no acting user."""
+    if not system and not permissions.can_manage_accounts(actor):
+        raise Forbidden(_("Only administrators manage accounts."))
+    f = Fields(data)
+    username = f.str("username", max_len=64)
+    password = f.str("password", max_len=200)
+    full_name = f.str("full_name", max_len=255)
+    role = f.choice("role", ROLES)
+    email = f.str("email", required=False, max_len=255)
+    title = f.str("title", required=False, max_len=255)
+    locale = f.choice("locale", ("vi", "en"), required=False, default="vi")
+    agency_id = f.int("agency_id", required=False)
+    _check_password_rules(f, "password", password)
+    if username and not _valid_username(username):
+        f.error("username", _("Use letters, digits, dot, dash or underscore."))
+    agency = None
+    if agency_id is not None:
+        agency = db.session.get(Agency, agency_id)
+        if agency is None:
+            f.error("agency_id", _("No such agency."))
+    elif role == "officer":
+        f.error("agency_id", _("Officers belong to an agency."))
+    if email and "@" not in email:
+        f.error("email", _("Not an e-mail address."))
+    f.check()
+    username = username.lower()
+    if db.session.scalar(db.select(User.id).where(User.username == username)):
+        raise Conflict(_("The username %(name)s is taken.", name=username), code="duplicate")
+    user = User(
+        username=username,
+        full_name=full_name,
+        role=role,
+        email=email,
+        title=title,
+        locale=locale,
+        agency=agency,
+        password_hash=hash_password(password),
+    )
+    db.session.add(user)
+    audit.record(actor if not system else None, "user.create", user, username=username, role=role)
+    db.session.commit()
+    return user
+
+
+def _valid_username(name):
+    return all(ch.isalnum() or ch in "._-" for ch in name) and name.isascii()
+
+
+def update_user(actor, user, data):
+    if not permissions.can_manage_accounts(actor):
+        raise Forbidden(_("Only administrators manage accounts."))
+    f = Fields(data)
+    full_name = f.str("full_name", required=False, max_len=255)
+    role = f.choice("role", ROLES, required=False)
+    email = f.str("email", required=False, max_len=255)
+    title = f.str("title", required=False, max_len=255)
+    password = f.str("password", required=False, max_len=200)
+    _check_password_rules(f, "password", password)
+    agency = user.agency
+    if "agency_id" in (data or {}):
+        agency_id = f.int("agency_id", required=False)
+        agency = db.session.get(Agency, agency_id) if agency_id is not None else None
+        if agency_id is not None and agency is None:
+            f.error("agency_id", _("No such agency."))
+    if (role or user.role) == "officer" and agency is None and "agency_id" not in f.errors:
+        f.error("agency_id", _("Officers belong to an agency."))
+    if user.id == actor.id and role and role != "admin":
+        f.error("role", _("You cannot remove your own administrator role."))
+    f.check()
+    changes = {}
+    for field, value in (("full_name", full_name), ("role", role), ("email", email), ("title", title)):
+        if value is not None and value != getattr(user, field):
+            changes[field] = [getattr(user, field), value]
+            setattr(user, field, value)
+    if agency is not user.agency:
+        changes["agency_id"] = [user.agency_id, agency.id if agency else None]
+        user.agency = agency
+    if password:
+        user.password_hash = hash_password(password)
+        changes["password"] = ["***", "***"]
+    revoke_sessions = False
+    if "active" in (data or {}):
+        active = f.bool("active")
+        if user.id == actor.id and not active:
+            raise Invalid({"active": _("You cannot deactivate yourself.")})
+        if active != user.active:
+            changes["active"] = [user.active, active]
+            user.active = active
+            revoke_sessions = not active
+    if changes:
+        audit.record(actor, "user.update", user, **changes)
+    db.session.commit()
+    if revoke_sessions or "role" in changes or "agency_id" in changes:
+        # Rooms depend on role and agency: make the sockets reconnect with the new ones.
+        disconnect_where(SocketConnection.user_id == user.id)
+    return user
+
+
+def change_password(user, current_password, new_password):
+    f = Fields({"current_password": current_password, "new_password": new_password})
+    f.str("current_password", max_len=200)
+    new = f.str("new_password", max_len=200)
+    _check_password_rules(f, "new_password", new)
+    if current_password and not verify_password(user, current_password):
+        f.error("current_password", _("The current password is wrong."))
+    f.check()
+    user.password_hash = hash_password(new)
+    audit.record(user, "user.change_password", user)
+    db.session.commit()
+
+
+def set_locale(user, locale):
+    if locale not in current_app.config["LANGUAGES"]:
+        raise Invalid({"locale": _("Unknown language.")})
+    if user.locale != locale:
+        user.locale = locale
+        audit.record(user, "user.set_locale", user, locale=locale)
+        db.session.commit()
+
+
+def update_profile(user, data):
+    f = Fields(data)
+    full_name = f.str("full_name", max_len=255)
+    email = f.str("email", required=False, max_len=255)
+    locale = f.choice("locale", ("vi", "en"), required=False, default=user.locale)
+    if email and "@" not in email:
+        f.error("email", _("Not an e-mail address."))
+    f.check()
+    user.full_name = full_name
+    user.email = email
+    user.locale = locale
+    audit.record(user, "user.update_profile", user)
+    db.session.commit()
+    return user

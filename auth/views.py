@@ -1,0 +1,212 @@
+import secrets
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+
+from auth import bp, permissions, services
+from auth.api import login_limit, login_limit_key
+from auth.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User
+from core import ui
+from core.errors import Invalid, ServiceError
+from core.extensions import db, limiter
+from core.urls import safe_next
+
+ROLE_LABELS = {"admin": _l("Administrator"), "leader": _l("Leader"), "officer": _l("Officer")}
+KIND_LABELS = {
+    "provincial_office": _l("Provincial office"),
+    "department": _l("Department"),
+    "district": _l("District"),
+    "other": _l("Other"),
+}
+
+ui.add_nav(ui.NavItem("auth.users", _l("Users"), "people", permissions.can_manage_accounts, order=80))
+ui.add_nav(ui.NavItem("auth.agencies", _l("Agencies"), "diagram-3", permissions.can_manage_agencies, order=81))
+
+
+@bp.app_context_processor
+def labels():
+    return {"ROLE_LABELS": ROLE_LABELS, "KIND_LABELS": KIND_LABELS, "auth_permissions": permissions}
+
+
+def admin_required():
+    if not permissions.can_manage_accounts(current_user):
+        abort(403)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_limit, key_func=login_limit_key, methods=["POST"], deduct_when=lambda r: r.status_code == 401)
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("core.home"))
+    error = None
+    if request.method == "POST":
+        user = services.authenticate(request.form.get("username"), request.form.get("password"))
+        if user is not None:
+            session.clear()
+            session["login_id"] = secrets.token_urlsafe(16)
+            session["lang"] = user.locale
+            login_user(user, remember=bool(request.form.get("remember")))
+            return redirect(safe_next(request.args.get("next")))
+        error = _("Wrong username or password.")
+        return render_template("auth/login.html", error=error, username=request.form.get("username", "")), 401
+    return render_template("auth/login.html", error=None, username="")
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    login_id = session.get("login_id")
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    services.logout_sockets(login_id)
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def profile():
+    errors = {}
+    if request.method == "POST":
+        try:
+            services.update_profile(current_user, request.form)
+            flash(_("Your profile was saved."), "success")
+            return redirect(url_for("auth.profile"))
+        except Invalid as exc:
+            db.session.rollback()
+            errors = exc.fields
+    tokens = db.session.scalars(
+        db.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
+    ).all()
+    return render_template("auth/profile.html", errors=errors, form=request.form, tokens=tokens,
+                           new_token=session.pop("new_token", None))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    errors = {}
+    if request.method == "POST":
+        new = request.form.get("new_password", "")
+        if new != request.form.get("confirm_password", ""):
+            errors["confirm_password"] = _("The two passwords differ.")
+        else:
+            try:
+                services.change_password(current_user, request.form.get("current_password", ""), new)
+                flash(_("Your password was changed."), "success")
+                return redirect(url_for("auth.profile"))
+            except Invalid as exc:
+                db.session.rollback()
+                errors = exc.fields
+    return render_template("auth/password.html", errors=errors)
+
+
+@bp.route("/account/tokens", methods=["POST"])
+@login_required
+def create_token():
+    _token, raw = services.issue_token(current_user, request.form.get("name", "").strip() or "api")
+    session["new_token"] = raw  # shown once on the next page
+    return redirect(url_for("auth.profile"))
+
+
+@bp.route("/account/tokens/<int:token_id>/revoke", methods=["POST"])
+@login_required
+def revoke_token(token_id):
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        abort(404)
+    try:
+        services.revoke_token(current_user, token)
+    except ServiceError:
+        abort(404)
+    flash(_("The token was revoked."), "info")
+    return redirect(url_for("auth.profile"))
+
+
+# -- administration -------------------------------------------------------------
+
+@bp.route("/admin/users")
+@login_required
+def users():
+    admin_required()
+    query = db.select(User).order_by(User.active.desc(), User.full_name)
+    q = request.args.get("q", "").strip()
+    if q:
+        like = f"%{q}%"
+        query = query.where(db.or_(User.full_name.ilike(like), User.username.ilike(like)))
+    agency_id = request.args.get("agency_id", type=int)
+    if agency_id:
+        query = query.where(User.agency_id == agency_id)
+    return render_template("auth/users.html", users=db.session.scalars(query).all(), q=q,
+                           agency_id=agency_id, tree=services.agency_tree())
+
+
+@bp.route("/admin/users/new", methods=["GET", "POST"])
+@bp.route("/admin/users/<int:user_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_user(user_id=None):
+    admin_required()
+    user = services.get_user(user_id) if user_id else None
+    errors = {}
+    if request.method == "POST":
+        data = request.form.to_dict()
+        if user is not None:
+            data["active"] = bool(request.form.get("active"))
+            if not data.get("password"):
+                data.pop("password", None)
+        try:
+            if user is None:
+                services.create_user(current_user, data)
+                flash(_("The account was created."), "success")
+            else:
+                services.update_user(current_user, user, data)
+                flash(_("The account was saved."), "success")
+            return redirect(url_for("auth.users"))
+        except ServiceError as exc:
+            db.session.rollback()
+            errors = getattr(exc, "fields", None) or {"username": exc.message}
+    form = request.form if request.method == "POST" else (user.to_dict() if user else {})
+    return render_template("auth/user_form.html", user=user, form=form, errors=errors, roles=ROLES,
+                           tree=services.agency_tree(include_inactive=False))
+
+
+@bp.route("/admin/agencies")
+@login_required
+def agencies():
+    admin_required()
+    counts = dict(db.session.execute(
+        db.select(User.agency_id, db.func.count(User.id)).where(User.active.is_(True)).group_by(User.agency_id)
+    ).all())
+    return render_template("auth/agencies.html", tree=services.agency_tree(), counts=counts)
+
+
+@bp.route("/admin/agencies/new", methods=["GET", "POST"])
+@bp.route("/admin/agencies/<int:agency_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_agency(agency_id=None):
+    admin_required()
+    agency = services.get_agency(agency_id) if agency_id else None
+    errors = {}
+    if request.method == "POST":
+        data = request.form.to_dict()
+        data["parent_id"] = data.get("parent_id") or None
+        if agency is not None:
+            data["active"] = bool(request.form.get("active"))
+        try:
+            if agency is None:
+                services.create_agency(current_user, data)
+                flash(_("The agency was created."), "success")
+            else:
+                services.update_agency(current_user, agency, data)
+                flash(_("The agency was saved."), "success")
+            return redirect(url_for("auth.agencies"))
+        except ServiceError as exc:
+            db.session.rollback()
+            errors = getattr(exc, "fields", None) or {"code": exc.message}
+    form = request.form if request.method == "POST" else (agency.to_dict() if agency else {})
+    return render_template("auth/agency_form.html", agency=agency, form=form, errors=errors,
+                           kinds=AGENCY_KINDS, tree=services.agency_tree())

@@ -1,0 +1,116 @@
+"""The application factory."""
+import importlib
+import logging
+from pathlib import Path
+
+from flask import Flask, g, redirect, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from core import errors, i18n, security, ui
+from core.config import BASE_DIR, load_config
+from core.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+
+#: Domain modules, each a package with ``blueprints`` and optional views, api and events.
+MODULES = ("core.pages", "auth", "notifications", "directives", "meetings")
+
+
+def create_app(overrides=None):
+    cfg = load_config(overrides)
+    app = Flask(
+        __name__,
+        instance_path=cfg["INSTANCE_PATH"],
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+    )
+    app.config.update(cfg)
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = i18n.translation_directories()
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
+    limiter.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config["ASYNC_MODE"],
+        message_queue=app.config["REDIS_URL"],
+        manage_session=True,
+        max_http_buffer_size=1_000_000,
+    )
+    i18n.init_app(app)
+    security.init_app(app)
+    ui.init_app(app)
+    errors.register_error_handlers(app)
+    _init_login(app)
+
+    for name in MODULES:
+        package = importlib.import_module(name)
+        _import_parts(name, package)
+        for blueprint in getattr(package, "blueprints", ()):
+            app.register_blueprint(blueprint)
+
+    from core import audit, cli, realtime, scheduler  # noqa: F401  (their models belong to the schema)
+
+    cli.init_app(app)
+    return app
+
+
+def _import_parts(name, package):
+    """Import a module's models, views, api and events files (also e.g. views_outcomes.py)."""
+    folder = Path(package.__file__).parent
+    for part in ("models", "views", "api", "events"):
+        for path in sorted(folder.glob(f"{part}*.py")):
+            importlib.import_module(f"{name}.{path.stem}")
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    """SQLite: WAL so readers never block the writer, foreign keys enforced, wait on locks."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _init_login(app):
+    from auth import services as auth_services
+    from auth.models import User
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        try:
+            user = db.session.get(User, int(user_id))
+        except (TypeError, ValueError):
+            return None
+        return user if user is not None and user.active else None
+
+    @login_manager.request_loader
+    def load_from_bearer(req):
+        header = req.headers.get("Authorization", "")
+        scheme, _, raw = header.partition(" ")
+        if scheme.lower() != "bearer" or not raw.strip():
+            return None
+        found = auth_services.user_for_token(raw.strip())
+        if found is None:
+            return None
+        user, token = found
+        g.api_token = token
+        return user
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        if request.path.startswith("/api/"):
+            raise errors.Unauthorized(_("Authentication required."))
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -1,0 +1,86 @@
+"""Configuration from the environment. Every setting is documented in README.md."""
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot make a safe configuration."""
+
+
+def load_config(overrides=None):
+    """Build the Flask config dict from environment variables (and test overrides)."""
+    overrides = dict(overrides or {})
+    env = overrides.get("APP_ENV") or os.environ.get("APP_ENV", "development")
+    if env not in ("development", "production"):
+        raise ConfigError(f"APP_ENV must be 'development' or 'production', not {env!r}")
+    production = env == "production"
+    instance = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+
+    secret = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if not secret:
+        if production:
+            raise ConfigError("SECRET_KEY must be set when APP_ENV=production")
+        secret = _dev_secret(instance)
+
+    cfg = {
+        "APP_ENV": env,
+        "SECRET_KEY": secret,
+        "DEBUG": False,
+        "INSTANCE_PATH": str(instance),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
+        or f"sqlite:///{instance / 'app.db'}",
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "ASYNC_MODE": os.environ.get("ASYNC_MODE", "gevent"),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "MAX_CONTENT_LENGTH": int(os.environ.get("MAX_UPLOAD_MB", "20")) * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "WTF_CSRF_SSL_STRICT": False,
+        # Vietnamese first; English on request.
+        "BABEL_DEFAULT_LOCALE": "vi",
+        "LANGUAGES": ["vi", "en"],
+        "BABEL_DEFAULT_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE", "Asia/Ho_Chi_Minh"),
+        "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),
+        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        "RATELIMIT_HEADERS_ENABLED": True,
+        # scrypt in production; tests and benchmarks may choose a cheaper method.
+        "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
+        "API_TOKEN_DAYS": int(os.environ.get("API_TOKEN_DAYS", "30")),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
+        "MAIL_SENDER": os.environ.get("MAIL_SENDER", "no-reply@localhost"),
+        "DUE_SOON_DAYS": int(os.environ.get("DUE_SOON_DAYS", "3")),
+        "DIRECTIVE_NUMBER_SUFFIX": os.environ.get("DIRECTIVE_NUMBER_SUFFIX", "CĐ-UBND"),
+        "CHAT_MAX_LENGTH": int(os.environ.get("CHAT_MAX_LENGTH", "4000")),
+        "SCHEDULER_ENABLED": _bool("SCHEDULER_ENABLED", True),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+    }
+    cfg.update(overrides)
+    return cfg
+
+
+def _dev_secret(instance):
+    """A development secret kept in instance/ so sessions survive restarts."""
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "dev-secret-key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+    return path.read_text().strip()

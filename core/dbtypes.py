@@ -1,0 +1,34 @@
+"""Column types and helpers shared by every module's models."""
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime
+from sqlalchemy.types import TypeDecorator
+
+
+def utcnow():
+    """Now, as an aware UTC datetime: the only clock the code reads."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Stored as naive UTC (portable across SQLite and PostgreSQL); read back aware UTC."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use aware UTC datetimes")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+def isoformat(value):
+    """ISO 8601 with offset, or None."""
+    return value.isoformat() if value is not None else None

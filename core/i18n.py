@@ -1,0 +1,155 @@
+"""Languages, time zones and the strings the browser scripts need."""
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from flask import current_app, has_request_context, request, session
+from flask_babel import format_datetime, lazy_gettext as _l
+from flask_login import current_user
+
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+#: Strings used by static/js, rendered into each page as JSON (the CSP allows no inline script).
+JS_STRINGS = {
+    "connection_lost": _l("Connection lost. Reconnecting…"),
+    "connection_back": _l("Connected again."),
+    "error": _l("Something went wrong. Please try again."),
+    "sending": _l("Sending…"),
+    "sent": _l("Sent"),
+    "failed": _l("Not sent. Retrying…"),
+    "acknowledged": _l("Acknowledged"),
+    "new_directive": _l("New directive"),
+}
+
+
+def register_js_strings(strings):
+    """Modules add the strings their scripts use."""
+    JS_STRINGS.update(strings)
+
+
+def select_locale():
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user and current_user.is_authenticated:
+        return current_user.locale or "vi"
+    lang = session.get("lang")
+    if lang in current_app.config["LANGUAGES"]:
+        return lang
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone():
+    return current_app.config["BABEL_DEFAULT_TIMEZONE"]
+
+
+def translation_directories():
+    """One catalog folder per module (translations/<module>), merged by Flask-Babel."""
+    return ";".join(str(p) for p in sorted(TRANSLATIONS.iterdir()) if p.is_dir())
+
+
+def compile_catalogs():
+    """Compile each .po whose .mo is missing or older, so a fresh checkout needs no build step."""
+    for po_path in TRANSLATIONS.glob("*/*/LC_MESSAGES/messages.po"):
+        mo_path = po_path.with_suffix(".mo")
+        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+            continue
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh)
+        tmp = mo_path.with_suffix(".mo.tmp")
+        with tmp.open("wb") as fh:
+            write_mo(fh, catalog)
+        tmp.replace(mo_path)
+
+
+def datetime_filter(value, fmt="dd/MM/yyyy HH:mm"):
+    """Show a UTC datetime in the display time zone."""
+    if value is None:
+        return ""
+    return format_datetime(value, fmt)
+
+
+def date_filter(value):
+    return datetime_filter(value, "dd/MM/yyyy")
+
+
+def init_app(app):
+    compile_catalogs()
+    app.jinja_env.filters["dt"] = datetime_filter
+    app.jinja_env.filters["date"] = date_filter
+
+
+# -- catalog maintenance (flask --app wsgi translations update|check) ------------
+
+BASE = TRANSLATIONS.parent
+#: Which files feed each module's catalog.
+CATALOG_SOURCES = {
+    "core": ["core", "templates/base.html", "templates/macros.html", "templates/errors.html", "templates/core"],
+    "auth": ["auth", "templates/auth"],
+    "notifications": ["notifications", "templates/notifications"],
+    "directives": ["directives", "templates/directives"],
+    "meetings": ["meetings", "templates/meetings"],
+}
+_METHODS = [("**.py", "python"), ("**.html", "jinja2")]
+_KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,
+             "pgettext": ((1, "c"), 2), "npgettext": ((1, "c"), 2, 3), "lazy_ngettext": (1, 2)}
+
+
+def extract(module):
+    """A babel Catalog of every translatable string in one module's sources."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.extract import extract_from_dir, extract_from_file
+
+    catalog = Catalog(project="chidao", charset="utf-8")
+    for source in CATALOG_SOURCES[module]:
+        path = BASE / source
+        if path.is_dir():
+            found = extract_from_dir(str(path), _METHODS, keywords=_KEYWORDS)
+            for filename, lineno, message, comments, context in found:
+                catalog.add(message, None, [(f"{source}/{filename}", lineno)], auto_comments=comments, context=context)
+        elif path.is_file():
+            method = "jinja2" if path.suffix == ".html" else "python"
+            for lineno, message, comments, context in extract_from_file(method, str(path), keywords=_KEYWORDS):
+                catalog.add(message, None, [(source, lineno)], auto_comments=comments, context=context)
+    return catalog
+
+
+def po_path(module, locale="vi"):
+    return TRANSLATIONS / module / locale / "LC_MESSAGES" / "messages.po"
+
+
+def update_catalog(module, locale="vi"):
+    """Merge newly extracted strings into the module's .po, keeping existing translations."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+
+    template = extract(module)
+    path = po_path(module, locale)
+    if path.exists():
+        with path.open("rb") as fh:
+            catalog = read_po(fh, locale=locale)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        catalog = Catalog(locale=locale, project="chidao", charset="utf-8")
+    catalog.update(template, no_fuzzy_matching=True)
+    catalog.obsolete.clear()
+    with path.open("wb") as fh:
+        write_po(fh, catalog, width=100, omit_header=False, sort_output=True)
+    return catalog
+
+
+def missing_translations(module, locale="vi"):
+    """msgids used in the module's sources with no (or a fuzzy) translation in its catalog."""
+    path = po_path(module, locale)
+    translated = {}
+    if path.exists():
+        with path.open("rb") as fh:
+            for message in read_po(fh, locale=locale):
+                if message.id and message.string and not message.fuzzy:
+                    translated[message.id] = message.string
+    missing = []
+    for message in extract(module):
+        if not message.id:
+            continue
+        if message.id not in translated:
+            missing.append(message.id)
+    return missing

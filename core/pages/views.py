@@ -1,0 +1,31 @@
+from flask import current_app, jsonify, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import text
+
+from auth import services as auth_services
+from core import ui
+from core.urls import safe_next
+from core.extensions import db
+from core.pages import bp
+
+
+@bp.route("/")
+@login_required
+def home():
+    return render_template("core/home.html", sections=ui.sections_for(current_user))
+
+
+@bp.route("/lang/<code>")
+def set_language(code):
+    """Switch the UI language; remembered on the account when logged in."""
+    if code in current_app.config["LANGUAGES"]:
+        session["lang"] = code
+        if current_user.is_authenticated:
+            auth_services.set_locale(current_user, code)
+    return redirect(safe_next(request.args.get("next") or request.referrer))
+
+
+@bp.route("/healthz")
+def health():
+    db.session.execute(text("SELECT 1"))
+    return jsonify(status="ok")

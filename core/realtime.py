@@ -1,0 +1,240 @@
+"""The realtime hub.
+
+Services call :func:`publish` while they change data; the events wait in the
+session's outbox and are emitted only after that transaction commits, and are
+dropped if it rolls back. With ``REDIS_URL`` set, Flask-SocketIO sends them
+through Redis so every process delivers them to its own sockets.
+
+Rooms: ``user:<id>``, ``agency:<id>``, ``leaders`` (leaders and admins), and
+module rooms such as ``meeting:<id>``.
+"""
+import functools
+import logging
+import os
+import uuid
+
+from flask import current_app, request, session
+from flask_login import current_user, login_user
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from core.dbtypes import UTCDateTime, utcnow
+from core.errors import ServiceError
+from core.extensions import db, socketio
+
+log = logging.getLogger(__name__)
+OUTBOX = "realtime_outbox"
+#: identifies this server process in SocketConnection rows
+SERVER_ID = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+#: functions called as fn(connection) after a socket disconnects (meetings presence uses it)
+disconnect_hooks = []
+
+
+def user_room(user_id):
+    return f"user:{user_id}"
+
+
+def agency_room(agency_id):
+    return f"agency:{agency_id}"
+
+
+LEADERS_ROOM = "leaders"
+
+
+class SocketConnection(db.Model):
+    """One live Socket.IO connection; lets any process find and close a user's sockets."""
+
+    __tablename__ = "socket_connections"
+
+    #: the Socket.IO session id
+    sid = db.Column(db.String(64), primary_key=True)
+    #: whose socket it is
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: the API token it authenticated with, if any (revoking it closes the socket)
+    api_token_id = db.Column(db.Integer, db.ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True)
+    #: the browser login it came from, if any (logging out closes the socket)
+    login_id = db.Column(db.String(64), index=True)
+    #: the process holding it
+    server_id = db.Column(db.String(128), nullable=False)
+    #: when it connected
+    connected_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+# -- publish after commit -------------------------------------------------------
+
+def after_commit(fn):
+    """Run ``fn()`` once the current transaction commits; never if it rolls back."""
+    sess = db.session()
+    txn = sess.get_nested_transaction() or sess.get_transaction()
+    if txn is None:
+        txn = sess.begin()
+    sess.info.setdefault(OUTBOX, []).append((txn, fn))
+
+
+def publish(event_name, payload, to):
+    """Queue ``event_name`` for room ``to``; emitted after the current transaction commits."""
+    after_commit(lambda: socketio.emit(event_name, payload, to=to))
+
+
+@event.listens_for(Session, "after_commit")
+def _run_outbox(sess):
+    pending = sess.info.pop(OUTBOX, None)
+    for _txn, fn in pending or ():
+        try:
+            fn()
+        except Exception:  # a broken queue must not turn a committed change into an error
+            log.exception("after-commit action %r failed", fn)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(sess, previous_transaction):
+    pending = sess.info.get(OUTBOX)
+    if not pending:
+        return
+
+    def inside(txn):
+        while txn is not None:
+            if txn is previous_transaction:
+                return True
+            txn = txn.parent
+        return False
+
+    sess.info[OUTBOX] = [entry for entry in pending if not inside(entry[0])]
+
+
+# -- connections ----------------------------------------------------------------
+
+def _authenticate(auth):
+    """The user of a connecting socket (cookie session or ``auth.token``) and its token."""
+    from auth import services as auth_services
+
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if token:
+        found = auth_services.user_for_token(token)
+        if found is None:
+            return None, None
+        user, api_token = found
+        login_user(user)  # the socket's own session (manage_session): not the browser's cookie
+        return user, api_token
+    if current_user.is_authenticated and current_user.active:
+        return current_user._get_current_object(), None
+    return None, None
+
+
+@socketio.on("connect")
+def on_connect(auth=None):
+    user, api_token = _authenticate(auth)
+    if user is None:
+        return False  # refused: the client sees a connect_error
+    from flask_socketio import join_room
+
+    join_room(user_room(user.id))
+    if user.agency_id:
+        join_room(agency_room(user.agency_id))
+    if user.role in ("leader", "admin"):
+        join_room(LEADERS_ROOM)
+    db.session.merge(
+        SocketConnection(
+            sid=request.sid,
+            user_id=user.id,
+            api_token_id=api_token.id if api_token else None,
+            login_id=None if api_token else session.get("login_id"),
+            server_id=SERVER_ID,
+        )
+    )
+    db.session.commit()
+    return True
+
+
+@socketio.on("disconnect")
+def on_disconnect(*_args):
+    conn = db.session.get(SocketConnection, request.sid)
+    if conn is None:
+        return
+    for hook in disconnect_hooks:
+        try:
+            hook(conn)
+        except Exception:
+            log.exception("disconnect hook %r failed", hook)
+            db.session.rollback()
+    db.session.delete(conn)
+    db.session.commit()
+
+
+def disconnect_where(*criteria):
+    """Close every socket matching the SocketConnection criteria, on whichever process holds it."""
+    sids = db.session.scalars(db.select(SocketConnection.sid).where(*criteria)).all()
+    for sid in sids:
+        try:
+            socketio.server.disconnect(sid, namespace="/")
+        except Exception:
+            log.exception("could not disconnect %s", sid)
+    return len(sids)
+
+
+# -- handlers -------------------------------------------------------------------
+
+def socket_handler(event_name):
+    """Register an authenticated Socket.IO handler that answers with an ack.
+
+    The handler receives the payload (always a dict) and returns the ack dict;
+    a ServiceError becomes ``{ok: false, error: code}``, and so does a payload
+    that is not an object. The session is rolled back on any error.
+    """
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def handler(payload=None, *_extra):
+            if not current_user.is_authenticated:
+                return {"ok": False, "error": "unauthorized"}
+            if not isinstance(payload, dict):
+                return {"ok": False, "error": "bad_request", "message": "payload must be an object"}
+            try:
+                return fn(payload)
+            except ServiceError as exc:
+                db.session.rollback()
+                ack = {"ok": False, "error": exc.code, "message": exc.message}
+                if getattr(exc, "fields", None):
+                    ack["fields"] = exc.fields
+                return ack
+            except Exception:
+                db.session.rollback()
+                log.exception("socket event %s failed", event_name)
+                return {"ok": False, "error": "internal_error"}
+
+        socketio.on_event(event_name, handler)
+        return handler
+
+    return decorate
+
+
+def _process_alive(server_id):
+    host, _, rest = server_id.partition(":")
+    pid = rest.partition(":")[0]
+    if host != os.uname().nodename or not pid.isdigit():
+        return True  # another machine's process: not ours to judge
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return int(pid) != os.getpid() or server_id == SERVER_ID
+
+
+def close_stale_connections():
+    """Forget sockets of dead processes on this host (after a crash or kill -9).
+
+    Their disconnect hooks run, so presence and attendance close what was left open.
+    """
+    rows = db.session.scalars(db.select(SocketConnection)).all()
+    closed = 0
+    for conn in rows:
+        if _process_alive(conn.server_id):
+            continue
+        for hook in disconnect_hooks:
+            hook(conn)
+        db.session.delete(conn)
+        closed += 1
+    db.session.commit()
+    return closed

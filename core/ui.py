@@ -1,0 +1,64 @@
+"""What modules contribute to the shared layout: navbar links and home-page sections."""
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass
+class NavItem:
+    endpoint: str
+    label: object  # a lazy_gettext string
+    icon: str  # a bootstrap-icons name, e.g. "megaphone"
+    visible: Callable  # visible(user) -> bool
+    order: int = 50
+
+
+@dataclass
+class HomeSection:
+    template: str
+    context: Callable  # context(user) -> dict, or None to hide the section
+    order: int = 50
+
+
+nav_items: list = []
+home_sections: list = []
+
+
+def add_nav(item):
+    nav_items.append(item)
+    nav_items.sort(key=lambda i: i.order)
+
+
+def add_home_section(section):
+    home_sections.append(section)
+    home_sections.sort(key=lambda s: s.order)
+
+
+def visible_nav(user):
+    return [item for item in nav_items if item.visible(user)]
+
+
+def sections_for(user):
+    out = []
+    for section in home_sections:
+        context = section.context(user)
+        if context is not None:
+            out.append((section.template, context))
+    return out
+
+
+def init_app(app):
+    from flask_login import current_user
+
+    from flask_babel import get_locale
+
+    from core.dbtypes import utcnow
+    from core.i18n import JS_STRINGS
+
+    @app.context_processor
+    def layout():
+        return {
+            "nav_items": lambda: visible_nav(current_user),
+            "js_strings": lambda: {key: str(value) for key, value in JS_STRINGS.items()},
+            "now_local": utcnow,
+            "get_locale": get_locale,
+        }

@@ -1,0 +1,30 @@
+from flask import jsonify, request
+from flask_login import current_user
+
+from core.extensions import db
+from notifications import api_bp as api
+from notifications import services
+from notifications.models import Notification
+
+
+@api.get("/notifications")
+def list_notifications():
+    limit = min(max(request.args.get("limit", 50, type=int), 1), 200)
+    query = db.select(Notification).where(Notification.user_id == current_user.id)
+    if request.args.get("unread") == "1":
+        query = query.where(Notification.read_at.is_(None))
+    before = request.args.get("before", type=int)
+    if before:
+        query = query.where(Notification.id < before)
+    items = db.session.scalars(query.order_by(Notification.id.desc()).limit(limit)).all()
+    return jsonify(items=[n.to_dict() for n in items], unread=services.unread_count(current_user))
+
+
+@api.post("/notifications/<int:notification_id>/read")
+def read_one(notification_id):
+    return jsonify(unread=services.mark_read(current_user, notification_id))
+
+
+@api.post("/notifications/read-all")
+def read_all():
+    return jsonify(unread=services.mark_read(current_user))

@@ -1,0 +1,68 @@
+"""Notify users: a row each, a live push to their bell, and mail when configured."""
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from auth.models import User
+from core.dbtypes import utcnow
+from core.errors import NotFound
+from core.extensions import db
+from core.realtime import publish, user_room
+from notifications import mail
+from notifications.models import Notification
+
+
+def notify(users, kind, text, link=None, email_subject=None, email_body=None):
+    """Notify each user. ``text`` (and the mail parts) may be a callable(user) -> str,
+    called inside the recipient's locale, so each gets their own language.
+
+    Rows are added to the caller's transaction; pushes and mail go out after its commit.
+    """
+    rows = []
+    for user in users:
+        with force_locale(user.locale or "vi"):
+            line = text(user) if callable(text) else str(text)
+            subject = email_subject(user) if callable(email_subject) else email_subject
+            body = email_body(user) if callable(email_body) else email_body
+        row = Notification(user_id=user.id, kind=kind, text=line[:500], link=link, created_at=utcnow())
+        rows.append(row)
+        if subject and user.email:
+            mail.send_after_commit(user.email, subject, body or line)
+    db.session.add_all(rows)
+    db.session.flush()
+    for row in rows:
+        publish("notification:new", row.to_dict(), to=user_room(row.user_id))
+    return rows
+
+
+def users_of_agencies(agency_ids):
+    """Active users of these agencies, for notifying whole agencies."""
+    if not agency_ids:
+        return []
+    return db.session.scalars(
+        db.select(User).where(User.agency_id.in_(list(agency_ids)), User.active.is_(True))
+    ).all()
+
+
+def unread_count(user):
+    return db.session.scalar(
+        db.select(db.func.count(Notification.id)).where(
+            Notification.user_id == user.id, Notification.read_at.is_(None)
+        )
+    )
+
+
+def mark_read(user, notification_id=None):
+    """Mark one notification (or all, when no id is given) read. Returns the unread count."""
+    query = db.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
+    if notification_id is not None:
+        found = db.session.scalar(
+            db.select(Notification.id).where(Notification.id == notification_id, Notification.user_id == user.id)
+        )
+        if found is None:
+            raise NotFound(_("Notification not found."))
+        query = query.where(Notification.id == notification_id)
+    db.session.execute(query.values(read_at=utcnow()))
+    count = unread_count(user)
+    publish("notification:count", {"unread": count}, to=user_room(user.id))
+    db.session.commit()
+    return count

@@ -1,0 +1,94 @@
+/* Shared by every page: strings, CSRF-aware fetch, toasts, the live socket and the bell. */
+(function () {
+  "use strict";
+  const stringsEl = document.getElementById("i18n-strings");
+  const strings = stringsEl ? JSON.parse(stringsEl.textContent) : {};
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+
+  function t(key) { return strings[key] || key; }
+
+  async function api(method, url, body) {
+    const res = await fetch(url, {
+      method: method,
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "X-CSRFToken": csrfMeta ? csrfMeta.content : "",
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let data = null;
+    try { data = await res.json(); } catch (e) { data = null; }
+    if (!res.ok) {
+      const err = new Error((data && data.error && data.error.message) || t("error"));
+      err.status = res.status;
+      err.data = data;
+      throw err;
+    }
+    return data;
+  }
+
+  function toast(text, kind, link) {
+    const box = document.getElementById("toasts");
+    if (!box) return;
+    const el = document.createElement("div");
+    el.className = "toast align-items-center border-0 text-bg-" + (kind || "primary");
+    el.setAttribute("role", "status");
+    const row = document.createElement("div");
+    row.className = "d-flex";
+    const body = document.createElement(link ? "a" : "div");
+    body.className = "toast-body text-reset text-decoration-none";
+    body.textContent = text;  // always text, never HTML
+    if (link) body.href = link;
+    const close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn-close btn-close-white me-2 m-auto";
+    close.setAttribute("data-bs-dismiss", "toast");
+    row.append(body, close);
+    el.append(row);
+    box.append(el);
+    const tst = new bootstrap.Toast(el, { delay: 6000 });
+    el.addEventListener("hidden.bs.toast", () => el.remove());
+    tst.show();
+  }
+
+  function setBell(count) {
+    const badge = document.getElementById("bell-count");
+    if (!badge) return;
+    badge.textContent = count > 99 ? "99+" : String(count);
+    badge.dataset.count = String(count);
+    badge.classList.toggle("d-none", count <= 0);
+  }
+
+  let socket = null;
+  if (window.io && document.body.dataset.userId) {
+    socket = window.io({ transports: ["websocket", "polling"] });
+    const banner = document.getElementById("connection-banner");
+    let wasConnected = false;
+    socket.on("connect", () => {
+      if (banner && wasConnected) {
+        banner.textContent = t("connection_back");
+        banner.className = "connection-banner ok";
+        setTimeout(() => banner.classList.add("d-none"), 2500);
+      }
+      wasConnected = true;
+      document.body.dataset.socket = "connected";
+    });
+    socket.on("disconnect", () => {
+      document.body.dataset.socket = "disconnected";
+      if (banner) {
+        banner.textContent = t("connection_lost");
+        banner.className = "connection-banner lost";
+      }
+    });
+    socket.on("notification:new", (n) => {
+      const badge = document.getElementById("bell-count");
+      setBell((parseInt(badge && badge.dataset.count || badge && badge.textContent || "0", 10) || 0) + 1);
+      toast(n.text, "primary", "/notifications/" + n.id + "/open");
+    });
+    socket.on("notification:count", (d) => setBell(d.unread));
+  }
+
+  window.App = { t: t, api: api, toast: toast, socket: socket, setBell: setBell };
+})();

@@ -1,0 +1,310 @@
+"""Shared fixtures: an app on a fresh database, factories, logins, real server processes.
+
+On CI (CI=true or REQUIRE_SYSTEM_DEPS=1) a test that needs PostgreSQL, Redis or
+Chromium fails when the part is missing; elsewhere it is skipped with the reason.
+"""
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from flask import g, has_app_context
+from flask.testing import FlaskClient
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from core import create_app  # noqa: E402
+from core.extensions import db as _db  # noqa: E402
+
+FAST_HASH = "pbkdf2:sha256:1000"
+PASSWORD = "secret-pass-1"
+
+
+def must_run():
+    return os.environ.get("CI", "").lower() in ("1", "true", "yes") or os.environ.get("REQUIRE_SYSTEM_DEPS") == "1"
+
+
+def need(available, what):
+    """Skip (or on CI fail) when a system part is missing."""
+    if available:
+        return
+    if must_run():
+        pytest.fail(f"{what} is required on CI but is not available")
+    pytest.skip(f"{what} is not available on this machine")
+
+
+def postgres_url():
+    return os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def redis_url():
+    return os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def port_open(host, port):
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# -- in-process app -------------------------------------------------------------
+
+def make_test_config(tmp_path, **extra):
+    cfg = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}",
+        "ASYNC_MODE": "threading",
+        "PASSWORD_HASH_METHOD": FAST_HASH,
+        "SCHEDULER_ENABLED": False,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "REDIS_URL": None,
+        "MAIL_SERVER": None,
+    }
+    cfg.update(extra)
+    return cfg
+
+
+@pytest.fixture
+def app_config():
+    """Override in a test module to change the app's config."""
+    return {}
+
+
+class IsolatedClient(FlaskClient):
+    """Each request behaves as on a real server although the test holds an app context:
+    it starts with an empty ``g`` (Flask-Login and CSRF cache there) and, after it, the
+    test's session re-reads from the database."""
+
+    def open(self, *args, **kwargs):
+        saved = dict(g.__dict__) if has_app_context() else None
+        if saved is not None:
+            g.__dict__.clear()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            if saved is not None:
+                g.__dict__.clear()
+                g.__dict__.update(saved)
+                _db.session.expire_all()
+
+
+@pytest.fixture
+def app(tmp_path, monkeypatch, app_config):
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    application = create_app(make_test_config(tmp_path, **app_config))
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        _db.create_all()
+        yield application
+        _db.session.remove()
+        _db.drop_all()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def factory(app):
+    return Factory()
+
+
+class Factory:
+    """Makes agencies, users and tokens directly through the services."""
+
+    def __init__(self):
+        self.n = 0
+
+    def agency(self, code=None, name=None, parent=None, kind="department"):
+        from auth.models import Agency
+
+        self.n += 1
+        agency = Agency(code=code or f"AG{self.n}", name=name or f"Sở Thử nghiệm {self.n}", kind=kind, parent=parent)
+        _db.session.add(agency)
+        _db.session.commit()
+        return agency
+
+    def user(self, role="officer", agency=None, username=None, full_name=None, password=PASSWORD, email=None, locale="vi"):
+        from auth import services
+        from auth.models import User
+
+        self.n += 1
+        if role == "officer" and agency is None:
+            agency = self.agency()
+        user = User(
+            username=username or f"{role}{self.n}",
+            full_name=full_name or f"Người dùng {self.n}",
+            role=role,
+            agency=agency,
+            email=email,
+            locale=locale,
+            password_hash=services.hash_password(password),
+        )
+        _db.session.add(user)
+        _db.session.commit()
+        return user
+
+    def token(self, user):
+        from auth import services
+
+        _token, raw = services.issue_token(user, "test")
+        return raw
+
+
+def login(client, user, password=PASSWORD):
+    """Log in through the real login form; returns the CSRF token of the session."""
+    page = client.get("/login")
+    token = csrf_from(page.get_data(as_text=True))
+    res = client.post("/login", data={"username": user.username, "password": password, "csrf_token": token})
+    assert res.status_code == 302, res.get_data(as_text=True)[:500]
+    return csrf_from(client.get("/account").get_data(as_text=True))
+
+
+def csrf_from(html):
+    match = re.search(r'name="csrf-token" content="([^"]+)"', html) or re.search(
+        r'name="csrf_token" value="([^"]+)"', html
+    )
+    assert match, "no CSRF token in page"
+    return match.group(1)
+
+
+def bearer(raw):
+    return {"Authorization": f"Bearer {raw}"}
+
+
+# -- real server processes -------------------------------------------------------
+
+class LiveServer:
+    """``python wsgi.py`` in its own process, with its own database."""
+
+    def __init__(self, tmp_path, async_mode="gevent", database_url=None, redis=None, env=None, name="srv"):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.database_url = database_url or f"sqlite:///{tmp_path / 'live.db'}"
+        self.env = dict(os.environ)
+        self.env.update(
+            {
+                "PORT": str(self.port),
+                "HOST": "127.0.0.1",
+                "ASYNC_MODE": async_mode,
+                "DATABASE_URL": self.database_url,
+                "INSTANCE_PATH": str(tmp_path / f"instance-{name}"),
+                "SECRET_KEY": "live-test-secret",
+                "PASSWORD_HASH_METHOD": FAST_HASH,
+                "SCHEDULER_ENABLED": "0",
+                "LOGIN_RATE_LIMIT": "1000 per minute",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        if redis:
+            self.env["REDIS_URL"] = redis
+        else:
+            self.env.pop("REDIS_URL", None)
+        self.env.update(env or {})
+        self.log_path = tmp_path / f"{name}-{self.port}.log"
+        self.proc = None
+
+    def start(self, timeout=40):
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            [sys.executable, str(ROOT / "wsgi.py")], cwd=str(ROOT), env=self.env,
+            stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log_path.read_text()[-3000:]}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"server did not start:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if getattr(self, "log", None):
+            self.log.close()
+
+    def kill(self):
+        """kill -9: the crash case."""
+        self.proc.kill()
+        self.proc.wait(5)
+
+    def output(self):
+        return self.log_path.read_text()
+
+    def session(self, username, password=PASSWORD):
+        """A requests.Session logged in through the login form; .csrf holds its CSRF token."""
+        s = requests.Session()
+        page = s.get(self.url + "/login")
+        res = s.post(self.url + "/login", data={"username": username, "password": password,
+                                               "csrf_token": csrf_from(page.text)}, allow_redirects=False)
+        assert res.status_code == 302, res.text[:300]
+        s.csrf = csrf_from(s.get(self.url + "/account").text)
+        s.headers["X-CSRFToken"] = s.csrf
+        return s
+
+    def token(self, username, password=PASSWORD):
+        res = requests.post(self.url + "/api/v1/auth/token", json={"username": username, "password": password})
+        assert res.status_code == 201, res.text
+        return res.json()["token"]
+
+    def socket(self, token=None, session=None, wait=True, **kwargs):
+        """A connected python-socketio client, authenticated by token or by a logged-in session's cookie."""
+        import socketio
+
+        client = socketio.Client(reconnection=kwargs.pop("reconnection", False), **kwargs)
+        headers = {}
+        if session is not None:
+            headers["Cookie"] = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+        client.connect(self.url, auth={"token": token} if token else None, headers=headers,
+                       transports=["websocket"], wait=wait, wait_timeout=10)
+        return client
+
+
+@pytest.fixture
+def live_db(tmp_path):
+    """Direct access to a live server's database from the test process: ``with live_db(server) as app``."""
+    from contextlib import contextmanager
+
+    @contextmanager
+    def open_db(server):
+        application = create_app(make_test_config(tmp_path, SQLALCHEMY_DATABASE_URI=server.database_url))
+        with application.app_context():
+            yield application
+            _db.session.remove()
+            _db.engine.dispose()
+
+    return open_db
+
+
+@pytest.fixture
+def live_server(tmp_path, request):
+    """A started server; ``request.param`` (via indirect parametrize) picks the async mode."""
+    mode = getattr(request, "param", "gevent")
+    server = LiveServer(tmp_path, async_mode=mode).start()
+    yield server
+    server.stop()

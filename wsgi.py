@@ -1,0 +1,54 @@
+"""Entry point: choose the async mode, patch the standard library for it, build the app, serve.
+
+This is the only module that imports gevent or eventlet.
+"""
+import os
+
+ASYNC_MODE = os.environ.get("ASYNC_MODE", "gevent")
+if ASYNC_MODE == "gevent":
+    from gevent import monkey
+
+    monkey.patch_all()
+    try:
+        from psycogreen.gevent import patch_psycopg
+
+        patch_psycopg()  # PostgreSQL waits yield to other greenlets
+    except ImportError:
+        pass
+elif ASYNC_MODE == "eventlet":
+    import eventlet
+
+    eventlet.monkey_patch()
+    try:
+        from psycogreen.eventlet import patch_psycopg
+
+        patch_psycopg()
+    except ImportError:
+        pass
+elif ASYNC_MODE != "threading":
+    raise SystemExit(f"ASYNC_MODE must be gevent, eventlet or threading, not {ASYNC_MODE!r}")
+
+from core import create_app  # noqa: E402  (after monkey-patching, by design)
+from core.extensions import socketio  # noqa: E402
+
+app = create_app({"ASYNC_MODE": ASYNC_MODE})
+
+
+def main():
+    from core.cli import upgrade_schema
+    from core.realtime import close_stale_connections
+    from core.scheduler import start_scheduler
+
+    with app.app_context():
+        upgrade_schema()
+        close_stale_connections()
+    start_scheduler(app)
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    print(f" * Serving on http://{host}:{port} (async mode: {ASYNC_MODE}, env: {app.config['APP_ENV']})", flush=True)
+    socketio.run(app, host=host, port=port, debug=False, use_reloader=False, log_output=False,
+                 allow_unsafe_werkzeug=ASYNC_MODE == "threading")
+
+
+if __name__ == "__main__":
+    main()
