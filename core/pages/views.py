@@ -29,3 +29,17 @@ def set_language(code):
 def health():
     db.session.execute(text("SELECT 1"))
     return jsonify(status="ok")
+
+
+@bp.route("/api/v1/openapi.json")
+def openapi_json():
+    from core.openapi import document
+
+    return jsonify(document())
+
+
+@bp.route("/api/docs")
+def api_docs():
+    from core.openapi import document
+
+    return render_template("core/api_docs.html", doc=document())
