@@ -26,10 +26,19 @@ class AuditLog(db.Model):
     ip = db.Column(db.String(64))
 
 
+def _singular(table):
+    """"agencies" -> "agency", "users" -> "user", "audit_log" stays."""
+    if table.endswith("ies"):
+        return table[:-3] + "y"
+    if table.endswith("s") and not table.endswith("ss"):
+        return table[:-1]
+    return table
+
+
 def record(actor, action, obj=None, object_type=None, object_id=None, **data):
     """Add an audit row to the current session; the caller's commit writes it."""
     if obj is not None:
-        object_type = object_type or obj.__tablename__.rstrip("s")
+        object_type = object_type or _singular(obj.__tablename__)
         if object_id is None:
             if obj.id is None:
                 db.session.flush()  # the new object needs its id for the trail

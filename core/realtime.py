@@ -76,8 +76,24 @@ def publish(event_name, payload, to):
     after_commit(lambda: socketio.emit(event_name, payload, to=to))
 
 
+def _inside(txn, outer):
+    while txn is not None:
+        if txn is outer:
+            return True
+        txn = txn.parent
+    return False
+
+
+def _drop(sess, ended):
+    pending = sess.info.get(OUTBOX)
+    if pending:
+        sess.info[OUTBOX] = [entry for entry in pending if not _inside(entry[0], ended)]
+
+
 @event.listens_for(Session, "after_commit")
 def _run_outbox(sess):
+    if sess.in_nested_transaction():
+        return  # a savepoint was released: its events wait for the outermost commit
     pending = sess.info.pop(OUTBOX, None)
     for _txn, fn in pending or ():
         try:
@@ -88,18 +104,14 @@ def _run_outbox(sess):
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_rolled_back(sess, previous_transaction):
-    pending = sess.info.get(OUTBOX)
-    if not pending:
-        return
+    _drop(sess, previous_transaction)
 
-    def inside(txn):
-        while txn is not None:
-            if txn is previous_transaction:
-                return True
-            txn = txn.parent
-        return False
 
-    sess.info[OUTBOX] = [entry for entry in pending if not inside(entry[0])]
+@event.listens_for(Session, "after_transaction_end")
+def _drop_unfinished(sess, transaction):
+    """A transaction ended without commit (e.g. ``session.close()``): its events never go out."""
+    if transaction.parent is None:
+        _drop(sess, transaction)
 
 
 # -- connections ----------------------------------------------------------------

@@ -110,8 +110,7 @@ def app(tmp_path, monkeypatch, app_config):
         _db.create_all()
         yield application
         _db.session.remove()
-        _db.drop_all()
-        _db.engine.dispose()
+        _db.engine.dispose()  # the database file goes with tmp_path
 
 
 @pytest.fixture
