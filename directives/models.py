@@ -1,0 +1,267 @@
+"""Directives, the per-agency assignments they create, and everything that happens to them."""
+from sqlalchemy import JSON
+
+from core.dbtypes import UTCDateTime, utcnow
+from core.extensions import db
+
+PRIORITIES = ("normal", "high", "urgent")
+DIRECTIVE_STATUSES = ("issued", "cancelled", "closed")
+ROLES = ("lead", "support")
+ASSIGNMENT_STATUSES = ("pending", "acknowledged", "in_progress", "submitted", "completed", "cancelled")
+#: statuses in which the agency still has work to do
+OPEN_STATUSES = ("pending", "acknowledged", "in_progress", "submitted")
+EXTENSION_STATUSES = ("pending", "approved", "rejected")
+
+
+class Directive(db.Model):
+    """A leader's instruction to one lead agency and any number of supporting agencies."""
+
+    __tablename__ = "directives"
+    __table_args__ = (
+        db.UniqueConstraint("year", "seq", name="uq_directives_year_seq"),
+        db.Index("ix_directives_issued_at", "issued_at"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: the official number shown everywhere, e.g. "15/CĐ-UBND"
+    number = db.Column(db.String(64), nullable=False)
+    #: the year the number belongs to (in the display time zone)
+    year = db.Column(db.Integer, nullable=False)
+    #: the running number inside the year, from 1
+    seq = db.Column(db.Integer, nullable=False)
+    #: one-line subject, e.g. "Triển khai tiêm chủng mở rộng đợt 2"
+    title = db.Column(db.String(500), nullable=False)
+    #: the content, Markdown (sanitised with nh3 when rendered)
+    body = db.Column(db.Text, nullable=False, default="")
+    #: the leader who issued it
+    issuer_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="RESTRICT"), nullable=False, index=True)
+    #: when it was issued (UTC)
+    issued_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    #: normal, high or urgent
+    priority = db.Column(db.String(16), nullable=False, default="normal", index=True)
+    #: issued, cancelled or closed (every assignment completed or cancelled)
+    status = db.Column(db.String(16), nullable=False, default="issued", index=True)
+    #: the deadline given at issue; each assignment carries its own copy that extensions move
+    deadline = db.Column(UTCDateTime, nullable=False)
+    #: the meeting whose conclusion it came from, if any
+    source_meeting_id = db.Column(db.Integer, db.ForeignKey("meetings.id", ondelete="SET NULL"), index=True)
+    #: when it was cancelled
+    cancelled_at = db.Column(UTCDateTime)
+    #: who cancelled it
+    cancelled_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    #: why it was cancelled
+    cancel_reason = db.Column(db.Text)
+
+    issuer = db.relationship("User", foreign_keys=[issuer_id])
+    cancelled_by = db.relationship("User", foreign_keys=[cancelled_by_id])
+    assignments = db.relationship(
+        "Assignment", back_populates="directive", cascade="all, delete-orphan",
+        order_by="[Assignment.role, Assignment.id]",  # "lead" sorts before "support"
+    )
+    attachments = db.relationship(
+        "Attachment", order_by="Attachment.id",
+        primaryjoin="and_(Attachment.directive_id == Directive.id, Attachment.report_id.is_(None))",
+        viewonly=True,
+    )
+
+
+class Assignment(db.Model):
+    """One agency's share of a directive: its role, its own deadline and its progress."""
+
+    __tablename__ = "directive_assignments"
+    __table_args__ = (
+        db.UniqueConstraint("directive_id", "agency_id", name="uq_assignments_directive_agency"),
+        # the dashboard groups by agency and filters by status and deadline
+        db.Index("ix_assignments_agency_status_deadline", "agency_id", "status", "deadline"),
+        db.Index("ix_assignments_status_deadline", "status", "deadline"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: the directive
+    directive_id = db.Column(db.Integer, db.ForeignKey("directives.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: the agency that must carry it out
+    agency_id = db.Column(db.Integer, db.ForeignKey("agencies.id", ondelete="RESTRICT"), nullable=False)
+    #: lead (chủ trì) or support (phối hợp)
+    role = db.Column(db.String(16), nullable=False, default="lead")
+    #: pending, acknowledged, in_progress, submitted, completed or cancelled
+    status = db.Column(db.String(16), nullable=False, default="pending")
+    #: this agency's deadline (the directive's, moved by approved extensions)
+    deadline = db.Column(UTCDateTime, nullable=False)
+    #: first time anyone of the agency opened it
+    first_seen_at = db.Column(UTCDateTime)
+    #: who opened it first
+    first_seen_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    #: when the agency acknowledged it (tiếp nhận)
+    acknowledged_at = db.Column(UTCDateTime)
+    #: who acknowledged it
+    acknowledged_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    #: last reported progress, 0..100
+    progress = db.Column(db.Integer, nullable=False, default=0)
+    #: when the agency submitted its result (cleared when a leader returns it)
+    submitted_at = db.Column(UTCDateTime)
+    #: when a leader accepted the result
+    completed_at = db.Column(UTCDateTime)
+    #: who accepted it
+    completed_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    #: last change of any kind
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    directive = db.relationship("Directive", back_populates="assignments")
+    agency = db.relationship("Agency")
+    first_seen_by = db.relationship("User", foreign_keys=[first_seen_by_id])
+    acknowledged_by = db.relationship("User", foreign_keys=[acknowledged_by_id])
+    completed_by = db.relationship("User", foreign_keys=[completed_by_id])
+    reports = db.relationship("ProgressReport", back_populates="assignment", order_by="ProgressReport.id",
+                              cascade="all, delete-orphan")
+    extension_requests = db.relationship("ExtensionRequest", back_populates="assignment",
+                                         order_by="ExtensionRequest.id", cascade="all, delete-orphan")
+    events = db.relationship("AssignmentEvent", back_populates="assignment", order_by="AssignmentEvent.id",
+                             cascade="all, delete-orphan")
+
+    @property
+    def is_open(self):
+        return self.status in OPEN_STATUSES
+
+
+class ProgressReport(db.Model):
+    """An agency's report on its progress (also written when it submits its result)."""
+
+    __tablename__ = "directive_progress_reports"
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: the assignment reported on
+    assignment_id = db.Column(db.Integer, db.ForeignKey("directive_assignments.id", ondelete="CASCADE"),
+                              nullable=False, index=True)
+    #: the officer who wrote it
+    author_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
+    #: progress in percent, 0..100
+    progress = db.Column(db.Integer, nullable=False)
+    #: what was done, plain text
+    note = db.Column(db.Text, nullable=False, default="")
+    #: true for the report that came with a submission of the result
+    is_submission = db.Column(db.Boolean, nullable=False, default=False)
+    #: when it was written
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    assignment = db.relationship("Assignment", back_populates="reports")
+    author = db.relationship("User")
+    attachments = db.relationship("Attachment", back_populates="report", order_by="Attachment.id")
+
+
+class ExtensionRequest(db.Model):
+    """An agency asks for a later deadline; a leader approves or rejects it."""
+
+    __tablename__ = "directive_extension_requests"
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: the assignment whose deadline would move
+    assignment_id = db.Column(db.Integer, db.ForeignKey("directive_assignments.id", ondelete="CASCADE"),
+                              nullable=False, index=True)
+    #: the officer who asked
+    requested_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
+    #: when it was asked
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    #: the deadline asked for
+    requested_deadline = db.Column(UTCDateTime, nullable=False)
+    #: the assignment's deadline when it was asked (kept for the history)
+    old_deadline = db.Column(UTCDateTime, nullable=False)
+    #: why more time is needed
+    reason = db.Column(db.Text, nullable=False)
+    #: pending, approved or rejected
+    status = db.Column(db.String(16), nullable=False, default="pending", index=True)
+    #: the leader who decided
+    decided_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    #: when it was decided
+    decided_at = db.Column(UTCDateTime)
+    #: the leader's reason, for a rejection
+    decision_note = db.Column(db.Text)
+
+    assignment = db.relationship("Assignment", back_populates="extension_requests")
+    requested_by = db.relationship("User", foreign_keys=[requested_by_id])
+    decided_by = db.relationship("User", foreign_keys=[decided_by_id])
+
+
+class AssignmentEvent(db.Model):
+    """One line of an assignment's history: who did what, when, and the status before and after."""
+
+    __tablename__ = "directive_assignment_events"
+    __table_args__ = (db.Index("ix_assignment_events_assignment_id_id", "assignment_id", "id"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: the assignment
+    assignment_id = db.Column(db.Integer, db.ForeignKey("directive_assignments.id", ondelete="CASCADE"),
+                              nullable=False)
+    #: who acted; null for the system
+    actor_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    #: when (UTC)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    #: what: issue, seen, acknowledge, report, submit, accept, return, extension_request,
+    #: extension_approve, extension_reject, cancel
+    action = db.Column(db.String(32), nullable=False)
+    #: status before
+    from_status = db.Column(db.String(16))
+    #: status after
+    to_status = db.Column(db.String(16))
+    #: the human text: a report note, a return reason...
+    note = db.Column(db.Text)
+    #: details, e.g. {"progress": 40} or {"old_deadline": ..., "new_deadline": ...}
+    data = db.Column(JSON, nullable=False, default=dict)
+
+    assignment = db.relationship("Assignment", back_populates="events")
+    actor = db.relationship("User")
+
+
+class Attachment(db.Model):
+    """A file attached to a directive or to a progress report, stored under instance/uploads."""
+
+    __tablename__ = "directive_attachments"
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: the directive it belongs to (also set for a report's files, for the visibility check)
+    directive_id = db.Column(db.Integer, db.ForeignKey("directives.id", ondelete="CASCADE"), nullable=False,
+                             index=True)
+    #: the progress report it came with, if any
+    report_id = db.Column(db.Integer, db.ForeignKey("directive_progress_reports.id", ondelete="CASCADE"),
+                          index=True)
+    #: the file name the user uploaded (shown and used for downloads)
+    original_name = db.Column(db.String(255), nullable=False)
+    #: the random name on disk, under instance/uploads
+    stored_name = db.Column(db.String(64), nullable=False, unique=True)
+    #: size in bytes
+    size = db.Column(db.Integer, nullable=False)
+    #: MIME type, from the extension
+    content_type = db.Column(db.String(128), nullable=False)
+    #: who uploaded it
+    uploaded_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    #: when
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    directive = db.relationship("Directive", foreign_keys=[directive_id])
+    report = db.relationship("ProgressReport", back_populates="attachments")
+    uploaded_by = db.relationship("User")
+
+    def to_dict(self):
+        return {
+            "id": self.id,
+            "name": self.original_name,
+            "size": self.size,
+            "content_type": self.content_type,
+            "report_id": self.report_id,
+            "created_at": self.created_at.isoformat() if self.created_at else None,
+        }
+
+
+class ReminderSent(db.Model):
+    """One reminder that went out; its unique key makes sure it never goes out twice."""
+
+    __tablename__ = "directive_reminders_sent"
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: e.g. "due_soon:12:2026-12-01T10:00:00+00:00", "digest:2026-11-26"
+    key = db.Column(db.String(200), nullable=False, unique=True)
+    #: due_soon, overdue, unacknowledged or digest
+    kind = db.Column(db.String(32), nullable=False)
+    #: the assignment it was about, if any
+    assignment_id = db.Column(db.Integer, db.ForeignKey("directive_assignments.id", ondelete="CASCADE"), index=True)
+    #: when it went out
+    sent_at = db.Column(UTCDateTime, nullable=False, default=utcnow)

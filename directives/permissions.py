@@ -1,0 +1,50 @@
+"""Who may do what with directives: the one place that says it (services and templates use it).
+
+- leaders issue directives, cancel them, accept or return results and decide extensions;
+- officers act only on their own agency's assignments and see only directives assigned to it;
+- leaders and admins see every directive, the dashboard and the exports.
+"""
+
+
+def _authenticated(user):
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def is_staff(user):
+    """Leaders and admins see the whole province."""
+    return _authenticated(user) and user.role in ("leader", "admin")
+
+
+def can_issue(user):
+    return _authenticated(user) and user.role == "leader"
+
+
+def can_view_directive(user, directive):
+    if is_staff(user):
+        return True
+    if not _authenticated(user) or user.agency_id is None:
+        return False
+    return any(a.agency_id == user.agency_id for a in directive.assignments)
+
+
+def can_act(user, assignment):
+    """Acknowledge, report, submit, ask for an extension: an officer of the assigned agency."""
+    return (
+        _authenticated(user)
+        and user.role == "officer"
+        and user.agency_id is not None
+        and user.agency_id == assignment.agency_id
+    )
+
+
+def can_decide(user, directive=None):
+    """Accept, return, decide extensions, cancel: leaders."""
+    return _authenticated(user) and user.role == "leader"
+
+
+def can_view_stats(user):
+    return is_staff(user)
+
+
+def can_export(user):
+    return is_staff(user)
