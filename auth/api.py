@@ -8,6 +8,7 @@ from auth.models import Agency, ApiToken, User
 from core.api import json_body, public
 from core.errors import Forbidden, NotFound, Unauthorized
 from core.extensions import db, limiter
+from core.validation import Fields
 
 
 def login_limit_key():
@@ -26,11 +27,15 @@ def login_limit():
 @public
 @limiter.limit(login_limit, key_func=login_limit_key, deduct_when=lambda r: r.status_code == 401)
 def create_token():
-    data = json_body()
-    user = services.authenticate(data.get("username"), data.get("password"))
+    f = Fields(json_body())
+    username = f.str("username", max_len=64)
+    password = f.str("password", max_len=200)
+    name = f.str("name", required=False, max_len=100, default="api")
+    f.check()
+    user = services.authenticate(username, password)
     if user is None:
         raise Unauthorized(_("Wrong username or password."), code="bad_credentials")
-    _token, raw = services.issue_token(user, data.get("name") or "api")
+    _token, raw = services.issue_token(user, name)
     return jsonify(token=raw, user=user.to_dict()), 201
 
 

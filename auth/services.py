@@ -32,7 +32,8 @@ def verify_password(user, password):
 def authenticate(username, password):
     """The active user with these credentials, or None."""
     global _DUMMY_HASH
-    username = (username or "").strip().lower()
+    username = username.strip().lower() if isinstance(username, str) else ""
+    password = password if isinstance(password, str) else ""
     user = db.session.scalar(db.select(User).where(User.username == username)) if username else None
     if user is None:
         if _DUMMY_HASH is None:

@@ -4,10 +4,15 @@ from flask import request, url_for
 
 
 def safe_next(target, default="core.home"):
-    """A same-site path to go back to, never another site (open-redirect safe)."""
-    if target:
+    """A same-site path to go back to, never another site (open-redirect safe).
+
+    Browsers read a backslash as a slash and drop tabs and newlines, so "/\\evil" or
+    "/\\t/evil" would leave the site: such targets are refused outright.
+    """
+    if target and isinstance(target, str) and "\\" not in target and target.isprintable():
         parts = urlsplit(target)
         same_site = not parts.netloc or parts.netloc == request.host
-        if same_site and parts.path.startswith("/") and not parts.path.startswith("//") and not parts.scheme in ("javascript",):
+        if same_site and parts.scheme in ("", "http", "https") and parts.path.startswith("/") \
+                and not parts.path.startswith("//"):
             return parts.path + (f"?{parts.query}" if parts.query else "")
     return url_for(default)

@@ -1,0 +1,212 @@
+"""HTML pages: login and logout, authorization, friendly errors, headers, language."""
+import pytest
+
+from auth.models import Agency, User
+from core.extensions import db
+from tests.conftest import PASSWORD, csrf_from, login
+
+
+def test_anonymous_is_sent_to_login_with_next(client):
+    res = client.get("/admin/users")
+    assert res.status_code == 302
+    assert res.headers["Location"].startswith("/login?next=")
+    assert "/admin/users" in res.headers["Location"]
+    assert client.get("/").headers["Location"].startswith("/login")
+
+
+def test_login_page_is_vietnamese_and_logs_in(client, factory):
+    user = factory.user(role="leader", full_name="Nguyễn Văn Minh",
+                        agency=factory.agency(name="Văn phòng UBND tỉnh"))
+    html = client.get("/login").get_data(as_text=True)
+    assert "Đăng nhập" in html and 'lang="vi"' in html
+    login(client, user)
+    home = client.get("/").get_data(as_text=True)
+    assert "Nguyễn Văn Minh" in home and "Văn phòng UBND tỉnh" in home and "Lãnh đạo" in home
+
+
+def test_wrong_password_shows_the_form_again_with_the_username(client, factory):
+    user = factory.user(username="thanh")
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    res = client.post("/login", data={"username": "thanh", "password": "bad", "csrf_token": token})
+    html = res.get_data(as_text=True)
+    assert res.status_code == 401 and "Sai tên đăng nhập hoặc mật khẩu" in html and 'value="thanh"' in html
+    assert user.last_login_at is None
+
+
+def test_login_form_needs_csrf(client, factory):
+    user = factory.user()
+    res = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert res.status_code == 400
+    assert client.get("/").status_code == 302  # not logged in
+
+
+@pytest.mark.parametrize("target, expected", [
+    ("/notifications", "/notifications"),
+    ("https://evil.example/x", "/"),
+    ("//evil.example/x", "/"),
+    ("/\\evil.example", "/"),
+    ("javascript:alert(1)", "/"),
+    ("http://localhost/admin/users", "/admin/users"),
+])
+def test_login_redirect_never_leaves_the_site(client, factory, target, expected):
+    user = factory.user()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    res = client.post("/login", query_string={"next": target},
+                      data={"username": user.username, "password": PASSWORD, "csrf_token": token})
+    assert res.status_code == 302
+    assert res.headers["Location"] == expected
+
+
+def test_login_starts_a_new_session(client, factory):
+    user = factory.user()
+    with client.session_transaction() as sess:
+        sess["planted"] = "by an attacker"
+    login(client, user)
+    with client.session_transaction() as sess:
+        assert "planted" not in sess
+        assert sess.get("login_id")
+
+
+def test_logout_needs_post_and_ends_the_session(client, factory):
+    user = factory.user()
+    csrf = login(client, user)
+    assert client.get("/logout").status_code == 405
+    res = client.post("/logout", data={"csrf_token": csrf})
+    assert res.status_code == 302 and res.headers["Location"] == "/login"
+    assert client.get("/").status_code == 302
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_logout_without_csrf_is_refused(client, factory):
+    user = factory.user()
+    login(client, user)
+    assert client.post("/logout").status_code == 400
+    assert client.get("/").status_code == 200
+
+
+def test_non_admin_gets_403_on_admin_pages(client, factory):
+    leader = factory.user(role="leader")
+    login(client, leader)
+    for path in ("/admin/users", "/admin/users/new", "/admin/agencies", "/admin/agencies/new"):
+        res = client.get(path)
+        assert res.status_code == 403, path
+        html = res.get_data(as_text=True)
+        assert "Bạn không có quyền truy cập trang này" in html and "Traceback" not in html
+
+
+def test_admin_pages_create_and_edit(client, factory):
+    admin = factory.user(role="admin")
+    csrf = login(client, admin)
+    res = client.post("/admin/agencies/new", data={"code": "syt", "name": "Sở Y tế", "kind": "department",
+                                                   "parent_id": "", "csrf_token": csrf})
+    assert res.status_code == 302
+    agency = db.session.scalar(db.select(Agency).where(Agency.code == "SYT"))
+    assert "Sở Y tế" in client.get("/admin/agencies").get_data(as_text=True)
+    res = client.post("/admin/users/new", data={"username": "cb1", "password": "mat-khau-1", "full_name": "Cán bộ Một",
+                                                "role": "officer", "agency_id": str(agency.id), "csrf_token": csrf})
+    assert res.status_code == 302
+    user = db.session.scalar(db.select(User).where(User.username == "cb1"))
+    assert user.agency_id == agency.id
+    assert "Cán bộ Một" in client.get("/admin/users").get_data(as_text=True)
+    res = client.post(f"/admin/users/{user.id}/edit", data={"full_name": "Cán bộ Một", "role": "officer",
+                                                            "agency_id": str(agency.id), "csrf_token": csrf})
+    assert res.status_code == 302
+    db.session.refresh(user)
+    assert user.active is False  # the unchecked "active" box deactivates
+
+
+def test_admin_form_errors_keep_what_was_typed(client, factory):
+    admin = factory.user(role="admin")
+    csrf = login(client, admin)
+    res = client.post("/admin/users/new", data={"username": "giu-lai", "password": "ngan", "full_name": "Giữ Lại",
+                                                "role": "officer", "agency_id": "", "csrf_token": csrf})
+    html = res.get_data(as_text=True)
+    assert res.status_code == 200
+    assert 'value="giu-lai"' in html and "Giữ Lại" in html
+    assert "Tối thiểu 8 ký tự" in html and "Chuyên viên phải thuộc một cơ quan, đơn vị" in html
+
+
+def test_friendly_vietnamese_404_page(client, factory):
+    res = client.get("/no/such/page")
+    assert res.status_code == 404
+    html = res.get_data(as_text=True)
+    assert "Không tìm thấy trang" in html and "Traceback" not in html
+    login(client, factory.user())
+    res = client.get("/no/such/page")
+    assert res.status_code == 404 and "Không tìm thấy trang" in res.get_data(as_text=True)
+
+
+def test_500_page_shows_no_stack_trace(client, factory, monkeypatch):
+    from core import ui
+
+    login(client, factory.user())
+    monkeypatch.setattr(ui, "sections_for", lambda user: 1 / 0)
+    res = client.get("/")
+    html = res.get_data(as_text=True)
+    assert res.status_code == 500
+    assert "Hệ thống đã gặp sự cố" in html and "ZeroDivisionError" not in html and "Traceback" not in html
+
+
+def test_security_headers(client):
+    res = client.get("/login")
+    csp = res.headers["Content-Security-Policy"]
+    script_src = next(part for part in csp.split(";") if part.strip().startswith("script-src"))
+    assert "'self'" in script_src and "unsafe-inline" not in script_src and "unsafe-eval" not in script_src
+    assert "frame-ancestors 'none'" in csp
+    assert res.headers["X-Content-Type-Options"] == "nosniff"
+    assert res.headers["X-Frame-Options"] == "DENY"
+    assert "<script>" not in res.get_data(as_text=True)  # no inline script
+    api = client.get("/api/v1/me")
+    assert api.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_session_cookie_is_httponly(client, factory):
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    user = factory.user()
+    res = client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token})
+    cookie = next(h for h in res.headers.getlist("Set-Cookie") if h.startswith("session="))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_language_choice_is_remembered_on_the_account(client, factory, app):
+    user = factory.user()
+    login(client, user)
+    res = client.get("/lang/en", query_string={"next": "/account"})
+    assert res.status_code == 302 and res.headers["Location"] == "/account"
+    assert 'lang="en"' in client.get("/").get_data(as_text=True)
+    db.session.refresh(user)
+    assert user.locale == "en"
+    # a new browser: the account's language comes back after login
+    other = app.test_client()
+    login(other, user)
+    assert 'lang="en"' in other.get("/").get_data(as_text=True)
+    assert client.get("/lang/xx").status_code == 302
+    db.session.refresh(user)
+    assert user.locale == "en"
+
+
+def test_language_switch_before_login(client):
+    client.get("/lang/en")
+    assert 'lang="en"' in client.get("/login").get_data(as_text=True)
+    assert client.get("/lang/vi", query_string={"next": "https://evil.example/"}).headers["Location"] == "/"
+
+
+def test_language_switch_is_not_a_redirect_to_another_site(client):
+    res = client.get("/lang/vi", headers={"Referer": "https://evil.example/phish"})
+    assert res.headers["Location"] == "/"
+
+
+def test_profile_and_password_pages(client, factory):
+    user = factory.user(locale="vi")
+    csrf = login(client, user)
+    res = client.post("/account", data={"full_name": "Tên Mới", "email": "sai", "locale": "vi", "csrf_token": csrf})
+    assert res.status_code == 200 and "Địa chỉ thư điện tử không hợp lệ" in res.get_data(as_text=True)
+    res = client.post("/account", data={"full_name": "Tên Mới", "email": "a@b.vn", "locale": "en", "csrf_token": csrf})
+    assert res.status_code == 302
+    db.session.refresh(user)
+    assert (user.full_name, user.locale) == ("Tên Mới", "en")
+    res = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "mat-khau-moi",
+                                                 "confirm_password": "mat-khau-moi", "csrf_token": csrf})
+    assert res.status_code == 302
+    fresh = client.application.test_client()
+    login(fresh, user, password="mat-khau-moi")
