@@ -134,3 +134,175 @@ class ChatMessage(db.Model):
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
     author = db.relationship("User")
+
+
+# --- outcomes: minutes, votes, speaker queue, conclusions ---
+
+MINUTES_STATUSES = ("draft", "final")
+VOTE_STATUSES = ("open", "closed")
+SPEAKER_STATUSES = ("waiting", "speaking", "done", "withdrawn", "removed")
+#: the speaker requests still in the queue (waiting) or holding the floor
+SPEAKER_ACTIVE = ("waiting", "speaking")
+
+
+class Minutes(db.Model):
+    """The minutes of one meeting: the pointer to the current revision, and draft/final.
+
+    Like Indico's notes: every save is a new MinutesRevision; ``version`` names the
+    current one, and a save must state the version it was based on (stale: 409).
+    """
+
+    __tablename__ = "meeting_minutes"
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: the meeting (one minutes document per meeting)
+    meeting_id = db.Column(db.Integer, db.ForeignKey("meetings.id", ondelete="CASCADE"), nullable=False, unique=True)
+    #: the current revision's version number; 0 before the first save
+    version = db.Column(db.Integer, nullable=False, default=0)
+    #: draft (editable) or final (locked)
+    status = db.Column(db.String(16), nullable=False, default="draft")
+    #: when the chair finalized them
+    finalized_at = db.Column(UTCDateTime)
+    #: the chair who finalized them
+    finalized_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    #: last change (save, restore, finalize)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    meeting = db.relationship("Meeting")
+    finalized_by = db.relationship("User")
+
+
+class MinutesRevision(db.Model):
+    """One saved state of the minutes; never changed once written."""
+
+    __tablename__ = "meeting_minutes_revisions"
+    __table_args__ = (db.UniqueConstraint("meeting_id", "version", name="uq_minutes_revision_meeting_version"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: the meeting
+    meeting_id = db.Column(db.Integer, db.ForeignKey("meetings.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: 1, 2, 3... per meeting
+    version = db.Column(db.Integer, nullable=False)
+    #: the minutes text, Markdown (rendered sanitised)
+    body = db.Column(db.Text, nullable=False, default="")
+    #: who saved it
+    author_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
+    #: when it was saved
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    #: the version it restores, when it was made by "restore"
+    restored_from = db.Column(db.Integer)
+
+    author = db.relationship("User")
+
+
+class Vote(db.Model):
+    """A vote (biểu quyết) the chair opens in a meeting."""
+
+    __tablename__ = "meeting_votes"
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: the meeting
+    meeting_id = db.Column(db.Integer, db.ForeignKey("meetings.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: what is put to the vote
+    question = db.Column(db.String(500), nullable=False)
+    #: the choices, a JSON list of strings, in order
+    options = db.Column(db.JSON, nullable=False)
+    #: anonymous: nobody (chair, API, pages, documents) learns who chose what
+    anonymous = db.Column(db.Boolean, nullable=False, default=False)
+    #: open (ballots accepted, changeable) or closed
+    status = db.Column(db.String(16), nullable=False, default="open")
+    #: the chair who opened it
+    opened_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
+    #: when it opened
+    opened_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    #: when it closed
+    closed_at = db.Column(UTCDateTime)
+    #: the counts per option when it closed, a JSON list aligned with options
+    result = db.Column(db.JSON)
+
+    opened_by = db.relationship("User")
+
+
+class Ballot(db.Model):
+    """One participant's choice in one vote; changed in place until the vote closes.
+
+    ``voter_key`` (an HMAC of vote and user) enforces one ballot per person for both
+    kinds of vote; ``voter_id`` is stored only for named votes.
+    """
+
+    __tablename__ = "meeting_vote_ballots"
+    __table_args__ = (db.UniqueConstraint("vote_id", "voter_key", name="uq_ballot_vote_voter"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: the vote
+    vote_id = db.Column(db.Integer, db.ForeignKey("meeting_votes.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: HMAC-SHA256 of (vote, user) with the app secret: one ballot per person, not reversible
+    voter_key = db.Column(db.String(64), nullable=False)
+    #: who voted; null for anonymous votes
+    voter_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    #: index into Vote.options
+    choice = db.Column(db.Integer, nullable=False)
+    #: when the ballot was last cast or changed
+    cast_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    voter = db.relationship("User")
+
+
+class SpeakerRequest(db.Model):
+    """A raised hand: the queue is the waiting requests ordered by time."""
+
+    __tablename__ = "meeting_speaker_requests"
+    __table_args__ = (db.Index("ix_speaker_queue", "meeting_id", "status", "requested_at"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: the meeting
+    meeting_id = db.Column(db.Integer, db.ForeignKey("meetings.id", ondelete="CASCADE"), nullable=False)
+    #: who asks to speak
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: waiting, speaking, done, withdrawn (hand lowered) or removed (by the chair)
+    status = db.Column(db.String(16), nullable=False, default="waiting")
+    #: when the hand was raised: the queue order
+    requested_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    #: when the chair gave the floor
+    granted_at = db.Column(UTCDateTime)
+    #: when the turn ended (done, withdrawn or removed)
+    ended_at = db.Column(UTCDateTime)
+
+    user = db.relationship("User")
+
+
+class Conclusion(db.Model):
+    """A conclusion recorded by the chair or secretary; may become directives."""
+
+    __tablename__ = "meeting_conclusions"
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: the meeting
+    meeting_id = db.Column(db.Integer, db.ForeignKey("meetings.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: order in the meeting's conclusions, from 1
+    position = db.Column(db.Integer, nullable=False, default=1)
+    #: the conclusion, plain text
+    text = db.Column(db.Text, nullable=False)
+    #: who recorded it
+    created_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
+    #: when it was recorded
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    created_by = db.relationship("User")
+
+
+class ConclusionDirective(db.Model):
+    """A directive issued from a conclusion ("Giao nhiệm vụ"); one conclusion may give several."""
+
+    __tablename__ = "meeting_conclusion_directives"
+    __table_args__ = (db.UniqueConstraint("directive_id", name="uq_conclusion_directive_directive"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: the conclusion
+    conclusion_id = db.Column(
+        db.Integer, db.ForeignKey("meeting_conclusions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    #: the directive issued from it (directives.id; kept without a foreign key so the modules migrate independently)
+    directive_id = db.Column(db.Integer, nullable=False)
+    #: when it was issued
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
