@@ -1,0 +1,224 @@
+"""Browser fixtures: headless Debian Chromium driven by Playwright against a real server process.
+
+One server (``python wsgi.py``, fresh SQLite, the demo province) per test module; one browser per
+session; one browser context per user, so several users act at once. Every page of every user is
+watched: an uncaught JS error, a console error (CSP violations included), a dialog or an HTTP 5xx
+fails the test that caused it.
+"""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, LiveServer, need
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+DEMO_PASSWORD = "demo1234"
+DESKTOP = {"width": 1366, "height": 850}
+PHONE = {"width": 390, "height": 844}
+TIMEOUT_MS = 10_000
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+# Reported by the page itself on a CSP violation (init scripts are not subject to the CSP).
+WATCH_CSP = """
+document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " blocked " + (e.blockedURI || "inline"));
+});
+"""
+
+# Console noise that is expected while a context is deliberately offline.
+OFFLINE_NOISE = [
+    re.compile(r"WebSocket connection to .* failed"),
+    re.compile(r"net::ERR_INTERNET_DISCONNECTED"),
+    re.compile(r"net::ERR_NETWORK_CHANGED"),
+    re.compile(r"Failed to load resource"),
+    re.compile(r"Failed to fetch"),
+]
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    need(os.path.exists(CHROMIUM), "Chromium")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover
+        need(False, "Playwright for Python")
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def seed_demo(server):
+    """``flask --app wsgi seed-demo`` against the server's database, as an operator would run it."""
+    env = dict(server.env, ASYNC_MODE="threading")
+    res = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", "seed-demo"], cwd=str(ROOT), env=env,
+        capture_output=True, text=True, timeout=120,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, browser):
+    """A started, seeded server for the whole module (``browser`` first, so a missing Chromium skips early)."""
+    tmp = tmp_path_factory.mktemp("e2e")
+    srv = LiveServer(tmp, name="e2e")
+    srv.start()
+    try:
+        seed_demo(srv)
+        yield srv
+    finally:
+        srv.stop()
+
+
+class Actor:
+    """One user in one browser context: a page, logged in through the login form, watched for errors."""
+
+    def __init__(self, browser, server, username, viewport=None, password=DEMO_PASSWORD):
+        self.server = server
+        self.username = username
+        self.password = password
+        self.errors = []
+        self.allowed = []
+        self.context = browser.new_context(
+            base_url=server.url, viewport=viewport or DESKTOP, locale="vi-VN",
+            timezone_id="Asia/Ho_Chi_Minh", accept_downloads=True,
+        )
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.context.add_init_script(WATCH_CSP)
+        self.page = self.new_page()
+
+    def new_page(self):
+        page = self.context.new_page()
+        page.on("console", self._console)
+        page.on("pageerror", lambda exc: self.errors.append(f"[{self.username}] uncaught JS error: {exc}"))
+        page.on("dialog", self._dialog)
+        page.on("response", self._response)
+        return page
+
+    def _console(self, msg):
+        if msg.type != "error":
+            return
+        text = msg.text
+        if any(p.search(text) for p in self.allowed):
+            return
+        where = (msg.location or {}).get("url", "")
+        self.errors.append(f"[{self.username}] console error: {text} ({where})")
+
+    def _dialog(self, dialog):
+        self.errors.append(f"[{self.username}] unexpected {dialog.type} dialog: {dialog.message!r}")
+        dialog.dismiss()
+
+    def _response(self, response):
+        if response.status >= 500:
+            self.errors.append(f"[{self.username}] HTTP {response.status} on {response.url}")
+        elif response.status == 404 and "/static/" in response.url:
+            self.errors.append(f"[{self.username}] missing static file {response.url}")
+
+    def allow(self, *patterns):
+        """Console errors matching these are expected (e.g. while offline)."""
+        self.allowed.extend(re.compile(p) if isinstance(p, str) else p for p in patterns)
+
+    def login(self):
+        from playwright.sync_api import expect
+
+        page = self.page
+        page.goto("/login")
+        page.fill("#username", self.username)
+        page.fill("#password", self.password)
+        page.click("#login-submit")
+        expect(page).not_to_have_url(re.compile(r"/login"), timeout=TIMEOUT_MS)
+        return self
+
+    def goto(self, path):
+        self.page.goto(path)
+        return self.page
+
+    def socket_connected(self, page=None):
+        from playwright.sync_api import expect
+
+        expect((page or self.page).locator("body")).to_have_attribute("data-socket", "connected", timeout=TIMEOUT_MS)
+
+    def api(self, method, path, body=None):
+        """Call the JSON API with this user's session (cookie + CSRF header), from the page itself."""
+        return self.page.evaluate(
+            """async ([method, path, body]) => {
+                const meta = document.querySelector('meta[name="csrf-token"]');
+                const res = await fetch(path, {method, credentials: "same-origin",
+                  headers: {"Content-Type": "application/json", "Accept": "application/json",
+                            "X-CSRFToken": meta ? meta.content : ""},
+                  body: body === null ? undefined : JSON.stringify(body)});
+                let data = null; try { data = await res.json(); } catch (e) {}
+                return {status: res.status, data};
+            }""",
+            [method, path, body],
+        )
+
+    def close(self):
+        try:
+            self.context.close()
+        except Exception:  # the browser may already be gone
+            pass
+
+
+@pytest.fixture
+def actors(browser, server):
+    """``actors("chutich")`` -> a logged-in Actor; all are closed after the test, and their errors fail it."""
+    made = []
+
+    def make(username, viewport=None, login=True):
+        actor = Actor(browser, server, username, viewport=viewport)
+        made.append(actor)
+        if login:
+            actor.login()
+        return actor
+
+    yield make
+    errors = [e for a in made for e in a.errors]
+    for actor in made:
+        actor.close()
+    if errors:
+        pytest.fail("browser errors:\n" + "\n".join(errors), pytrace=False)
+
+
+def no_horizontal_scroll(page, width):
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert scroll <= width, f"page scrolls sideways: scrollWidth {scroll} > {width} on {page.url}"
+
+
+def in_viewport_and_clickable(locator):
+    """The element is visible, inside the viewport horizontally, and is the topmost element at its centre."""
+    from playwright.sync_api import expect
+
+    expect(locator).to_be_visible()
+    locator.scroll_into_view_if_needed()
+    box = locator.bounding_box()
+    page = locator.page
+    width = page.viewport_size["width"]
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= width + 1, f"{locator} is outside the viewport: {box}"
+    hit = locator.evaluate(
+        """el => { const r = el.getBoundingClientRect();
+                   const top = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+                   return !!top && (el === top || el.contains(top)); }"""
+    )
+    assert hit, f"{locator} is covered by another element"
+
+
+def shot(page, name):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=False)
+    return Path(path)
