@@ -4,6 +4,7 @@ import sys
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from flask_babel import force_locale
 from flask_migrate import upgrade
 
 from core.errors import ServiceError
@@ -37,14 +38,16 @@ def create_admin_command(username, password_stdin, full_name):
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = services.create_user(
-            None,
-            {"username": username, "password": password, "full_name": full_name or username, "role": "admin"},
-            system=True,
-        )
+        with force_locale("en"):  # operators read the console in English, like the other CLI output
+            user = services.create_user(
+                None,
+                {"username": username, "password": password, "full_name": full_name or username, "role": "admin"},
+                system=True,
+            )
     except ServiceError as exc:
         db.session.rollback()
-        detail = "; ".join(f"{k}: {v}" for k, v in getattr(exc, "fields", {}).items()) or exc.message
+        with force_locale("en"):
+            detail = "; ".join(f"{k}: {v}" for k, v in getattr(exc, "fields", {}).items()) or exc.message
         raise click.ClickException(f"cannot create admin {username!r}: {detail}") from None
     click.echo(f"Created administrator {user.username} (id {user.id}).")
 
