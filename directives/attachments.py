@@ -1,0 +1,157 @@
+"""Files attached to directives and to progress reports.
+
+Stored under ``<instance>/uploads`` with random names (the user's file name is kept only in the
+database and used for the download), with a size limit and a list of allowed types:
+config DIRECTIVE_ATTACHMENT_MAX_MB (default 10) and DIRECTIVE_ATTACHMENT_EXTENSIONS
+(default pdf, doc, docx, xls, xlsx, odt, ods, jpg, jpeg, png, zip). The content type is
+derived from the extension, never taken from the client.
+"""
+import os
+import secrets
+from pathlib import Path
+
+from flask import current_app, send_file
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from core import audit
+from core.errors import Forbidden, Invalid, NotFound, ServiceError
+from core.extensions import db
+from directives import permissions
+from directives.models import Attachment, Directive, ProgressReport
+
+DEFAULT_EXTENSIONS = {
+    "pdf": "application/pdf",
+    "doc": "application/msword",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xls": "application/vnd.ms-excel",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "zip": "application/zip",
+}
+CHUNK = 64 * 1024
+
+
+class TooLarge(ServiceError):
+    status, code = 413, "too_large"
+
+
+def upload_folder():
+    folder = Path(current_app.instance_path) / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def max_bytes():
+    return int(float(current_app.config.get("DIRECTIVE_ATTACHMENT_MAX_MB", 10)) * 1024 * 1024)
+
+
+def allowed_extensions():
+    configured = current_app.config.get("DIRECTIVE_ATTACHMENT_EXTENSIONS")
+    if not configured:
+        return dict(DEFAULT_EXTENSIONS)
+    if isinstance(configured, str):
+        configured = [e.strip() for e in configured.split(",")]
+    return {ext.lower().lstrip("."): DEFAULT_EXTENSIONS.get(ext.lower().lstrip("."), "application/octet-stream")
+            for ext in configured if ext}
+
+
+def accept_attribute():
+    """For <input type=file accept=...>."""
+    return ",".join(f".{ext}" for ext in sorted(allowed_extensions()))
+
+
+def _clean_name(filename):
+    name = os.path.basename((filename or "").replace("\\", "/")).strip()
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*')
+    return name[:200]
+
+
+def _check_owner(actor, owner):
+    if isinstance(owner, Directive):
+        if not permissions.can_view_directive(actor, owner):
+            raise NotFound(_("Directive not found."))
+        if not (permissions.can_decide(actor, owner) or owner.issuer_id == getattr(actor, "id", None)):
+            raise Forbidden(_("Only leaders can attach files to a directive."))
+        return owner.id, None
+    if isinstance(owner, ProgressReport):
+        assignment = owner.assignment
+        if not permissions.can_view_directive(actor, assignment.directive):
+            raise NotFound(_("Report not found."))
+        if not permissions.can_act(actor, assignment):
+            raise Forbidden(_("Only officers of the assigned agency can attach files to its reports."))
+        return assignment.directive_id, owner.id
+    raise TypeError("attachments belong to a Directive or a ProgressReport")
+
+
+def save_upload(file, owner, actor=None, field="file"):
+    """Store one uploaded file (a werkzeug FileStorage) for ``owner`` (a Directive or ProgressReport).
+
+    Returns the Attachment (committed), or None when no file was chosen. A file over the size limit
+    raises TooLarge (413); a type that is not allowed raises Invalid naming ``field`` (422)."""
+    if file is None or not getattr(file, "filename", ""):
+        return None
+    actor = actor if actor is not None else current_user
+    directive_id, report_id = _check_owner(actor, owner)
+    name = _clean_name(file.filename)
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    types = allowed_extensions()
+    if ext not in types:
+        raise Invalid({field: _("File type not allowed. Allowed: %(types)s", types=", ".join(sorted(types)))})
+    limit = max_bytes()
+    stored_name = f"{secrets.token_hex(16)}.{ext}"
+    path = upload_folder() / stored_name
+    size = 0
+    try:
+        with open(path, "wb") as out:
+            while True:
+                chunk = file.stream.read(CHUNK)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if size > limit:
+                    raise TooLarge(_("The file is too large (at most %(mb)s MB).", mb=round(limit / 1024 / 1024, 1)))
+                out.write(chunk)
+        if size == 0:
+            raise Invalid({field: _("The file is empty.")})
+        attachment = Attachment(directive_id=directive_id, report_id=report_id, original_name=name,
+                                stored_name=stored_name, size=size, content_type=types[ext],
+                                uploaded_by_id=getattr(actor, "id", None))
+        db.session.add(attachment)
+        audit.record(actor, "attachment.upload", attachment, directive_id=directive_id, report_id=report_id,
+                     name=name, size=size)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        path.unlink(missing_ok=True)
+        raise
+    return attachment
+
+
+def save_uploads(files, owner, actor=None, field="file"):
+    """Store several files, one commit each; a refused file stops the rest (earlier ones stay)."""
+    return [a for a in (save_upload(f, owner, actor, field) for f in files or ()) if a is not None]
+
+
+def get_attachment(user, attachment_id):
+    attachment = db.session.get(Attachment, attachment_id) if attachment_id is not None else None
+    if attachment is None or not permissions.can_view_directive(user, attachment.directive):
+        raise NotFound(_("File not found."))
+    return attachment
+
+
+def open_attachment(user, attachment_id):
+    """The download response for someone allowed to see the directive; NotFound otherwise."""
+    attachment = get_attachment(user, attachment_id)
+    path = upload_folder() / attachment.stored_name
+    if not path.is_file():
+        raise NotFound(_("File not found."))
+    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
+                         download_name=attachment.original_name, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

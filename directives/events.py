@@ -1,0 +1,30 @@
+"""Socket.IO handlers for directives: the inbox's one-click acknowledge, and "seen"."""
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from core.errors import Invalid
+from core.realtime import socket_handler
+from directives import services
+
+
+def _assignment_id(payload):
+    value = payload.get("assignment_id")
+    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
+        raise Invalid({"assignment_id": _("Must be a whole number.")})
+    return int(value)
+
+
+@socket_handler("assignment:acknowledge")
+def acknowledge(payload):
+    """{assignment_id} -> {ok: true, assignment}; repeating it returns the first acknowledgement."""
+    assignment = services.get_assignment(current_user, _assignment_id(payload))
+    services.acknowledge(current_user, assignment)
+    return {"ok": True, "assignment": services.serialize_assignment(assignment)}
+
+
+@socket_handler("directive:seen")
+def seen(payload):
+    """{assignment_id} -> {ok: true}: records the agency's first view of the directive."""
+    assignment = services.get_assignment(current_user, _assignment_id(payload))
+    services.mark_seen(current_user, assignment)
+    return {"ok": True, "first_seen_at": services.serialize_assignment(assignment)["first_seen_at"]}
