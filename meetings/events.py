@@ -1,0 +1,34 @@
+"""Socket.IO handlers of the live room: authorize and act through services, answer with the ack."""
+from flask import request
+from flask_login import current_user
+from flask_socketio import join_room, leave_room
+
+from core.realtime import disconnect_hooks, socket_handler
+from meetings import services
+
+
+@socket_handler("meeting:join")
+def on_join(data):
+    """{meeting_id, last_message_id?} -> {ok, present, messages after last_message_id}."""
+    meeting, last_id = services.join(current_user, data, request.sid)
+    # in the room first, then read what was missed: a message committed in between
+    # arrives twice at worst (the client dedupes by id), never not at all
+    join_room(services.room(meeting.id))
+    return services.replay(meeting, last_id)
+
+
+@socket_handler("meeting:leave")
+def on_leave(data):
+    meeting = services.leave(current_user, data, request.sid)
+    leave_room(services.room(meeting.id))
+    return {"ok": True}
+
+
+@socket_handler("chat:send")
+def on_chat_send(data):
+    """{meeting_id, body, client_id} -> stored, broadcast after commit, {ok, message}."""
+    message, _created = services.send_message(current_user, data)
+    return {"ok": True, "message": services.message_to_dict(message)}
+
+
+disconnect_hooks.append(services.close_socket)

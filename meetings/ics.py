@@ -1,0 +1,64 @@
+"""iCalendar (.ics) invitations: METHOD:REQUEST to invite or update, METHOD:CANCEL to cancel."""
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from core.dbtypes import utcnow
+
+DEFAULT_LENGTH = timedelta(hours=2)
+
+
+def uid(meeting):
+    host = urlsplit(current_app.config.get("PUBLIC_URL") or "http://localhost").hostname or "localhost"
+    return f"meeting-{meeting.id}@{host}"
+
+
+def meeting_url(meeting):
+    return f"{current_app.config.get('PUBLIC_URL', '').rstrip('/')}/meetings/{meeting.id}"
+
+
+def _address(user):
+    address = vCalAddress(f"mailto:{user.email or user.username + '@invalid'}")
+    address.params["CN"] = vText(user.full_name)
+    return address
+
+
+def build(meeting, participants, method="REQUEST", sequence=0):
+    """The calendar as bytes. ``participants``: the Participant rows (with their users)."""
+    cal = Calendar()
+    cal.add("prodid", "-//UBND tinh//Chi dao va Hop truc tuyen//VI")
+    cal.add("version", "2.0")
+    cal.add("method", method)
+    event = Event()
+    event.add("uid", uid(meeting))
+    event.add("sequence", sequence)
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", meeting.starts_at)
+    event.add("dtend", meeting.ends_at or meeting.starts_at + DEFAULT_LENGTH)
+    event.add("summary", meeting.title)
+    url = meeting_url(meeting)
+    description = (meeting.description or "").strip()
+    agenda = [f"{item.position}. {item.title}" for item in meeting.agenda_items]
+    parts = [p for p in (description, "\n".join(agenda), url) if p]
+    event.add("description", "\n\n".join(parts))
+    location = meeting.place or ""
+    if meeting.online:
+        location = f"{location} · {url}" if location else url
+    if location:
+        event.add("location", location)
+    event.add("url", url)
+    event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
+    if meeting.chair is not None:
+        event.add("organizer", _address(meeting.chair))
+    for participant in participants:
+        if participant.user_id == meeting.chair_id:
+            continue
+        attendee = _address(participant.user)
+        attendee.params["ROLE"] = vText("REQ-PARTICIPANT")
+        attendee.params["PARTSTAT"] = vText("NEEDS-ACTION")
+        attendee.params["RSVP"] = vText("FALSE")
+        event.add("attendee", attendee, encode=0)
+    cal.add_component(event)
+    return cal.to_ical()

@@ -1,0 +1,170 @@
+"""Who may do what with a meeting: the one place that says it.
+
+Used by services (which enforce), views and templates (which hide buttons),
+socket handlers and the outcomes part of the module (minutes, votes, ...).
+
+- participants: invited users (Participant rows), including chair and secretary;
+- leaders and admins see and may join every meeting;
+- the chair (or an admin) manages it: edit, start, end, cancel;
+- the chair and the secretary keep the minutes.
+"""
+from core.extensions import db
+
+
+def _authenticated(user):
+    return user is not None and getattr(user, "is_authenticated", False)
+
+
+def is_staff(user):
+    """Leaders and admins see the whole province."""
+    return _authenticated(user) and user.role in ("leader", "admin")
+
+
+def participant(user, meeting):
+    """The user's Participant row in the meeting, or None."""
+    if not _authenticated(user) or meeting is None:
+        return None
+    from meetings.models import Participant
+
+    return db.session.scalar(
+        db.select(Participant).where(Participant.meeting_id == meeting.id, Participant.user_id == user.id)
+    )
+
+
+def is_participant(user, meeting):
+    return participant(user, meeting) is not None
+
+
+def is_chair(user, meeting):
+    return _authenticated(user) and meeting.chair_id == user.id
+
+
+def is_secretary(user, meeting):
+    return _authenticated(user) and meeting.secretary_id is not None and meeting.secretary_id == user.id
+
+
+def can_view(user, meeting):
+    """See the meeting's page, its API object and its chat history."""
+    if not _authenticated(user):
+        return False
+    return is_staff(user) or is_chair(user, meeting) or is_secretary(user, meeting) or is_participant(user, meeting)
+
+
+def can_join(user, meeting):
+    """Enter the live room (presence, chat): participants, leaders and admins."""
+    return can_view(user, meeting)
+
+
+def can_chat(user, meeting):
+    """Write in the chat: whoever may join, while the meeting is not over."""
+    return can_join(user, meeting) and meeting.status in ("scheduled", "live")
+
+
+def can_keep_minutes(user, meeting):
+    return is_chair(user, meeting) or is_secretary(user, meeting)
+
+
+def can_manage(user, meeting):
+    """Edit, start, end, cancel: the chair or an admin."""
+    return is_chair(user, meeting) or (_authenticated(user) and user.role == "admin")
+
+
+def can_edit(user, meeting):
+    return can_manage(user, meeting) and meeting.status in ("scheduled", "live")
+
+
+def can_start(user, meeting):
+    return can_manage(user, meeting) and meeting.status == "scheduled"
+
+
+def can_end(user, meeting):
+    return can_manage(user, meeting) and meeting.status == "live"
+
+
+def can_cancel(user, meeting):
+    return can_manage(user, meeting) and meeting.status == "scheduled"
+
+
+def can_create(user):
+    """Schedule meetings: leaders and admins."""
+    return is_staff(user)
+
+
+def can_see_attendance(user, meeting):
+    """The attendance table and its exports: chair, secretary, leaders (and admins)."""
+    return is_staff(user) or is_chair(user, meeting) or is_secretary(user, meeting)
+
+
+def room_perms(user, meeting):
+    """The booleans the room page and its included panels use."""
+    return {
+        "is_chair": is_chair(user, meeting),
+        "is_secretary": is_secretary(user, meeting),
+        "can_keep_minutes": can_keep_minutes(user, meeting),
+        "can_manage": can_manage(user, meeting),
+        "can_chat": can_chat(user, meeting),
+        "can_start": can_start(user, meeting),
+        "can_end": can_end(user, meeting),
+        "can_see_attendance": can_see_attendance(user, meeting),
+    }
+
+
+# -- functions appended by the outcomes part (issue 5) go below --------------------
+
+
+def can_view_outcomes(user, meeting):
+    """Minutes, votes, speaker queue, conclusions: whoever may see the meeting."""
+    return can_view(user, meeting)
+
+
+def can_finalize_minutes(user, meeting):
+    return is_chair(user, meeting)
+
+
+def can_run_votes(user, meeting):
+    """Open and close votes: the chair."""
+    return is_chair(user, meeting)
+
+
+def can_cast_ballot(user, meeting):
+    """Vote: the invited participants (the chair and the secretary included)."""
+    return is_chair(user, meeting) or is_secretary(user, meeting) or is_participant(user, meeting)
+
+
+def can_request_floor(user, meeting):
+    """Raise a hand: the invited participants."""
+    return can_cast_ballot(user, meeting)
+
+
+def can_run_speakers(user, meeting):
+    """Give the floor and remove requests: the chair."""
+    return is_chair(user, meeting)
+
+
+def can_record_conclusions(user, meeting):
+    return can_keep_minutes(user, meeting)
+
+
+def can_issue_from_conclusion(user, meeting):
+    """"Giao nhiệm vụ": leaders who can see the meeting turn its conclusions into directives."""
+    return _authenticated(user) and user.role == "leader" and can_view(user, meeting)
+
+
+def can_download_documents(user, meeting):
+    """The Word minutes and conclusions notice: chair, secretary, leaders (and admins)."""
+    return is_staff(user) or is_chair(user, meeting) or is_secretary(user, meeting)
+
+
+def outcome_perms(user, meeting):
+    """The booleans the outcome panels use."""
+    return {
+        "can_keep_minutes": can_keep_minutes(user, meeting),
+        "can_finalize_minutes": can_finalize_minutes(user, meeting),
+        "can_run_votes": can_run_votes(user, meeting),
+        "can_cast_ballot": can_cast_ballot(user, meeting),
+        "can_request_floor": can_request_floor(user, meeting),
+        "can_run_speakers": can_run_speakers(user, meeting),
+        "can_record_conclusions": can_record_conclusions(user, meeting),
+        "can_issue_from_conclusion": can_issue_from_conclusion(user, meeting),
+        "can_download_documents": can_download_documents(user, meeting),
+    }

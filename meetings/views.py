@@ -1,0 +1,342 @@
+"""Meeting pages: the list, the form, the meeting's page, the live room, .ics and attendance exports."""
+import csv
+import io
+from datetime import datetime
+
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
+
+from auth import services as auth_services
+from auth.models import User
+from core import ui
+from core.errors import Forbidden, Invalid, NotFound, ServiceError
+from core.extensions import db
+from core.i18n import register_js_strings
+from core.validation import display_zone
+from meetings import attendance as attendance_calc
+from meetings import bp, permissions, services
+
+STATUS_LABELS = {
+    "scheduled": _l("Upcoming"),
+    "live": _l("Live now"),
+    "ended": _l("Ended"),
+    "cancelled": _l("Cancelled"),
+}
+ROLE_LABELS = {
+    "chair": _l("Chair"),
+    "secretary": _l("Secretary"),
+    "member": _l("Member"),
+    "guest": _l("Guest"),
+}
+
+ui.add_nav(ui.NavItem("meetings.index", _l("Meetings"), "camera-video", lambda u: u.is_authenticated, order=30))
+
+
+def _home_context(user):
+    if not user.is_authenticated:
+        return None
+    return {"meetings": services.today_for(user), "can_create": permissions.can_create(user)}
+
+
+ui.add_home_section(ui.HomeSection("meetings/_home.html", _home_context, order=30))
+
+register_js_strings({
+    "meeting_sending": _l("Sending…"),
+    "meeting_sent": _l("Sent"),
+    "meeting_failed": _l("Not sent yet: will retry"),
+    "meeting_retry": _l("Retry"),
+    "meeting_online": _l("online"),
+    "meeting_offline": _l("offline"),
+    "meeting_present": _l("present"),
+    "meeting_load_older": _l("Load earlier messages"),
+    "meeting_no_messages": _l("No messages yet. Say hello!"),
+    "meeting_ended_notice": _l("The meeting has ended. The chat is closed."),
+    "meeting_started_notice": _l("The meeting has started."),
+    "meeting_error_empty": _l("The message is empty."),
+    "meeting_error_too_long": _l("The message is too long."),
+    "meeting_error_rate_limited": _l("Too many messages. Wait a few seconds."),
+    "meeting_error_forbidden": _l("You are not invited to this meeting."),
+    "meeting_error_meeting_ended": _l("The meeting has ended; the chat is closed."),
+    "meeting_you": _l("You"),
+    "meeting_chars_left": _l("characters left"),
+    "meeting_filter_none": _l("No one matches."),
+    "meeting_status_scheduled": _l("Upcoming"),
+    "meeting_status_live": _l("Live now"),
+    "meeting_status_ended": _l("Ended"),
+    "meeting_status_cancelled": _l("Cancelled"),
+    "meeting_conn_connecting": _l("Connecting…"),
+    "meeting_conn_connected": _l("Connected"),
+    "meeting_conn_disconnected": _l("Offline: messages wait and are sent on return"),
+})
+
+
+@bp.app_context_processor
+def meeting_labels():
+    return {"MEETING_STATUS_LABELS": STATUS_LABELS, "MEETING_ROLE_LABELS": ROLE_LABELS,
+            "meeting_permissions": permissions}
+
+
+def _get(meeting_id, full=False):
+    return services.get_meeting(current_user, meeting_id, full=full)
+
+
+# -- list -----------------------------------------------------------------------
+
+@bp.route("/meetings")
+@login_required
+def index():
+    scope = request.args.get("scope", "mine")
+    if scope != "all" or not permissions.is_staff(current_user):
+        scope = "mine"
+    groups = services.list_for(current_user, scope)
+    return render_template("meetings/index.html", groups=groups, scope=scope,
+                           can_create=permissions.can_create(current_user))
+
+
+# -- form -----------------------------------------------------------------------
+
+def _local_input(value):
+    """An aware UTC datetime as the value of a datetime-local input, in the display zone."""
+    if not value:
+        return ""
+    if isinstance(value, datetime):
+        return value.astimezone(display_zone()).strftime("%Y-%m-%dT%H:%M")
+    return value
+
+
+def _form_from_request():
+    form = request.form
+    return {
+        "title": form.get("title", ""),
+        "description": form.get("description", ""),
+        "starts_at": form.get("starts_at", ""),
+        "ends_at": form.get("ends_at", ""),
+        "place": form.get("place", ""),
+        "online": bool(form.get("online")),
+        "secretary_id": form.get("secretary_id") or None,
+        "participant_ids": form.getlist("participant_ids"),
+        "agency_ids": form.getlist("agency_ids"),
+        "agenda": form.get("agenda", ""),
+    }
+
+
+def _form_context(form, errors, meeting=None):
+    users = db.session.scalars(
+        db.select(User).where(User.active.is_(True)).options(joinedload(User.agency))
+        .order_by(User.agency_id, User.full_name)
+    ).all()
+    groups = {}
+    for user in users:
+        groups.setdefault(user.agency.name if user.agency else _("No agency"), []).append(user)
+
+    def as_ints(values):
+        out = set()
+        for v in values or ():
+            try:
+                out.add(int(v))
+            except (TypeError, ValueError):
+                pass
+        return out
+
+    shown = dict(form)
+    shown["starts_at"] = _local_input(form.get("starts_at"))
+    shown["ends_at"] = _local_input(form.get("ends_at"))
+    return {
+        "form": shown,
+        "errors": errors,
+        "meeting": meeting,
+        "user_groups": sorted(groups.items()),
+        "secretary_choices": [(u.id, f"{u.full_name} — {u.agency.name if u.agency else ''}") for u in users],
+        "agencies": auth_services.agency_tree(include_inactive=False),
+        "selected_users": as_ints(form.get("participant_ids")),
+        "selected_agencies": as_ints(form.get("agency_ids")),
+    }
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+@login_required
+def create():
+    if not permissions.can_create(current_user):
+        abort(403)
+    errors = {}
+    if request.method == "POST":
+        form = _form_from_request()
+        try:
+            meeting = services.create_meeting(current_user, form)
+            flash(_("The meeting was scheduled and the invitations were sent."), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+        except ServiceError as exc:
+            db.session.rollback()
+            errors = getattr(exc, "fields", None) or {"title": exc.message}
+    else:
+        form = {"online": True, "participant_ids": [], "agency_ids": [], "agenda": "", "secretary_id": None}
+    return render_template("meetings/form.html", **_form_context(form, errors))
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(meeting_id):
+    meeting = _get(meeting_id)
+    if not permissions.can_edit(current_user, meeting):
+        abort(403)
+    errors = {}
+    if request.method == "POST":
+        form = _form_from_request()
+        try:
+            services.update_meeting(current_user, meeting, form)
+            flash(_("The meeting was saved."), "success")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+        except ServiceError as exc:
+            db.session.rollback()
+            errors = getattr(exc, "fields", None) or {"title": exc.message}
+    else:
+        form = services.current_values(meeting)
+        form["agenda"] = "\n".join(item["title"] for item in form["agenda"])
+    return render_template("meetings/form.html", **_form_context(form, errors, meeting))
+
+
+# -- the meeting's page ---------------------------------------------------------
+
+@bp.route("/meetings/<int:meeting_id>")
+@login_required
+def detail(meeting_id):
+    meeting = _get(meeting_id, full=True)
+    participants = services.participants_of(meeting)
+    rows = None
+    if permissions.can_see_attendance(current_user, meeting) and meeting.status != "scheduled":
+        rows = services.attendance(current_user, meeting)
+    present = set(services.present_user_ids(meeting.id)) if meeting.status == "live" else set()
+    message_count = db.session.scalar(
+        db.select(db.func.count()).select_from(services.ChatMessage).where(services.ChatMessage.meeting_id == meeting.id)
+    )
+    return render_template(
+        "meetings/detail.html", meeting=meeting, participants=participants, attendance=rows, present=present,
+        me=permissions.participant(current_user, meeting), perms=permissions.room_perms(current_user, meeting),
+        message_count=message_count, fmt_duration=attendance_calc.format_duration,
+    )
+
+
+@bp.route("/meetings/<int:meeting_id>/room")
+@login_required
+def room(meeting_id):
+    meeting = _get(meeting_id, full=True)
+    if not permissions.can_join(current_user, meeting):
+        abort(404)
+    participants = services.participants_of(meeting)
+    perms = permissions.room_perms(current_user, meeting)
+    data = {
+        "meeting_id": meeting.id,
+        "user_id": current_user.id,
+        "status": meeting.status,
+        "max_length": current_app.config["CHAT_MAX_LENGTH"],
+        "messages_url": url_for("meetings_api.messages", meeting_id=meeting.id),
+        "participants": [
+            {"id": p.user_id, "full_name": p.user.full_name, "role": p.role,
+             "agency": p.user.agency.name if p.user.agency else ""}
+            for p in participants
+        ],
+        "perms": perms,
+    }
+    return render_template("meetings/room.html", meeting=meeting, participants=participants,
+                           me=permissions.participant(current_user, meeting), perms=perms, room_data=data)
+
+
+@bp.route("/meetings/<int:meeting_id>/<any(start, end, cancel):action>", methods=["POST"])
+@login_required
+def change_status(meeting_id, action):
+    meeting = _get(meeting_id)
+    if not permissions.can_manage(current_user, meeting):
+        abort(403)
+    try:
+        if action == "start":
+            services.start_meeting(current_user, meeting)
+            flash(_("The meeting has started."), "success")
+            return redirect(url_for("meetings.room", meeting_id=meeting.id))
+        if action == "end":
+            services.end_meeting(current_user, meeting)
+            flash(_("The meeting has ended."), "info")
+        else:
+            services.cancel_meeting(current_user, meeting, request.form.get("reason", ""))
+            flash(_("The meeting was cancelled and the invitees were told."), "info")
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+
+
+@bp.route("/meetings/<int:meeting_id>/invite.ics")
+@login_required
+def ics_download(meeting_id):
+    meeting = _get(meeting_id, full=True)
+    method = "CANCEL" if meeting.status == "cancelled" else "REQUEST"
+    body = services.invitation_ics(meeting, method=method)
+    return Response(body, mimetype="text/calendar",
+                    headers={"Content-Disposition": f'attachment; filename="cuoc-hop-{meeting.id}.ics"'})
+
+
+# -- attendance exports ---------------------------------------------------------
+
+def _export_rows(meeting):
+    try:
+        rows = services.attendance(current_user, meeting)
+    except Forbidden:
+        abort(403)
+    header = [_("Full name"), _("Agency"), _("Role"), _("Status"), _("First joined"), _("Last left"),
+              _("Time present"), _("Seconds present"), _("Late (minutes)")]
+    from core.i18n import datetime_filter
+
+    out = []
+    for row in rows:
+        out.append([
+            row["full_name"], row["agency"], str(ROLE_LABELS.get(row["role"], row["role"])),
+            _("Present") if row["status"] == "present" else _("Absent"),
+            datetime_filter(row["first_joined_at"], "dd/MM/yyyy HH:mm:ss"),
+            datetime_filter(row["last_left_at"], "dd/MM/yyyy HH:mm:ss"),
+            attendance_calc.format_duration(row["present_seconds"]), row["present_seconds"],
+            "" if row["late_seconds"] is None else round(row["late_seconds"] / 60, 1),
+        ])
+    return header, out
+
+
+@bp.route("/meetings/<int:meeting_id>/attendance.csv")
+@login_required
+def attendance_csv(meeting_id):
+    meeting = _get(meeting_id)
+    header, rows = _export_rows(meeting)
+    buf = io.StringIO()
+    buf.write("\ufeff")  # so spreadsheet programs read UTF-8 Vietnamese correctly
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return Response(buf.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="diem-danh-hop-{meeting.id}.csv"'})
+
+
+@bp.route("/meetings/<int:meeting_id>/attendance.xlsx")
+@login_required
+def attendance_xlsx(meeting_id):
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    meeting = _get(meeting_id)
+    header, rows = _export_rows(meeting)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("Attendance")[:31]
+    ws.append([meeting.title])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append([])
+    ws.append(header)
+    for cell in ws[3]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append(row)
+    for column, width in zip("ABCDEFGHI", (28, 30, 12, 12, 20, 20, 12, 12, 12)):
+        ws.column_dimensions[column].width = width
+    buf = io.BytesIO()
+    wb.save(buf)
+    return Response(buf.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="diem-danh-hop-{meeting.id}.xlsx"'})
