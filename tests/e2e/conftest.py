@@ -5,8 +5,10 @@ session; one browser context per user, so several users act at once. Every page 
 watched: an uncaught JS error, a console error (CSP violations included), a dialog or an HTTP 5xx
 fails the test that caused it.
 """
+import contextlib
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -93,6 +95,7 @@ class Actor:
         self.password = password
         self.errors = []
         self.allowed = []
+        self.confirms = 0  # confirm() dialogs this user is about to accept on purpose
         self.context = browser.new_context(
             base_url=server.url, viewport=viewport or DESKTOP, locale="vi-VN",
             timezone_id="Asia/Ho_Chi_Minh", accept_downloads=True,
@@ -119,8 +122,21 @@ class Actor:
         self.errors.append(f"[{self.username}] console error: {text} ({where})")
 
     def _dialog(self, dialog):
+        if dialog.type == "confirm" and self.confirms > 0:
+            self.confirms -= 1
+            dialog.accept()
+            return
         self.errors.append(f"[{self.username}] unexpected {dialog.type} dialog: {dialog.message!r}")
         dialog.dismiss()
+
+    @contextlib.contextmanager
+    def confirming(self):
+        """Accept the one confirm() the next action asks for ("End the meeting for everyone?")."""
+        self.confirms += 1
+        try:
+            yield
+        finally:
+            self.confirms = 0
 
     def _response(self, response):
         if response.status >= 500:
@@ -192,6 +208,30 @@ def actors(browser, server):
         actor.close()
     if errors:
         pytest.fail("browser errors:\n" + "\n".join(errors), pytrace=False)
+
+
+def query(server, sql, *params):
+    """Read the server's SQLite database directly (what was really stored)."""
+    path = server.database_url.split("sqlite:///", 1)[1]
+    with contextlib.closing(sqlite3.connect(path, timeout=10)) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def user_id(server, username):
+    return query(server, "SELECT id FROM users WHERE username = ?", username)[0][0]
+
+
+def agency_id(server, code):
+    return query(server, "SELECT id FROM agencies WHERE code = ?", code)[0][0]
+
+
+def no_reload_marker(page):
+    """Mark the page's JS world; ``assert_not_reloaded`` proves later changes came without a reload."""
+    page.evaluate("window.__e2eNoReload = true")
+
+
+def assert_not_reloaded(page):
+    assert page.evaluate("window.__e2eNoReload === true"), f"{page.url} was reloaded"
 
 
 def no_horizontal_scroll(page, width):
