@@ -1,0 +1,101 @@
+"""Conclusions, "Giao nhiệm vụ" (a conclusion becomes a directive) and the follow-up review."""
+from datetime import timedelta
+
+import pytest
+
+from core.dbtypes import utcnow
+from core.extensions import db
+from meetings import services_outcomes as svc
+from meetings.models import ConclusionDirective, Meeting, Participant
+from tests.conftest import bearer
+from tests.outcomes_support import MeetingSetup
+
+
+@pytest.fixture
+def setup(factory):
+    return MeetingSetup(factory)
+
+
+def deadline(days=10):
+    return (utcnow() + timedelta(days=days)).isoformat()
+
+
+def add(client, token, s, text):
+    return client.post(f"/api/v1/meetings/{s.meeting_id}/conclusions", json={"text": text}, headers=bearer(token))
+
+
+def test_chair_and_secretary_record_conclusions(client, factory, setup):
+    res = add(client, factory.token(setup.secretary), setup, "Giao Sở Y tế rà soát danh sách tiêm chủng.")
+    assert res.status_code == 201
+    body = res.get_json()
+    assert body["text"] == "Giao Sở Y tế rà soát danh sách tiêm chủng." and isinstance(body["id"], int)
+    assert add(client, factory.token(setup.chair), setup, "Kết luận thứ hai").status_code == 201
+    assert add(client, factory.token(setup.member), setup, "x").status_code == 403
+    assert add(client, factory.token(setup.leader), setup, "x").status_code == 403
+    assert add(client, factory.token(setup.outsider), setup, "x").status_code == 404
+    res = add(client, factory.token(setup.chair), setup, "")
+    assert res.status_code == 422 and "text" in res.get_json()["error"]["fields"]
+    items = client.get(f"/api/v1/meetings/{setup.meeting_id}/conclusions",
+                       headers=bearer(factory.token(setup.member))).get_json()["items"]
+    assert [c["position"] for c in items] == [1, 2]
+    cid = items[1]["id"]
+    chair = bearer(factory.token(setup.chair))
+    assert client.patch(f"/api/v1/conclusions/{cid}", json={"text": "Sửa lại"}, headers=chair).get_json()["text"] == "Sửa lại"
+    assert client.delete(f"/api/v1/conclusions/{cid}", headers=chair).status_code == 204
+
+
+def test_conclusion_becomes_a_directive_from_the_meeting(client, factory, setup):
+    cid = add(client, factory.token(setup.secretary), setup, "Sở Y tế chủ trì triển khai tiêm chủng đợt 2.").get_json()["id"]
+    support = factory.agency(code="STC9", name="Sở Tài chính")
+    res = client.post(f"/api/v1/conclusions/{cid}/directive",
+                      json={"lead_agency_id": setup.health.id, "support_agency_ids": [support.id], "deadline": deadline()},
+                      headers=bearer(factory.token(setup.chair)))
+    assert res.status_code == 201, res.get_json()
+    directive = res.get_json()
+    assert directive["source_meeting_id"] == setup.meeting_id
+    assert directive["title"] == "Sở Y tế chủ trì triển khai tiêm chủng đợt 2."  # prefilled from the conclusion
+    roles = sorted((a["agency_id"], a["role"]) for a in directive["assignments"])
+    assert roles == sorted([(setup.health.id, "lead"), (support.id, "support")])
+    link = db.session.scalar(db.select(ConclusionDirective))
+    assert (link.conclusion_id, link.directive_id) == (cid, directive["id"])
+    listed = client.get(f"/api/v1/meetings/{setup.meeting_id}/directives",
+                        headers=bearer(factory.token(setup.member))).get_json()
+    assert [d["id"] for d in listed["items"]] == [directive["id"]]
+    assert listed["items"][0]["assignments"][0]["tracking"] == "on_track"
+    conclusions = client.get(f"/api/v1/meetings/{setup.meeting_id}/conclusions",
+                             headers=bearer(factory.token(setup.member))).get_json()["items"]
+    assert conclusions[0]["directive_ids"] == [directive["id"]]
+    # a conclusion with a directive is kept
+    assert client.delete(f"/api/v1/conclusions/{cid}", headers=bearer(factory.token(setup.chair))).status_code == 409
+
+
+def test_only_leaders_assign_tasks_and_bad_fields_are_422(client, factory, setup):
+    cid = add(client, factory.token(setup.chair), setup, "Kết luận").get_json()["id"]
+    url = f"/api/v1/conclusions/{cid}/directive"
+    body = {"lead_agency_id": setup.health.id, "deadline": deadline()}
+    assert client.post(url, json=body, headers=bearer(factory.token(setup.secretary))).status_code == 403
+    assert client.post(url, json=body, headers=bearer(factory.token(setup.admin))).status_code == 403
+    assert client.post(url, json=body, headers=bearer(factory.token(setup.outsider))).status_code == 404
+    assert client.post(url, json=body).status_code == 401
+    res = client.post(url, json={"lead_agency_id": 99999, "deadline": "soon"}, headers=bearer(factory.token(setup.leader)))
+    assert res.status_code == 422
+    assert {"lead_agency_id", "deadline"} <= set(res.get_json()["error"]["fields"])
+    assert db.session.scalar(db.select(db.func.count(ConclusionDirective.id))) == 0
+    # any leader who sees the meeting may assign it, not only its chair
+    assert client.post(url, json=body, headers=bearer(factory.token(setup.leader))).status_code == 201
+
+
+def test_follow_up_meeting_shows_the_earlier_meetings_directives(client, factory, setup):
+    conclusion = svc.add_conclusion(setup.chair, setup.meeting, {"text": "Hoàn thành báo cáo quý"})
+    directive = svc.issue_directive_from_conclusion(
+        setup.chair, conclusion, setup.meeting, {"lead_agency_id": setup.health.id, "deadline": deadline(1)})
+    follow = Meeting(title="Họp kiểm điểm", starts_at=utcnow(), chair_id=setup.chair.id, created_by_id=setup.chair.id,
+                     follow_up_of_id=setup.meeting_id, status="scheduled")
+    db.session.add(follow)
+    db.session.flush()
+    db.session.add(Participant(meeting_id=follow.id, user_id=setup.member.id, role="member"))
+    db.session.commit()
+    data = client.get(f"/api/v1/meetings/{follow.id}/directives", headers=bearer(factory.token(setup.member))).get_json()
+    assert data["items"] == [] and data["follow_up_of_id"] == setup.meeting_id
+    assert [d["id"] for d in data["follow_up"]] == [directive.id]
+    assert data["follow_up"][0]["assignments"][0]["tracking"] == "due_soon"
