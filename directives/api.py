@@ -145,3 +145,43 @@ def reject_extension(extension_id):
 def history(assignment_id):
     a = services.get_assignment(current_user, assignment_id)
     return jsonify(items=[services.serialize_event(e) for e in services.history(a)])
+
+
+# -- attachments (multipart/form-data, field "file", several allowed) ------------------------
+
+def _files():
+    files = [f for f in request.files.getlist("file") if f and f.filename]
+    if not files:
+        from core.errors import Invalid
+
+        raise Invalid({"file": _("Choose a file.")})
+    return files
+
+
+@api.post("/directives/<int:directive_id>/attachments")
+def upload_directive_files(directive_id):
+    from directives import attachments
+
+    directive = services.get_directive(current_user, directive_id)
+    saved = attachments.save_uploads(_files(), directive, current_user)
+    return jsonify(items=[a.to_dict() for a in saved]), 201
+
+
+@api.post("/reports/<int:report_id>/attachments")
+def upload_report_files(report_id):
+    from directives import attachments
+
+    report = services.get_report(current_user, report_id)
+    saved = attachments.save_uploads(_files(), report, current_user)
+    return jsonify(items=[a.to_dict() for a in saved]), 201
+
+
+@api.get("/attachments/<int:attachment_id>")
+def download(attachment_id):
+    from directives import attachments
+
+    return attachments.open_attachment(current_user, attachment_id)
+
+
+# The reminders job and the `flask --app wsgi directives remind` command register themselves on import.
+from directives import reminders  # noqa: E402,F401

@@ -173,6 +173,13 @@ def get_extension(user, ext_id):
     return ext
 
 
+def get_report(user, report_id):
+    report = db.session.get(ProgressReport, report_id) if report_id is not None else None
+    if report is None or not permissions.can_view_directive(user, report.assignment.directive):
+        raise NotFound(_("Report not found."))
+    return report
+
+
 def _visible(query, user):
     if permissions.is_staff(user):
         return query
