@@ -54,9 +54,10 @@ def pytest_collection_modifyitems(items):
 def browser():
     need(os.path.exists(CHROMIUM), "Chromium")
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:  # pragma: no cover
         need(False, "Playwright for Python")
+    expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
