@@ -1,0 +1,675 @@
+"""Directive pages: the officer's inbox, the directive page, the leader's form, list and dashboard.
+
+Thin: parse the form, call ``directives.services``, render. A ServiceError becomes a
+message on the form (keeping what was typed) or a flash on the directive page.
+"""
+
+import markdown as markdown_lib
+import nh3
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy.orm import selectinload
+
+from auth import services as auth_services
+from core import ui
+from core.dbtypes import utcnow
+from core.errors import Invalid, NotFound, ServiceError
+from core.extensions import db
+from core.i18n import register_js_strings
+from core.urls import safe_next
+from directives import bp, exports, permissions, services, tracking
+from directives.models import Assignment, AssignmentEvent, Attachment, Directive, ExtensionRequest
+
+PAGE_SIZE = 20
+
+PRIORITY_LABELS = {"normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+STATUS_LABELS = {
+    "pending": _l("Not acknowledged"),
+    "acknowledged": _l("Acknowledged"),
+    "in_progress": _l("In progress"),
+    "submitted": _l("Submitted"),
+    "completed": _l("Completed"),
+    "cancelled": _l("Cancelled"),
+}
+TRACKING_LABELS = {
+    "on_track": _l("On track"),
+    "due_soon": _l("Due soon"),
+    "overdue": _l("Overdue"),
+    "completed_on_time": _l("Done on time"),
+    "completed_late": _l("Done late"),
+}
+DIRECTIVE_STATUS_LABELS = {"issued": _l("In force"), "cancelled": _l("Cancelled"), "closed": _l("Closed")}
+ASSIGNMENT_ROLE_LABELS = {"lead": _l("Lead"), "support": _l("Support")}
+EXTENSION_STATUS_LABELS = {"pending": _l("Pending"), "approved": _l("Approved"), "rejected": _l("Rejected")}
+EVENT_LABELS = {
+    "issue": _l("Issued"),
+    "seen": _l("Opened"),
+    "acknowledge": _l("Acknowledged"),
+    "report": _l("Progress report"),
+    "submit": _l("Submitted the result"),
+    "accept": _l("Accepted as completed"),
+    "return": _l("Returned for more work"),
+    "extension_request": _l("Asked for an extension"),
+    "extension_approve": _l("Extension approved"),
+    "extension_reject": _l("Extension rejected"),
+    "cancel": _l("Directive cancelled"),
+}
+EVENT_ICONS = {
+    "issue": "send", "seen": "eye", "acknowledge": "check2-circle", "report": "graph-up-arrow",
+    "submit": "send-check", "accept": "patch-check", "return": "arrow-counterclockwise",
+    "extension_request": "calendar-plus", "extension_approve": "calendar-check", "extension_reject": "calendar-x",
+    "cancel": "x-octagon",
+}
+SORTABLE_STATS = ("assigned", "acknowledged_pct", "median_ack_seconds", "on_track", "due_soon", "overdue",
+                  "completed_on_time", "completed_late", "on_time_rate")
+
+register_js_strings({
+    "dir_acknowledge": _l("Acknowledge"),
+    "dir_acknowledged": _l("Acknowledged"),
+    "dir_ack_failed": _l("Could not acknowledge. Please try again."),
+    "dir_new_arrived": _l("New directive: %(title)s"),
+    "dir_updated": _l("This directive was updated."),
+    "dir_form_kept": _l("The directive changed while you were typing; reload to see the latest state."),
+    "dir_all_acknowledged": _l("Everything acknowledged"),
+    "dir_reload": _l("Reload"),
+    "dir_selected_none": _l("No support agency selected"),
+    "dir_selected_n": _l("%(n)s selected"),
+    "dir_no_match": _l("No agency matches."),
+    "dur_seconds": _l("%(s)s s"),
+    "dur_minutes": _l("%(m)s min"),
+    "dur_hours": _l("%(h)s h %(m)s min"),
+    "dur_days": _l("%(d)s d %(h)s h"),
+    "dash_total": _l("Total"),
+    "dash_updated": _l("Updated %(time)s"),
+    "dash_no_data": _l("No assignments yet."),
+    "dash_rank_line": _l("On time %(rate)s · overdue %(n)s"),
+    "tracking_on_track": TRACKING_LABELS["on_track"],
+    "tracking_due_soon": TRACKING_LABELS["due_soon"],
+    "tracking_overdue": TRACKING_LABELS["overdue"],
+    "tracking_completed_on_time": TRACKING_LABELS["completed_on_time"],
+    "tracking_completed_late": TRACKING_LABELS["completed_late"],
+})
+
+
+# -- helpers shared with templates ----------------------------------------------
+
+_ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "s", "ul", "ol", "li", "blockquote", "code", "pre",
+                 "h1", "h2", "h3", "h4", "h5", "h6", "hr", "a", "table", "thead", "tbody", "tr", "th", "td"}
+
+
+def render_markdown(text):
+    """Markdown to HTML, sanitised with nh3: no script, no event handlers, safe links only."""
+    html = markdown_lib.markdown(text or "", extensions=["extra", "sane_lists", "nl2br"], output_format="html")
+    clean = nh3.clean(html, tags=_ALLOWED_TAGS, attributes={"a": {"href", "title"}},
+                      url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
+    return Markup(clean)
+
+
+def human_duration(seconds):
+    """'45 s', '12 min', '2 h 15 min', '3 d 4 h' in the user's language; '—' when unknown."""
+    if seconds is None:
+        return "—"
+    seconds = max(int(round(seconds)), 0)
+    if seconds < 60:
+        return _("%(s)s s", s=seconds)
+    minutes = seconds // 60
+    if minutes < 60:
+        return _("%(m)s min", m=minutes)
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return _("%(h)s h %(m)s min", h=hours, m=minutes)
+    days, hours = divmod(hours, 24)
+    return _("%(d)s d %(h)s h", d=days, h=hours)
+
+
+def _ack_seconds(assignment):
+    issued = assignment.directive.issued_at
+    if assignment.acknowledged_at is None or issued is None:
+        return None
+    return (assignment.acknowledged_at - issued).total_seconds()
+
+
+def _pct(value):
+    return "—" if value is None else f"{value:.0f}%"
+
+
+def _event_detail(ev):
+    """The one-line detail of a history event: progress, deadlines, from → to."""
+    from core.i18n import datetime_filter
+    from core.validation import parse_datetime
+
+    data = ev.data or {}
+
+    def when(key):
+        value = parse_datetime(data.get(key)) if data.get(key) else None
+        return datetime_filter(value) if value else "—"
+
+    if ev.action == "report" and "progress" in data:
+        return _("Progress %(n)s%%", n=data["progress"])
+    if ev.action == "extension_request":
+        return _("Deadline %(old)s → %(new)s asked", old=when("old_deadline"), new=when("requested_deadline"))
+    if ev.action == "extension_approve":
+        return _("Deadline %(old)s → %(new)s", old=when("old_deadline"), new=when("new_deadline"))
+    if ev.action == "issue" and data.get("deadline"):
+        return _("Deadline %(when)s", when=when("deadline"))
+    if ev.from_status and ev.to_status and ev.from_status != ev.to_status:
+        return f"{STATUS_LABELS.get(ev.from_status, ev.from_status)} → {STATUS_LABELS.get(ev.to_status, ev.to_status)}"
+    return ""
+
+
+def _track(assignment):
+    return tracking.tracking_of(assignment, utcnow())
+
+
+@bp.app_context_processor
+def directive_helpers():
+    return {
+        "PRIORITY_LABELS": PRIORITY_LABELS,
+        "STATUS_LABELS": STATUS_LABELS,
+        "TRACKING_LABELS": TRACKING_LABELS,
+        "DIRECTIVE_STATUS_LABELS": DIRECTIVE_STATUS_LABELS,
+        "ASSIGNMENT_ROLE_LABELS": ASSIGNMENT_ROLE_LABELS,
+        "EXTENSION_STATUS_LABELS": EXTENSION_STATUS_LABELS,
+        "EVENT_LABELS": EVENT_LABELS,
+        "EVENT_ICONS": EVENT_ICONS,
+        "human_duration": human_duration,
+        "directive_permissions": permissions,
+        "ack_seconds": _ack_seconds,
+        "pct": _pct,
+        "track": _track,
+        "event_detail": _event_detail,
+    }
+
+
+bp.add_app_template_filter(render_markdown, "markdown")
+
+
+def _is_officer(user):
+    return user.is_authenticated and user.role == "officer" and user.agency_id is not None
+
+
+ui.add_nav(ui.NavItem("directives.inbox", _l("Directives"), "inbox", _is_officer, order=10))
+ui.add_nav(ui.NavItem("directives.new", _l("Issue a directive"), "send", permissions.can_issue, order=10))
+ui.add_nav(ui.NavItem("directives.index", _l("Directive list"), "list-check", permissions.is_staff, order=11))
+ui.add_nav(ui.NavItem("directives.dashboard", _l("Tracking board"), "bar-chart-line", permissions.can_view_stats,
+                      order=12))
+
+
+def _home_officer(user):
+    """Home page: the officer's directives still waiting for acknowledgement."""
+    if not _is_officer(user):
+        return None
+    return {"assignments": services.inbox(user, {"only_unacknowledged": True}, limit=10),
+            "count": services.unacknowledged_count(user)}
+
+
+def _home_leader(user):
+    """Home page: the leader's key numbers."""
+    if not permissions.can_view_stats(user):
+        return None
+    return {"totals": _totals(services.agency_stats())}
+
+
+ui.add_home_section(ui.HomeSection("directives/home_officer.html", _home_officer, order=5))
+ui.add_home_section(ui.HomeSection("directives/home_leader.html", _home_leader, order=5))
+
+
+def _totals(stats):
+    totals = services.stats_totals(stats)
+    totals["unacknowledged"] = max(totals["assigned"] - totals["acknowledged"], 0)
+    return totals
+
+
+def _filters(args, keys):
+    out = {}
+    for key in keys:
+        value = args.get(key, "").strip()
+        if value:
+            out[key] = value
+    return out
+
+
+def _xlsx(data, filename):
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+# -- officer inbox --------------------------------------------------------------
+
+INBOX_FILTERS = ("status", "tracking", "q")
+
+
+@bp.route("/directives/inbox")
+@login_required
+def inbox():
+    if current_user.agency_id is None or permissions.is_staff(current_user):
+        return redirect(url_for("directives.index"))
+    filters = _filters(request.args, INBOX_FILTERS)
+    errors = {}
+    try:
+        rows = services.inbox(current_user, filters)
+    except Invalid as exc:
+        errors = exc.fields
+        rows = services.inbox(current_user, {k: v for k, v in filters.items() if k not in exc.fields})
+    return render_template("directives/inbox.html", rows=rows, filters=filters, errors=errors,
+                           unacknowledged=services.unacknowledged_count(current_user))
+
+
+@bp.route("/assignments/<int:assignment_id>/row")
+@login_required
+def inbox_row(assignment_id):
+    """One inbox row, fetched by the live inbox when a directive arrives or a row changes."""
+    assignment = services.get_assignment(current_user, assignment_id)
+    if not permissions.can_act(current_user, assignment):
+        raise NotFound()
+    return render_template("directives/_inbox_row.html", a=assignment)
+
+
+# -- the directive page ---------------------------------------------------------
+
+def _own_assignment(directive, user):
+    if not _is_officer(user):
+        return None
+    for assignment in directive.assignments:
+        if assignment.agency_id == user.agency_id:
+            return assignment
+    return None
+
+
+def _directive_events(directive):
+    """The whole directive's history across its agencies, newest first, in one query.
+
+    The issue rows (one per agency, same moment) become one entry listing the agencies."""
+    ids = [a.id for a in directive.assignments]
+    if not ids:
+        return []
+    events = db.session.scalars(
+        db.select(AssignmentEvent).where(AssignmentEvent.assignment_id.in_(ids))
+        .options(selectinload(AssignmentEvent.actor), selectinload(AssignmentEvent.assignment))
+        .order_by(AssignmentEvent.created_at.desc(), AssignmentEvent.id.desc())
+    ).all()
+    out = []
+    for ev in events:
+        agency = ev.assignment.agency.name
+        last = out[-1] if out else None
+        if (ev.action in ("issue", "cancel") and last is not None and last["action"] == ev.action
+                and last["event"].created_at == ev.created_at):
+            last["agencies"].insert(0, agency)
+            continue
+        out.append({"action": ev.action, "event": ev, "agencies": [agency]})
+    return out
+
+
+def _report_files(directive):
+    """Files of the directive's progress reports, by report id (one query)."""
+    rows = db.session.scalars(
+        db.select(Attachment).where(Attachment.directive_id == directive.id, Attachment.report_id.is_not(None))
+        .order_by(Attachment.id)
+    ).all()
+    out = {}
+    for att in rows:
+        out.setdefault(att.report_id, []).append(att)
+    return out
+
+
+def _page_context(directive, errors=None, form=None, failed_action=None):
+    own = _own_assignment(directive, current_user)
+    extensions = db.session.scalars(
+        db.select(ExtensionRequest).join(ExtensionRequest.assignment)
+        .where(Assignment.directive_id == directive.id, ExtensionRequest.status == "pending")
+        .options(selectinload(ExtensionRequest.assignment).selectinload(Assignment.agency))
+        .order_by(ExtensionRequest.id)
+    ).all()
+    return {
+        "d": directive,
+        "assignments": list(directive.assignments),
+        "own": own,
+        "own_pending_extension": next((x for x in extensions if own and x.assignment_id == own.id), None),
+        "events": _directive_events(directive),
+        "report_files": _report_files(directive),
+        "can_decide": permissions.can_decide(current_user, directive),
+        "pending_extensions": extensions,
+        "errors": errors or {},
+        "form": form or {},
+        "failed_action": failed_action,
+        "accept": _attachments().accept_attribute(),
+    }
+
+
+@bp.route("/directives/<int:directive_id>")
+@login_required
+def show(directive_id):
+    directive = services.get_directive(current_user, directive_id)
+    own = _own_assignment(directive, current_user)
+    if own is not None:
+        services.mark_seen(current_user, own)
+    return render_template("directives/show.html", **_page_context(directive))
+
+
+@bp.route("/directives/<int:directive_id>/live")
+@login_required
+def live(directive_id):
+    """The parts of the directive page that change, swapped in by static/js/directives.js."""
+    directive = services.get_directive(current_user, directive_id)
+    return render_template("directives/_live.html", fragment=True, **_page_context(directive))
+
+
+def _act(directive_id, fn, success):
+    """Run one action from the directive page. Bad fields: the page again with the errors and
+    what was typed (422); an illegal transition: a message on the page."""
+    try:
+        fn()
+        flash(success, "success")
+    except Invalid as exc:
+        db.session.rollback()
+        directive = services.get_directive(current_user, directive_id)
+        ctx = _page_context(directive, errors=exc.fields, form=request.form, failed_action=request.endpoint)
+        return render_template("directives/show.html", **ctx), 422
+    except NotFound:
+        raise
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(url_for("directives.show", directive_id=directive_id) + "#actions")
+
+
+@bp.route("/assignments/<int:assignment_id>/acknowledge", methods=["POST"])
+@login_required
+def acknowledge(assignment_id):
+    """The no-script path of the one-click Acknowledge (the page's script calls the API)."""
+    assignment = services.get_assignment(current_user, assignment_id)
+    try:
+        services.acknowledge(current_user, assignment)
+        flash(_("Acknowledged %(number)s.", number=assignment.directive.number), "success")
+    except NotFound:
+        raise
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    return redirect(safe_next(request.form.get("next"), default="directives.inbox"))
+
+
+def _attachments():
+    from directives import attachments  # late: attachments imports the request-bound current_user
+
+    return attachments
+
+
+def _precheck_uploads(files, field):
+    """Refuse a bad file before anything is written, so a report or a directive is never saved
+    without the file the user chose (the service checks again when it stores it)."""
+    att = _attachments()
+    types = att.allowed_extensions()
+    limit = att.max_bytes()
+    for upload in files:
+        name = (upload.filename or "").rsplit("/", 1)[-1]
+        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if ext not in types:
+            raise Invalid({field: _("File type not allowed. Allowed: %(types)s", types=", ".join(sorted(types)))})
+        stream = upload.stream
+        try:
+            stream.seek(0, 2)
+            size = stream.tell()
+            stream.seek(0)
+        except (AttributeError, OSError):
+            continue
+        if size > limit:
+            raise Invalid({field: _("The file is too large (at most %(mb)s MB).", mb=round(limit / 1024 / 1024, 1))})
+        if size == 0:
+            raise Invalid({field: _("The file is empty.")})
+
+
+def _with_upload(fn, field):
+    """Run a report/submit service, then store the uploaded file (if any) on the report it made."""
+    files = [f for f in request.files.getlist(field) if f and f.filename]
+
+    def run():
+        _precheck_uploads(files, field)
+        report = fn()
+        if files:
+            _attachments().save_uploads(files, report, current_user, field=field)
+    return run
+
+
+@bp.route("/assignments/<int:assignment_id>/report", methods=["POST"])
+@login_required
+def report(assignment_id):
+    a = services.get_assignment(current_user, assignment_id)
+    return _act(a.directive_id,
+                _with_upload(lambda: services.report_progress(current_user, a, request.form.to_dict()), "attachment"),
+                _("Your progress report was saved."))
+
+
+@bp.route("/assignments/<int:assignment_id>/submit", methods=["POST"])
+@login_required
+def submit(assignment_id):
+    a = services.get_assignment(current_user, assignment_id)
+    return _act(a.directive_id,
+                _with_upload(lambda: services.submit(current_user, a, request.form.to_dict()), "attachment"),
+                _("The result was submitted to the leader."))
+
+
+@bp.route("/assignments/<int:assignment_id>/extension", methods=["POST"])
+@login_required
+def request_extension(assignment_id):
+    a = services.get_assignment(current_user, assignment_id)
+    return _act(a.directive_id, lambda: services.request_extension(current_user, a, request.form.to_dict()),
+                _("Your extension request was sent."))
+
+
+@bp.route("/assignments/<int:assignment_id>/accept", methods=["POST"])
+@login_required
+def accept(assignment_id):
+    a = services.get_assignment(current_user, assignment_id)
+    return _act(a.directive_id, lambda: services.accept(current_user, a), _("Accepted as completed."))
+
+
+@bp.route("/assignments/<int:assignment_id>/return", methods=["POST"])
+@login_required
+def return_assignment(assignment_id):
+    a = services.get_assignment(current_user, assignment_id)
+    return _act(a.directive_id, lambda: services.return_assignment(current_user, a, request.form.to_dict()),
+                _("Returned to the agency for more work."))
+
+
+@bp.route("/extension-requests/<int:extension_id>/approve", methods=["POST"])
+@login_required
+def approve_extension(extension_id):
+    ext = services.get_extension(current_user, extension_id)
+    return _act(ext.assignment.directive_id, lambda: services.approve_extension(current_user, ext),
+                _("The extension was approved; the deadline moved."))
+
+
+@bp.route("/extension-requests/<int:extension_id>/reject", methods=["POST"])
+@login_required
+def reject_extension(extension_id):
+    ext = services.get_extension(current_user, extension_id)
+    return _act(ext.assignment.directive_id,
+                lambda: services.reject_extension(current_user, ext, request.form.to_dict()),
+                _("The extension was rejected."))
+
+
+@bp.route("/directives/<int:directive_id>/cancel", methods=["POST"])
+@login_required
+def cancel(directive_id):
+    directive = services.get_directive(current_user, directive_id)
+    return _act(directive_id, lambda: services.cancel_directive(current_user, directive, request.form.to_dict()),
+                _("The directive was cancelled."))
+
+
+# -- leader: new directive --------------------------------------------------------
+
+@bp.route("/directives/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if not permissions.can_issue(current_user):
+        abort(403)
+    errors = {}
+    form = {"priority": "normal"}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        form["support_agency_ids"] = request.form.getlist("support_agency_ids")
+        files = [f for f in request.files.getlist("attachments") if f and f.filename]
+        try:
+            _precheck_uploads(files, "attachments")
+            directive = services.issue_directive(current_user, form)
+        except ServiceError as exc:
+            db.session.rollback()
+            errors = getattr(exc, "fields", None) or {"_": exc.message}
+        else:
+            flash(_("Directive %(number)s was issued.", number=directive.number), "success")
+            try:
+                _attachments().save_uploads(files, directive, current_user, field="attachments")
+            except ServiceError as exc:  # issued already: say so rather than invite a second issue
+                db.session.rollback()
+                flash(_("A file could not be attached: %(message)s", message=exc.message), "warning")
+            return redirect(url_for("directives.show", directive_id=directive.id))
+    elif request.args.get("source_meeting_id"):
+        form["source_meeting_id"] = request.args.get("source_meeting_id")
+    selected = {str(x) for x in form.get("support_agency_ids") or []}
+    return render_template("directives/new.html", form=form, errors=errors, selected=selected,
+                           accept=_attachments().accept_attribute(),
+                           tree=auth_services.agency_tree(include_inactive=False)), (422 if errors else 200)
+
+
+# -- leader: list and export ------------------------------------------------------
+
+LIST_FILTERS = ("status", "tracking", "agency_id", "priority", "date_from", "date_to", "q")
+
+
+def _list_query():
+    """The filtered select of directives, plus the filters and the bad ones (dropped)."""
+    filters = _filters(request.args, LIST_FILTERS)
+    errors = {}
+    try:
+        query = services.list_query(current_user, filters)
+    except Invalid as exc:
+        errors = exc.fields
+        query = services.list_query(current_user, {k: v for k, v in filters.items() if k not in exc.fields})
+    if request.args.get("unacknowledged") == "1":
+        # directives some agency has not acknowledged yet (the leader's home-page number)
+        filters["unacknowledged"] = "1"
+        query = query.where(db.exists().where(Assignment.directive_id == Directive.id, Assignment.status == "pending"))
+    return query, filters, errors
+
+
+@bp.route("/directives")
+@login_required
+def index():
+    if not permissions.is_staff(current_user):
+        return redirect(url_for("directives.inbox")) if current_user.agency_id else abort(403)
+    query, filters, errors = _list_query()
+    page = max(request.args.get("page", 1, type=int), 1)
+    pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
+    directives = list(pagination.items)
+    return render_template(
+        "directives/list.html", directives=directives, pagination=pagination, filters=filters, errors=errors,
+        summary=_summaries([d.id for d in directives]), tree=auth_services.agency_tree(),
+        export_url=url_for("directives.export_list", **filters),
+        page_url=lambda n: url_for("directives.index", page=n, **filters),
+        can_issue=permissions.can_issue(current_user), can_export=permissions.can_export(current_user),
+    )
+
+
+def _summaries(directive_ids):
+    """Per directive: agencies, acknowledged, and the count per tracking state, in one query."""
+    out = {i: {"agencies": 0, "acknowledged": 0, "tracking": {}} for i in directive_ids}
+    if not directive_ids:
+        return out
+    expr = tracking.tracking_expr(utcnow())
+    rows = db.session.execute(
+        db.select(Assignment.directive_id, expr, db.func.count(Assignment.id), db.func.count(Assignment.acknowledged_at))
+        .where(Assignment.directive_id.in_(directive_ids)).group_by(Assignment.directive_id, expr)
+    ).all()
+    for directive_id, track, total, acknowledged in rows:
+        entry = out[directive_id]
+        entry["agencies"] += total
+        entry["acknowledged"] += acknowledged
+        entry["tracking"][track] = entry["tracking"].get(track, 0) + total
+    return out
+
+
+@bp.route("/directives/export.xlsx")
+@login_required
+def export_list():
+    if not permissions.can_export(current_user):
+        abort(403)
+    query, _filters_used, _errors = _list_query()
+    rows = db.session.scalars(query).unique().all()
+    return _xlsx(exports.xlsx_directive_list(rows), f"chi-dao-{utcnow():%Y%m%d-%H%M}.xlsx")
+
+
+@bp.route("/assignments/<int:assignment_id>/history.xlsx")
+@login_required
+def export_history(assignment_id):
+    assignment = services.get_assignment(current_user, assignment_id)
+    return _xlsx(exports.xlsx_assignment_history(assignment), f"lich-su-giao-viec-{assignment.id}.xlsx")
+
+
+# -- leader: dashboard ------------------------------------------------------------
+
+DASHBOARD_FILTERS = ("date_from", "date_to", "priority")
+
+
+def _stats():
+    filters = _filters(request.args, DASHBOARD_FILTERS)
+    try:
+        return services.agency_stats(filters=filters), filters, {}
+    except Invalid as exc:
+        kept = {k: v for k, v in filters.items() if k not in exc.fields}
+        return services.agency_stats(filters=kept), kept, exc.fields
+
+
+def _ranking(stats):
+    """Best first: on-time rate, then fewest overdue, then most acknowledged, then fastest."""
+    ranked = [r for r in stats if r["assigned"]]
+    ranked.sort(key=lambda r: (-(r["on_time_rate"] if r["on_time_rate"] is not None else -1), r["overdue"],
+                               -(r["acknowledged_pct"] or 0), r["median_ack_seconds"] or 10**12, r["agency_name"]))
+    return ranked
+
+
+@bp.route("/directives/dashboard")
+@login_required
+def dashboard():
+    if not permissions.can_view_stats(current_user):
+        abort(403)
+    stats, filters, errors = _stats()
+    stats = sorted(stats, key=lambda r: (-r["overdue"], -r["due_soon"], r["agency_name"]))
+    return render_template(
+        "directives/dashboard.html", stats=stats, totals=_totals(stats), filters=filters, errors=errors,
+        ranking=_ranking(stats), now=utcnow(),
+        stats_url=url_for("directives.dashboard_data", **filters),
+        export_url=url_for("directives.export_dashboard", **filters),
+        can_export=permissions.can_export(current_user),
+    )
+
+
+@bp.route("/directives/dashboard/data")
+@login_required
+def dashboard_data():
+    """The dashboard's numbers (with agency names), refetched by static/js/dashboard.js."""
+    if not permissions.can_view_stats(current_user):
+        abort(403)
+    stats, _filters_used, _errors = _stats()
+    return {"agencies": stats, "totals": _totals(stats), "generated_at": utcnow().isoformat()}
+
+
+@bp.route("/directives/dashboard/export.xlsx")
+@login_required
+def export_dashboard():
+    if not permissions.can_export(current_user):
+        abort(403)
+    stats, _filters_used, _errors = _stats()
+    return _xlsx(exports.xlsx_agency_report(stats), f"bao-cao-theo-don-vi-{utcnow():%Y%m%d-%H%M}.xlsx")
+
+
+# -- attachments ------------------------------------------------------------------
+
+@bp.route("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id):
+    """Download a file, only for those who may see its directive (404 for anyone else)."""
+    return _attachments().open_attachment(current_user, attachment_id)

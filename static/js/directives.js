@@ -1,0 +1,327 @@
+/* Directive pages: the live inbox with one-click Acknowledge, the live directive page,
+   and the agency picker of the new-directive form. User text is only ever set with
+   textContent; HTML fragments come from our own server templates (autoescaped). */
+(function () {
+  "use strict";
+  const App = window.App || {};
+  const t = App.t || ((k) => k);
+
+  function fmt(text, values) {
+    return String(text).replace(/%\((\w+)\)s/g, (m, key) => (key in values ? String(values[key]) : m));
+  }
+
+  /** Parse server-rendered HTML (our own escaped templates) into nodes. */
+  function parseFragment(html) {
+    const doc = new DOMParser().parseFromString("<body>" + html + "</body>", "text/html");
+    return doc.body;
+  }
+
+  async function fetchHtml(url) {
+    const res = await fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } });
+    if (!res.ok) {
+      const err = new Error("HTTP " + res.status);
+      err.status = res.status;
+      throw err;
+    }
+    return res.text();
+  }
+
+  function debounce(fn, ms) {
+    let timer = null;
+    return function () {
+      clearTimeout(timer);
+      timer = setTimeout(fn, ms);
+    };
+  }
+
+  // -- one-click Acknowledge (inbox rows and the directive page) ------------------
+
+  async function acknowledge(form, button) {
+    const id = button.dataset.assignmentId;
+    button.disabled = true;
+    const label = button.innerHTML;
+    button.textContent = t("sending");
+    try {
+      await App.api("POST", "/api/v1/assignments/" + encodeURIComponent(id) + "/acknowledge");
+      document.dispatchEvent(new CustomEvent("directives:acknowledged", { detail: { assignmentId: id } }));
+      return true;
+    } catch (err) {
+      button.disabled = false;
+      button.innerHTML = label;  // our own markup, restored as it was
+      App.toast && App.toast(err.message || t("dir_ack_failed"), "danger");
+      return false;
+    }
+  }
+
+  function bindAckForms(root) {
+    root.querySelectorAll("form.ack-form").forEach((form) => {
+      if (form.dataset.bound) return;
+      form.dataset.bound = "1";
+      form.addEventListener("submit", (ev) => {
+        const button = form.querySelector(".ack-button");
+        if (!button || !window.fetch || !App.api) return;  // no script support: the form posts
+        ev.preventDefault();
+        acknowledge(form, button);
+      });
+    });
+  }
+
+  // -- the officer's inbox -----------------------------------------------------------
+
+  function initInbox(box) {
+    const list = document.getElementById("inbox-list");
+    const empty = document.getElementById("inbox-empty");
+    const rowUrl = (id) => box.dataset.rowUrl.replace(/\/0\/row$/, "/" + encodeURIComponent(id) + "/row");
+
+    function updateCounter() {
+      const counter = document.getElementById("inbox-counter");
+      const n = list.querySelectorAll(".inbox-row.inbox-unack").length;
+      if (!counter) return;
+      counter.dataset.count = String(n);
+      const badge = document.getElementById("inbox-unack-count");
+      if (badge) badge.textContent = String(n);
+      if (n === 0 && badge) {
+        counter.textContent = "";
+        const icon = document.createElement("i");
+        icon.className = "bi bi-check2-circle text-success me-1";
+        counter.append(icon, document.createTextNode(t("dir_all_acknowledged")));
+      }
+    }
+
+    async function refreshRow(id, opts) {
+      opts = opts || {};
+      let html;
+      try {
+        html = await fetchHtml(rowUrl(id));
+      } catch (err) {
+        if (err.status === 404) {
+          const gone = document.getElementById("assignment-" + id);
+          if (gone) gone.remove();
+        }
+        return;
+      }
+      const fresh = parseFragment(html).querySelector(".inbox-row");
+      if (!fresh) return;
+      const current = document.getElementById("assignment-" + id);
+      if (current) {
+        current.replaceWith(fresh);
+      } else if (opts.insert) {
+        list.prepend(fresh);
+      } else {
+        return;
+      }
+      if (opts.flash) fresh.classList.add(opts.flash);
+      bindAckForms(fresh);
+      if (empty) empty.classList.toggle("d-none", list.children.length > 0);
+      updateCounter();
+    }
+
+    bindAckForms(box);
+    document.addEventListener("directives:acknowledged", (ev) => {
+      refreshRow(ev.detail.assignmentId, { flash: "just-acknowledged" });
+    });
+    if (!App.socket) return;
+    App.socket.on("directive:new", (msg) => {
+      if (!msg || !msg.assignment_id) return;
+      refreshRow(msg.assignment_id, { insert: true, flash: "just-arrived" });
+    });
+    App.socket.on("assignment:updated", (msg) => {
+      if (!msg || String(msg.agency_id) !== box.dataset.agencyId) return;
+      refreshRow(msg.assignment_id, { flash: msg.status === "acknowledged" ? "just-acknowledged" : null });
+    });
+  }
+
+  // -- the directive page --------------------------------------------------------------
+
+  function initDirective(page) {
+    const directiveId = page.dataset.directiveId;
+    const dirty = new WeakSet();
+    let notice = null;
+
+    function trackDirty(root) {
+      root.querySelectorAll("form.live-form").forEach((form) => {
+        form.addEventListener("input", () => dirty.add(form), { once: true });
+      });
+    }
+
+    function bindRanges(root) {
+      root.querySelectorAll(".progress-range").forEach((range) => {
+        const number = document.getElementById(range.dataset.target);
+        if (!number) return;
+        range.addEventListener("input", () => { number.value = range.value; });
+        number.addEventListener("input", () => { range.value = number.value; });
+      });
+    }
+
+    function hasDirtyForm(part) {
+      return Array.from(part.querySelectorAll("form.live-form")).some((f) => dirty.has(f));
+    }
+
+    function showNotice() {
+      if (notice) return;
+      notice = document.createElement("div");
+      notice.className = "alert alert-warning small d-flex align-items-center gap-2";
+      notice.setAttribute("role", "status");
+      const text = document.createElement("span");
+      text.className = "flex-grow-1";
+      text.textContent = t("dir_form_kept");
+      const btn = document.createElement("button");
+      btn.type = "button";
+      btn.className = "btn btn-sm btn-warning";
+      btn.textContent = t("dir_reload");
+      btn.addEventListener("click", () => window.location.reload());
+      notice.append(text, btn);
+      const actions = document.getElementById("part-actions");
+      if (actions) actions.prepend(notice);
+    }
+
+    async function refresh(changedAssignmentId) {
+      let html;
+      try {
+        html = await fetchHtml(page.dataset.liveUrl);
+      } catch (err) {
+        return;
+      }
+      const fresh = parseFragment(html);
+      ["directive-status", "part-agencies", "part-history", "part-actions"].forEach((id) => {
+        const incoming = fresh.querySelector("#" + id);
+        const current = document.getElementById(id);
+        if (!incoming || !current) return;
+        if (id === "part-actions" && hasDirtyForm(current)) {
+          showNotice();
+          return;
+        }
+        current.replaceWith(incoming);
+        if (id === "part-actions") notice = null;
+      });
+      const row = changedAssignmentId && document.getElementById("agency-row-" + changedAssignmentId);
+      if (row) row.classList.add("live-flash");
+      const part = document.getElementById("part-actions");
+      if (part) { bindAckForms(part); trackDirty(part); bindRanges(part); }
+      applyOlder();
+      page.dataset.refreshed = String((parseInt(page.dataset.refreshed || "0", 10) || 0) + 1);
+    }
+
+    let showOlder = false;
+    function applyOlder() {
+      if (!showOlder) return;
+      document.querySelectorAll(".timeline-older").forEach((li) => li.classList.remove("d-none"));
+      document.querySelectorAll("[data-show-older]").forEach((b) => b.remove());
+    }
+    page.addEventListener("click", (ev) => {
+      if (!ev.target.closest("[data-show-older]")) return;
+      showOlder = true;
+      applyOlder();
+    });
+
+    const queue = [];
+    const flush = debounce(() => { refresh(queue.splice(0).pop()); }, 250);
+
+    bindAckForms(page);
+    trackDirty(page);
+    bindRanges(page);
+    document.addEventListener("directives:acknowledged", () => refresh());
+    if (App.socket) {
+      App.socket.on("assignment:updated", (msg) => {
+        if (!msg || String(msg.directive_id) !== directiveId) return;
+        queue.push(msg.assignment_id);
+        flush();
+      });
+    }
+  }
+
+  // -- the new-directive form: agency picker -------------------------------------------
+
+  function fold(text) {
+    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "D").toLowerCase();
+  }
+
+  function initPicker(form) {
+    const picker = document.getElementById("agency-picker");
+    if (!picker) return;
+    const search = document.getElementById("picker-search");
+    const items = Array.from(picker.querySelectorAll(".picker-item"));
+    const chips = document.getElementById("picker-chips");
+    const count = document.getElementById("picker-count");
+    const emptyMsg = document.getElementById("picker-empty");
+    const lead = document.getElementById("f-lead_agency_id");
+    const clear = document.getElementById("picker-clear");
+    items.forEach((item) => { item.dataset.fold = fold(item.dataset.name); });
+
+    function label(item) {
+      const l = item.querySelector("label");
+      return l ? l.childNodes[0].textContent.trim() : "";
+    }
+
+    function render() {
+      const leadId = lead ? lead.value : "";
+      chips.replaceChildren();
+      let n = 0;
+      items.forEach((item) => {
+        const box = item.querySelector("input");
+        const isLead = leadId && item.dataset.id === leadId;
+        item.classList.toggle("is-lead", !!isLead);
+        box.disabled = !!isLead;
+        if (isLead) box.checked = false;
+        if (box.checked) {
+          n += 1;
+          const chip = document.createElement("span");
+          chip.className = "picker-chip";
+          chip.textContent = label(item);
+          const x = document.createElement("button");
+          x.type = "button";
+          x.setAttribute("aria-label", "×");
+          x.textContent = "×";
+          x.addEventListener("click", () => { box.checked = false; render(); });
+          chip.append(x);
+          chips.append(chip);
+        }
+      });
+      count.textContent = n ? fmt(t("dir_selected_n"), { n: n }) : t("dir_selected_none");
+    }
+
+    function filter() {
+      const q = fold(search.value.trim());
+      let shown = 0;
+      items.forEach((item) => {
+        const match = !q || item.dataset.fold.indexOf(q) !== -1;
+        item.classList.toggle("d-none", !match);
+        if (match) shown += 1;
+      });
+      emptyMsg.classList.toggle("d-none", shown > 0);
+    }
+
+    picker.addEventListener("change", render);
+    if (lead) lead.addEventListener("change", render);
+    search.addEventListener("input", filter);
+    search.addEventListener("keydown", (ev) => {
+      if (ev.key !== "Enter") return;
+      ev.preventDefault();  // Enter in the search box ticks the only match instead of submitting
+      const visible = items.filter((i) => !i.classList.contains("d-none"));
+      if (visible.length === 1) {
+        const box = visible[0].querySelector("input");
+        if (!box.disabled) { box.checked = !box.checked; render(); }
+      }
+    });
+    if (clear) clear.addEventListener("click", () => {
+      items.forEach((item) => { item.querySelector("input").checked = false; });
+      search.value = "";
+      filter();
+      render();
+    });
+    form.addEventListener("submit", () => {
+      const btn = document.getElementById("issue-button");
+      if (btn) btn.disabled = true;  // one click, one directive
+    });
+    render();
+  }
+
+  // -- start -------------------------------------------------------------------------
+
+  const inboxBox = document.querySelector('[data-page="inbox"]');
+  if (inboxBox) initInbox(inboxBox);
+  const directivePage = document.querySelector('[data-page="directive"]');
+  if (directivePage) initDirective(directivePage);
+  const newForm = document.querySelector('[data-page="new-directive"]');
+  if (newForm) initPicker(newForm);
+})();
