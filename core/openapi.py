@@ -117,6 +117,22 @@ path("/assignments/{assignment_id}/extension-requests",
 path("/extension-requests/{extension_id}/approve", post=_op("Approve: the assignment deadline moves", "leader", errors=(401, 403, 404, 409)))
 path("/extension-requests/{extension_id}/reject", post=_op("Reject", "leader", body=_obj(reason=S), errors=(401, 403, 404, 409)))
 path("/assignments/{assignment_id}/history", get=_op("Every change: who, when, what, from and to", "who may see the directive", errors=(401, 404)))
+path("/directives/{directive_id}/cancel",
+     post=_op("Cancel an issued directive; open assignments become cancelled", "leader", body=_obj(["reason"], reason=S),
+              errors=(400, 401, 403, 404, 409, 422), ok_schema=DIRECTIVE))
+path("/assignments/{assignment_id}", get=_op("One assignment with its reports and extension requests", "who may see the directive", ok_schema=ASSIGNMENT, errors=(401, 404)))
+path("/assignments/{assignment_id}/seen", post=_op("Record the agency's first view (no change for others)", "who may see the directive", errors=(401, 404)))
+path("/assignments/{assignment_id}/reports", get=_op("Progress reports, oldest first ({items})", "who may see the directive", errors=(401, 404)))
+_UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": _obj(["file"], file={"type": "array", "items": {"type": "string", "format": "binary"}})}}}
+path("/directives/{directive_id}/attachments",
+     post=dict(_op("Attach files to a directive (pdf, doc(x), xls(x), odt, ods, jpg, png, zip)", "leader", 201,
+                   errors=(400, 401, 403, 404, 413, 422)), requestBody=_UPLOAD))
+path("/reports/{report_id}/attachments",
+     post=dict(_op("Attach files to a progress report", "officer of the assignment's agency", 201,
+                   errors=(400, 401, 403, 404, 413, 422)), requestBody=_UPLOAD))
+path("/attachments/{attachment_id}",
+     get=_op("Download an attachment", "who may see the directive", errors=(401, 404),
+             ok_schema={"type": "string", "format": "binary"}))
 
 # -- meetings -----------------------------------------------------------------
 path("/meetings",
