@@ -1,0 +1,61 @@
+"""On PostgreSQL: the SQL tracking rule, the stats (median with percentile_cont) and the list filters
+give the same answers as on SQLite. Uses a database of its own, so parallel test runs do not collide."""
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from core.extensions import db
+from tests.conftest import need, port_open, postgres_url
+
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def app_config():
+    need(port_open("127.0.0.1", 5432), "PostgreSQL")
+    base = sa.engine.make_url(postgres_url())
+    name = f"dirtest_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield {"SQLALCHEMY_DATABASE_URI": base.set(database=name).render_as_string(hide_password=False)}
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_tracking_stats_and_filters_on_postgres(app, factory):
+    from directives import services
+    from directives.models import Assignment
+    from directives.tracking import tracking_expr, tracking_of
+
+    assert db.engine.dialect.name == "postgresql"
+    syt, sgd = factory.agency("SYT"), factory.agency("SGD")
+    leader = factory.user("leader")
+    o1, o2 = factory.user("officer", syt), factory.user("officer", sgd)
+    t0 = NOW - timedelta(days=10)
+    d1 = services.issue_directive(leader, {"title": "Phòng chống dịch", "deadline": (NOW + timedelta(days=2)).isoformat(),
+                                           "lead_agency_id": syt.id, "support_agency_ids": [sgd.id]}, now=t0)
+    d2 = services.issue_directive(leader, {"title": "Tuyển sinh 50% chỉ tiêu", "deadline": (NOW - timedelta(days=1)).isoformat(),
+                                           "lead_agency_id": syt.id}, now=t0)
+    a1 = d1.assignments[0]
+    services.acknowledge(o1, a1, now=t0 + timedelta(seconds=100))
+    services.acknowledge(o1, d2.assignments[0], now=t0 + timedelta(seconds=300))
+    services.acknowledge(o2, d1.assignments[1], now=t0 + timedelta(seconds=50))
+    services.submit(o1, d2.assignments[0], {}, now=NOW - timedelta(days=1) + timedelta(seconds=1))
+    services.accept(leader, d2.assignments[0], now=NOW - timedelta(hours=1))
+
+    rows = db.session.scalars(db.select(Assignment)).all()
+    in_sql = dict(db.session.execute(db.select(Assignment.id, tracking_expr(NOW))).all())
+    assert in_sql == {a.id: tracking_of(a, NOW) for a in rows}
+    assert in_sql[d2.assignments[0].id] == "completed_late"
+
+    stats = {s["agency_id"]: s for s in services.agency_stats(now=NOW)}
+    assert stats[syt.id]["median_ack_seconds"] == 200 and stats[sgd.id]["median_ack_seconds"] == 50
+    assert stats[syt.id]["due_soon"] == 1 and stats[syt.id]["completed_late"] == 1
+    ids = [d.id for d in db.session.scalars(services.list_query(leader, {"q": "50%"}, now=NOW))]
+    assert ids == [d2.id]
+    ids = [d.id for d in db.session.scalars(services.list_query(leader, {"tracking": "due_soon"}, now=NOW))]
+    assert ids == [d1.id]
