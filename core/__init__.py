@@ -35,10 +35,13 @@ def create_app(overrides=None):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale, timezone_selector=i18n.select_timezone)
     limiter.init_app(app)
+    # SocketIO keeps options across init_app calls: forget a previous app's Redis queue.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode=app.config["ASYNC_MODE"],
         message_queue=app.config["REDIS_URL"],
+        channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
         manage_session=True,
         max_http_buffer_size=1_000_000,
     )

@@ -41,6 +41,8 @@ def load_config(overrides=None):
         or f"sqlite:///{instance / 'app.db'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        # The Redis pub/sub channel; deployments (or test runs) sharing one Redis need their own.
+        "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL", "flask-socketio"),
         "ASYNC_MODE": os.environ.get("ASYNC_MODE", "gevent"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
