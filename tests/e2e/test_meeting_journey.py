@@ -1,6 +1,5 @@
 """Journeys 2 and 3: a live meeting with three attendees, and an attendee who drops off the network."""
 import datetime as dt
-import io
 import re
 
 import pytest
@@ -67,7 +66,9 @@ def test_three_attendees_hold_a_live_meeting(server, actors):
 
     # the chair opens the meeting; the others' rooms follow without a reload
     chair.page.click("#btn-start")
+    expect(chair.page.locator("body")).to_have_attribute("data-meeting-status", "live")
     expect(chair.page.locator("#chat-connection")).to_have_attribute("data-state", "connected")
+    no_reload_marker(chair.page)  # starting is a form post: the chair's own page reloads once
     for a in (secretary, officer):
         expect(a.page.locator("body")).to_have_attribute("data-meeting-status", "live")
         expect(a.page.locator("#room-lobby")).to_be_hidden()
@@ -91,6 +92,39 @@ def test_three_attendees_hold_a_live_meeting(server, actors):
     # the history is there for the one who came back
     expect(chat_message(officer.page, "Mời đồng chí trình bày.")).to_have_count(1)
 
+    # the secretary keeps the minutes; the others read them as they are typed
+    minutes = "# Biên bản\n\n**Thành phần:** đủ\n\n- Sở Y tế báo cáo tiến độ tiêm chủng đạt 92%"
+    secretary.page.fill("#minutes-editor", minutes)
+    expect(secretary.page.locator("#minutes-meta")).to_contain_text(re.compile(r"\d"))
+    expect(officer.page.locator("#minutes-view")).to_contain_text("Sở Y tế báo cáo tiến độ tiêm chủng đạt 92%")
+    expect(officer.page.locator("#minutes-view strong")).to_have_text("Thành phần:")
+    expect(chair.page.locator("#minutes-editor")).to_have_value(minutes)
+
+    # a vote: the chair opens it, the others vote, everyone sees the count
+    chair.page.click("#oc-tab-votes")
+    chair.page.click("#vote-open-box summary")
+    chair.page.fill("#vote-question", "Thông qua kế hoạch tiêm chủng đợt 2?")
+    chair.page.click("#vote-open-submit")
+    for a in (secretary, officer):
+        expect(a.page.locator("#oc-votes-badge")).to_have_text("1")
+        a.page.click("#oc-tab-votes")
+        card = a.page.locator(".vote-card", has_text="Thông qua kế hoạch tiêm chủng đợt 2?")
+        card.locator("button.vote-option").first.click()
+        expect(card.locator("button.vote-option").first).to_have_attribute("aria-pressed", "true")
+    chair_card = chair.page.locator(".vote-card", has_text="Thông qua kế hoạch tiêm chủng đợt 2?")
+    expect(chair_card.locator(".vote-count").first).to_have_text(re.compile(r"^2 · 100%"))
+
+    # a raised hand reaches the chair's speaker queue
+    officer.page.click("#oc-tab-speakers")
+    officer.page.click("#speaker-toggle")
+    expect(officer.page.locator("#speaker-toggle")).to_have_attribute("data-raised", "1")
+    expect(chair.page.locator("#oc-speakers-badge")).to_have_text("1")
+    chair.page.click("#oc-tab-speakers")
+    expect(chair.page.locator("#speaker-queue li")).to_have_count(1)
+    expect(chair.page.locator("#speaker-queue li")).to_contain_text("Đỗ Văn Long")
+    for a in (chair, secretary, officer):
+        assert_not_reloaded(a.page)
+
     # the chair ends the meeting for everyone; the chat closes everywhere without a reload
     with chair.confirming():
         chair.page.click("#btn-end")
@@ -101,6 +135,25 @@ def test_three_attendees_hold_a_live_meeting(server, actors):
         assert_not_reloaded(a.page)
     # the chair lands on the record of the meeting, where nobody can chat any more
     expect(chair.page.locator("#chat-form")).to_be_hidden()
+
+    # the chair finalizes the minutes and downloads them as a Word document
+    enter_room(chair, meeting_id)
+    with chair.confirming():
+        chair.page.click("#minutes-finalize")
+    expect(chair.page.locator("#minutes-downloads")).to_be_visible()
+    expect(officer.page.locator("#minutes-status")).to_have_class(re.compile(r"text-bg-success"))
+    chair.page.click("#minutes-downloads .dropdown-toggle")
+    with chair.page.expect_download() as info:
+        chair.page.click("#download-minutes")
+    download = info.value
+    assert download.suggested_filename.endswith(".docx"), download.suggested_filename
+    import docx
+
+    document = docx.Document(download.path())
+    text = "\n".join(p.text for p in document.paragraphs)
+    text += "\n".join(c.text for t in document.tables for r in t.rows for c in r.cells)
+    assert "Sở Y tế báo cáo tiến độ tiêm chủng đạt 92%" in text, text[:2000]
+    assert "Giao ban công tác tháng 11" in text, text[:2000]
 
 
 def test_an_attendee_who_goes_offline_misses_nothing_and_sends_once(server, actors):
