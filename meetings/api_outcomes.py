@@ -2,7 +2,7 @@
 
 Thin: parse, call the service, serialize. Objects the caller may not see are 404.
 """
-from flask import jsonify
+from flask import jsonify, request
 from flask_login import current_user
 
 from core.api import json_body
@@ -15,7 +15,10 @@ from meetings import services_outcomes as svc
 @api.get("/meetings/<int:meeting_id>/minutes")
 def get_minutes(meeting_id):
     meeting = svc.get_meeting(current_user, meeting_id)
-    return jsonify(svc.minutes_state(meeting))
+    state = svc.minutes_state(meeting)
+    if request.args.get("render") == "1":  # the room's reconnect: the sanitised HTML too
+        state["html"] = str(svc.render_markdown(state["body"]))
+    return jsonify(state)
 
 
 @api.put("/meetings/<int:meeting_id>/minutes")

@@ -7,6 +7,8 @@ row in the same transaction, queues its realtime event (emitted after commit) an
 import hashlib
 import hmac
 import logging
+import re
+from datetime import datetime, timedelta
 
 import markdown as md
 import nh3
@@ -707,13 +709,57 @@ def delete_conclusion(actor, conclusion, meeting):
     db.session.commit()
 
 
-def directive_defaults(conclusion, meeting):
-    """The prefilled "Giao nhiệm vụ" form: title and content from the conclusion."""
-    title = conclusion.text.strip().splitlines()[0] if conclusion.text.strip() else ""
+_DATE_IN_TEXT = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})(?:/(\d{4}))?(?![\d/])")
+
+
+def _deadline_from_text(text, now):
+    """The first dd/mm[/yyyy] in the text as 17:00 local time that day, if it is ahead; else None."""
+    from core.validation import display_zone
+
+    zone = display_zone()
+    local_now = now.astimezone(zone)
+    for match in _DATE_IN_TEXT.finditer(text or ""):
+        day, month = int(match.group(1)), int(match.group(2))
+        year = int(match.group(3)) if match.group(3) else local_now.year
+        try:
+            when = datetime(year, month, day, 17, 0, tzinfo=zone)
+        except ValueError:
+            continue
+        if not match.group(3) and when < local_now:
+            when = when.replace(year=year + 1)
+        if when > local_now:
+            return when
+    return None
+
+
+def directive_defaults(conclusion, meeting, now=None):
+    """The prefilled "Giao nhiệm vụ" form: title and content from the conclusion; the agencies it
+    names (the first as lead, the others supporting); a date it mentions, else two weeks, as deadline."""
+    from auth.models import Agency
+    from core.validation import display_zone
+
+    now = now or utcnow()
+    text = conclusion.text.strip()
+    title = text.splitlines()[0] if text else ""
     if len(title) > 200:
         title = title[:197].rstrip() + "…"
     body = _("%(text)s\n\n(Conclusion of the meeting \"%(meeting)s\".)", text=conclusion.text, meeting=meeting.title)
-    return {"title": title, "body": body, "priority": "normal"}
+    lowered = text.lower()
+    named = []
+    for agency_id, name in db.session.execute(db.select(Agency.id, Agency.name).where(Agency.active.is_(True))):
+        at = lowered.find(name.lower())
+        if at >= 0:
+            named.append((at, -len(name), agency_id))
+    named = [agency_id for _at, _len, agency_id in sorted(named)]
+    deadline = _deadline_from_text(text, now)
+    if deadline is None:
+        deadline = (now + timedelta(days=14)).astimezone(display_zone()).replace(hour=17, minute=0, second=0, microsecond=0)
+    return {
+        "title": title, "body": body, "priority": "normal",
+        "lead_agency_id": named[0] if named else "",
+        "support_agency_ids": named[1:],
+        "deadline": deadline.astimezone(display_zone()).strftime("%Y-%m-%dT%H:%M"),
+    }
 
 
 def issue_directive_from_conclusion(actor, conclusion, meeting, data):
@@ -728,7 +774,7 @@ def issue_directive_from_conclusion(actor, conclusion, meeting, data):
 
     defaults = directive_defaults(conclusion, meeting)
     payload = dict(data or {})
-    for key in ("title", "body", "priority"):
+    for key in ("title", "body", "priority"):  # the agencies and the deadline are the leader's choice
         value = payload.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
             payload[key] = defaults[key]

@@ -1,0 +1,416 @@
+"""Word documents of a meeting in the Vietnamese administrative layout (Decree 30/2020/NĐ-CP):
+"BIÊN BẢN CUỘC HỌP" (the minutes) and "THÔNG BÁO KẾT LUẬN" (the conclusions notice).
+
+A4, margins top/bottom 20 mm, left 30 mm, right 15 mm, Times New Roman 13 pt (headings 13-14 pt):
+the issuing agency top-left, the national motto top-right, the number and the place and date line,
+the title, the body, and the signature block.
+"""
+import html
+import io
+import os
+import re
+from zoneinfo import ZoneInfo
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml.ns import qn
+from docx.shared import Mm, Pt
+from flask import current_app
+
+from meetings import services_outcomes as svc
+
+FONT = "Times New Roman"
+BODY_PT = 13
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+ROLE_NAMES = {"chair": "Chủ trì", "secretary": "Thư ký", "member": "Thành viên", "guest": "Khách mời"}
+
+
+def _setting(key, default):
+    return current_app.config.get(key) or os.environ.get(key) or default
+
+
+def issuer():
+    """(parent agency, issuing office, place name for the date line)."""
+    return (
+        _setting("DOCUMENT_PARENT_AGENCY", "UBND TỈNH THANH TÂM"),
+        _setting("DOCUMENT_ISSUER", "VĂN PHÒNG"),
+        _setting("DOCUMENT_PLACE", "Thanh Tâm"),
+    )
+
+
+def _local(value):
+    return value.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])) if value else None
+
+
+def _date_line(place, when):
+    local = _local(when)
+    return f"{place}, ngày {local.day:02d} tháng {local.month:02d} năm {local.year}"
+
+
+def _time_text(when):
+    local = _local(when)
+    return f"{local.hour:02d} giờ {local.minute:02d} phút, ngày {local.day:02d}/{local.month:02d}/{local.year}"
+
+
+# -- building blocks ----------------------------------------------------------------
+
+def _new_document():
+    doc = Document()
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(20), Mm(20)
+    section.left_margin, section.right_margin = Mm(30), Mm(15)
+    for style_name in ("Normal", "List Bullet", "List Number"):
+        style = doc.styles[style_name]
+        style.font.name = FONT
+        style.font.size = Pt(BODY_PT)
+        rpr = style.element.get_or_add_rPr()
+        fonts = rpr.find(qn("w:rFonts"))
+        if fonts is None:
+            fonts = rpr.makeelement(qn("w:rFonts"), {})
+            rpr.append(fonts)
+        for attr in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+            fonts.set(qn(attr), FONT)
+    normal = doc.styles["Normal"].paragraph_format
+    normal.space_after = Pt(6)
+    normal.line_spacing = 1.15
+    return doc
+
+
+def _para(container, text="", bold=False, italic=False, underline=False, size=BODY_PT, align=None,
+          space_after=None, first_line=None):
+    p = container.add_paragraph()
+    if text:
+        run = p.add_run(text)
+        run.bold, run.italic, run.underline = bold, italic, underline
+        run.font.size = Pt(size)
+        run.font.name = FONT
+    if align is not None:
+        p.alignment = align
+    if space_after is not None:
+        p.paragraph_format.space_after = Pt(space_after)
+    if first_line is not None:
+        p.paragraph_format.first_line_indent = Mm(first_line)
+    return p
+
+
+def _label_line(doc, label, value):
+    p = doc.add_paragraph()
+    p.paragraph_format.first_line_indent = Mm(10)
+    p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+    head = p.add_run(f"{label}: ")
+    head.bold = True
+    p.add_run(value or "")
+    return p
+
+
+def _no_borders(table):
+    tbl_pr = table._tbl.tblPr
+    borders = tbl_pr.makeelement(qn("w:tblBorders"), {})
+    for edge in ("top", "left", "bottom", "right", "insideH", "insideV"):
+        el = borders.makeelement(qn(f"w:{edge}"), {qn("w:val"): "nil"})
+        borders.append(el)
+    tbl_pr.append(borders)
+
+
+def _cell_para(cell, text, bold=False, italic=False, underline=False, size=BODY_PT, first=False):
+    p = cell.paragraphs[0] if first else cell.add_paragraph()
+    p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    p.paragraph_format.space_after = Pt(0)
+    if text:
+        run = p.add_run(text)
+        run.bold, run.italic, run.underline = bold, italic, underline
+        run.font.size = Pt(size)
+        run.font.name = FONT
+    return p
+
+
+def _header(doc, number, date_line):
+    """Issuing agency (left) and national motto (right); number (left) and place/date (right)."""
+    parent, office, _place = issuer()
+    table = doc.add_table(rows=2, cols=2)
+    _no_borders(table)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    widths = (Mm(62), Mm(103))
+    for row in table.rows:
+        for cell, width in zip(row.cells, widths):
+            cell.width = width
+    left, right = table.rows[0].cells
+    _cell_para(left, parent.upper(), size=13, first=True)
+    _cell_para(left, office.upper(), bold=True, size=13)
+    _cell_para(left, "───────", size=10)
+    _cell_para(right, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", bold=True, size=12, first=True)
+    _cell_para(right, "Độc lập - Tự do - Hạnh phúc", bold=True, underline=True, size=13)
+    left, right = table.rows[1].cells
+    _cell_para(left, number, size=13, first=True)
+    _cell_para(right, date_line, italic=True, size=13, first=True)
+    _para(doc, space_after=6)
+
+
+def _title(doc, title, subtitle=None):
+    _para(doc, title, bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
+    if subtitle:
+        _para(doc, subtitle, bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
+    _para(doc, "────────", size=10, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=6)
+
+
+def _signatures(doc, left_title, left_name, right_title, right_name):
+    _para(doc, space_after=0)
+    table = doc.add_table(rows=1, cols=2)
+    _no_borders(table)
+    for cell, title, name in zip(table.rows[0].cells, (left_title, right_title), (left_name, right_name)):
+        if not title:
+            continue
+        _cell_para(cell, title, bold=True, size=13, first=True)
+        _cell_para(cell, "(Ký, ghi rõ họ tên)", italic=True, size=13)
+        for _ in range(3):
+            _cell_para(cell, "", size=13)
+        _cell_para(cell, name or "", bold=True, size=13)
+
+
+# -- Markdown to paragraphs --------------------------------------------------------------
+
+_INLINE = re.compile(r"(\*\*[^*]+\*\*|__[^_]+__|\*[^*\s][^*]*\*|_[^_\s][^_]*_)")
+_LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def _plain(text):
+    """Text of a Markdown line without HTML tags or link targets (Word shows text only)."""
+    text = _LINK.sub(lambda m: m.group(1), text)
+    return html.unescape(_TAG.sub("", text))
+
+
+def _add_inline(p, text):
+    for part in _INLINE.split(_plain(text)):
+        if not part:
+            continue
+        if (part.startswith("**") and part.endswith("**")) or (part.startswith("__") and part.endswith("__")):
+            p.add_run(part[2:-2]).bold = True
+        elif len(part) > 2 and part[0] in "*_" and part[-1] == part[0]:
+            p.add_run(part[1:-1]).italic = True
+        else:
+            p.add_run(part)
+
+
+def markdown_to_docx(doc, text):
+    """Paragraphs, headings (bold), bullet and numbered lists, **bold** and *italic* runs."""
+    paragraph_lines = []
+
+    def flush():
+        if paragraph_lines:
+            p = doc.add_paragraph()
+            p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+            p.paragraph_format.first_line_indent = Mm(10)
+            _add_inline(p, " ".join(line.strip() for line in paragraph_lines))
+            paragraph_lines.clear()
+
+    for raw in (text or "").replace("\r\n", "\n").split("\n"):
+        line = raw.rstrip()
+        stripped = line.strip()
+        heading = re.match(r"^(#{1,6})\s+(.*)$", stripped)
+        bullet = re.match(r"^[-*+]\s+(.*)$", stripped)
+        numbered = re.match(r"^(\d+)[.)]\s+(.*)$", stripped)
+        if not stripped or re.match(r"^(-{3,}|\*{3,}|_{3,})$", stripped):
+            flush()
+        elif heading:
+            flush()
+            p = doc.add_paragraph()
+            p.paragraph_format.space_before = Pt(6)
+            run = p.add_run(_plain(heading.group(2)).replace("**", ""))
+            run.bold = True
+            run.font.size = Pt(14 if len(heading.group(1)) == 1 else BODY_PT)
+        elif bullet:
+            flush()
+            _add_inline(doc.add_paragraph(style="List Bullet"), bullet.group(1))
+        elif numbered:
+            flush()
+            p = doc.add_paragraph()
+            p.paragraph_format.left_indent = Mm(10)
+            _add_inline(p, f"{numbered.group(1)}. {numbered.group(2)}")
+        elif stripped.startswith(">"):
+            flush()
+            p = doc.add_paragraph()
+            p.paragraph_format.left_indent = Mm(10)
+            _add_inline(p, stripped.lstrip("> "))
+            for run in p.runs:
+                run.italic = True
+        else:
+            paragraph_lines.append(stripped)
+    flush()
+
+
+# -- the documents -----------------------------------------------------------------------
+
+def _person(user):
+    if user is None:
+        return ""
+    parts = [user.full_name]
+    if user.title:
+        parts.append(user.title)
+    elif user.agency:
+        parts.append(user.agency.name)
+    return " - ".join(parts)
+
+
+def _directive_lines(doc, directives):
+    status_names = {
+        "on_track": "đang thực hiện, trong hạn", "due_soon": "sắp đến hạn", "overdue": "quá hạn",
+        "completed_on_time": "hoàn thành đúng hạn", "completed_late": "hoàn thành quá hạn", "cancelled": "đã hủy",
+    }
+    for d in directives:
+        p = doc.add_paragraph(style="List Bullet")
+        p.add_run(f"{d['number']}: ").bold = True
+        p.add_run(d["title"])
+        for a in d["assignments"]:
+            role = "chủ trì" if a["role"] == "lead" else "phối hợp"
+            q = doc.add_paragraph()
+            q.paragraph_format.left_indent = Mm(15)
+            q.add_run(f"{a['agency_name']} ({role}): {status_names.get(a['tracking'], a['tracking'])}, "
+                      f"tiến độ {a['progress']}%")
+
+
+def minutes_docx(meeting):
+    """BIÊN BẢN CUỘC HỌP from the final minutes; returns the .docx bytes."""
+    parent, office, place = issuer()
+    state = svc.minutes_state(meeting)
+    row = svc.minutes_row(meeting)
+    doc = _new_document()
+    date_ref = meeting.started_at or meeting.starts_at
+    _header(doc, "Số:       /BB-UBND", _date_line(place, date_ref))
+    _title(doc, "BIÊN BẢN CUỘC HỌP", meeting.title)
+
+    _para(doc, "I. THỜI GIAN, ĐỊA ĐIỂM, THÀNH PHẦN", bold=True)
+    _label_line(doc, "Thời gian", "Bắt đầu lúc " + _time_text(meeting.started_at or meeting.starts_at))
+    _label_line(doc, "Địa điểm", meeting.place or ("Phòng họp trực tuyến" if meeting.online else ""))
+    _label_line(doc, "Chủ trì", _person(meeting.chair))
+    _label_line(doc, "Thư ký", _person(meeting.secretary))
+    present, absent = svc.attendance_lists(meeting)
+    _label_line(doc, "Thành phần tham dự (có mặt)", f"{len(present)} người")
+    for user, role in present:
+        line = _person(user) + (f" ({ROLE_NAMES.get(role, role)})" if role in ("chair", "secretary") else "")
+        doc.add_paragraph(line, style="List Bullet")
+    _label_line(doc, "Vắng mặt", f"{len(absent)} người" if absent else "không")
+    for user, _role in absent:
+        doc.add_paragraph(_person(user), style="List Bullet")
+
+    _para(doc, "II. NỘI DUNG CUỘC HỌP", bold=True)
+    if meeting.agenda_items:
+        _para(doc, "1. Chương trình họp", bold=True)
+        for item in meeting.agenda_items:
+            p = doc.add_paragraph(style="List Bullet")
+            p.add_run(item.title)
+            if item.presenter:
+                p.add_run(f" (trình bày: {item.presenter.full_name})").italic = True
+    _para(doc, "2. Diễn biến cuộc họp", bold=True)
+    if state["body"].strip():
+        markdown_to_docx(doc, state["body"])
+    else:
+        _para(doc, "(Chưa có nội dung biên bản.)", italic=True)
+
+    votes = [v for v in _votes(meeting) if v.status == "closed"]
+    if votes:
+        _para(doc, "3. Kết quả biểu quyết", bold=True)
+        for i, vote in enumerate(votes, start=1):
+            text, total = svc.vote_result_text(vote)
+            p = doc.add_paragraph()
+            p.paragraph_format.first_line_indent = Mm(10)
+            p.add_run(f"Biểu quyết {i}: ").bold = True
+            p.add_run(vote.question)
+            p.add_run(" (biểu quyết kín)" if vote.anonymous else " (biểu quyết công khai)").italic = True
+            q = doc.add_paragraph()
+            q.paragraph_format.left_indent = Mm(10)
+            q.add_run(f"Kết quả: {text}. Tổng số phiếu: {total}.")
+
+    conclusions = svc.conclusions(meeting)
+    _para(doc, f"{4 if votes else 3}. Kết luận của chủ trì cuộc họp", bold=True)
+    if conclusions:
+        for c in conclusions:
+            p = doc.add_paragraph()
+            p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+            p.paragraph_format.first_line_indent = Mm(10)
+            p.add_run(f"{c.position}. ").bold = True
+            p.add_run(c.text)
+    else:
+        _para(doc, "(Không có kết luận.)", italic=True)
+
+    if meeting.follow_up_of_id:
+        previous = meeting.follow_up_of
+        _para(doc, "Rà soát việc thực hiện kết luận cuộc họp trước"
+              + (f" ({previous.title})" if previous else ""), bold=True)
+        directives = svc.follow_up_directives(meeting)
+        if directives:
+            _directive_lines(doc, directives)
+        else:
+            _para(doc, "(Cuộc họp trước không giao nhiệm vụ nào.)", italic=True)
+
+    ended = meeting.ended_at
+    closing = f"Cuộc họp kết thúc vào lúc {_time_text(ended)}." if ended else "Cuộc họp kết thúc cùng ngày."
+    _para(doc, closing, first_line=10)
+    if row is not None and row.status == "final":
+        _para(doc, "Biên bản đã được chủ trì cuộc họp thông qua và các thành viên dự họp thống nhất.",
+              first_line=10)
+    _signatures(doc, "THƯ KÝ", meeting.secretary.full_name if meeting.secretary else "",
+                "CHỦ TRÌ", meeting.chair.full_name if meeting.chair else "")
+    return _bytes(doc)
+
+
+def conclusions_docx(meeting):
+    """THÔNG BÁO KẾT LUẬN of the chair at the meeting; returns the .docx bytes."""
+    parent, office, place = issuer()
+    doc = _new_document()
+    date_ref = meeting.ended_at or meeting.started_at or meeting.starts_at
+    _header(doc, "Số:       /TB-VP", _date_line(place, date_ref))
+    chair = meeting.chair
+    chair_title = chair.title if chair and chair.title else "Chủ trì cuộc họp"
+    _title(doc, "THÔNG BÁO", f"Kết luận của {chair_title} {chair.full_name if chair else ''} tại cuộc họp "
+           f"{meeting.title}")
+    intro = (f"Ngày {_local(meeting.started_at or meeting.starts_at).strftime('%d/%m/%Y')}, "
+             f"{chair.full_name if chair else ''} chủ trì cuộc họp {meeting.title}"
+             f"{' tại ' + meeting.place if meeting.place else ''}. Sau khi nghe báo cáo và ý kiến của các đại biểu "
+             "dự họp, chủ trì cuộc họp kết luận như sau:")
+    _para(doc, intro, first_line=10, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+    conclusions = svc.conclusions(meeting)
+    if conclusions:
+        for c in conclusions:
+            p = doc.add_paragraph()
+            p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+            p.paragraph_format.first_line_indent = Mm(10)
+            p.add_run(f"{c.position}. ").bold = True
+            p.add_run(c.text)
+    else:
+        _para(doc, "(Không có kết luận.)", italic=True)
+    directives = svc.meeting_directives(meeting)
+    if directives:
+        _para(doc, "Các nhiệm vụ đã giao:", bold=True, first_line=10)
+        _directive_lines(doc, directives)
+    _para(doc, f"{office.capitalize()} {parent} thông báo để các cơ quan, đơn vị biết, thực hiện./.",
+          first_line=10, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+    table = doc.add_table(rows=1, cols=2)
+    _no_borders(table)
+    left, right = table.rows[0].cells
+    p = _cell_para(left, "Nơi nhận:", bold=True, italic=True, size=12, first=True)
+    p.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    for line in ("- Các đại biểu dự họp;", "- Các cơ quan, đơn vị được giao nhiệm vụ;", "- Lưu: VT."):
+        q = _cell_para(left, line, size=11)
+        q.alignment = WD_ALIGN_PARAGRAPH.LEFT
+    _cell_para(right, "TL. CHỦ TỊCH", bold=True, size=13, first=True)
+    _cell_para(right, "CHÁNH VĂN PHÒNG", bold=True, size=13)
+    _cell_para(right, "(Ký, ghi rõ họ tên)", italic=True, size=13)
+    return _bytes(doc)
+
+
+def _votes(meeting):
+    from core.extensions import db
+    from meetings.models import Vote
+
+    return db.session.scalars(db.select(Vote).where(Vote.meeting_id == meeting.id).order_by(Vote.id)).all()
+
+
+def _bytes(doc):
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()

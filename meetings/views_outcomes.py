@@ -1,0 +1,279 @@
+"""Pages of the meeting outcomes: the outcomes page, minutes history with diff and restore,
+"Giao nhiệm vụ" (a conclusion becomes a directive) and the Word documents."""
+import difflib
+from urllib.parse import quote
+
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from core.errors import Conflict, ServiceError
+from core.i18n import register_js_strings
+from core.validation import display_zone
+from meetings import bp
+from meetings import documents
+from meetings import permissions as perms
+from meetings import services_outcomes as svc
+
+
+#: labels shown by the outcome pages and panels
+OUTCOME_LABELS = {
+    "draft": _l("Draft"),
+    "final": _l("Final"),
+    "open": _l("Open"),
+    "closed": _l("Closed"),
+    "on_track": _l("On track"),
+    "due_soon": _l("Due soon"),
+    "overdue": _l("Overdue"),
+    "completed_on_time": _l("Completed on time"),
+    "completed_late": _l("Completed late"),
+    "cancelled": _l("Cancelled"),
+    "lead": _l("Lead"),
+    "support": _l("Support"),
+}
+
+PRIORITY_NAMES = {"normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+
+register_js_strings({
+    "oc_draft": OUTCOME_LABELS["draft"],
+    "oc_final": OUTCOME_LABELS["final"],
+    "oc_open": OUTCOME_LABELS["open"],
+    "oc_closed": OUTCOME_LABELS["closed"],
+    "oc_on_track": OUTCOME_LABELS["on_track"],
+    "oc_due_soon": OUTCOME_LABELS["due_soon"],
+    "oc_overdue": OUTCOME_LABELS["overdue"],
+    "oc_completed_on_time": OUTCOME_LABELS["completed_on_time"],
+    "oc_completed_late": OUTCOME_LABELS["completed_late"],
+    "oc_cancelled": OUTCOME_LABELS["cancelled"],
+    "oc_lead": OUTCOME_LABELS["lead"],
+    "oc_support": OUTCOME_LABELS["support"],
+    "oc_saving": _l("Saving…"),
+    "oc_saved": _l("Saved · version %(v)s"),
+    "oc_unsaved": _l("Unsaved changes"),
+    "oc_save_failed": _l("Not saved. Will retry…"),
+    "oc_conflict": _l("Someone else saved version %(v)s meanwhile. Nothing was overwritten: merge the two texts below, then save."),
+    "oc_final_locked": _l("The minutes are final and locked."),
+    "oc_updated_by": _l("Updated by %(name)s · version %(v)s"),
+    "oc_empty_minutes": _l("The secretary has not written anything yet."),
+    "oc_anonymous": _l("Anonymous"),
+    "oc_named": _l("Named"),
+    "oc_ballots": _l("%(n)s ballots"),
+    "oc_your_choice": _l("Your choice"),
+    "oc_close_vote": _l("Close the vote"),
+    "oc_no_votes": _l("No vote yet."),
+    "oc_nobody_speaking": _l("Nobody has the floor."),
+    "oc_queue_empty": _l("No one is waiting to speak."),
+    "oc_give_floor": _l("Give the floor"),
+    "oc_remove": _l("Remove"),
+    "oc_end_turn": _l("End the turn"),
+    "oc_raise_hand": _l("Raise hand"),
+    "oc_lower_hand": _l("Lower hand"),
+    "oc_speaking": _l("Speaking"),
+    "oc_no_conclusions": _l("No conclusion recorded yet."),
+    "oc_assign": _l("Assign tasks"),
+    "oc_directive_count": _l("%(n)s directive(s)"),
+    "oc_no_directives": _l("No directive was issued from this meeting yet."),
+    "oc_progress": _l("progress"),
+    "oc_finalize_confirm": _l("Finalize the minutes? Nobody can edit them afterwards."),
+    "oc_delete_confirm": _l("Delete this conclusion?"),
+    "oc_delete": _l("Delete"),
+})
+
+
+def _meeting(meeting_id):
+    return svc.get_meeting(current_user, meeting_id)
+
+
+@bp.route("/meetings/<int:meeting_id>/outcomes")
+@login_required
+def outcomes(meeting_id):
+    """Everything the meeting produced: minutes, votes, conclusions, directives, follow-up, documents."""
+    meeting = _meeting(meeting_id)
+    state = svc.minutes_state(meeting)
+    return render_template(
+        "meetings/outcomes/summary.html", meeting=meeting, minutes=state, minutes_row=svc.minutes_row(meeting),
+        minutes_html=svc.render_markdown(state["body"]), votes=svc.meeting_votes(meeting, current_user),
+        conclusions=svc.conclusions_payload(meeting)["items"], directives=svc.meeting_directives(meeting),
+        follow_up=svc.follow_up_directives(meeting), operms=perms.outcome_perms(current_user, meeting),
+    )
+
+
+# -- minutes history -------------------------------------------------------------------
+
+@bp.route("/meetings/<int:meeting_id>/minutes/history")
+@login_required
+def minutes_history(meeting_id):
+    meeting = _meeting(meeting_id)
+    return render_template(
+        "meetings/outcomes/history.html", meeting=meeting, revisions=svc.revisions(meeting),
+        minutes=svc.minutes_state(meeting), operms=perms.outcome_perms(current_user, meeting),
+    )
+
+
+def diff_rows(old, new, context=3):
+    """Side-by-side rows [(kind, old_no, old_text, new_no, new_text)] with distant unchanged lines folded
+    into ("skip", ...) rows. Plain data: the template escapes every line."""
+    a, b = (old or "").split("\n"), (new or "").split("\n")
+    rows = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            block = [("equal", i1 + k + 1, a[i1 + k], j1 + k + 1, b[j1 + k]) for k in range(i2 - i1)]
+            if len(block) > 2 * context + 1:
+                head = block[:context] if rows else []
+                tail = block[-context:] if i2 < len(a) or j2 < len(b) else []
+                skipped = len(block) - len(head) - len(tail)
+                block = head + [("skip", None, skipped, None, None)] + tail
+            rows.extend(block)
+            continue
+        left = list(range(i1, i2))
+        right = list(range(j1, j2))
+        for k in range(max(len(left), len(right))):
+            lo = left[k] if k < len(left) else None
+            ro = right[k] if k < len(right) else None
+            kind = "replace" if lo is not None and ro is not None else ("delete" if lo is not None else "insert")
+            rows.append((kind, lo + 1 if lo is not None else None, a[lo] if lo is not None else "",
+                         ro + 1 if ro is not None else None, b[ro] if ro is not None else ""))
+    return rows
+
+
+@bp.route("/meetings/<int:meeting_id>/minutes/history/<int:version>")
+@login_required
+def minutes_revision(meeting_id, version):
+    meeting = _meeting(meeting_id)
+    revision = svc.get_revision(meeting, version)
+    against = request.args.get("against", type=int)
+    if against is None:
+        against = version - 1
+    base = svc.get_revision(meeting, against) if against and against >= 1 else None
+    rows = diff_rows(base.body if base else "", revision.body)
+    return render_template(
+        "meetings/outcomes/revision.html", meeting=meeting, revision=revision, base=base, rows=rows,
+        html=svc.render_markdown(revision.body), minutes=svc.minutes_state(meeting),
+        versions=[r.version for r in svc.revisions(meeting)], operms=perms.outcome_perms(current_user, meeting),
+        changed=sum(1 for r in rows if r[0] not in ("equal", "skip")),
+    )
+
+
+@bp.route("/meetings/<int:meeting_id>/minutes/history/<int:version>/restore", methods=["POST"])
+@login_required
+def minutes_restore(meeting_id, version):
+    meeting = _meeting(meeting_id)
+    try:
+        revision = svc.restore_revision(current_user, meeting, version)
+    except ServiceError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("meetings.minutes_revision", meeting_id=meeting.id, version=version))
+    flash(_("Version %(old)s was restored as version %(new)s.", old=version, new=revision.version), "success")
+    return redirect(url_for("meetings.minutes_history", meeting_id=meeting.id))
+
+
+# -- "Giao nhiệm vụ" --------------------------------------------------------------------
+
+@bp.route("/conclusions/<int:conclusion_id>/assign", methods=["GET", "POST"])
+@login_required
+def assign_conclusion(conclusion_id):
+    conclusion, meeting = svc.get_conclusion(current_user, conclusion_id)
+    if not perms.can_issue_from_conclusion(current_user, meeting):
+        abort(403)
+    from auth import services as auth_services
+
+    errors = {}
+    form = dict(svc.directive_defaults(conclusion, meeting))
+    if request.method == "POST":
+        form = {
+            "title": request.form.get("title", ""),
+            "body": request.form.get("body", ""),
+            "priority": request.form.get("priority", "normal"),
+            "deadline": request.form.get("deadline", ""),
+            "lead_agency_id": request.form.get("lead_agency_id", ""),
+            "support_agency_ids": request.form.getlist("support_agency_ids"),
+        }
+        try:
+            directive = svc.issue_directive_from_conclusion(current_user, conclusion, meeting, form)
+        except ServiceError as exc:
+            errors = getattr(exc, "fields", None) or {"_": exc.message}
+        else:
+            flash(_("Directive %(number)s was issued from the conclusion.", number=directive.number), "success")
+            return redirect(url_for("meetings.outcomes", meeting_id=meeting.id) + "#directives")
+    from directives.models import PRIORITIES
+
+    return render_template(
+        "meetings/outcomes/assign.html", meeting=meeting, conclusion=conclusion, form=form, errors=errors,
+        agencies=auth_services.agency_tree(include_inactive=False), priorities=PRIORITIES,
+        support_ids={str(i) for i in form.get("support_agency_ids", [])},
+    ), (422 if errors else 200)
+
+
+# -- Word documents -------------------------------------------------------------------------
+
+def _docx(meeting, builder, stem):
+    if not perms.can_download_documents(current_user, meeting):
+        abort(403)
+    row = svc.minutes_row(meeting)
+    if row is None or row.status != "final":
+        raise Conflict(_("The documents can be downloaded once the chair has finalized the minutes."))
+    data = builder(meeting)
+    day = (meeting.started_at or meeting.starts_at).astimezone(display_zone()).strftime("%Y%m%d")
+    filename = f"{stem}-{meeting.id}-{day}.docx"
+    return Response(data, mimetype=documents.DOCX_MIME, headers={
+        "Content-Disposition": f"attachment; filename={filename}; filename*=UTF-8''{quote(filename)}",
+        "Cache-Control": "no-store",
+    })
+
+
+@bp.route("/meetings/<int:meeting_id>/documents/bien-ban.docx")
+@login_required
+def minutes_document(meeting_id):
+    return _docx(_meeting(meeting_id), documents.minutes_docx, "bien-ban")
+
+
+@bp.route("/meetings/<int:meeting_id>/documents/thong-bao-ket-luan.docx")
+@login_required
+def conclusions_document(meeting_id):
+    return _docx(_meeting(meeting_id), documents.conclusions_docx, "thong-bao-ket-luan")
+
+
+# -- what the room's outcome panels need -------------------------------------------------
+
+def panels_data(meeting):
+    """The initial state of the outcome panels in the live room (JSON for meeting_outcomes.js)."""
+    operms = perms.outcome_perms(current_user, meeting)
+    state = svc.minutes_state(meeting)
+    return {
+        "meeting_id": meeting.id,
+        "user_id": current_user.id,
+        "meeting_status": meeting.status,
+        "perms": operms,
+        "minutes": dict(state, html=str(svc.render_markdown(state["body"]))),
+        "votes": svc.meeting_votes(meeting, current_user),
+        "speakers": svc.speakers_state(meeting),
+        "conclusions": svc.conclusions_payload(meeting)["items"],
+        "directives": svc.meeting_directives(meeting),
+        "follow_up": svc.follow_up_directives(meeting) if meeting.follow_up_of_id else None,
+        "urls": {
+            "api": url_for("meetings_api.get_minutes", meeting_id=meeting.id).rsplit("/minutes", 1)[0],
+            "history": url_for("meetings.minutes_history", meeting_id=meeting.id),
+            "outcomes": url_for("meetings.outcomes", meeting_id=meeting.id),
+            "assign": url_for("meetings.assign_conclusion", conclusion_id=0).replace("/0/", "/{id}/"),
+            "directive": "/directives/{id}",
+            "minutes_docx": url_for("meetings.minutes_document", meeting_id=meeting.id),
+            "conclusions_docx": url_for("meetings.conclusions_document", meeting_id=meeting.id),
+        },
+        "default_options": svc.DEFAULT_VOTE_OPTIONS,
+    }
+
+
+@bp.app_context_processor
+def outcome_helpers():
+    return {"outcomes_panels_data": panels_data, "OUTCOME_LABELS": OUTCOME_LABELS, "PRIORITY_NAMES": PRIORITY_NAMES}
+
+
+@bp.app_template_filter("isodt")
+def isodt_filter(value, fmt="dd/MM/yyyy HH:mm"):
+    """An ISO 8601 text (as in the JSON rows) shown like |dt."""
+    from core.i18n import datetime_filter
+    from core.validation import parse_datetime
+
+    parsed = parse_datetime(value) if value else None
+    return datetime_filter(parsed, fmt) if parsed else ""
