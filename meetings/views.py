@@ -128,9 +128,12 @@ def _form_context(form, errors, meeting=None):
         db.select(User).where(User.active.is_(True)).options(joinedload(User.agency))
         .order_by(User.agency_id, User.full_name)
     ).all()
+    tree = auth_services.agency_tree(include_inactive=False)
+    rank = {agency.id: n for n, (agency, _depth) in enumerate(tree)}
     groups = {}
     for user in users:
-        groups.setdefault(user.agency.name if user.agency else _("No agency"), []).append(user)
+        key = (rank.get(user.agency_id, len(rank)), user.agency.name if user.agency else _("No agency"))
+        groups.setdefault(key, []).append(user)
 
     def as_ints(values):
         out = set()
@@ -148,9 +151,9 @@ def _form_context(form, errors, meeting=None):
         "form": shown,
         "errors": errors,
         "meeting": meeting,
-        "user_groups": sorted(groups.items()),
+        "user_groups": [(name, members) for (_rank, name), members in sorted(groups.items())],
         "secretary_choices": [(u.id, f"{u.full_name} — {u.agency.name if u.agency else ''}") for u in users],
-        "agencies": auth_services.agency_tree(include_inactive=False),
+        "agencies": tree,
         "selected_users": as_ints(form.get("participant_ids")),
         "selected_agencies": as_ints(form.get("agency_ids")),
     }
@@ -232,6 +235,7 @@ def room(meeting_id):
         "user_id": current_user.id,
         "status": meeting.status,
         "max_length": current_app.config["CHAT_MAX_LENGTH"],
+        "timezone": current_app.config["BABEL_DEFAULT_TIMEZONE"],
         "messages_url": url_for("meetings_api.messages", meeting_id=meeting.id),
         "participants": [
             {"id": p.user_id, "full_name": p.user.full_name, "role": p.role,

@@ -65,6 +65,7 @@
   const input = document.getElementById("chat-input");
   const errorEl = document.getElementById("chat-error");
   const counter = document.getElementById("chat-counter");
+  const hint = document.getElementById("chat-hint");
   const closedEl = document.getElementById("chat-closed");
   const connEl = document.getElementById("chat-connection");
   const names = {};
@@ -124,7 +125,11 @@
 
   function timeText(iso) {
     const d = iso ? new Date(iso) : new Date();
-    return d.toLocaleTimeString(document.documentElement.lang || "vi", { hour: "2-digit", minute: "2-digit" });
+    const opts = { hour: "2-digit", minute: "2-digit" };
+    if (D.timezone) opts.timeZone = D.timezone;  // the province's time, whatever the device says
+    const sameDay = Math.abs(Date.now() - d.getTime()) < 20 * 3600 * 1000;
+    if (!sameDay) { opts.day = "2-digit"; opts.month = "2-digit"; }
+    try { return d.toLocaleString(document.documentElement.lang || "vi", opts); } catch (e) { return d.toISOString().slice(11, 16); }
   }
 
   function bubble(authorName, body, iso, mine) {
@@ -271,6 +276,7 @@
     }
     input.addEventListener("input", function () {
       errorEl.textContent = "";
+      if (hint) hint.classList.remove("invisible");
       updateCounter();
       input.style.height = "auto";
       input.style.height = Math.min(input.scrollHeight, 160) + "px";
