@@ -140,17 +140,31 @@ path("/meetings",
               _obj(["title", "starts_at", "participant_ids"], title=S, starts_at=DT, ends_at=DT, participant_ids=IDS,
                    agency_ids=IDS, secretary_id=I, agenda={"type": "array", "items": _obj(["title"], title=S)}),
               errors=(400, 401, 403, 422)))
-path("/meetings/{meeting_id}", get=_op("A meeting with participants and agenda", "participants, leaders, admins", errors=(401, 404)))
+path("/meetings", get=_op("My meetings, live then upcoming then past ({items: [...]}); scope=all: every meeting",
+                          "any user (scope=all: leaders, admins)", params=[("scope", "string", "mine (default) or all")],
+                          errors=(401,)))
+path("/meetings/{meeting_id}", get=_op("A meeting with participants and agenda", "participants, leaders, admins", errors=(401, 404)),
+     patch=_op("Change a meeting (the fields of POST /meetings; the invitation list is replaced)", "chair, admin",
+               body=_obj(), errors=(400, 401, 403, 404, 409, 422)))
+path("/meetings/{meeting_id}/start", post=_op("Open the live room (status live)", "chair, admin", errors=(401, 403, 404, 409)))
+path("/meetings/{meeting_id}/end", post=_op("End the meeting: chat closes, presence spans close", "chair, admin",
+                                            errors=(401, 403, 404, 409)))
+path("/meetings/{meeting_id}/cancel", post=_op("Cancel a meeting that has not started; invitees are told", "chair, admin",
+                                               errors=(401, 403, 404, 409)))
+path("/meetings/{meeting_id}/presence", get=_op("Who is in the live room now: {meeting_id, present: [user ids]}",
+                                                "participants, leaders, admins", errors=(401, 404)))
 path("/meetings/{meeting_id}/messages",
      get=_op("Chat messages, oldest first, ids strictly increasing", "participants",
-             params=[("after", "integer", "only ids above"), ("limit", "integer", "how many")], errors=(401, 404)))
+             params=[("after", "integer", "only ids above"), ("before", "integer", "the page just below this id (scroll-back)"),
+                     ("limit", "integer", "how many (1..200, default 50)")], errors=(401, 404, 422)))
 path("/meetings/{meeting_id}/minutes",
      get=_op("The minutes: {body, version, status}", "participants", errors=(401, 404)),
      put=_op("Save the minutes on top of base_version; 409 with the current {version, body} when stale, 409 when final",
              "chair or secretary", body=_obj(["body", "base_version"], body=S, base_version=I), errors=(400, 401, 403, 404, 409, 422)))
 path("/meetings/{meeting_id}/minutes/finalize", post=_op("Make the minutes final (locked)", "chair", errors=(401, 403, 404, 409)))
 path("/meetings/{meeting_id}/attendance",
-     get=_op("Present/absent over the invitation list with first joined, last left, seconds present", "chair, secretary, leaders", errors=(401, 404)))
+     get=_op("Present/absent over the invitation list with first joined, last left, seconds present, late_seconds",
+             "chair, secretary, leaders", errors=(401, 403, 404)))
 path("/meetings/{meeting_id}/conclusions", post=_op("Record a conclusion", "chair or secretary", 201, _obj(["text"], text=S), errors=(400, 401, 403, 404, 422)))
 path("/conclusions/{conclusion_id}/directive",
      post=_op("Turn a conclusion into a directive (source_meeting_id set)", "leader", 201,
