@@ -1,0 +1,146 @@
+"""Screenshots of the main screens for the README: ``make screenshots`` writes docs/screenshots/*.png.
+
+Each screen is shown with the demo province's data plus a little live activity, as a user sees it
+(1366x850; the inbox and the live room also at 390x844). Each test also checks the screen is in
+the state the picture is meant to show, so a broken page fails instead of producing a bad picture.
+"""
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PHONE, shot
+from tests.e2e.test_meeting_journey import enter_room, send_chat
+
+pytestmark = pytest.mark.e2e
+
+QUIET = "#toasts { display: none !important; } .connection-banner { display: none !important; } * { caret-color: transparent !important; }"
+
+
+def snap(page, name):
+    page.add_style_tag(content=QUIET)
+    page.evaluate("document.fonts.ready")
+    page.mouse.move(0, 0)
+    return shot(page, name)
+
+
+def demo_meetings(actor):
+    res = actor.api("GET", "/api/v1/meetings?scope=all")
+    assert res["status"] == 200, res
+    return {m["status"]: m for m in res["data"]["items"]}
+
+
+def test_login(actors):
+    guest = actors("guest", login=False)
+    guest.page.goto("/login")
+    expect(guest.page.locator("#login-submit")).to_be_visible()
+    snap(guest.page, "login")
+
+
+def test_officer_inbox(actors):
+    officer = actors("syt1")
+    officer.page.goto("/directives/inbox")
+    officer.socket_connected()
+    expect(officer.page.locator(".inbox-row").first).to_be_visible()
+    snap(officer.page, "inbox")
+
+    phone = actors("syt2", viewport=PHONE)
+    phone.page.goto("/directives/inbox")
+    expect(phone.page.locator(".inbox-row").first).to_be_visible()
+    snap(phone.page, "inbox-phone")
+
+
+def test_directive_page_and_dashboard(actors):
+    leader = actors("chutich")
+    res = leader.api("GET", "/api/v1/directives")
+    assert res["status"] == 200, res
+    # the busiest directive: most agencies, something already happened
+    items = sorted(res["data"]["items"], key=lambda d: (len(d.get("assignments", [])),
+                                                       sum(a["status"] != "pending" for a in d.get("assignments", []))))
+    directive = items[-1]
+    leader.page.goto(f"/directives/{directive['id']}")
+    expect(leader.page.locator("h1.directive-heading")).to_be_visible()
+    expect(leader.page.locator("tr[id^='agency-row-']").first).to_be_visible()
+    snap(leader.page, "directive")
+
+    leader.page.goto("/directives/dashboard")
+    expect(leader.page.locator("[data-kpi='assigned']").first).not_to_have_text(re.compile(r"^\s*0?\s*$"))
+    expect(leader.page.locator("#stats-body tr").first).to_be_visible()
+    leader.page.wait_for_function("() => !!document.querySelector('#chart-agencies') && "
+                                  "document.querySelector('#chart-agencies').width > 0")
+    snap(leader.page, "dashboard")
+
+
+def test_live_room_minutes_and_attendance(server, actors):
+    chair, secretary, officer = actors("phochutich"), actors("thuky"), actors("syt1")
+    meetings = demo_meetings(chair)
+    live = meetings["live"]["id"]
+
+    for a in (chair, secretary, officer):
+        enter_room(a, live)
+    send_chat(officer.page, "Sở Y tế: tuần qua ghi nhận 128 ca cúm mùa, tăng 12% so với tuần trước; chưa có ổ dịch.")
+    send_chat(chair.page, "Đề nghị Sở Y tế chủ trì, phối hợp Sở Giáo dục và Đào tạo hướng dẫn phòng bệnh trong trường học.")
+    expect(officer.page.locator("#chat-list .chat-msg")).to_have_count(5)
+    secretary.page.fill("#minutes-editor", "\n".join([
+        "# Biên bản cuộc họp",
+        "",
+        "**Chủ trì:** đồng chí Trần Thị Hương, Phó Chủ tịch UBND tỉnh",
+        "",
+        "## 1. Sở Y tế báo cáo tình hình dịch bệnh",
+        "- Tuần qua ghi nhận 128 ca cúm mùa, tăng 12%; chưa có ổ dịch.",
+        "- Đủ thuốc, vật tư y tế cho 3 tháng.",
+        "",
+        "## 2. Phân công nhiệm vụ",
+        "- Sở Y tế chủ trì hướng dẫn phòng bệnh trong trường học.",
+    ]))
+    expect(chair.page.locator("#minutes-editor")).to_have_value(re.compile("Phân công nhiệm vụ"))
+    officer.page.click("#oc-tab-speakers")
+    officer.page.click("#speaker-toggle")
+    expect(chair.page.locator("#oc-speakers-badge")).to_have_text("1")
+    expect(chair.page.locator("#participant-list li.is-online")).to_have_count(3)
+    snap(chair.page, "room")
+
+    phone = actors("sgddt1", viewport=PHONE)
+    enter_room(phone, live)
+    expect(phone.page.locator("#chat-list .chat-msg")).to_have_count(5)
+    snap(phone.page, "room-phone")
+
+    # the ended meeting: its minutes, written up and finalized, then its attendance
+    past = meetings["ended"]["id"]
+    leader = actors("chutich")
+    enter_room(secretary, past)
+    secretary.page.fill("#minutes-editor", "\n".join([
+        "# Biên bản họp giao ban UBND tỉnh tháng 11/2026",
+        "",
+        "**Thời gian:** 08 giờ 00, Phòng họp số 1, UBND tỉnh  ",
+        "**Chủ trì:** đồng chí Nguyễn Văn Minh, Chủ tịch UBND tỉnh  ",
+        "**Thư ký:** đồng chí Lê Thu Trang",
+        "",
+        "## 1. Tình hình kinh tế - xã hội tháng 11",
+        "- Tổng thu ngân sách đạt 92% dự toán năm.",
+        "- Tỷ lệ tiêm chủng mở rộng đạt 97,5%.",
+        "",
+        "## 2. Giải ngân vốn đầu tư công",
+        "- UBND huyện Đông Sơn giải ngân chậm; báo cáo nguyên nhân bằng văn bản trong tuần.",
+        "",
+        "## 3. Kết luận",
+        "1. Các sở, ngành đẩy nhanh giải ngân trước ngày 15/12.",
+        "2. Văn phòng UBND tỉnh tổng hợp, ban hành thông báo kết luận.",
+    ]))
+    expect(secretary.page.locator("#minutes-meta")).to_contain_text(re.compile(r"\d"))
+    enter_room(leader, past)
+    expect(leader.page.locator("#minutes-editor")).to_have_value(re.compile("Kết luận"))
+    with leader.confirming():
+        leader.page.click("#minutes-finalize")
+    expect(leader.page.locator("#minutes-downloads")).to_be_visible()
+    leader.page.goto(f"/meetings/{past}/outcomes")
+    expect(leader.page.get_by_text("Tổng thu ngân sách đạt 92% dự toán năm.")).to_be_visible()
+    snap(leader.page, "minutes")
+
+    leader.page.goto(f"/meetings/{past}")
+    expect(leader.page.get_by_text("Lê Thu Trang").first).to_be_visible()
+    attendance = leader.page.locator("table", has_text=re.compile("Có mặt|Present")).first
+    expect(attendance).to_be_visible()
+    # the attendance card right under the sticky navbar
+    attendance.evaluate("el => window.scrollTo(0, el.closest('.card').getBoundingClientRect().top + window.scrollY - 80)")
+    snap(leader.page, "attendance")
