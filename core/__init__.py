@@ -1,10 +1,12 @@
 """The application factory."""
 import importlib
+import secrets
 import logging
 from pathlib import Path
 
-from flask import Flask, g, redirect, request, url_for
+from flask import Flask, g, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_login import user_loaded_from_cookie
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -27,6 +29,13 @@ def create_app(overrides=None):
     app.config.update(cfg)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = i18n.translation_directories()
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config.get("TRUSTED_PROXIES"):
+        # Behind nginx: the client address and scheme come from X-Forwarded-For/-Proto
+        # (login throttling and the audit trail need the real address).
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)
@@ -111,6 +120,13 @@ def _init_login(app):
         user, token = found
         g.api_token = token
         return user
+
+    @user_loaded_from_cookie.connect_via(app)
+    def _new_login_from_remember_cookie(_app, user):
+        # A browser back from "keep me signed in" starts a new login: give it an id so that
+        # logging out closes its sockets too.
+        session["login_id"] = secrets.token_urlsafe(16)
+        session.setdefault("lang", user.locale)
 
     @login_manager.unauthorized_handler
     def unauthorized():

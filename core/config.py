@@ -73,6 +73,8 @@ def load_config(overrides=None):
         "DIRECTIVE_NUMBER_SUFFIX": os.environ.get("DIRECTIVE_NUMBER_SUFFIX", "CĐ-UBND"),
         "CHAT_MAX_LENGTH": int(os.environ.get("CHAT_MAX_LENGTH", "4000")),
         "SCHEDULER_ENABLED": _bool("SCHEDULER_ENABLED", True),
+        # How many reverse proxies (nginx) stand in front and set X-Forwarded-*; 0: none.
+        "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
     }
     cfg.update(overrides)

@@ -100,12 +100,22 @@ def register_error_handlers(app):
 
     @app.errorhandler(HTTPException)
     def http_error(exc):
+        from flask_wtf.csrf import CSRFError
+
         status = exc.code or 500
         db.session.rollback()
+        if isinstance(exc, CSRFError):
+            message = _("The form has expired. Go back, reload the page and try again.")
+        elif status == 429:
+            message = _("Too many attempts. Please wait a few minutes and try again.")
+        elif status == 404:
+            message = _("Not found")
+        else:
+            message = exc.description
         if _is_api():
-            message = exc.description if status != 404 else _("Not found")
             return json_error(status, HTTP_CODES.get(status, "error"), message)
-        return render_template("errors.html", status=status, message=None), status
+        return render_template("errors.html", status=status,
+                               message=message if isinstance(exc, CSRFError) else None), status
 
     @app.errorhandler(Exception)
     def unexpected(exc):

@@ -210,3 +210,40 @@ def test_profile_and_password_pages(client, factory):
     assert res.status_code == 302
     fresh = client.application.test_client()
     login(fresh, user, password="mat-khau-moi")
+
+
+def test_expired_form_gets_a_friendly_page(client, factory):
+    login(client, factory.user())
+    res = client.post("/account", data={"full_name": "X", "csrf_token": "stale"})
+    html = res.get_data(as_text=True)
+    assert res.status_code == 400 and "Biểu mẫu đã hết hạn" in html and "Traceback" not in html
+
+
+def test_remembered_login_gets_a_login_id_so_logout_closes_its_sockets(client, factory):
+    user = factory.user()
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token, "remember": "1"})
+    assert client.get_cookie("remember_token") is not None
+    client.delete_cookie("session")  # the browser was closed: only the remember cookie is left
+    assert client.get("/").status_code == 200
+    with client.session_transaction() as sess:
+        assert sess.get("login_id") and sess.get("_user_id") == str(user.id)
+
+
+@pytest.mark.parametrize("app_config", [{"TRUSTED_PROXIES": 1}])
+def test_behind_a_proxy_the_client_address_is_the_forwarded_one(client, factory):
+    from core.audit import AuditLog
+    from tests.conftest import bearer
+
+    token = factory.token(factory.user(role="admin"))
+    client.post("/api/v1/agencies", json={"code": "P1", "name": "P"}, headers={**bearer(token), "X-Forwarded-For": "203.0.113.9"})
+    assert db.session.scalar(db.select(AuditLog.ip).where(AuditLog.action == "agency.create")) == "203.0.113.9"
+
+
+def test_without_a_proxy_forwarded_headers_are_ignored(client, factory):
+    from core.audit import AuditLog
+    from tests.conftest import bearer
+
+    token = factory.token(factory.user(role="admin"))
+    client.post("/api/v1/agencies", json={"code": "P1", "name": "P"}, headers={**bearer(token), "X-Forwarded-For": "203.0.113.9"})
+    assert db.session.scalar(db.select(AuditLog.ip).where(AuditLog.action == "agency.create")) == "127.0.0.1"
