@@ -49,6 +49,7 @@ register_js_strings({
     "oc_lead": OUTCOME_LABELS["lead"],
     "oc_support": OUTCOME_LABELS["support"],
     "oc_saving": _l("Saving…"),
+    "oc_version": _l("Version %(v)s"),
     "oc_saved": _l("Saved · version %(v)s"),
     "oc_unsaved": _l("Unsaved changes"),
     "oc_save_failed": _l("Not saved. Will retry…"),

@@ -152,12 +152,14 @@
     $("minutes-theirs-meta").textContent = "(v" + version + (M.updatedBy ? " · " + M.updatedBy : "") + ")";
     $("minutes-mine").value = editor.value;
     $("minutes-conflict").classList.remove("d-none");
+    $("minutes-editor-box").classList.add("minutes-conflict-open");
     editor.classList.add("d-none");
     setMeta(t("oc_unsaved"));
   }
   function closeConflict(text, version) {
     M.conflict = null;
     $("minutes-conflict").classList.add("d-none");
+    $("minutes-editor-box").classList.remove("minutes-conflict-open");
     editor.classList.remove("d-none");
     editor.value = text;
     M.version = version;
@@ -193,6 +195,8 @@
       if (editor.value !== M.saved && M.status !== "final") { save(); e.preventDefault(); e.returnValue = ""; }
     });
     setMeta(M.version ? fmt("oc_saved", { v: M.version }) : "");
+  } else if (M.version) {
+    setMeta(fmt("oc_version", { v: M.version }));
   }
   const finalizeBtn = $("minutes-finalize");
   if (finalizeBtn) {

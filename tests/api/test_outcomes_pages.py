@@ -71,7 +71,7 @@ def test_assign_form_is_prefilled_and_issues_the_directive(app, client, factory,
     html = client.get(url).get_data(as_text=True)
     assert "Sở Y tế chủ trì, phối hợp Sở Tài chính" in html
     assert f'<option value="{setup.health.id}" selected' in html  # the lead agency named first
-    assert re.search(rf'<option value="{finance.id}" selected', html)
+    assert f'value="{finance.id}" id="sup-{finance.id}" checked' in html
     assert 'value="2099-12-15T17:00"' in html
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     bad = client.post(url, data={"csrf_token": token, "title": "Nhiệm vụ A", "lead_agency_id": "", "deadline": ""})
