@@ -32,7 +32,7 @@ def _setting(key, default):
 
 
 def issuer():
-    """(parent agency, issuing office, place name for the date line)."""
+    """(parent agency, issuing office, place name for the date line), from the config or environment."""
     return (
         _setting("DOCUMENT_PARENT_AGENCY", "UBND TỈNH THANH TÂM"),
         _setting("DOCUMENT_ISSUER", "VĂN PHÒNG"),
@@ -40,13 +40,20 @@ def issuer():
     )
 
 
+def issuer_name():
+    """The issuing office's name in running text, e.g. "Văn phòng UBND tỉnh Thanh Tâm"."""
+    return _setting("DOCUMENT_ISSUER_NAME", "Văn phòng UBND tỉnh Thanh Tâm")
+
+
 def _local(value):
     return value.astimezone(ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])) if value else None
 
 
 def _date_line(place, when):
+    """Decree 30: days below 10 and the months January and February take a leading zero."""
     local = _local(when)
-    return f"{place}, ngày {local.day:02d} tháng {local.month:02d} năm {local.year}"
+    month = f"{local.month:02d}" if local.month < 3 else str(local.month)
+    return f"{place}, ngày {local.day:02d} tháng {month} năm {local.year}"
 
 
 def _time_text(when):
@@ -196,9 +203,14 @@ def _add_inline(p, text):
             p.add_run(part)
 
 
+_SCRIPT_BLOCK = re.compile(r"(?is)<(script|style|iframe|object)\b.*?</\1\s*>")
+
+
 def markdown_to_docx(doc, text):
-    """Paragraphs, headings (bold), bullet and numbered lists, **bold** and *italic* runs."""
+    """Paragraphs, headings (bold), bullet and numbered lists, **bold** and *italic* runs.
+    Raw HTML is dropped (script and style blocks with their content): Word gets text only."""
     paragraph_lines = []
+    text = _SCRIPT_BLOCK.sub("", text or "")
 
     def flush():
         if paragraph_lines:
@@ -246,14 +258,14 @@ def markdown_to_docx(doc, text):
 # -- the documents -----------------------------------------------------------------------
 
 def _person(user):
+    """ "Name - title, agency" (the agency left out when the title already names it)."""
     if user is None:
         return ""
-    parts = [user.full_name]
-    if user.title:
-        parts.append(user.title)
-    elif user.agency:
-        parts.append(user.agency.name)
-    return " - ".join(parts)
+    description = user.title or ""
+    agency = user.agency.name if user.agency else ""
+    if agency and agency.lower() not in description.lower():
+        description = f"{description}, {agency}" if description else agency
+    return f"{user.full_name} - {description}" if description else user.full_name
 
 
 def _directive_lines(doc, directives):
@@ -387,7 +399,7 @@ def conclusions_docx(meeting):
     if directives:
         _para(doc, "Các nhiệm vụ đã giao:", bold=True, first_line=10)
         _directive_lines(doc, directives)
-    _para(doc, f"{office.capitalize()} {parent} thông báo để các cơ quan, đơn vị biết, thực hiện./.",
+    _para(doc, f"{issuer_name()} thông báo để các cơ quan, đơn vị biết, thực hiện./.",
           first_line=10, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)

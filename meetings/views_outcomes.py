@@ -265,9 +265,25 @@ def panels_data(meeting):
     }
 
 
+def detail_data(meeting):
+    """What the meeting page's outcomes card shows."""
+    from core.extensions import db
+    from meetings.models import Vote
+
+    return {
+        "perms": perms.outcome_perms(current_user, meeting),
+        "minutes": svc.minutes_state(meeting),
+        "vote_count": db.session.scalar(db.select(db.func.count(Vote.id)).where(Vote.meeting_id == meeting.id)),
+        "conclusions": svc.conclusions(meeting),
+        "directives": svc.meeting_directives(meeting),
+        "follow_up": svc.follow_up_directives(meeting) if meeting.follow_up_of_id else [],
+        "strings": {"deadline": _("Deadline"), "progress": _("Progress")},
+    }
+
+
 @bp.app_context_processor
 def outcome_helpers():
-    return {"outcomes_panels_data": panels_data, "OUTCOME_LABELS": OUTCOME_LABELS, "PRIORITY_NAMES": PRIORITY_NAMES}
+    return {"outcomes_panels_data": panels_data, "outcomes_detail_data": detail_data, "OUTCOME_LABELS": OUTCOME_LABELS, "PRIORITY_NAMES": PRIORITY_NAMES}
 
 
 @bp.app_template_filter("isodt")

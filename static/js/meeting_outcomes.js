@@ -522,7 +522,7 @@
     d.assignments.forEach(function (a) {
       const line = el("div", "d-flex justify-content-between align-items-center gap-2 mt-1");
       line.dataset.assignmentId = a.id;
-      const who = el("span", "text-truncate", a.agency_name);
+      const who = el("span", "text-truncate min-w-0", a.agency_name);
       who.appendChild(el("span", "text-body-secondary", " · " + t("oc_" + a.role)));
       line.appendChild(who);
       const right = el("span", "d-flex gap-1 align-items-center flex-shrink-0");
@@ -621,4 +621,47 @@
   renderSpeakers();
   renderConclusions();
   renderDirectives();
+})();
+
+/* The meeting page's outcomes card: keep the tracking of the directives born from the meeting
+ * (and, for a follow-up, those of the earlier meeting) current. Tracking changes reach leaders and
+ * agencies as assignment:updated; deadlines pass without any event, so it also re-reads each minute. */
+(function () {
+  "use strict";
+  const card = document.getElementById("outcomes-detail");
+  if (!card || !window.App || document.getElementById("outcomes-data")) return;
+  const shown = new Set(Array.from(card.querySelectorAll("[data-directive-id]")).map(function (e) { return Number(e.dataset.directiveId); }));
+
+  function update(items) {
+    let unknown = false;
+    items.forEach(function (d) {
+      if (!shown.has(d.id)) { unknown = true; return; }
+      d.assignments.forEach(function (a) {
+        const row = card.querySelector('[data-assignment-id="' + a.id + '"]');
+        if (!row) return;
+        const badge = row.querySelector('[data-field="tracking"]');
+        if (badge && !badge.classList.contains("tracking-" + a.tracking)) {
+          badge.className = "badge tracking-badge tracking-" + a.tracking;
+          badge.textContent = App.t("oc_" + a.tracking);
+        }
+        const progress = row.querySelector('[data-field="progress"]');
+        if (progress) progress.textContent = a.progress + "%";
+        const bar = row.querySelector(".progress-bar");
+        if (bar) bar.style.width = a.progress + "%";
+      });
+    });
+    return unknown;
+  }
+  async function refresh() {
+    try {
+      const res = await App.api("GET", card.dataset.api);
+      const unknown = update(res.items) | update(res.follow_up || []);
+      if (unknown) window.location.reload(); // a directive issued meanwhile: show it with its full row
+    } catch (err) { /* keep what is shown */ }
+  }
+  if (App.socket) {
+    App.socket.on("assignment:updated", function (p) { if (shown.has(p.directive_id)) refresh(); });
+    App.socket.on("connect", refresh);
+  }
+  setInterval(function () { if (document.visibilityState === "visible") refresh(); }, 60000);
 })();

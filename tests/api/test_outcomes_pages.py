@@ -101,3 +101,23 @@ def test_outcomes_page_shows_minutes_sanitised_and_the_empty_states(app, client,
     svc.save_minutes(setup.secretary, setup.meeting, {"body": "# Kết quả\n<script>alert(1)</script>", "base_version": 0})
     html = client.get(f"/meetings/{setup.meeting_id}/outcomes").get_data(as_text=True)
     assert "<h1>Kết quả</h1>" in html and "<script>alert(1)" not in html
+
+
+def test_meeting_page_lists_directives_born_from_it_and_the_follow_up(app, client, factory, setup):
+    from meetings.models import Meeting, Participant
+    from core.dbtypes import utcnow
+
+    conclusion = svc.add_conclusion(setup.chair, setup.meeting, {"text": "Sở Y tế rà soát danh sách."})
+    directive = svc.issue_directive_from_conclusion(setup.chair, conclusion, setup.meeting, {
+        "lead_agency_id": setup.health.id, "deadline": "2099-01-01T17:00"})
+    follow = Meeting(title="Họp kiểm điểm", starts_at=utcnow(), chair_id=setup.chair.id,
+                     created_by_id=setup.chair.id, follow_up_of_id=setup.meeting_id, status="scheduled")
+    db.session.add(follow)
+    db.session.flush()
+    db.session.add(Participant(meeting_id=follow.id, user_id=setup.member.id, role="member"))
+    db.session.commit()
+    login(client, setup.member)
+    html = client.get(f"/meetings/{setup.meeting_id}").get_data(as_text=True)
+    assert 'id="outcomes-detail"' in html and directive.number in html and "tracking-on_track" in html
+    html = client.get(f"/meetings/{follow.id}").get_data(as_text=True)
+    assert "Rà soát thực hiện chỉ đạo của cuộc họp trước" in html and directive.number in html

@@ -46,6 +46,7 @@ def seed(live_db, server):
         secretary = f.user("officer", agency=office, username="sec", full_name="Thư ký")
         member = f.user("officer", agency=office, username="member", full_name="Đại biểu")
         f.user("officer", agency=health, username="syt1", full_name="Cán bộ Sở Y tế")
+        f.user("officer", agency=health, username="outsider", full_name="Người ngoài")
         meeting = Meeting(title="Họp giao ban", starts_at=utcnow(), chair_id=chair.id, secretary_id=secretary.id,
                           status="live", started_at=utcnow(), created_by_id=chair.id)
         db.session.add(meeting)
@@ -58,7 +59,7 @@ def seed(live_db, server):
 
 def test_outcomes_reach_the_room_and_the_agency_live(live_server, live_db):
     meeting_id, health_id = seed(live_db, live_server)
-    tokens = {name: live_server.token(name) for name in ("chair", "sec", "member", "syt1")}
+    tokens = {name: live_server.token(name) for name in ("chair", "sec", "member", "syt1", "outsider")}
     member = live_server.socket(token=tokens["member"])
     officer = live_server.socket(token=tokens["syt1"])
     chair = live_server.socket(token=tokens["chair"])
@@ -91,6 +92,17 @@ def test_outcomes_reach_the_room_and_the_agency_live(live_server, live_db):
         assert chair.call("vote:close", {"vote_id": vote_id}, timeout=10)["vote"]["status"] == "closed"
         assert room_inbox.wait("vote:closed")["counts"] == [1, 0, 0]
         assert member.call("vote:cast", {"vote_id": vote_id, "choice": 1}, timeout=10)["error"] == "vote_closed"
+        # authorization and validation in the acks
+        outsider = live_server.socket(token=tokens["outsider"])
+        try:
+            assert outsider.call("vote:cast", {"vote_id": vote_id, "choice": 0}, timeout=10)["error"] == "not_found"
+            assert outsider.call("speakers:raise", {"meeting_id": meeting_id}, timeout=10)["error"] == "not_found"
+            assert outsider.call("vote:open", {"meeting_id": meeting_id, "question": "x"}, timeout=10)["error"] == "not_found"
+        finally:
+            outsider.disconnect()
+        bad = chair.call("vote:open", {"meeting_id": meeting_id, "question": ""}, timeout=10)
+        assert bad["ok"] is False and bad["error"] == "invalid" and "question" in bad["fields"]
+        assert chair.call("vote:open", {"meeting_id": "abc"}, timeout=10)["ok"] is False
         # the speaker queue
         assert member.call("speakers:raise", {"meeting_id": meeting_id}, timeout=10)["ok"] is True
         queued = room_inbox.wait("speakers:updated", lambda p: len(p["queue"]) == 1)
