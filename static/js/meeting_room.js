@@ -335,9 +335,46 @@
   }
 
   // -- presence ----------------------------------------------------------------
+  const fetching = new Set();
+  function addGuestRow(id) {
+    // a leader or admin who joined without an invitation: shown once we know their name
+    const ul = document.getElementById("participant-list");
+    if (!ul || fetching.has(id)) return;
+    fetching.add(id);
+    App.api("GET", "/api/v1/users/" + id).then(function (u) {
+      if (ul.querySelector('[data-user-id="' + id + '"]')) return;
+      const li = document.createElement("li");
+      li.className = "list-group-item d-flex align-items-center gap-2 small";
+      li.dataset.userId = String(id);
+      const dot = document.createElement("span");
+      dot.className = "presence-dot";
+      const who = document.createElement("span");
+      who.className = "flex-grow-1 min-w-0";
+      const name = document.createElement("span");
+      name.className = "d-block text-truncate fw-semibold";
+      name.textContent = u.full_name;
+      const sub = document.createElement("span");
+      sub.className = "d-block text-truncate text-body-secondary";
+      sub.textContent = u.title || "";
+      who.append(name, sub);
+      const badge = document.createElement("span");
+      badge.className = "badge text-bg-light border";
+      badge.textContent = t("meeting_guest");
+      const txt = document.createElement("span");
+      txt.className = "visually-hidden presence-text";
+      li.append(dot, who, badge, txt);
+      ul.append(li);
+      names[id] = u.full_name;
+      setPresence(room.present);
+    }).catch(function () { /* not fatal: the count still includes them */ });
+  }
+
   function setPresence(ids) {
     room.present = ids || [];
     const present = new Set(room.present);
+    room.present.forEach(function (id) {
+      if (!document.querySelector('#participant-list [data-user-id="' + id + '"]')) addGuestRow(id);
+    });
     document.querySelectorAll("#participant-list [data-user-id]").forEach(function (li) {
       const on = present.has(Number(li.dataset.userId));
       li.classList.toggle("is-online", on);
