@@ -296,6 +296,9 @@ def update_meeting(actor, meeting, data):
     changed = {k: [str(before[k]), str(v)] for k, v in values.items() if before[k] != v}
     audit.record(actor, "meeting.update", meeting, changed=changed, invited=len(desired), added=added)
     _invite(meeting, [uid for uid in added if uid != actor.id], actor)
+    if set(changed) & {"title", "starts_at", "ends_at", "place", "online"}:
+        kept = [uid for uid in desired if uid not in added and uid != actor.id]
+        _invite(meeting, kept, actor, "changed")
     publish("meeting:updated", {"meeting_id": meeting.id, "status": meeting.status}, to=room(meeting.id))
     db.session.commit()
     return meeting
@@ -315,38 +318,47 @@ def invitation_ics(meeting, method="REQUEST"):
     return ics.build(meeting, participants_of(meeting), method=method, sequence=ics_sequence(meeting))
 
 
-def _invite(meeting, user_ids, actor):
-    """A notification for each newly invited user, and a mail with the .ics when mail is on."""
+def _invite(meeting, user_ids, actor, kind="invited"):
+    """Tell these users about the meeting: a notification each and, when mail is on, an e-mail
+    with the calendar entry (.ics: REQUEST to invite or update, CANCEL when cancelled)."""
     if not user_ids:
         return
+    from flask_babel import force_locale
+
     from notifications import mail
     from notifications.services import notify
 
-    users = db.session.scalars(db.select(User).where(User.id.in_(user_ids))).all()
-    link = f"/meetings/{meeting.id}"
+    users = db.session.scalars(db.select(User).where(User.id.in_(list(user_ids)))).all()
     when = meeting.starts_at
-
-    def text(user):
-        return _('Invitation: "%(title)s", %(when)s', title=meeting.title, when=datetime_filter(when))
-
-    notify(users, "meeting.invited", text, link)
-    if mail.mail_enabled():
-        db.session.flush()
-        attachment = [("moi-hop.ics", "text/calendar", invitation_ics(meeting))]
-        for user in users:
-            if not user.email:
-                continue
-            from flask_babel import force_locale
-
-            with force_locale(user.locale or "vi"):
-                subject = _("Meeting invitation: %(title)s", title=meeting.title)
-                body = _(
-                    "You are invited to the meeting \"%(title)s\".\nTime: %(when)s\nPlace: %(place)s\n"
-                    "Chair: %(chair)s\nDetails: %(url)s",
-                    title=meeting.title, when=datetime_filter(when), place=meeting.place or _("Online"),
-                    chair=meeting.chair.full_name if meeting.chair else "", url=ics.meeting_url(meeting),
-                )
-            mail.send_after_commit(user.email, subject, body, attachments=attachment)
+    texts = {
+        "invited": lambda: _('Invitation: "%(title)s", %(when)s', title=meeting.title, when=datetime_filter(when)),
+        "changed": lambda: _('Changed: "%(title)s", now %(when)s', title=meeting.title, when=datetime_filter(when)),
+        "cancelled": lambda: _('Cancelled: "%(title)s", %(when)s', title=meeting.title, when=datetime_filter(when)),
+    }
+    notify(users, f"meeting.{kind}", lambda user: texts[kind](), f"/meetings/{meeting.id}")
+    if not mail.mail_enabled():
+        return
+    db.session.flush()
+    method = "CANCEL" if kind == "cancelled" else "REQUEST"
+    attachment = [("moi-hop.ics" if method == "REQUEST" else "huy-hop.ics", "text/calendar",
+                   invitation_ics(meeting, method=method))]
+    for user in users:
+        if not user.email:
+            continue
+        with force_locale(user.locale or "vi"):
+            subjects = {
+                "invited": _("Meeting invitation: %(title)s", title=meeting.title),
+                "changed": _("Meeting changed: %(title)s", title=meeting.title),
+                "cancelled": _("Meeting cancelled: %(title)s", title=meeting.title),
+            }
+            details = _(
+                "Time: %(when)s\nPlace: %(place)s\nChair: %(chair)s\nDetails: %(url)s",
+                when=datetime_filter(when), place=meeting.place or _("Online"),
+                chair=meeting.chair.full_name if meeting.chair else "", url=ics.meeting_url(meeting),
+            )
+            body = f"{texts[kind]()}\n\n{details}"
+            subject = subjects[kind]
+        mail.send_after_commit(user.email, subject, body, attachments=attachment)
 
 
 def cancel_meeting(actor, meeting, reason=""):
@@ -357,14 +369,7 @@ def cancel_meeting(actor, meeting, reason=""):
     meeting.status = "cancelled"
     meeting.ended_at = utcnow()
     audit.record(actor, "meeting.cancel", meeting, reason=(reason or "")[:500])
-    from notifications.services import notify
-
-    invitees = [p.user for p in participants_of(meeting) if p.user_id != actor.id]
-
-    def text(user):
-        return _('Cancelled: "%(title)s", %(when)s', title=meeting.title, when=datetime_filter(meeting.starts_at))
-
-    notify(invitees, "meeting.cancelled", text, f"/meetings/{meeting.id}")
+    _invite(meeting, [p.user_id for p in participants_of(meeting) if p.user_id != actor.id], actor, "cancelled")
     publish("meeting:status", _status_payload(meeting), to=room(meeting.id))
     db.session.commit()
     return meeting

@@ -235,3 +235,41 @@ def test_edit_updates_invitations_and_cancel(client, people, meeting):
     assert res.status_code == 302
     db.session.refresh(meeting)
     assert meeting.status == "cancelled"
+
+
+def test_changing_the_time_tells_invitees_and_cancelling_sends_a_cancel(app, client, factory, people, monkeypatch):
+    from notifications import mail
+    from notifications.models import Notification
+
+    sent = []
+    app.config["MAIL_SERVER"] = "smtp.invalid"
+    monkeypatch.setattr(mail, "deliver", lambda settings, msg: sent.append(msg))
+    monkeypatch.setattr("core.extensions.socketio.start_background_task", lambda fn, *a: fn(*a))
+    meeting = services.create_meeting(people["leader"], _payload(people))
+    sent.clear()
+    token = factory.token(people["leader"])
+    res = client.patch(f"/api/v1/meetings/{meeting.id}", json={"starts_at": "2026-12-01T09:30:00+07:00"},
+                       headers=bearer(token))
+    assert res.status_code == 200, res.get_json()
+    assert res.get_json()["starts_at"] == "2026-12-01T02:30:00+00:00"
+    # nothing else changed: agenda and invitations kept
+    assert len(res.get_json()["agenda"]) == 2
+    changed = set(db.session.scalars(db.select(Notification.user_id).where(Notification.kind == "meeting.changed")))
+    assert changed == {people["secretary"].id, people["h1"].id, people["h2"].id}
+    update = {m["To"]: m for m in sent}["syt1@x.vn"]
+    cal = Calendar.from_ical(next(update.iter_attachments()).get_content())
+    event = next(iter(cal.walk("VEVENT")))
+    assert str(cal["METHOD"]) == "REQUEST" and int(event["SEQUENCE"]) == 1
+    assert event.decoded("DTSTART") == datetime(2026, 12, 1, 2, 30, tzinfo=timezone.utc)
+
+    sent.clear()
+    res = client.post(f"/api/v1/meetings/{meeting.id}/cancel", json={"reason": "Trùng lịch"}, headers=bearer(token))
+    assert res.status_code == 200 and res.get_json()["status"] == "cancelled"
+    cancel = {m["To"]: m for m in sent}["syt1@x.vn"]
+    cal = Calendar.from_ical(next(cancel.iter_attachments()).get_content())
+    event = next(iter(cal.walk("VEVENT")))
+    assert str(cal["METHOD"]) == "CANCEL" and str(event["STATUS"]) == "CANCELLED" and int(event["SEQUENCE"]) == 2
+    assert str(event["UID"]) == f"meeting-{meeting.id}@127.0.0.1"
+    # a cancelled meeting cannot be edited or started
+    assert client.patch(f"/api/v1/meetings/{meeting.id}", json={"title": "x"}, headers=bearer(token)).status_code == 409
+    assert client.post(f"/api/v1/meetings/{meeting.id}/start", headers=bearer(token)).status_code == 409
