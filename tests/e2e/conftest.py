@@ -235,9 +235,25 @@ def assert_not_reloaded(page):
     assert page.evaluate("window.__e2eNoReload === true"), f"{page.url} was reloaded"
 
 
+WIDER_THAN = """width => Array.from(document.querySelectorAll("body *")).filter(el => {
+  const r = el.getBoundingClientRect();
+  return r.width > 0 && r.right > width + 0.5 && getComputedStyle(el).position !== "fixed";
+}).slice(0, 6).map(el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+  (typeof el.className === "string" && el.className ? "." + el.className.trim().split(/\\s+/).join(".") : "") +
+  " (right edge " + Math.round(el.getBoundingClientRect().right) + "px)")"""
+
+
 def no_horizontal_scroll(page, width):
+    """No sideways scrolling once the page has settled (a sliding toast or a flash may overflow for a moment)."""
+    try:
+        page.wait_for_function("w => document.documentElement.scrollWidth <= w", arg=width, timeout=3000)
+    except Exception:  # playwright's TimeoutError: report what is too wide
+        pass
     scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"page scrolls sideways: scrollWidth {scroll} > {width} on {page.url}"
+    if scroll > width:
+        culprits = page.evaluate(WIDER_THAN, width)
+        raise AssertionError(f"page scrolls sideways: scrollWidth {scroll} > {width} on {page.url}; "
+                             f"too wide: {culprits}")
 
 
 def in_viewport_and_clickable(locator):

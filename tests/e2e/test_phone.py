@@ -38,8 +38,17 @@ def test_officer_inbox_on_a_phone(server, actors):
     ack.click()
     expect(row.locator("[data-status]")).to_have_attribute("data-status", "acknowledged")
 
-    # the filters and the menu work on the small screen
+    # the filters (folded away on a phone) and the menu work on the small screen
+    folded = page.locator("[aria-controls='inbox-filters']")
+    if folded.count() and folded.is_visible():
+        in_viewport_and_clickable(folded)
+        folded.click()
+    page.fill("#f-q", "bảo vệ môi trường")
     in_viewport_and_clickable(page.locator("form[role=search] button[type=submit]"))
+    page.locator("form[role=search] button[type=submit]").click()
+    expect(page.locator(".inbox-row")).to_have_count(1)
+    expect(page.locator(".inbox-row .directive-title")).to_have_text(title)
+    no_horizontal_scroll(page, PHONE["width"])
     toggler = page.locator(".navbar-toggler")
     in_viewport_and_clickable(toggler)
     toggler.click()
