@@ -169,3 +169,58 @@ def meeting_directives(meeting_id):
         follow_up_of_id=meeting.follow_up_of_id,
         follow_up=svc.follow_up_directives(meeting),
     )
+
+
+# -- the OpenAPI entries of the routes above that API.md does not already list -------------
+def _document():
+    from core import openapi as oa
+
+    S, I, IDS = oa.S, oa.I, oa.IDS
+    read = (401, 404)
+    write = (400, 401, 403, 404, 409, 422)
+    oa.path("/meetings/{meeting_id}/minutes/revisions",
+            get=oa._op("Every saved version of the minutes, newest first: {items: [{version, author, created_at, "
+                       "restored_from, length}]}", "participants, leaders, admins", errors=read))
+    oa.path("/meetings/{meeting_id}/minutes/revisions/{version}",
+            get=oa._op("One version with its body", "participants, leaders, admins", errors=read))
+    oa.path("/meetings/{meeting_id}/minutes/revisions/{version}/restore",
+            post=oa._op("Make an old version current again, as a new version: {version, restored_from}",
+                        "chair or secretary", errors=(401, 403, 404, 409)))
+    oa.path("/meetings/{meeting_id}/votes",
+            get=oa._op("The meeting's votes with counts; named votes list who chose what, anonymous never",
+                       "participants, leaders, admins", errors=read),
+            post=oa._op("Open a vote (options default to Đồng ý / Không đồng ý / Ý kiến khác)", "chair", 201,
+                        oa._obj(["question"], question=S, options={"type": "array", "items": S},
+                                anonymous={"type": "boolean"}), errors=write))
+    oa.path("/votes/{vote_id}", get=oa._op("One vote: counts, total, my_choice", "participants, leaders, admins",
+                                           errors=read))
+    ballot = oa._op("Cast or change my ballot while the vote is open (409 once closed)", "participants", 200,
+                    oa._obj(["choice"], choice=I), errors=write)
+    oa.path("/votes/{vote_id}/ballot", put=ballot, post=ballot)
+    oa.path("/votes/{vote_id}/close", post=oa._op("Close the vote; its counts become the result", "chair",
+                                                  errors=(401, 403, 404)))
+    oa.path("/meetings/{meeting_id}/speakers",
+            get=oa._op("The speaker queue: {current, queue: [...]} in order of raised hands",
+                       "participants, leaders, admins", errors=read),
+            post=oa._op("Raise my hand (again: keeps my place)", "participants", 201, errors=(401, 403, 404, 409)))
+    oa.path("/meetings/{meeting_id}/speakers/me", delete=oa._op("Lower my hand", "participants", errors=(401, 403, 404)))
+    oa.path("/speaker-requests/{request_id}/grant", post=oa._op("Give the floor", "chair", errors=(401, 403, 404, 409)))
+    oa.path("/speaker-requests/{request_id}/remove", post=oa._op("Remove a request or end a turn", "chair",
+                                                                 errors=(401, 403, 404)))
+    oa.path("/meetings/{meeting_id}/conclusions",
+            get=oa._op("The meeting's conclusions with the directive ids issued from each",
+                       "participants, leaders, admins", errors=read))
+    oa.path("/conclusions/{conclusion_id}",
+            patch=oa._op("Edit a conclusion", "chair or secretary", body=oa._obj(["text"], text=S), errors=write),
+            delete=oa._op("Delete a conclusion that has no directive", "chair or secretary", 204, errors=(401, 403, 404, 409)))
+    oa.path("/meetings/{meeting_id}/directives",
+            get=oa._op("Directives born from the meeting, with each assignment's status and tracking; for a "
+                       "follow-up meeting also those of the earlier meeting (follow_up)", "participants, leaders, admins",
+                       errors=read))
+    del IDS
+
+
+try:
+    _document()
+except ImportError:  # the OpenAPI module is optional documentation
+    pass

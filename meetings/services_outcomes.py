@@ -436,7 +436,9 @@ def cast_ballot(actor, vote, data):
     if vote.status != "open":
         raise Conflict(_("This vote is closed."), code="vote_closed")
     key = voter_key(vote.id, actor.id)
-    now = utcnow()
+    # an anonymous ballot keeps no time of its own: matching it with the audit trail's times
+    # would tell who chose what
+    now = vote.opened_at if vote.anonymous else utcnow()
     ballot = db.session.scalar(db.select(Ballot).where(Ballot.vote_id == vote.id, Ballot.voter_key == key))
     if ballot is None:
         ballot = Ballot(vote_id=vote.id, voter_key=key, voter_id=None if vote.anonymous else actor.id,

@@ -89,6 +89,10 @@ def test_anonymous_vote_never_reveals_who_chose_what(client, factory, setup, mon
         assert f'"user_id": {user.id}' not in everything and f'"voter_id": {user.id}' not in everything
     # nor in the database rows or the audit trail
     assert db.session.scalars(db.select(Ballot.voter_id)).all() == [None, None]
+    from meetings.models import Vote
+
+    opened_at = db.session.get(Vote, vote["id"]).opened_at
+    assert set(db.session.scalars(db.select(Ballot.cast_at))) == {opened_at}  # no per-ballot time to correlate
     casts = db.session.scalars(db.select(AuditLog).where(AuditLog.action == "vote.cast")).all()
     assert casts and all("choice" not in row.data for row in casts)
 
