@@ -1,4 +1,5 @@
 """Languages, time zones and the strings the browser scripts need."""
+import os
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -55,7 +56,7 @@ def compile_catalogs():
             continue
         with po_path.open("rb") as fh:
             catalog = read_po(fh)
-        tmp = mo_path.with_suffix(".mo.tmp")
+        tmp = mo_path.with_suffix(f".mo.{os.getpid()}.tmp")  # processes starting together do not collide
         with tmp.open("wb") as fh:
             write_mo(fh, catalog)
         tmp.replace(mo_path)
