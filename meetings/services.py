@@ -6,7 +6,7 @@ queues realtime events (sent after commit) and commits.
 """
 from datetime import timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from auth.models import Agency, User
 from core import audit
 from core.dbtypes import isoformat, utcnow
-from core.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, ServiceError
+from core.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
 from core.extensions import db
 from core.i18n import datetime_filter
 from core.realtime import publish

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 from auth import services as auth_services
 from auth.models import User
 from core import ui
-from core.errors import Forbidden, Invalid, NotFound, ServiceError
+from core.errors import Forbidden, ServiceError
 from core.extensions import db
 from core.i18n import register_js_strings
 from core.validation import display_zone

@@ -3,7 +3,7 @@ and a message typed offline survives closing the tab (the outbox in localStorage
 import contextlib
 import re
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from playwright.sync_api import expect
 
