@@ -58,8 +58,8 @@ def login():
 def logout():
     login_id = session.get("login_id")
     lang = session.get("lang")
-    logout_user()
     session.clear()
+    logout_user()  # after clear(): it leaves the mark that deletes the "keep me signed in" cookie
     if lang:
         session["lang"] = lang
     services.logout_sockets(login_id)

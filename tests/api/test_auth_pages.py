@@ -247,3 +247,15 @@ def test_without_a_proxy_forwarded_headers_are_ignored(client, factory):
     token = factory.token(factory.user(role="admin"))
     client.post("/api/v1/agencies", json={"code": "P1", "name": "P"}, headers={**bearer(token), "X-Forwarded-For": "203.0.113.9"})
     assert db.session.scalar(db.select(AuditLog.ip).where(AuditLog.action == "agency.create")) == "127.0.0.1"
+
+
+def test_logout_also_forgets_keep_me_signed_in(client, factory):
+    user = factory.user()
+    page = client.get("/login")
+    client.post("/login", data={"username": user.username, "password": PASSWORD, "remember": "1",
+                                "csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert client.get_cookie("remember_token") is not None
+    csrf = csrf_from(client.get("/account").get_data(as_text=True))
+    assert client.post("/logout", data={"csrf_token": csrf}).status_code == 302
+    assert client.get_cookie("remember_token") is None
+    assert client.get("/").status_code == 302
