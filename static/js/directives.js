@@ -88,8 +88,17 @@
       }
     }
 
+    const loading = {};
+
     async function refreshRow(id, opts) {
       opts = opts || {};
+      if (loading[id]) { await loading[id]; }
+      let release;
+      loading[id] = new Promise((resolve) => { release = resolve; });
+      try { await loadRow(id, opts); } finally { delete loading[id]; release(); }
+    }
+
+    async function loadRow(id, opts) {
       let html;
       try {
         html = await fetchHtml(rowUrl(id));
@@ -127,6 +136,10 @@
     });
     App.socket.on("assignment:updated", (msg) => {
       if (!msg || String(msg.agency_id) !== box.dataset.agencyId) return;
+      const current = document.getElementById("assignment-" + msg.assignment_id);
+      if (!current) return;  // not on this page (filtered out, or its directive:new is on the way)
+      const badge = current.querySelector("[data-tracking]");
+      if (current.dataset.status === msg.status && (!badge || badge.dataset.tracking === msg.tracking)) return;
       refreshRow(msg.assignment_id, { flash: msg.status === "acknowledged" ? "just-acknowledged" : null });
     });
   }
