@@ -73,8 +73,7 @@ def _pattern(text):
     literal = "".join(parts)
     if sum(ch.isalpha() for ch in literal) < 3:
         return None
-    return re.compile(".+?".join(re.escape(p.strip()) if i in (0, len(parts) - 1) else re.escape(p)
-                                 for i, p in enumerate(parts)), re.S)
+    return re.compile(".+?".join(re.escape(p) for p in parts), re.S)
 
 
 def _texts(value):
@@ -123,14 +122,17 @@ def collect(page):
     return page.evaluate(COLLECT_JS, [CHROME, DATA])
 
 
-def wrong_language(page, lang):
-    """Strings on the page that belong to the other language; [] when the page is clean."""
+def wrong_language(page, lang, data=()):
+    """Strings on the page that belong to the other language; [] when the page is clean.
+
+    ``data``: texts that are user data (names, titles, stored notification texts), never UI strings.
+    """
     english, vietnamese = catalog_patterns()
     others = english if lang == "vi" else vietnamese
     problems = []
     for item in collect(page):
         text = item["text"]
-        if text in NEUTRAL:
+        if text in NEUTRAL or text in data:
             continue
         hit = next((src for src, pat in others if pat.fullmatch(text)), None)
         if hit:
