@@ -217,6 +217,9 @@ def _document():
             get=oa._op("Directives born from the meeting, with each assignment's status and tracking; for a "
                        "follow-up meeting also those of the earlier meeting (follow_up)", "participants, leaders, admins",
                        errors=read))
+    oa.path("/meetings/{meeting_id}/follow-up",
+            put=oa._op("Mark the meeting as the follow-up of an earlier one ({follow_up_of_id: id | null})",
+                       "chair, admin", body=oa._obj(follow_up_of_id=I), errors=write))
     del IDS
 
 
@@ -224,3 +227,11 @@ try:
     _document()
 except ImportError:  # the OpenAPI module is optional documentation
     pass
+
+
+@api.put("/meetings/<int:meeting_id>/follow-up")
+def set_follow_up(meeting_id):
+    """{follow_up_of_id: id | null}: this meeting follows up the conclusions of an earlier one."""
+    meeting = svc.get_meeting(current_user, meeting_id)
+    svc.set_follow_up(current_user, meeting, json_body())
+    return jsonify(follow_up_of_id=meeting.follow_up_of_id, follow_up=svc.follow_up_directives(meeting))

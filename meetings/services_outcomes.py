@@ -866,3 +866,41 @@ def attendance_lists(meeting):
     present = [(user, role) for user, role, was_there in rows if was_there]
     absent = [(user, role) for user, role, was_there in rows if not was_there]
     return present, absent
+
+
+# -- follow-up ------------------------------------------------------------------------------
+
+def follow_up_candidates(actor, meeting, limit=50):
+    """Earlier meetings the actor may see that this one can follow up, newest first."""
+    query = (
+        db.select(Meeting)
+        .where(Meeting.id != meeting.id, Meeting.starts_at < meeting.starts_at, Meeting.status != "cancelled")
+        .order_by(Meeting.starts_at.desc())
+    )
+    if not perms.is_staff(actor):
+        invited = db.select(Participant.meeting_id).where(Participant.user_id == actor.id)
+        query = query.where(db.or_(Meeting.id.in_(invited), Meeting.chair_id == actor.id,
+                                   Meeting.secretary_id == actor.id))
+    return db.session.scalars(query.limit(limit)).all()
+
+
+def set_follow_up(actor, meeting, data):
+    """Mark the meeting as the follow-up of an earlier one (or clear it with an empty value)."""
+    if not perms.can_manage(actor, meeting):
+        raise Forbidden(_("Only the chair marks a meeting as a follow-up."))
+    f = Fields(data)
+    earlier_id = f.int("follow_up_of_id", required=False)
+    f.check()
+    earlier = None
+    if earlier_id is not None:
+        earlier = db.session.get(Meeting, earlier_id)
+        if earlier is None or not perms.can_view(actor, earlier):
+            raise Invalid({"follow_up_of_id": _("No such meeting.")})
+        if earlier.id == meeting.id or earlier.starts_at >= meeting.starts_at:
+            raise Invalid({"follow_up_of_id": _("Choose a meeting held before this one.")})
+    if meeting.follow_up_of_id != earlier_id:
+        audit.record(actor, "meeting.follow_up", meeting, object_type="meeting",
+                     follow_up_of_id=[meeting.follow_up_of_id, earlier_id])
+        meeting.follow_up_of_id = earlier_id
+        db.session.commit()
+    return meeting

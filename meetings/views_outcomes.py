@@ -97,7 +97,22 @@ def outcomes(meeting_id):
         minutes_html=svc.render_markdown(state["body"]), votes=svc.meeting_votes(meeting, current_user),
         conclusions=svc.conclusions_payload(meeting)["items"], directives=svc.meeting_directives(meeting),
         follow_up=svc.follow_up_directives(meeting), operms=perms.outcome_perms(current_user, meeting),
+        can_set_follow_up=perms.can_manage(current_user, meeting),
+        follow_up_candidates=svc.follow_up_candidates(current_user, meeting) if perms.can_manage(current_user, meeting) else [],
     )
+
+
+@bp.route("/meetings/<int:meeting_id>/follow-up", methods=["POST"])
+@login_required
+def set_follow_up(meeting_id):
+    meeting = _meeting(meeting_id)
+    try:
+        svc.set_follow_up(current_user, meeting, {"follow_up_of_id": request.form.get("follow_up_of_id")})
+    except ServiceError as exc:
+        flash("; ".join(getattr(exc, "fields", {}).values()) or exc.message, "error")
+    else:
+        flash(_("The follow-up was saved."), "success")
+    return redirect(url_for("meetings.outcomes", meeting_id=meeting.id) + "#follow-up")
 
 
 # -- minutes history -------------------------------------------------------------------

@@ -99,3 +99,23 @@ def test_follow_up_meeting_shows_the_earlier_meetings_directives(client, factory
     assert data["items"] == [] and data["follow_up_of_id"] == setup.meeting_id
     assert [d["id"] for d in data["follow_up"]] == [directive.id]
     assert data["follow_up"][0]["assignments"][0]["tracking"] == "due_soon"
+
+
+def test_the_chair_marks_a_meeting_as_follow_up(client, factory, setup):
+    follow = Meeting(title="Họp kiểm điểm", starts_at=utcnow() + timedelta(days=7), chair_id=setup.chair.id,
+                     created_by_id=setup.chair.id, status="scheduled")
+    db.session.add(follow)
+    db.session.commit()
+    url = f"/api/v1/meetings/{follow.id}/follow-up"
+    chair = bearer(factory.token(setup.chair))
+    assert client.put(url, json={"follow_up_of_id": setup.meeting_id}, headers=chair).get_json()["follow_up_of_id"] == setup.meeting_id
+    assert db.session.get(Meeting, follow.id).follow_up_of_id == setup.meeting_id
+    # a later meeting, itself, or an unknown one are refused with the field named
+    for bad in (follow.id, 99999):
+        res = client.put(url, json={"follow_up_of_id": bad}, headers=chair)
+        assert res.status_code == 422 and "follow_up_of_id" in res.get_json()["error"]["fields"]
+    res = client.put(f"/api/v1/meetings/{setup.meeting_id}/follow-up", json={"follow_up_of_id": follow.id}, headers=chair)
+    assert res.status_code == 422
+    assert client.put(url, json={"follow_up_of_id": None}, headers=chair).get_json()["follow_up_of_id"] is None
+    assert client.put(url, json={}, headers=bearer(factory.token(setup.leader))).status_code == 403
+    assert client.put(url, json={}, headers=bearer(factory.token(setup.member))).status_code == 404

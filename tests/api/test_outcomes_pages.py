@@ -89,6 +89,7 @@ def test_assign_form_is_prefilled_and_issues_the_directive(app, client, factory,
     assert directive.source_meeting_id == setup.meeting_id and directive.priority == "high"
     html = client.get(f"/meetings/{setup.meeting_id}/outcomes").get_data(as_text=True)
     assert directive.number in html and "Sở Y tế" in html
+    assert 'id="follow-up-form"' in html  # the chair may mark the meeting as a follow-up
     secretary = app.test_client()
     login(secretary, setup.secretary)
     assert secretary.get(url).status_code == 403
