@@ -15,8 +15,9 @@ import nh3
 from flask import current_app
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import func, update
+from sqlalchemy import event, func, inspect, update
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from core import audit
 from core.dbtypes import isoformat, utcnow
@@ -904,3 +905,40 @@ def set_follow_up(actor, meeting, data):
         meeting.follow_up_of_id = earlier_id
         db.session.commit()
     return meeting
+
+
+# -- when a meeting ends ------------------------------------------------------------------------
+
+@event.listens_for(Session, "before_flush")
+def _close_outcomes_of_ended_meetings(sess, _flush_context, _instances):
+    """A meeting that ends (or is cancelled) closes its open votes, with their result, and its speaker
+    queue, in the same transaction as the status change, whichever service changed it."""
+    over = []
+    for obj in sess.dirty:
+        if isinstance(obj, Meeting) and obj.status in ("ended", "cancelled"):
+            history = inspect(obj).attrs.status.history
+            if history.has_changes():
+                over.append(obj)
+    if not over:
+        return
+    now = utcnow()
+    with sess.no_autoflush:
+        for meeting in over:
+            votes = sess.scalars(db.select(Vote).where(Vote.meeting_id == meeting.id, Vote.status == "open")).all()
+            for vote in votes:
+                counts, _total = tally(vote)
+                vote.status, vote.closed_at, vote.result = "closed", now, counts
+                audit.record(None, "vote.close", vote, object_type="vote", meeting_id=meeting.id, result=counts,
+                             reason="meeting_over")
+                payload = vote_dict(vote)
+                payload.update(status="closed", closed_at=isoformat(now), counts=counts, total=sum(counts))
+                publish("vote:closed", payload, to=room(meeting.id))
+            requests = sess.scalars(
+                db.select(SpeakerRequest).where(SpeakerRequest.meeting_id == meeting.id,
+                                                SpeakerRequest.status.in_(SPEAKER_ACTIVE))
+            ).all()
+            for req in requests:
+                req.status = "done" if req.status == "speaking" else "removed"
+                req.ended_at = now
+            if requests:
+                publish("speakers:updated", {"meeting_id": meeting.id, "current": None, "queue": []}, to=room(meeting.id))

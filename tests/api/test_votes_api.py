@@ -115,3 +115,23 @@ def test_no_vote_in_an_ended_meeting(client, factory, setup):
     res = client.post(f"/api/v1/meetings/{setup.meeting_id}/votes", json={"question": "q"},
                       headers=bearer(factory.token(setup.chair)))
     assert res.status_code == 409
+
+
+def test_ending_the_meeting_closes_its_votes_and_speaker_queue(client, factory, setup, monkeypatch):
+    from meetings import services as meeting_services
+    from meetings.models import SpeakerRequest, Vote
+
+    sent = []
+    monkeypatch.setattr("core.realtime.socketio.emit", lambda event, payload, to=None: sent.append((event, payload)))
+    vote = svc.open_vote(setup.chair, setup.meeting, {"question": "Q?"})
+    svc.cast_ballot(setup.member, vote, {"choice": 1})
+    svc.raise_hand(setup.member, setup.meeting)
+    meeting_services.end_meeting(setup.chair, setup.meeting)
+    db.session.expire_all()
+    closed = db.session.get(Vote, vote.id)
+    assert closed.status == "closed" and closed.result == [0, 1, 0] and closed.closed_at
+    assert db.session.scalars(db.select(SpeakerRequest.status)).all() == ["removed"]
+    events = [e for e, _p in sent]
+    assert "vote:closed" in events and "speakers:updated" in events
+    res = cast(client, factory.token(setup.member), vote.id, 0)
+    assert res.status_code == 409
