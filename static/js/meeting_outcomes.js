@@ -611,6 +611,9 @@
     });
     room.on("status", function (status) {
       D.meeting_status = status && status.status ? status.status : status;
+      const over = D.meeting_status === "ended" || D.meeting_status === "cancelled";
+      const openBox = $("vote-open-box");
+      if (openBox && over) openBox.classList.add("d-none");
       renderSpeakers();
     });
   }
