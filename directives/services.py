@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import case, exists, false, func, or_, select
+from sqlalchemy import Integer, case, cast, exists, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -28,7 +28,7 @@ from directives.models import (
     ASSIGNMENT_STATUSES, DIRECTIVE_STATUSES, OPEN_STATUSES, PRIORITIES, Assignment, AssignmentEvent, Directive,
     ExtensionRequest, ProgressReport,
 )
-from directives.tracking import ALL_TRACKING_VALUES, due_soon_window, tracking_expr, tracking_of
+from directives.tracking import ALL_TRACKING_VALUES, TRACKING_VALUES, due_soon_window, tracking_expr, tracking_of
 
 TITLE_MAX = 500
 BODY_MAX = 50_000
@@ -318,6 +318,7 @@ def _ack_seconds_expr():
 
 
 def _stats_filters(filters):
+    """(conditions over Assignment and Directive, whether they need the join with Directive)."""
     f = Fields(filters or {})
     priority = f.choice("priority", PRIORITIES, required=False)
     date_from = _parse_date_bound(f, "date_from")
@@ -325,97 +326,92 @@ def _stats_filters(filters):
     agency_id = f.int("agency_id", required=False)
     f.check()
     conditions = [Assignment.status != "cancelled"]
-    if priority:
-        conditions.append(Directive.priority == priority)
-    if date_from:
-        conditions.append(Directive.issued_at >= date_from)
-    if date_to:
-        conditions.append(Directive.issued_at < date_to)
     if agency_id:
         conditions.append(Assignment.agency_id == agency_id)
-    return conditions
+    directive_conditions = []
+    if priority:
+        directive_conditions.append(Directive.priority == priority)
+    if date_from:
+        directive_conditions.append(Directive.issued_at >= date_from)
+    if date_to:
+        directive_conditions.append(Directive.issued_at < date_to)
+    return conditions + directive_conditions, bool(directive_conditions)
 
 
 def agency_stats(now=None, filters=None, include_empty=False):
-    """Per-agency counts, all in SQL (one GROUP BY query, plus one query for the median).
+    """Per-agency counts, all in SQL: one GROUP BY (agency, tracking) query, one query for the medians,
+    one for the agency names; no per-agency query, no row loaded for counting.
 
     Cancelled assignments are left out of every count. ``acknowledged_pct`` is acknowledged /
     assigned in percent; ``on_time_rate`` is completed_on_time / (completed + overdue) in percent
     (None when nothing is completed or overdue yet). ``median_ack_seconds`` is the median time
-    from issue to acknowledgement. With ``include_empty`` agencies without assignments appear too.
-    Sorted by agency name.
+    from issue to acknowledgement. With ``include_empty`` active agencies without assignments appear
+    too. Sorted by agency name.
     """
     now = now or utcnow()
-    conditions = _stats_filters(filters)
-    tracking = tracking_expr(now)
-
-    def count_of(value):
-        return func.sum(case((tracking == value, 1), else_=0))
-
-    grouped = (
-        select(
-            Assignment.agency_id.label("agency_id"),
-            func.count(Assignment.id).label("assigned"),
-            func.count(Assignment.acknowledged_at).label("acknowledged"),
-            count_of("on_track").label("on_track"),
-            count_of("due_soon").label("due_soon"),
-            count_of("overdue").label("overdue"),
-            count_of("completed_on_time").label("completed_on_time"),
-            count_of("completed_late").label("completed_late"),
-        )
-        .join(Directive, Directive.id == Assignment.directive_id)
-        .where(*conditions)
-        .group_by(Assignment.agency_id)
-        .subquery()
-    )
-    query = select(Agency.id, Agency.code, Agency.name, grouped)
+    conditions, needs_directive = _stats_filters(filters)
+    # The CASE is evaluated once per row in a subquery, then grouped: a few rows per agency come back.
+    # "agency_id + 0": a plain scan of the table beats walking the (agency, status, deadline) index
+    # and fetching every row from it (SQLite: 40 ms instead of 100+ ms over 50,000 assignments).
+    per_row = select((Assignment.agency_id + 0).label("agency_id"), tracking_expr(now).label("tracking"),
+                     Assignment.acknowledged_at.label("acknowledged_at")).where(*conditions)
+    if needs_directive:
+        per_row = per_row.join(Directive, Directive.id == Assignment.directive_id)
+    per_row = per_row.subquery()
+    grouped = db.session.execute(
+        select(per_row.c.agency_id, per_row.c.tracking, func.count(), func.count(per_row.c.acknowledged_at))
+        .group_by(per_row.c.agency_id, per_row.c.tracking)
+    ).all()
+    counts = {}
+    for agency_id, tracking, n, acknowledged in grouped:
+        item = counts.setdefault(agency_id, dict.fromkeys(("assigned", "acknowledged") + TRACKING_VALUES, 0))
+        item["assigned"] += n
+        item["acknowledged"] += acknowledged
+        if tracking in item:
+            item[tracking] += n
+    agency_query = select(Agency.id, Agency.code, Agency.name).order_by(Agency.name)
     if include_empty:
-        query = query.outerjoin(grouped, grouped.c.agency_id == Agency.id).where(Agency.active.is_(True))
+        agency_query = agency_query.where(or_(Agency.active.is_(True), Agency.id.in_(list(counts) or [-1])))
     else:
-        query = query.join(grouped, grouped.c.agency_id == Agency.id)
-    rows = db.session.execute(query.order_by(Agency.name)).mappings().all()
-    medians = _median_ack_seconds(conditions)
+        agency_query = agency_query.where(Agency.id.in_(list(counts) or [-1]))
+    medians = _median_ack_seconds(conditions, needs_directive) if counts else {}
 
     out = []
-    for row in rows:
-        assigned = row["assigned"] or 0
-        acknowledged = row["acknowledged"] or 0
-        item = {
-            "agency_id": row["id"],
-            "agency_code": row["code"],
-            "agency_name": row["name"],
-            "assigned": assigned,
-            "acknowledged": acknowledged,
-        }
-        for key in ("on_track", "due_soon", "overdue", "completed_on_time", "completed_late"):
-            item[key] = int(row[key] or 0)
+    for agency_id, code, name in db.session.execute(agency_query):
+        item = {"agency_id": agency_id, "agency_code": code, "agency_name": name}
+        item.update(counts.get(agency_id) or dict.fromkeys(("assigned", "acknowledged") + TRACKING_VALUES, 0))
         judged = item["completed_on_time"] + item["completed_late"] + item["overdue"]
-        item["acknowledged_pct"] = round(100.0 * acknowledged / assigned, 1) if assigned else None
+        assigned = item["assigned"]
+        item["acknowledged_pct"] = round(100.0 * item["acknowledged"] / assigned, 1) if assigned else None
         item["on_time_rate"] = round(100.0 * item["completed_on_time"] / judged, 1) if judged else None
-        item["median_ack_seconds"] = medians.get(row["id"])
+        item["median_ack_seconds"] = medians.get(agency_id)
         out.append(item)
     return out
 
 
-def _median_ack_seconds(conditions):
-    seconds = _ack_seconds_expr()
+def _median_ack_seconds(conditions, needs_directive=True):
+    """{agency_id: median seconds from issue to acknowledgement}. PostgreSQL computes it in SQL
+    (percentile_cont); SQLite has no percentile function and its window-function version is slow, so
+    it returns each agency's durations in one group_concat row and the median is taken here."""
+    seconds = _ack_seconds_expr().label("s")
     base = (
-        select(Assignment.agency_id, seconds.label("s"))
+        select(Assignment.agency_id.label("agency_id"), seconds)
         .join(Directive, Directive.id == Assignment.directive_id)
         .where(Assignment.acknowledged_at.is_not(None), *conditions)
     )
     if db.engine.dialect.name == "postgresql":
         sub = base.subquery()
-        rows = db.session.execute(
-            select(sub.c.agency_id, func.percentile_cont(0.5).within_group(sub.c.s)).group_by(sub.c.agency_id)
-        ).all()
-        return {agency_id: int(round(float(value))) for agency_id, value in rows if value is not None}
-    # SQLite has no percentile: fetch only (agency, seconds) pairs, in one query.
-    per_agency = {}
-    for agency_id, value in db.session.execute(base):
-        if value is not None:
-            per_agency.setdefault(agency_id, []).append(float(value))
-    return {agency_id: int(round(statistics.median(values))) for agency_id, values in per_agency.items()}
+        query = select(sub.c.agency_id, func.percentile_cont(0.5).within_group(sub.c.s)).group_by(sub.c.agency_id)
+        return {agency_id: int(round(float(value))) for agency_id, value in db.session.execute(query)
+                if value is not None}
+    # One row per agency: its durations joined into one text (40,000 ORM rows would cost more).
+    sub = base.subquery()
+    query = select(sub.c.agency_id, func.group_concat(cast(func.round(sub.c.s), Integer))).group_by(sub.c.agency_id)
+    out = {}
+    for agency_id, joined in db.session.execute(query):
+        if joined:
+            out[agency_id] = int(round(statistics.median(sorted(int(v) for v in joined.split(",")))))
+    return out
 
 
 def stats_totals(stats):
