@@ -327,6 +327,9 @@
       if (btn) btn.disabled = true;  // one click, one directive
     });
     render();
+    const firstChecked = picker.querySelector(".picker-item input:checked");
+    const list = document.getElementById("picker-list");
+    if (firstChecked && list) list.scrollTop = firstChecked.closest(".picker-item").offsetTop - 8;
   }
 
   // -- start -------------------------------------------------------------------------
