@@ -4,6 +4,7 @@ from flask_login import current_user
 from flask_socketio import join_room, leave_room
 
 from core.realtime import disconnect_hooks, socket_handler
+from core.scheduler import register_job
 from meetings import services
 
 
@@ -32,3 +33,4 @@ def on_chat_send(data):
 
 
 disconnect_hooks.append(services.close_socket)
+register_job("meetings.sweep_orphan_spans", 60, services.sweep_orphan_spans)

@@ -17,7 +17,7 @@ from core.dbtypes import isoformat, utcnow
 from core.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
 from core.extensions import db
 from core.i18n import datetime_filter
-from core.realtime import publish
+from core.realtime import SocketConnection, publish
 from core.validation import Fields
 from meetings import attendance as attendance_calc
 from meetings import ics, permissions
@@ -487,7 +487,7 @@ def join(user, data, sid, now=None):
     """
     meeting = _meeting_for_socket(user, data)
     last_id = _optional_id(data, "last_message_id")
-    if meeting.status in ("scheduled", "live"):
+    if meeting.status in ("scheduled", "live") and db.session.get(SocketConnection, sid) is not None:
         already = db.session.scalar(
             db.select(AttendanceSpan.id).where(AttendanceSpan.meeting_id == meeting.id, AttendanceSpan.sid == sid,
                                                AttendanceSpan.left_at.is_(None))
@@ -537,6 +537,15 @@ def _close_spans(criteria, now=None):
         if _user_open_spans(meeting_id, user_id) == 0:
             _publish_presence(meeting_id)
     return len(spans)
+
+
+def sweep_orphan_spans(now=None):
+    """Close open spans whose socket is gone (its SocketConnection row was removed), e.g. a
+    disconnect that raced a join. A scheduled job runs it; returns how many it closed."""
+    live_sids = db.select(SocketConnection.sid)
+    closed = _close_spans([AttendanceSpan.sid.not_in(live_sids)], now=now)
+    db.session.commit()
+    return closed
 
 
 def leave(user, data, sid):

@@ -273,3 +273,18 @@ def test_changing_the_time_tells_invitees_and_cancelling_sends_a_cancel(app, cli
     # a cancelled meeting cannot be edited or started
     assert client.patch(f"/api/v1/meetings/{meeting.id}", json={"title": "x"}, headers=bearer(token)).status_code == 409
     assert client.post(f"/api/v1/meetings/{meeting.id}/start", headers=bearer(token)).status_code == 409
+
+
+def test_sweep_closes_spans_whose_socket_is_gone(people, meeting):
+    from core.realtime import SocketConnection
+
+    db.session.add(SocketConnection(sid="alive", user_id=people["h1"].id, server_id="x:1:y"))
+    db.session.add_all([
+        AttendanceSpan(meeting_id=meeting.id, user_id=people["h1"].id, sid="alive"),
+        AttendanceSpan(meeting_id=meeting.id, user_id=people["h2"].id, sid="gone"),
+    ])
+    db.session.commit()
+    assert services.present_user_ids(meeting.id) == sorted([people["h1"].id, people["h2"].id])
+    assert services.sweep_orphan_spans() == 1
+    assert services.present_user_ids(meeting.id) == [people["h1"].id]
+    assert services.sweep_orphan_spans() == 0
