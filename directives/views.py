@@ -641,20 +641,10 @@ def dashboard():
     return render_template(
         "directives/dashboard.html", stats=stats, totals=_totals(stats), filters=filters, errors=errors,
         ranking=_ranking(stats), now=utcnow(),
-        stats_url=url_for("directives.dashboard_data", **filters),
+        stats_url=url_for("directives_api.stats", **filters),  # refetched live by static/js/dashboard.js
         export_url=url_for("directives.export_dashboard", **filters),
         can_export=permissions.can_export(current_user),
     )
-
-
-@bp.route("/directives/dashboard/data")
-@login_required
-def dashboard_data():
-    """The dashboard's numbers (with agency names), refetched by static/js/dashboard.js."""
-    if not permissions.can_view_stats(current_user):
-        abort(403)
-    stats, _filters_used, _errors = _stats()
-    return {"agencies": stats, "totals": _totals(stats), "generated_at": utcnow().isoformat()}
 
 
 @bp.route("/directives/dashboard/export.xlsx")

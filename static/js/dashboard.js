@@ -256,7 +256,9 @@
       rows = data.agencies || [];
       renderTable(previous);
       renderRanking();
-      renderKpis(data.totals);
+      const totals = Object.assign({}, data.totals);
+      totals.unacknowledged = Math.max(totals.assigned - totals.acknowledged, 0);
+      renderKpis(totals);
       renderCharts();
       const stamp = document.getElementById("dash-updated");
       if (stamp) stamp.textContent = fmt(t("dash_updated"), { time: new Date().toLocaleTimeString("vi-VN") });
