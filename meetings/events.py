@@ -1,11 +1,12 @@
 """Socket.IO handlers of the live room: authorize and act through services, answer with the ack."""
+import click
 from flask import request
 from flask_login import current_user
 from flask_socketio import join_room, leave_room
 
 from core.realtime import disconnect_hooks, socket_handler
 from core.scheduler import register_job
-from meetings import services
+from meetings import bp, services
 
 
 @socket_handler("meeting:join")
@@ -34,3 +35,9 @@ def on_chat_send(data):
 
 disconnect_hooks.append(services.close_socket)
 register_job("meetings.sweep_orphan_spans", 60, services.sweep_orphan_spans)
+
+
+@bp.cli.command("sweep-presence")
+def sweep_presence_command():
+    """Close attendance spans whose socket is gone (the scheduler runs this every minute)."""
+    click.echo(f"closed {services.sweep_orphan_spans()} span(s)")
