@@ -57,6 +57,7 @@ def seed(live_db, server):
         return meeting.id, health.id
 
 
+@pytest.mark.parametrize("live_server", ["gevent", "eventlet"], indirect=True)
 def test_outcomes_reach_the_room_and_the_agency_live(live_server, live_db):
     meeting_id, health_id = seed(live_db, live_server)
     tokens = {name: live_server.token(name) for name in ("chair", "sec", "member", "syt1", "outsider")}
