@@ -135,3 +135,23 @@ def test_ending_the_meeting_closes_its_votes_and_speaker_queue(client, factory, 
     assert "vote:closed" in events and "speakers:updated" in events
     res = cast(client, factory.token(setup.member), vote.id, 0)
     assert res.status_code == 409
+
+
+def test_the_batched_list_matches_each_vote_and_costs_a_fixed_number_of_queries(app, factory, setup):
+    from sqlalchemy import event
+
+    votes = [svc.open_vote(setup.chair, setup.meeting, {"question": f"Q{i}?", "anonymous": i % 2 == 1}) for i in range(4)]
+    for i, vote in enumerate(votes):
+        svc.cast_ballot(setup.member, vote, {"choice": i % 3})
+        svc.cast_ballot(setup.member2, vote, {"choice": 2})
+    svc.close_vote(setup.chair, votes[0])
+    expected = [svc.vote_dict(v, setup.member) for v in votes]
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        listed = svc.meeting_votes(setup.meeting, setup.member)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert listed == expected
+    assert len(statements) <= 4
