@@ -59,3 +59,26 @@ def test_tracking_stats_and_filters_on_postgres(app, factory):
     assert ids == [d2.id]
     ids = [d.id for d in db.session.scalars(services.list_query(leader, {"tracking": "due_soon"}, now=NOW))]
     assert ids == [d1.id]
+
+
+def test_inbox_and_reminders_on_postgres(app, factory):
+    from directives import reminders, services
+    from directives.models import ReminderSent
+
+    syt = factory.agency("SYT")
+    leader = factory.user("leader")
+    officer = factory.user("officer", syt)
+    t0 = NOW - timedelta(days=10)
+    d1 = services.issue_directive(leader, {"title": "Một", "deadline": (NOW + timedelta(days=1)).isoformat(),
+                                           "lead_agency_id": syt.id}, now=t0)
+    d2 = services.issue_directive(leader, {"title": "Hai", "deadline": (NOW - timedelta(days=1)).isoformat(),
+                                           "lead_agency_id": syt.id}, now=t0)
+    services.acknowledge(officer, d1.assignments[0], now=t0)
+    rows = services.inbox(officer, {}, now=NOW)
+    assert [a.directive_id for a in rows] == [d2.id, d1.id]
+    assert [a.directive_id for a in services.inbox(officer, {"tracking": "due_soon"}, now=NOW)] == [d1.id]
+    sent = reminders.run_reminders(NOW)
+    assert (sent["due_soon"], sent["overdue"], sent["unacknowledged"], sent["digest"]) == (1, 1, 1, 1)
+    assert reminders.run_reminders(NOW + timedelta(minutes=5)) == {"due_soon": 0, "overdue": 0, "unacknowledged": 0,
+                                                                   "digest": 0}
+    assert db.session.scalar(db.select(db.func.count(ReminderSent.id))) == 4
