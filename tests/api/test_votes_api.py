@@ -146,6 +146,7 @@ def test_the_batched_list_matches_each_vote_and_costs_a_fixed_number_of_queries(
         svc.cast_ballot(setup.member2, vote, {"choice": 2})
     svc.close_vote(setup.chair, votes[0])
     expected = [svc.vote_dict(v, setup.member) for v in votes]
+    assert setup.meeting.id  # loaded before counting
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", listener)
