@@ -640,6 +640,14 @@ def cancel_directive(actor, directive, data=None, now=None):
             old = a.status
             a.status = "cancelled"
             _changed(a, actor, "cancel", old, now, note=reason)
+    # An extension nobody can decide any more is closed with the cancellation's reason.
+    db.session.execute(
+        db.update(ExtensionRequest)
+        .where(ExtensionRequest.status == "pending",
+               ExtensionRequest.assignment_id.in_([a.id for a in directive.assignments]))
+        .values(status="rejected", decided_by_id=actor.id, decided_at=now, decision_note=reason)
+        .execution_options(synchronize_session="fetch")
+    )
     audit.record(actor, "directive.cancel", directive, reason=reason)
     officers = [u for u in _active_agency_users({a.agency_id for a in directive.assignments}) if u.role == "officer"]
     _notify(officers, "directive.cancelled",

@@ -199,8 +199,11 @@ def test_extension_reject_keeps_deadline_and_bad_deadline_is_invalid(world):
 
 def test_cancel_directive_cancels_open_assignments(world):
     d = issue(world)
+    a = lead_assignment(d)
+    ext = services.request_extension(world["o1"], a, {"deadline": (a.deadline + timedelta(days=2)).isoformat(), "reason": "r"})
     services.cancel_directive(world["leader"], d, {"reason": "Trùng nội dung"})
     assert d.status == "cancelled" and all(a.status == "cancelled" for a in d.assignments)
+    assert ext.status == "rejected" and ext.decision_note == "Trùng nội dung"
     with pytest.raises(Conflict):
         services.cancel_directive(world["leader"], d, {"reason": "again"})
     db.session.rollback()
