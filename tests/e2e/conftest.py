@@ -74,17 +74,34 @@ def seed_demo(server):
     assert res.returncode == 0, res.stdout + res.stderr
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, browser):
-    """A started, seeded server for the whole module (``browser`` first, so a missing Chromium skips early)."""
+def start_seeded_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
     srv = LiveServer(tmp, name="e2e")
     srv.start()
     try:
         seed_demo(srv)
-        yield srv
-    finally:
+    except BaseException:
         srv.stop()
+        raise
+    return srv
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory, browser):
+    """One started, seeded server shared by the journeys (``browser`` first, so a missing Chromium skips
+    early). Each journey uses its own demo users and its own directives/meetings, and compares counts
+    before and after, so they do not disturb one another. A module that needs the pristine demo
+    province (the screenshots) overrides this with ``fresh_server``."""
+    srv = start_seeded_server(tmp_path_factory)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="module")
+def fresh_server(tmp_path_factory, browser):
+    srv = start_seeded_server(tmp_path_factory)
+    yield srv
+    srv.stop()
 
 
 class Actor:

@@ -14,6 +14,12 @@ from tests.e2e.test_meeting_journey import enter_room, send_chat
 
 pytestmark = pytest.mark.e2e
 
+
+@pytest.fixture(scope="module")
+def server(fresh_server):
+    """The pictures show the demo province as seeded, untouched by the journeys."""
+    return fresh_server
+
 QUIET = "#toasts { display: none !important; } .connection-banner { display: none !important; } * { caret-color: transparent !important; }"
 
 
