@@ -279,7 +279,7 @@ def inbox(user, filters=None, now=None, limit=200):
         .join(Assignment.directive)
         .where(Assignment.agency_id == user.agency_id)
         .options(contains_eager(Assignment.directive).selectinload(Directive.issuer),
-                 selectinload(Assignment.agency))
+                 selectinload(Assignment.agency), selectinload(Assignment.acknowledged_by))
     )
     if status:
         query = query.where(Assignment.status == status)

@@ -207,3 +207,42 @@ def test_permission_matrix(client, w, name, role):
             # nothing changed for a refused caller
             db.session.expire_all()
             assert lead_of(db.session.get(Directive, d.id)).status in ("pending", "acknowledged", "submitted")
+
+
+def _count_queries(fn):
+    from sqlalchemy import event
+
+    seen = []
+    listener = lambda *args, **kw: seen.append(1)  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        fn()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return len(seen)
+
+
+def test_lists_do_not_query_per_row(client, w):
+    """GET /directives, the inbox and the stats cost (about) the same number of queries for 3 or 12 directives."""
+    lead, off = headers(w, "leader"), headers(w, "officer")
+
+    def make(n):
+        for _ in range(n):
+            d = new_directive(w)
+            services.acknowledge(w["users"]["officer"], lead_of(d))
+
+    def costs():
+        return (_count_queries(lambda: client.get("/api/v1/directives", headers=lead)),
+                _count_queries(lambda: client.get("/api/v1/directives", headers=off)),
+                _count_queries(lambda: client.get("/api/v1/directives/stats", headers=lead)),
+                _count_queries(lambda: [services.serialize_assignment(a) for a in services.inbox(w["users"]["officer"])]))
+
+    make(3)
+    costs()  # warm up: the first request of a token records its use
+    small = costs()
+    make(9)
+    costs()
+    big = costs()
+    # nine more directives would cost at least nine more queries if anything were loaded per row;
+    # one more is allowed (a related user already in the session's identity map is not re-read)
+    assert all(b <= s + 1 for b, s in zip(big, small)), (small, big)
