@@ -80,6 +80,7 @@ def test_officers_of_assigned_agencies_get_directive_new_others_do_not(live_serv
             c.disconnect()
 
 
+@pytest.mark.parametrize("live_server", ["gevent", "eventlet"], indirect=True)
 def test_acknowledge_over_the_socket_reaches_the_leader(live_server, province):
     lead_token = live_server.token("lead1")
     leader = live_server.socket(token=lead_token)
