@@ -43,7 +43,6 @@ TRACKING_LABELS = {
 }
 DIRECTIVE_STATUS_LABELS = {"issued": _l("In force"), "cancelled": _l("Cancelled"), "closed": _l("Closed")}
 ASSIGNMENT_ROLE_LABELS = {"lead": _l("Lead"), "support": _l("Support")}
-EXTENSION_STATUS_LABELS = {"pending": _l("Pending"), "approved": _l("Approved"), "rejected": _l("Rejected")}
 EVENT_LABELS = {
     "issue": _l("Issued"),
     "seen": _l("Opened"),
@@ -63,8 +62,6 @@ EVENT_ICONS = {
     "extension_request": "calendar-plus", "extension_approve": "calendar-check", "extension_reject": "calendar-x",
     "cancel": "x-octagon",
 }
-SORTABLE_STATS = ("assigned", "acknowledged_pct", "median_ack_seconds", "on_track", "due_soon", "overdue",
-                  "completed_on_time", "completed_late", "on_time_rate")
 
 register_js_strings({
     "dir_acknowledge": _l("Acknowledge"),
@@ -172,7 +169,6 @@ def directive_helpers():
         "TRACKING_LABELS": TRACKING_LABELS,
         "DIRECTIVE_STATUS_LABELS": DIRECTIVE_STATUS_LABELS,
         "ASSIGNMENT_ROLE_LABELS": ASSIGNMENT_ROLE_LABELS,
-        "EXTENSION_STATUS_LABELS": EXTENSION_STATUS_LABELS,
         "EVENT_LABELS": EVENT_LABELS,
         "EVENT_ICONS": EVENT_ICONS,
         "human_duration": human_duration,

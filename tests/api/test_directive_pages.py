@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from core.dbtypes import utcnow
 from core.extensions import db
 from directives import services
-from directives.models import Assignment, Attachment, Directive, ExtensionRequest
+from directives.models import Attachment, Directive, ExtensionRequest
 from tests.conftest import login
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
