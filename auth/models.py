@@ -130,3 +130,19 @@ class ApiToken(db.Model):
             "last_used_at": self.last_used_at.isoformat() if self.last_used_at else None,
             "revoked": self.revoked_at is not None,
         }
+
+
+class BrowserLogin(db.Model):
+    """One sign-in from a browser. Its id travels in the signed session cookie; logging out ends
+    it here, so a copy of that cookie taken before the logout no longer works."""
+
+    __tablename__ = "browser_logins"
+
+    #: random id, also kept in the session as ``login_id`` (sockets remember it too)
+    id = db.Column(db.String(64), primary_key=True)
+    #: who signed in
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: when
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    #: when it was logged out; null while it lasts
+    ended_at = db.Column(UTCDateTime)

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from auth import permissions
-from auth.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User
+from auth.models import AGENCY_KINDS, ROLES, Agency, ApiToken, BrowserLogin, User
 from core import audit
 from core.dbtypes import utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -45,6 +45,38 @@ def authenticate(username, password):
     user.last_login_at = utcnow()
     db.session.commit()
     return user
+
+
+# -- browser logins -------------------------------------------------------------
+
+def start_login(user):
+    """Record a browser sign-in; returns its id for the session (``session["login_id"]``)."""
+    now = utcnow()
+    # Flask refuses session cookies older than this anyway: their logins need no row.
+    too_old = now - current_app.permanent_session_lifetime
+    db.session.execute(db.delete(BrowserLogin).where(BrowserLogin.created_at < too_old))
+    login = BrowserLogin(id=secrets.token_urlsafe(24), user_id=user.id, created_at=now)
+    db.session.add(login)
+    db.session.commit()
+    return login.id
+
+
+def login_is_live(login_id, user_id):
+    """False once that browser login was logged out (or never existed for this user)."""
+    login = db.session.get(BrowserLogin, login_id)
+    return login is not None and login.user_id == user_id and login.ended_at is None
+
+
+def end_login(login_id):
+    """Log one browser out for good and close the sockets it opened."""
+    if not login_id:
+        return
+    db.session.execute(
+        db.update(BrowserLogin).where(BrowserLogin.id == login_id, BrowserLogin.ended_at.is_(None))
+        .values(ended_at=utcnow())
+    )
+    db.session.commit()
+    logout_sockets(login_id)
 
 
 # -- tokens ---------------------------------------------------------------------

@@ -1,5 +1,3 @@
-import secrets
-
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -45,7 +43,7 @@ def login():
         user = services.authenticate(request.form.get("username"), request.form.get("password"))
         if user is not None:
             session.clear()
-            session["login_id"] = secrets.token_urlsafe(16)
+            session["login_id"] = services.start_login(user)
             session["lang"] = user.locale
             login_user(user, remember=bool(request.form.get("remember")))
             return redirect(safe_next(request.args.get("next")))
@@ -62,7 +60,7 @@ def logout():
     logout_user()  # after clear(): it leaves the mark that deletes the "keep me signed in" cookie
     if lang:
         session["lang"] = lang
-    services.logout_sockets(login_id)
+    services.end_login(login_id)
     flash(_("You have signed out."), "info")
     return redirect(url_for("auth.login"))
 

@@ -1,10 +1,9 @@
 """The application factory."""
 import importlib
-import secrets
 import logging
 from pathlib import Path
 
-from flask import Flask, g, redirect, request, session, url_for
+from flask import Flask, g, has_request_context, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import user_loaded_from_cookie
 from sqlalchemy import event
@@ -106,7 +105,14 @@ def _init_login(app):
             user = db.session.get(User, int(user_id))
         except (TypeError, ValueError):
             return None
-        return user if user is not None and user.active else None
+        if user is None or not user.active:
+            return None
+        # A session cookie of a browser that logged out stays signed: the login row says it ended.
+        login_id = session.get("login_id") if has_request_context() else None
+        if login_id and not auth_services.login_is_live(login_id, user.id):
+            session.clear()
+            return None
+        return user
 
     @login_manager.request_loader
     def load_from_bearer(req):
@@ -125,7 +131,7 @@ def _init_login(app):
     def _new_login_from_remember_cookie(_app, user):
         # A browser back from "keep me signed in" starts a new login: give it an id so that
         # logging out closes its sockets too.
-        session["login_id"] = secrets.token_urlsafe(16)
+        session["login_id"] = auth_services.start_login(user)
         session.setdefault("lang", user.locale)
 
     @login_manager.unauthorized_handler

@@ -228,6 +228,9 @@ def test_remembered_login_gets_a_login_id_so_logout_closes_its_sockets(client, f
     assert client.get("/").status_code == 200
     with client.session_transaction() as sess:
         assert sess.get("login_id") and sess.get("_user_id") == str(user.id)
+    from auth import services
+
+    assert services.login_is_live(sess["login_id"], user.id)
 
 
 @pytest.mark.parametrize("app_config", [{"TRUSTED_PROXIES": 1}])
@@ -259,3 +262,40 @@ def test_logout_also_forgets_keep_me_signed_in(client, factory):
     assert client.post("/logout", data={"csrf_token": csrf}).status_code == 302
     assert client.get_cookie("remember_token") is None
     assert client.get("/").status_code == 302
+
+
+def test_a_copied_session_cookie_stops_working_after_logout(client, factory, app):
+    from auth.models import BrowserLogin
+
+    user = factory.user()
+    csrf = login(client, user)
+    stolen = client.get_cookie("session").value
+    thief = app.test_client()
+    thief.set_cookie("session", stolen)
+    assert thief.get("/").status_code == 200  # a copy works while the login lasts...
+    client.post("/logout", data={"csrf_token": csrf})
+    assert db.session.scalar(db.select(BrowserLogin.ended_at).where(BrowserLogin.user_id == user.id)) is not None
+    replay = app.test_client()
+    replay.set_cookie("session", stolen)
+    assert replay.get("/").status_code == 302  # ...and not after the logout
+    assert replay.get("/api/v1/me").status_code == 401
+    # other browsers of the same user stay signed in
+    other = app.test_client()
+    login(other, user)
+    assert other.get("/").status_code == 200
+
+
+def test_logins_older_than_a_session_lifetime_are_pruned(client, factory, app):
+    from datetime import timedelta
+
+    from auth import services
+    from auth.models import BrowserLogin
+    from core.dbtypes import utcnow
+
+    user = factory.user()
+    old = services.start_login(user)
+    db.session.get(BrowserLogin, old).created_at = utcnow() - app.permanent_session_lifetime - timedelta(minutes=1)
+    db.session.commit()
+    fresh = services.start_login(user)
+    assert db.session.get(BrowserLogin, old) is None and services.login_is_live(fresh, user.id)
+    assert not services.login_is_live(fresh, user.id + 1)

@@ -188,6 +188,8 @@ def test_logout_disconnects_that_browsers_sockets_only(world):
     s1 = world.server.socket(session=browser)
     s2 = world.server.socket(session=other_browser)
     by_token = world.server.socket(token=world.server.token("syt1"))
+    copied = requests.Session()
+    copied.cookies.update(browser.cookies)  # a copy of the cookie, taken before the logout
     res = browser.post(world.server.url + "/logout", data={"csrf_token": browser.csrf}, allow_redirects=False)
     assert res.status_code == 302
     assert wait_disconnected(s1)
@@ -195,6 +197,9 @@ def test_logout_disconnects_that_browsers_sockets_only(world):
     # and the logged-out cookie cannot open a new socket
     with pytest.raises(socketio.exceptions.ConnectionError):
         world.server.socket(session=browser)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        world.server.socket(session=copied)
+    assert copied.get(world.server.url + "/api/v1/me").status_code == 401
     close(s2, by_token)
 
 
