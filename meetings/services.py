@@ -286,6 +286,14 @@ def update_meeting(actor, meeting, data):
     if meeting.status not in ("scheduled", "live"):
         raise Conflict(_("An ended or cancelled meeting cannot be changed."), code="meeting_closed")
     values, participant_ids, agency_ids, _users, agenda = _parse(data, actor)
+    if isinstance(data.get("agenda"), str):
+        # the page edits titles only: keep each kept item's presenter and planned minutes
+        kept = {a.title: a for a in meeting.agenda_items}
+        for item in agenda:
+            old = kept.get(item["title"])
+            if old is not None:
+                item["presenter_id"] = item["presenter_id"] or old.presenter_id
+                item["planned_minutes"] = item["planned_minutes"] or old.planned_minutes
     before = {k: getattr(meeting, k) for k in values}
     for key, value in values.items():
         setattr(meeting, key, value)

@@ -288,3 +288,16 @@ def test_sweep_closes_spans_whose_socket_is_gone(people, meeting):
     assert services.sweep_orphan_spans() == 1
     assert services.present_user_ids(meeting.id) == [people["h1"].id]
     assert services.sweep_orphan_spans() == 0
+
+
+def test_editing_agenda_titles_on_the_page_keeps_planned_minutes(client, people, meeting):
+    csrf = login(client, people["leader"])
+    res = client.post(f"/meetings/{meeting.id}/edit", data={
+        "csrf_token": csrf, "title": meeting.title, "starts_at": "2026-12-01T08:00", "online": "1",
+        "agency_ids": [str(people["health"].id)], "participant_ids": [str(people["secretary"].id)],
+        "secretary_id": str(people["secretary"].id),
+        "agenda": "Công tác phòng chống dịch\nMục mới"})
+    assert res.status_code == 302
+    db.session.refresh(meeting)
+    assert [(a.title, a.planned_minutes) for a in meeting.agenda_items] == [
+        ("Công tác phòng chống dịch", 30), ("Mục mới", None)]
