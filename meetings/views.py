@@ -62,6 +62,7 @@ register_js_strings({
     "meeting_error_meeting_ended": _l("The meeting has ended; the chat is closed."),
     "meeting_you": _l("You"),
     "meeting_guest": _l("Guest"),
+    "meeting_updated": _l("The chair changed the meeting details. Click to reload."),
     "meeting_chars_left": _l("characters left"),
     "meeting_filter_none": _l("No one matches."),
     "meeting_status_scheduled": _l("Upcoming"),

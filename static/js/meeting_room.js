@@ -467,6 +467,10 @@
   room.on("chat:message", function (m) { renderMany([m]); });
   room.on("meeting:presence", function (p) { setPresence(p.present); });
   room.on("meeting:status", function (p) { applyStatus(p.status); });
+  room.on("meeting:updated", function () {
+    // agenda or invitations changed: the link reloads the page (the outbox survives it)
+    App.toast(t("meeting_updated"), "info", window.location.pathname);
+  });
 
   // leave cleanly when the tab closes (the server also closes the span on disconnect)
   window.addEventListener("pagehide", function () {
