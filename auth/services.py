@@ -79,6 +79,17 @@ def end_login(login_id):
     logout_sockets(login_id)
 
 
+def _end_logins_of(user, keep=None):
+    """End the user's live browser logins (but ``keep``) in the current transaction; returns their ids."""
+    query = db.select(BrowserLogin.id).where(BrowserLogin.user_id == user.id, BrowserLogin.ended_at.is_(None))
+    if keep:
+        query = query.where(BrowserLogin.id != keep)
+    ids = db.session.scalars(query).all()
+    if ids:
+        db.session.execute(db.update(BrowserLogin).where(BrowserLogin.id.in_(ids)).values(ended_at=utcnow()))
+    return ids
+
+
 # -- tokens ---------------------------------------------------------------------
 
 def _digest(raw):
@@ -353,14 +364,18 @@ def update_user(actor, user, data):
             revoke_sessions = not active
     if changes:
         audit.record(actor, "user.update", user, **changes)
+    if password and user.id != actor.id:
+        _end_logins_of(user)  # a password reset by an administrator signs the user out everywhere
     db.session.commit()
-    if revoke_sessions or "role" in changes or "agency_id" in changes:
+    if revoke_sessions or "role" in changes or "agency_id" in changes or (password and user.id != actor.id):
         # Rooms depend on role and agency: make the sockets reconnect with the new ones.
         disconnect_where(SocketConnection.user_id == user.id)
     return user
 
 
-def change_password(user, current_password, new_password):
+def change_password(user, current_password, new_password, keep_login=None):
+    """Change one's own password; every other browser signed in as the user is signed out
+    (``keep_login``: the login id of the browser making the change)."""
     f = Fields({"current_password": current_password, "new_password": new_password})
     f.str("current_password", max_len=200)
     new = f.str("new_password", max_len=200)
@@ -370,7 +385,10 @@ def change_password(user, current_password, new_password):
     f.check()
     user.password_hash = hash_password(new)
     audit.record(user, "user.change_password", user)
+    ended = _end_logins_of(user, keep=keep_login)
     db.session.commit()
+    if ended:
+        disconnect_where(SocketConnection.login_id.in_(ended))
 
 
 def set_locale(user, locale):

@@ -94,7 +94,8 @@ def change_password():
             errors["confirm_password"] = _("The two passwords differ.")
         else:
             try:
-                services.change_password(current_user, request.form.get("current_password", ""), new)
+                services.change_password(current_user, request.form.get("current_password", ""), new,
+                                         keep_login=session.get("login_id"))
                 flash(_("Your password was changed."), "success")
                 return redirect(url_for("auth.profile"))
             except Invalid as exc:

@@ -299,3 +299,29 @@ def test_logins_older_than_a_session_lifetime_are_pruned(client, factory, app):
     fresh = services.start_login(user)
     assert db.session.get(BrowserLogin, old) is None and services.login_is_live(fresh, user.id)
     assert not services.login_is_live(fresh, user.id + 1)
+
+
+def test_changing_the_password_signs_out_the_other_browsers(client, factory, app):
+    user = factory.user()
+    csrf = login(client, user)
+    other = app.test_client()
+    login(other, user)
+    res = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "mat-khau-moi-1",
+                                                  "confirm_password": "mat-khau-moi-1", "csrf_token": csrf})
+    assert res.status_code == 302
+    assert client.get("/").status_code == 200  # the browser that changed it stays in
+    assert other.get("/").status_code == 302
+
+
+def test_an_admin_password_reset_signs_the_user_out(client, factory, app):
+    user = factory.user()
+    login(client, user)
+    admin = factory.user(role="admin")
+    admin_browser = app.test_client()
+    csrf = login(admin_browser, admin)
+    res = admin_browser.post(f"/admin/users/{user.id}/edit", data={
+        "full_name": user.full_name, "role": "officer", "agency_id": str(user.agency_id), "active": "1",
+        "password": "dat-lai-mat-khau", "csrf_token": csrf})
+    assert res.status_code == 302
+    assert client.get("/").status_code == 302
+    assert admin_browser.get("/").status_code == 200
