@@ -460,10 +460,14 @@ def open_vote(actor, meeting, data):
     return vote
 
 
-def _tally_payload(vote):
+def _tally_payload(vote, actor, choice):
+    """The new counts; for a named vote also the one ballot that changed (not the whole list: a
+    1,000-person vote must not send every name with every ballot). Anonymous: counts only."""
     counts, total = tally(vote)
-    return {"meeting_id": vote.meeting_id, "vote_id": vote.id, "counts": counts, "total": total,
-            "ballots": _named_ballots(vote)}
+    payload = {"meeting_id": vote.meeting_id, "vote_id": vote.id, "counts": counts, "total": total}
+    if not vote.anonymous:
+        payload["ballot"] = {"user_id": actor.id, "full_name": actor.full_name, "choice": choice}
+    return payload
 
 
 def cast_ballot(actor, vote, data):
@@ -503,7 +507,7 @@ def cast_ballot(actor, vote, data):
         db.session.rollback()
         raise Conflict(_("This vote is closed."), code="vote_closed")
     db.session.flush()
-    publish("vote:tally", _tally_payload(vote), to=room(vote.meeting_id))
+    publish("vote:tally", _tally_payload(vote, actor, choice), to=room(vote.meeting_id))
     db.session.commit()
     return choice
 

@@ -369,7 +369,13 @@
   on("vote:tally", function (p) {
     const v = votes.get(p.vote_id);
     if (!v) { refreshVotes(); return; }
-    v.counts = p.counts; v.total = p.total; v.ballots = p.ballots;
+    v.counts = p.counts; v.total = p.total;
+    if (p.ballot) { // a named vote: the one ballot that changed
+      v.ballots = (v.ballots || []).filter(function (b) { return b.user_id !== p.ballot.user_id; });
+      v.ballots.push(p.ballot);
+      v.ballots.sort(function (a, b) { return a.full_name.localeCompare(b.full_name, "vi"); });
+    }
+    if (p.vote_id && p.ballot && p.ballot.user_id === me) v.my_choice = p.ballot.choice;
     renderVotes();
   });
   on("vote:closed", function (p) {
@@ -559,16 +565,22 @@
     cForm.addEventListener("submit", async function (e) {
       e.preventDefault();
       const input = $("conclusion-text");
+      const button = $("conclusion-add");
+      if (button.disabled) return;
       input.classList.remove("is-invalid");
+      button.disabled = true;
+      const text = input.value;
       try {
-        await App.api("POST", base + "/conclusions", { text: input.value });
-        input.value = "";
+        await App.api("POST", base + "/conclusions", { text: text });
+        if (input.value === text) input.value = "";
       } catch (err) {
         const fields = err.data && err.data.error && err.data.error.fields;
         if (fields && fields.text) {
           input.classList.add("is-invalid");
           cForm.querySelector('[data-field="text"]').textContent = fields.text;
         } else { showError(err); }
+      } finally {
+        button.disabled = false;
       }
     });
   }

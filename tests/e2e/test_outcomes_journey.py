@@ -55,6 +55,7 @@ def test_minutes_vote_speakers_conclusions_directives_and_the_word_minutes(serve
                  "Sở Y tế báo cáo kết quả giải ngân trước 30/12/2099."):
         s.fill("#conclusion-text", text)
         s.click("#conclusion-add")
+        expect(s.locator("#conclusion-text")).to_have_value("")  # recorded
     c.click("#oc-tab-conclusions")
     expect(c.locator("#conclusion-list li")).to_have_count(2)
     lead_officer.page.goto("/")
