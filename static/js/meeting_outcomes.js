@@ -339,6 +339,8 @@
   if (voteForm) {
     voteForm.addEventListener("submit", async function (e) {
       e.preventDefault();
+      const submit = $("vote-open-submit");
+      if (submit.disabled) return;
       voteForm.querySelectorAll(".is-invalid").forEach(function (x) { x.classList.remove("is-invalid"); });
       const payload = {
         meeting_id: meetingId,
@@ -346,6 +348,7 @@
         options: $("vote-options").value.split("\n").map(function (s) { return s.trim(); }).filter(Boolean),
         anonymous: $("vote-anonymous").checked,
       };
+      submit.disabled = true;
       try {
         const ack = await emit("vote:open", payload);
         votes.set(ack.vote.id, ack.vote);
@@ -362,6 +365,8 @@
             if (fb) fb.textContent = fields[name];
           });
         } else { showError(err); }
+      } finally {
+        submit.disabled = false;
       }
     });
   }
