@@ -19,6 +19,7 @@ from core.errors import Forbidden, Invalid, NotFound, ServiceError
 from core.extensions import db
 from directives import permissions
 from directives.models import Attachment, Directive, ProgressReport
+from directives.tracking import setting
 
 DEFAULT_EXTENSIONS = {
     "pdf": "application/pdf",
@@ -47,11 +48,11 @@ def upload_folder():
 
 
 def max_bytes():
-    return int(float(current_app.config.get("DIRECTIVE_ATTACHMENT_MAX_MB", 10)) * 1024 * 1024)
+    return int(float(setting("DIRECTIVE_ATTACHMENT_MAX_MB", 10)) * 1024 * 1024)
 
 
 def allowed_extensions():
-    configured = current_app.config.get("DIRECTIVE_ATTACHMENT_EXTENSIONS")
+    configured = setting("DIRECTIVE_ATTACHMENT_EXTENSIONS", None)
     if not configured:
         return dict(DEFAULT_EXTENSIONS)
     if isinstance(configured, str):

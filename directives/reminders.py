@@ -27,7 +27,7 @@ from core.validation import display_zone
 from directives import bp
 from directives.models import Assignment, Directive, ReminderSent
 from directives.services import directive_path
-from directives.tracking import due_soon_window
+from directives.tracking import due_soon_window, setting
 
 log = logging.getLogger(__name__)
 #: open work the agency still has to do (a submitted result waits for the leader, not the agency)
@@ -36,7 +36,7 @@ AGENCY_OPEN = ("pending", "acknowledged", "in_progress")
 
 def _config_int(name, default):
     try:
-        return int(current_app.config.get(name, default))
+        return int(setting(name, default))
     except (TypeError, ValueError):
         return default
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 from auth.models import Agency, User
 from core import audit
 from core.dbtypes import isoformat, utcnow
-from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.errors import Conflict, Forbidden, NotFound
 from core.extensions import db
 from core.realtime import LEADERS_ROOM, agency_room, publish, user_room
 from core.validation import Fields, display_zone, parse_datetime

@@ -13,6 +13,7 @@ Boundaries, the same in both versions:
   one second later is late. A submitted result waiting for the leader still counts against the
   deadline (it is not done until accepted).
 """
+import os
 from datetime import timedelta
 
 from flask import current_app
@@ -22,6 +23,15 @@ from core.dbtypes import UTCDateTime, utcnow
 
 TRACKING_VALUES = ("on_track", "due_soon", "overdue", "completed_on_time", "completed_late")
 ALL_TRACKING_VALUES = TRACKING_VALUES + ("cancelled",)
+
+
+def setting(name, default):
+    """A directives setting: the app config, else the environment variable of that name, else ``default``.
+    (REMIND_UNACKNOWLEDGED_HOURS, DIRECTIVE_DIGEST_HOUR, DIRECTIVE_ATTACHMENT_MAX_MB,
+    DIRECTIVE_ATTACHMENT_EXTENSIONS can so be set without a change to core/config.py.)"""
+    if name in current_app.config:
+        return current_app.config[name]
+    return os.environ.get(name, default)
 
 
 def due_soon_window():

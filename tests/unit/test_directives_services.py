@@ -6,7 +6,7 @@ import pytest
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
 from directives import services
-from directives.models import Assignment, AssignmentEvent, Directive, ExtensionRequest
+from directives.models import Assignment, AssignmentEvent, Directive
 from notifications.models import Notification
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)
