@@ -76,10 +76,13 @@
     function updateCounter() {
       const counter = document.getElementById("inbox-counter");
       const n = list.querySelectorAll(".inbox-row.inbox-unack").length;
+      const badge = document.getElementById("inbox-unack-count");
+      if (badge) {
+        badge.textContent = String(n);
+        if (!counter) badge.classList.toggle("d-none", n === 0);  // the home page's badge
+      }
       if (!counter) return;
       counter.dataset.count = String(n);
-      const badge = document.getElementById("inbox-unack-count");
-      if (badge) badge.textContent = String(n);
       if (n === 0 && badge) {
         counter.textContent = "";
         const icon = document.createElement("i");

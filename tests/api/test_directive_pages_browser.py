@@ -154,3 +154,20 @@ def test_tracking_board_sorts_by_its_headers_and_follows_new_work_live(server, o
     # the order the leader chose survives the refresh
     assert [int(v) for v in _column(board, 2)] == sorted(rows_after.values())
     assert board.locator("#chart-agencies").is_visible() and board.locator("#chart-totals").is_visible()
+
+
+def test_the_officer_home_page_shows_a_new_directive_live_and_acknowledges_it(server, open_as):
+    from playwright.sync_api import expect
+
+    page = open_as("snv1", width=390)
+    socket_ready(page)
+    section = page.locator("#home-unacknowledged")
+    badge = section.locator("#inbox-unack-count")
+    before = int(badge.inner_text() or 0)
+    issue(server, "Rà soát biên chế công chức cấp xã", "SNV", priority="high")
+    row = section.locator(".inbox-row", has_text="Rà soát biên chế công chức cấp xã")
+    expect(row).to_have_class(re.compile(r"\binbox-unack\b"))
+    expect(badge).to_have_text(str(before + 1))
+    row.locator(".ack-button").click()
+    expect(row.locator("[data-status]").first).to_have_attribute("data-status", "acknowledged")
+    expect(badge).to_have_text(str(before))
