@@ -19,6 +19,8 @@ class Directive(db.Model):
     __tablename__ = "directives"
     __table_args__ = (
         db.UniqueConstraint("year", "seq", name="uq_directives_year_seq"),
+        # a retried request (same issuer, same client id) finds the directive it already made
+        db.UniqueConstraint("issuer_id", "client_id", name="uq_directives_issuer_client"),
         db.Index("ix_directives_issued_at", "issued_at"),
     )
 
@@ -51,6 +53,8 @@ class Directive(db.Model):
     cancelled_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
     #: why it was cancelled
     cancel_reason = db.Column(db.Text)
+    #: the id the client chose for this request, so a retry does not issue it twice (optional)
+    client_id = db.Column(db.String(64))
 
     issuer = db.relationship("User", foreign_keys=[issuer_id])
     cancelled_by = db.relationship("User", foreign_keys=[cancelled_by_id])
@@ -127,6 +131,10 @@ class ProgressReport(db.Model):
     """An agency's report on its progress (also written when it submits its result)."""
 
     __tablename__ = "directive_progress_reports"
+    __table_args__ = (
+        # a retried report (same author, same client id) is stored once
+        db.UniqueConstraint("assignment_id", "author_id", "client_id", name="uq_reports_assignment_author_client"),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     #: the assignment reported on
@@ -140,6 +148,8 @@ class ProgressReport(db.Model):
     note = db.Column(db.Text, nullable=False, default="")
     #: true for the report that came with a submission of the result
     is_submission = db.Column(db.Boolean, nullable=False, default=False)
+    #: the id the client chose for this report, so a retry does not store it twice (optional)
+    client_id = db.Column(db.String(64))
     #: when it was written
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 

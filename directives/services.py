@@ -532,13 +532,19 @@ def issue_directive(actor, data, now=None):
     """A new directive with one assignment per agency; each agency's officers are told at once.
 
     data: title, body, deadline, priority (normal|high|urgent, default normal), lead_agency_id,
-    support_agency_ids (list), source_meeting_id (optional). Any bad field (an unknown or inactive
+    support_agency_ids (list), source_meeting_id (optional), client_id (optional: a retry with the same
+    client_id returns the directive the first request made and changes nothing). Any bad field (an unknown or inactive
     agency included) raises Invalid and creates nothing.
     """
     if not permissions.can_issue(actor):
         raise Forbidden(_("Only leaders can issue directives."))
     now = now or utcnow()
     f = Fields(data)
+    client_id = f.str("client_id", required=False, max_len=64)
+    if client_id:
+        existing = _issued_with(actor, client_id)
+        if existing is not None:
+            return existing  # a retry of a request that already succeeded
     title = f.str("title", max_len=TITLE_MAX)
     body = f.str("body", required=False, max_len=BODY_MAX, default="")
     deadline = f.datetime("deadline")
@@ -574,7 +580,7 @@ def issue_directive(actor, data, now=None):
         candidate = Directive(
             number=f"{seq}/{suffix}", year=year, seq=seq, title=title, body=body or "", issuer_id=actor.id,
             issued_at=now, priority=priority, status="issued", deadline=deadline,
-            source_meeting_id=source_meeting_id,
+            source_meeting_id=source_meeting_id, client_id=client_id,
         )
         try:
             with db.session.begin_nested():
@@ -583,6 +589,10 @@ def issue_directive(actor, data, now=None):
             directive = candidate
             break
         except IntegrityError:
+            if client_id:
+                existing = _issued_with(actor, client_id)
+                if existing is not None:  # the same request, retried while the first was running
+                    return existing
             continue
     if directive is None:
         raise Conflict(_("Could not allocate a directive number; please try again."))
@@ -619,6 +629,12 @@ def issue_directive(actor, data, now=None):
         _publish_update(a, now)
     db.session.commit()
     return directive
+
+
+def _issued_with(actor, client_id):
+    return db.session.scalar(
+        select(Directive).where(Directive.issuer_id == actor.id, Directive.client_id == client_id)
+    )
 
 
 def cancel_directive(actor, directive, data=None, now=None):
@@ -721,20 +737,29 @@ def acknowledge(actor, assignment, now=None):
 
 
 def report_progress(actor, assignment, data, now=None):
-    """A progress report; the assignment becomes in_progress. data: progress 0..100, note."""
+    """A progress report; the assignment becomes in_progress. data: progress 0..100, note,
+    client_id (optional: a retry with the same client_id returns the first report, stores nothing)."""
     _require_act(actor, assignment)
     now = now or utcnow()
     f = Fields(data)
     progress = f.int("progress", min_value=0, max_value=100)
     note = f.str("note", required=False, max_len=NOTE_MAX, default="")
+    client_id = f.str("client_id", required=False, max_len=64)
     f.check()
+    if client_id:
+        existing = db.session.scalar(
+            select(ProgressReport).where(ProgressReport.assignment_id == assignment.id,
+                                         ProgressReport.author_id == actor.id, ProgressReport.client_id == client_id)
+        )
+        if existing is not None:
+            return existing
     if assignment.status == "pending":
         raise Conflict(_("Acknowledge the directive before reporting progress."), code="invalid_transition",
                        status_now=assignment.status)
     _status_conflict(assignment, ("acknowledged", "in_progress"), _("report progress"))
     old = assignment.status
     report = ProgressReport(assignment=assignment, author_id=actor.id, progress=progress, note=note or "",
-                            created_at=now)
+                            created_at=now, client_id=client_id)
     db.session.add(report)
     assignment.progress = progress
     assignment.status = "in_progress"

@@ -275,3 +275,18 @@ def test_agency_stats_counts_in_sql(world):
     later = {s["agency_id"]: s for s in services.agency_stats(now=NOW + timedelta(days=11))}
     assert later[world["a2"].id]["overdue"] == 2 and later[world["a2"].id]["on_time_rate"] == 0.0
     assert later[world["a1"].id]["on_time_rate"] == 50.0
+
+
+def test_retries_with_a_client_id_issue_and_report_once(world):
+    first = issue(world, client_id="form-7f3a")
+    again = issue(world, client_id="form-7f3a", title="changed on the retry")
+    assert again.id == first.id and again.title == first.title
+    assert db.session.scalar(db.select(db.func.count(Directive.id))) == 1
+    assert db.session.scalar(db.select(db.func.count(Notification.id)).where(Notification.kind == "directive.new")) == 3
+    assert issue(world, client_id="form-other").id != first.id
+    a = lead_assignment(first)
+    services.acknowledge(world["o1"], a, now=NOW)
+    r1 = services.report_progress(world["o1"], a, {"progress": 30, "client_id": "r-1"}, now=NOW)
+    r2 = services.report_progress(world["o1"], a, {"progress": 30, "client_id": "r-1"}, now=NOW)
+    assert r1.id == r2.id and len(a.reports) == 1
+    assert [e.action for e in services.history(a)].count("report") == 1
