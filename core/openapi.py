@@ -100,7 +100,8 @@ path("/directives",
                      ("priority", "string", ""), ("q", "string", "text search")]),
      post=_op("Issue a directive", "leader", 201,
               _obj(["title", "body", "deadline", "lead_agency_id"], title=S, body=S, deadline=DT,
-                   priority={"enum": ["normal", "high", "urgent"]}, lead_agency_id=I, support_agency_ids=IDS),
+                   priority={"enum": ["normal", "high", "urgent"]}, lead_agency_id=I, support_agency_ids=IDS,
+                   client_id={"type": "string", "description": "optional; a retry with the same value returns the first directive"}),
               errors=(400, 401, 403, 404, 422), ok_schema=DIRECTIVE))
 path("/directives/{directive_id}", get=_op("One directive with its assignments", "who may see it", ok_schema=DIRECTIVE, errors=(401, 404)))
 path("/directives/stats", get=_op("Per-agency tracking counts and median time to acknowledge", "leader, admin", errors=(401, 403)))
@@ -108,7 +109,8 @@ path("/assignments/{assignment_id}/acknowledge",
      post=_op("Acknowledge (idempotent: repeating returns the first time)", "officer of that agency", errors=(401, 404, 409)))
 path("/assignments/{assignment_id}/reports",
      post=_op("Report progress; status becomes in_progress", "officer of that agency", 201,
-              _obj(["progress"], progress={"type": "integer", "minimum": 0, "maximum": 100}, note=S), errors=(400, 401, 404, 409, 422)))
+              _obj(["progress"], progress={"type": "integer", "minimum": 0, "maximum": 100}, note=S,
+                   client_id={"type": "string", "description": "optional; a retry with the same value stores one report"}), errors=(400, 401, 404, 409, 422)))
 path("/assignments/{assignment_id}/submit", post=_op("Submit the result", "officer of that agency", body=_obj(note=S), errors=(400, 401, 404, 409, 422)))
 path("/assignments/{assignment_id}/accept", post=_op("Accept the result: completed", "leader", errors=(401, 403, 404, 409)))
 path("/assignments/{assignment_id}/return", post=_op("Return to in_progress with a reason", "leader", body=_obj(["reason"], reason=S), errors=(400, 401, 403, 404, 409, 422)))
