@@ -4,6 +4,8 @@ Thin: parse the form, call ``directives.services``, render. A ServiceError becom
 message on the form (keeping what was typed) or a flash on the directive page.
 """
 
+import uuid
+
 import markdown as markdown_lib
 import nh3
 from flask import Response, abort, flash, redirect, render_template, request, url_for
@@ -177,6 +179,7 @@ def directive_helpers():
         "pct": _pct,
         "track": _track,
         "event_detail": _event_detail,
+        "new_client_id": lambda: uuid.uuid4().hex,
     }
 
 
@@ -425,7 +428,7 @@ def _with_upload(fn, field):
     def run():
         _precheck_uploads(files, field)
         report = fn()
-        if files:
+        if files and not report.attachments:  # a retried post (same client_id) got the first report back
             _attachments().save_uploads(files, report, current_user, field=field)
     return run
 
@@ -504,7 +507,7 @@ def new():
     if not permissions.can_issue(current_user):
         abort(403)
     errors = {}
-    form = {"priority": "normal"}
+    form = {"priority": "normal", "client_id": uuid.uuid4().hex}  # a double click or a retry issues once
     if request.method == "POST":
         form = request.form.to_dict()
         form["support_agency_ids"] = request.form.getlist("support_agency_ids")
@@ -518,7 +521,8 @@ def new():
         else:
             flash(_("Directive %(number)s was issued.", number=directive.number), "success")
             try:
-                _attachments().save_uploads(files, directive, current_user, field="attachments")
+                if not directive.attachments:  # a retried post (same client_id) got the first directive back
+                    _attachments().save_uploads(files, directive, current_user, field="attachments")
             except ServiceError as exc:  # issued already: say so rather than invite a second issue
                 db.session.rollback()
                 flash(_("A file could not be attached: %(message)s", message=exc.message), "warning")

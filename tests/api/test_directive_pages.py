@@ -545,3 +545,30 @@ def test_hostile_title_and_body_are_escaped_on_every_page(client, world):
     for path in ("/directives", f"/directives/{d.id}", "/directives/dashboard", f"/directives?q=script"):
         html = text(client.get(path))
         clean(html, path)
+
+
+def test_the_same_form_posted_twice_issues_and_reports_once(client, world):
+    token = as_user(client, world, "leader")
+    html = text(client.get("/directives/new"))
+    client_id = re.search(r'name="client_id" value="([0-9a-f]{32})"', html).group(1)
+    data = {"csrf_token": token, "client_id": client_id, "title": "Bấm hai lần", "body": "x",
+            "deadline": "2099-01-01T10:00", "lead_agency_id": str(world["hds"].id)}
+    first = client.post("/directives/new", data=dict(data, attachments=(io.BytesIO(b"%PDF-1 a"), "a.pdf")),
+                        content_type="multipart/form-data")
+    second = client.post("/directives/new", data=dict(data, attachments=(io.BytesIO(b"%PDF-1 a"), "a.pdf")),
+                         content_type="multipart/form-data")
+    assert first.status_code == second.status_code == 302
+    assert first.headers["Location"] == second.headers["Location"]
+    d = db.session.scalar(db.select(Directive).where(Directive.title == "Bấm hai lần"))
+    assert len(d.attachments) == 1
+
+    officer, token = switch(client, world["officer"])
+    services.acknowledge(world["officer"], world["lead"])
+    html = text(officer.get(f"/directives/{world['directive'].id}"))
+    report_id = re.search(r'name="client_id" value="([0-9a-f]{32})"', html).group(1)
+    for _ in range(2):
+        res = officer.post(f"/assignments/{world['lead'].id}/report", data={
+            "csrf_token": token, "client_id": report_id, "progress": "30", "note": "một lần"})
+        assert res.status_code == 302
+    db.session.refresh(world["lead"])
+    assert len(world["lead"].reports) == 1
