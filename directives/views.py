@@ -73,6 +73,7 @@ register_js_strings({
     "dir_updated": _l("This directive was updated."),
     "dir_form_kept": _l("The directive changed while you were typing; reload to see the latest state."),
     "dir_all_acknowledged": _l("Everything acknowledged"),
+    "dir_waiting": _l("waiting for acknowledgement"),
     "dir_reload": _l("Reload"),
     "dir_selected_none": _l("No support agency selected"),
     "dir_selected_n": _l("%(n)s selected"),

@@ -73,18 +73,28 @@
     const empty = document.getElementById("inbox-empty");
     const rowUrl = (id) => box.dataset.rowUrl.replace(/\/0\/row$/, "/" + encodeURIComponent(id) + "/row");
 
-    function updateCounter() {
+    const unackRows = () => list.querySelectorAll(".inbox-row.inbox-unack").length;
+
+    /** Move the "waiting for acknowledgement" number by how many unacknowledged rows came or went. */
+    function adjustCounter(delta) {
+      if (!delta) return;
       const counter = document.getElementById("inbox-counter");
-      const n = list.querySelectorAll(".inbox-row.inbox-unack").length;
       const badge = document.getElementById("inbox-unack-count");
-      if (badge) {
-        badge.textContent = String(n);
-        if (!counter) badge.classList.toggle("d-none", n === 0);  // the home page's badge
+      const current = parseInt((counter && counter.dataset.count) || (badge && badge.textContent) || "0", 10) || 0;
+      const n = Math.max(current + delta, 0);
+      if (!counter) {  // the home page: a badge only
+        if (badge) { badge.textContent = String(n); badge.classList.toggle("d-none", n === 0); }
+        return;
       }
-      if (!counter) return;
       counter.dataset.count = String(n);
-      if (n === 0 && badge) {
-        counter.textContent = "";
+      counter.replaceChildren();
+      if (n > 0) {
+        const b = document.createElement("span");
+        b.className = "badge text-bg-danger me-1";
+        b.id = "inbox-unack-count";
+        b.textContent = String(n);
+        counter.append(b, document.createTextNode(t("dir_waiting")));
+      } else {
         const icon = document.createElement("i");
         icon.className = "bi bi-check2-circle text-success me-1";
         counter.append(icon, document.createTextNode(t("dir_all_acknowledged")));
@@ -102,6 +112,7 @@
     }
 
     async function loadRow(id, opts) {
+      const before = unackRows();
       let html;
       try {
         html = await fetchHtml(rowUrl(id));
@@ -109,6 +120,7 @@
         if (err.status === 404) {
           const gone = document.getElementById("assignment-" + id);
           if (gone) gone.remove();
+          adjustCounter(unackRows() - before);
         }
         return;
       }
@@ -125,7 +137,7 @@
       if (opts.flash) fresh.classList.add(opts.flash);
       bindAckForms(fresh);
       if (empty) empty.classList.toggle("d-none", list.children.length > 0);
-      updateCounter();
+      adjustCounter(unackRows() - before);
     }
 
     bindAckForms(box);
