@@ -37,6 +37,13 @@ def create_app(overrides=None):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    # Import every module before socketio.init_app: socket handlers registered while no
+    # server exists are kept by Flask-SocketIO and attached to every app built later
+    # (tests build several apps in one process), not only to the first one.
+    from core import audit, realtime, scheduler  # noqa: F401  (their models and handlers)
+
+    packages = [_import_module_with_parts(name) for name in MODULES]
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
@@ -59,16 +66,20 @@ def create_app(overrides=None):
     errors.register_error_handlers(app)
     _init_login(app)
 
-    for name in MODULES:
-        package = importlib.import_module(name)
-        _import_parts(name, package)
+    for package in packages:
         for blueprint in getattr(package, "blueprints", ()):
             app.register_blueprint(blueprint)
 
-    from core import audit, cli, realtime, scheduler  # noqa: F401  (their models belong to the schema)
+    from core import cli
 
     cli.init_app(app)
     return app
+
+
+def _import_module_with_parts(name):
+    package = importlib.import_module(name)
+    _import_parts(name, package)
+    return package
 
 
 def _import_parts(name, package):
