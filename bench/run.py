@@ -188,7 +188,7 @@ def bench_dashboard(args, workdir):
             t = time.perf_counter()
             with app.app_context():
                 db.session.execute(text(
-                    "SELECT agency_id, status, count(*) FROM assignments GROUP BY agency_id, status")).all()
+                    "SELECT agency_id, status, count(*) FROM directive_assignments GROUP BY agency_id, status")).all()
                 db.session.remove()
             return time.perf_counter() - t
 
@@ -237,11 +237,12 @@ def seed_assignments(app, total):
             for k, agency in enumerate(rng.sample(agencies, per_directive)):
                 status = rng.choice(statuses)
                 acked = now - timedelta(days=39, seconds=rng.randint(60, 86400)) if status != "pending" else None
+                submitted = deadline + timedelta(days=rng.randint(-5, 5)) if status in ("submitted", "completed") else None
                 db.session.add(Assignment(
                     directive_id=directive.id, agency_id=agency.id, role="lead" if k == 0 else "support",
                     status=status, deadline=deadline, acknowledged_at=acked,
-                    acknowledged_by_id=leader.id if acked else None,
-                    completed_at=deadline + timedelta(days=rng.randint(-5, 5)) if status == "completed" else None))
+                    acknowledged_by_id=leader.id if acked else None, submitted_at=submitted,
+                    completed_at=submitted if status == "completed" else None))
             if d % 500 == 0:
                 db.session.commit()
         db.session.commit()
