@@ -240,6 +240,8 @@ def _xlsx(data, filename):
 # -- officer inbox --------------------------------------------------------------
 
 INBOX_FILTERS = ("status", "tracking", "q")
+#: rows per step of the inbox (waiting ones come first, finished ones last)
+INBOX_PAGE = 50
 
 
 @bp.route("/directives/inbox")
@@ -248,14 +250,17 @@ def inbox():
     if current_user.agency_id is None or permissions.is_staff(current_user):
         return redirect(url_for("directives.index"))
     filters = _filters(request.args, INBOX_FILTERS)
+    shown = min(max(request.args.get("shown", INBOX_PAGE, type=int), INBOX_PAGE), 10 * INBOX_PAGE)
     errors = {}
     try:
-        rows = services.inbox(current_user, filters)
+        rows = services.inbox(current_user, filters, limit=shown + 1)
     except Invalid as exc:
         errors = exc.fields
-        rows = services.inbox(current_user, {k: v for k, v in filters.items() if k not in exc.fields})
-    return render_template("directives/inbox.html", rows=rows, filters=filters, errors=errors,
-                           unacknowledged=services.unacknowledged_count(current_user))
+        rows = services.inbox(current_user, {k: v for k, v in filters.items() if k not in exc.fields},
+                              limit=shown + 1)
+    more_url = url_for("directives.inbox", shown=shown + INBOX_PAGE, **filters) if len(rows) > shown else None
+    return render_template("directives/inbox.html", rows=rows[:shown], filters=filters, errors=errors,
+                           more_url=more_url, unacknowledged=services.unacknowledged_count(current_user))
 
 
 @bp.route("/assignments/<int:assignment_id>/row")

@@ -572,3 +572,13 @@ def test_the_same_form_posted_twice_issues_and_reports_once(client, world):
         assert res.status_code == 302
     db.session.refresh(world["lead"])
     assert len(world["lead"].reports) == 1
+
+
+def test_inbox_shows_fifty_rows_at_a_time_waiting_ones_first(client, world):
+    for n in range(55):
+        issue(world, title=f"Việc số {n:02d}")
+    as_user(client, world, "officer")
+    html = text(client.get("/directives/inbox"))
+    assert html.count('class="list-group-item inbox-row') == 50 and 'id="inbox-more"' in html
+    html = text(client.get("/directives/inbox?shown=100"))
+    assert html.count('class="list-group-item inbox-row') == 56 and 'id="inbox-more"' not in html
