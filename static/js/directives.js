@@ -347,12 +347,39 @@
     if (firstChecked && list) list.scrollTop = firstChecked.closest(".picker-item").offsetTop - 8;
   }
 
+  // -- the leader's home page: the key numbers follow every change --------------------
+
+  function initHomeNumbers(section) {
+    async function refresh() {
+      let data;
+      try { data = await App.api("GET", section.dataset.statsUrl); } catch (err) { return; }
+      const totals = data.totals || {};
+      const values = {
+        overdue: totals.overdue,
+        due_soon: totals.due_soon,
+        unacknowledged: Math.max((totals.assigned || 0) - (totals.acknowledged || 0), 0),
+        on_time_rate: totals.on_time_rate === null || totals.on_time_rate === undefined ? "—" : Math.round(totals.on_time_rate) + "%",
+      };
+      Object.keys(values).forEach((key) => {
+        const el = section.querySelector('[data-kpi="' + key + '"]');
+        if (el && values[key] !== undefined) el.textContent = String(values[key]);
+      });
+    }
+    if (App.socket) {
+      const soon = debounce(refresh, 500);
+      App.socket.on("assignment:updated", soon);
+      App.socket.on("directive:new", soon);
+    }
+  }
+
   // -- start -------------------------------------------------------------------------
 
   const inboxBox = document.querySelector('[data-page="inbox"]');
   if (inboxBox) initInbox(inboxBox);
   const directivePage = document.querySelector('[data-page="directive"]');
   if (directivePage) initDirective(directivePage);
+  const homeNumbers = document.querySelector('[data-page="home-leader"]');
+  if (homeNumbers) initHomeNumbers(homeNumbers);
   const newForm = document.querySelector('[data-page="new-directive"]');
   if (newForm) initPicker(newForm);
 })();

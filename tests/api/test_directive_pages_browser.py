@@ -171,3 +171,14 @@ def test_the_officer_home_page_shows_a_new_directive_live_and_acknowledges_it(se
     row.locator(".ack-button").click()
     expect(row.locator("[data-status]").first).to_have_attribute("data-status", "acknowledged")
     expect(badge).to_have_text(str(before))
+
+
+def test_the_leader_home_numbers_follow_new_work_live(server, open_as):
+    from playwright.sync_api import expect
+
+    page = open_as("chutich")
+    socket_ready(page)
+    unack = page.locator("#home-leader-numbers [data-kpi=unacknowledged]")
+    before = int(unack.inner_text())
+    issue(server, "Báo cáo tình hình thu ngân sách", "STC", ["SKHDT"])
+    expect(unack).to_have_text(str(before + 2))
