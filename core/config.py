@@ -73,6 +73,8 @@ def load_config(overrides=None):
         "DUE_SOON_DAYS": int(os.environ.get("DUE_SOON_DAYS", "3")),
         "DIRECTIVE_NUMBER_SUFFIX": os.environ.get("DIRECTIVE_NUMBER_SUFFIX", "CĐ-UBND"),
         "CHAT_MAX_LENGTH": int(os.environ.get("CHAT_MAX_LENGTH", "4000")),
+        # messages per seconds one user may send in one meeting, "COUNT/SECONDS"
+        "CHAT_RATE_LIMIT": _pair(os.environ.get("CHAT_RATE_LIMIT", "10/10"), "CHAT_RATE_LIMIT"),
         "SCHEDULER_ENABLED": _bool("SCHEDULER_ENABLED", True),
         # How many reverse proxies (nginx) stand in front and set X-Forwarded-*; 0: none.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
@@ -80,6 +82,14 @@ def load_config(overrides=None):
     }
     cfg.update(overrides)
     return cfg
+
+
+def _pair(text, name):
+    try:
+        count, seconds = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ConfigError(f"{name} must look like COUNT/SECONDS, e.g. 10/10, not {text!r}") from None
+    return count, seconds
 
 
 def _dev_secret(instance):
