@@ -26,6 +26,13 @@ FAST_HASH = "pbkdf2:sha256:1000"
 PASSWORD = "secret-pass-1"
 
 
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+
+
 def must_run():
     return os.environ.get("CI", "").lower() in ("1", "true", "yes") or os.environ.get("REQUIRE_SYSTEM_DEPS") == "1"
 
@@ -282,6 +289,22 @@ class LiveServer:
         client.connect(self.url, auth={"token": token} if token else None, headers=headers,
                        transports=["websocket"], wait=wait, wait_timeout=10)
         return client
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the whole run: Playwright's sync API allows one driver per thread,
+    so every browser test in every folder shares this one (each test makes its own contexts)."""
+    need(os.path.exists(CHROMIUM), "Chromium")
+    try:
+        from playwright.sync_api import expect, sync_playwright
+    except ImportError:  # pragma: no cover
+        need(False, "Playwright for Python")
+    expect.set_options(timeout=10_000)
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture

@@ -7,11 +7,8 @@ import re
 
 import pytest
 
-from tests.conftest import LiveServer, need
+from tests.conftest import CHROMIUM, LiveServer, need
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--disable-quic"]
 DEMO_PASSWORD = "demo1234"
 
 pytestmark = pytest.mark.e2e
@@ -26,17 +23,6 @@ def server(tmp_path_factory):
     seed_demo(srv)
     yield srv
     srv.stop()
-
-
-@pytest.fixture(scope="module")
-def browser(server):
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=10_000)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -11,22 +11,19 @@ import re
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, LiveServer, need
+from tests.conftest import ROOT, LiveServer
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run", "--disable-quic",
-]
 DEMO_PASSWORD = "demo1234"
 DESKTOP = {"width": 1366, "height": 850}
 PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 10_000
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# `make screenshots` writes the README's pictures; a plain test run keeps them out of the tree.
+SCREENSHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or Path(tempfile.gettempdir()) / "chidao-screenshots")
 
 # Reported by the page itself on a CSP violation (init scripts are not subject to the CSP).
 WATCH_CSP = """
@@ -48,20 +45,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "/e2e/" in str(item.fspath).replace(os.sep, "/"):
             item.add_marker(pytest.mark.e2e)
-
-
-@pytest.fixture(scope="session")
-def browser():
-    need(os.path.exists(CHROMIUM), "Chromium")
-    try:
-        from playwright.sync_api import expect, sync_playwright
-    except ImportError:  # pragma: no cover
-        need(False, "Playwright for Python")
-    expect.set_options(timeout=TIMEOUT_MS)
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def seed_demo(server):

@@ -5,7 +5,7 @@ import re
 import pytest
 import requests
 
-from tests.e2e.conftest import DEMO_PASSWORD, Actor, browser, server  # noqa: F401  (fixtures)
+from tests.e2e.conftest import DEMO_PASSWORD, Actor, server  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.realtime, pytest.mark.e2e]
 
