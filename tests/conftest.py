@@ -9,10 +9,13 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import requests
+import sqlalchemy as sa
 from flask import g, has_app_context
 from flask.testing import FlaskClient
 
@@ -52,6 +55,35 @@ def postgres_url():
 
 def redis_url():
     return os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def postgres_available():
+    url = sa.engine.make_url(postgres_url())
+    return port_open(url.host or "127.0.0.1", url.port or 5432)
+
+
+@contextmanager
+def fresh_postgres_database(prefix="test"):
+    """A new, empty PostgreSQL database (its URL), dropped afterwards: parallel runs never collide.
+    Off CI without PostgreSQL the test is skipped; on CI it fails."""
+    need(postgres_available(), "PostgreSQL")
+    base = sa.engine.make_url(postgres_url())
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture
+def pg_database():
+    with fresh_postgres_database("scale") as url:
+        yield url
 
 
 def port_open(host, port):

@@ -9,12 +9,11 @@ from core.extensions import db
 from tests.conftest import Factory, LiveServer, make_test_config, need, redis_url
 from tests.realtime.helpers import quick_ws_close  # noqa: F401  (fixture)
 from tests.realtime.helpers import Recorder, close, new_channel, redis_available
-from tests.scale.test_two_processes_redis_postgres import pg_database  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.scale, pytest.mark.usefixtures("quick_ws_close")]
 
 
-def test_live_room_across_two_processes(tmp_path, pg_database):  # noqa: F811
+def test_live_room_across_two_processes(tmp_path, pg_database):
     need(redis_available(), "Redis")
     env = {"SOCKETIO_CHANNEL": new_channel()}
     a = LiveServer(tmp_path, async_mode="gevent", database_url=pg_database, redis=redis_url(), env=env, name="a")

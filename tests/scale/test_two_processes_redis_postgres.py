@@ -1,39 +1,14 @@
 """Scale-out: two server processes sharing PostgreSQL and Redis behave as one deployment,
 and the Alembic migrations build on PostgreSQL exactly the schema the models describe."""
-import uuid
-
 import pytest
 import requests
-import sqlalchemy as sa
 
 from core.extensions import db
-from tests.conftest import Factory, LiveServer, make_test_config, need, port_open, postgres_url, redis_url
+from tests.conftest import Factory, LiveServer, make_test_config, need, redis_url
 from tests.realtime.helpers import quick_ws_close  # noqa: F401  (fixture)
 from tests.realtime.helpers import Recorder, close, new_channel, redis_available, wait_disconnected
 
 pytestmark = [pytest.mark.scale, pytest.mark.usefixtures("quick_ws_close")]
-
-
-def postgres_available():
-    url = sa.engine.make_url(postgres_url())
-    return port_open(url.host or "127.0.0.1", url.port or 5432)
-
-
-@pytest.fixture
-def pg_database():
-    """A fresh PostgreSQL database for this test, dropped afterwards (parallel runs never collide)."""
-    need(postgres_available(), "PostgreSQL")
-    base = sa.engine.make_url(postgres_url())
-    name = f"foundation_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_migrations_match_models_on_postgres(tmp_path, monkeypatch, pg_database):

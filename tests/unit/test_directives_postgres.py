@@ -1,29 +1,19 @@
 """On PostgreSQL: the SQL tracking rule, the stats (median with percentile_cont) and the list filters
 give the same answers as on SQLite. Uses a database of its own, so parallel test runs do not collide."""
-import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
-import sqlalchemy as sa
 
 from core.extensions import db
-from tests.conftest import need, port_open, postgres_url
+from tests.conftest import fresh_postgres_database
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
 def app_config():
-    need(port_open("127.0.0.1", 5432), "PostgreSQL")
-    base = sa.engine.make_url(postgres_url())
-    name = f"dirtest_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield {"SQLALCHEMY_DATABASE_URI": base.set(database=name).render_as_string(hide_password=False)}
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_postgres_database("dirtest") as url:
+        yield {"SQLALCHEMY_DATABASE_URI": url}
 
 
 def test_tracking_stats_and_filters_on_postgres(app, factory):

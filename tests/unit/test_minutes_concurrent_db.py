@@ -2,13 +2,12 @@
 base version exactly one wins and the others get the 409 with the winner's text; two tabs of one
 voter casting at once store one ballot."""
 import threading
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
 from core.extensions import db
-from tests.conftest import need, port_open, postgres_url
+from tests.conftest import fresh_postgres_database
 from tests.outcomes_support import MeetingSetup
 
 
@@ -17,16 +16,8 @@ def app_config(request):
     if request.param == "sqlite":
         yield {}
         return
-    need(port_open("127.0.0.1", 5432), "PostgreSQL")
-    base = sa.engine.make_url(postgres_url())
-    name = f"minutes_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    yield {"SQLALCHEMY_DATABASE_URI": base.set(database=name).render_as_string(hide_password=False)}
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_postgres_database("minutes") as url:
+        yield {"SQLALCHEMY_DATABASE_URI": url}
 
 
 def run_at_once(app, n, action):
