@@ -142,6 +142,9 @@ def _header(doc, number, date_line):
     _no_borders(table)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     widths = (Mm(62), Mm(103))
+    table.autofit = False
+    for column, width in zip(table.columns, widths):
+        column.width = width  # the grid: LibreOffice and Word lay the table out from it
     for row in table.rows:
         for cell, width in zip(row.cells, widths):
             cell.width = width
@@ -162,6 +165,15 @@ def _title(doc, title, subtitle=None):
     if subtitle:
         _para(doc, subtitle, bold=True, size=14, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=0)
     _para(doc, "────────", size=10, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=6)
+
+
+def _meeting_phrase(title):
+    """"cuộc họp giao ban ..." for a title "Họp giao ban ...", never "cuộc họp Họp giao ban ..."."""
+    if title.lower().startswith("họp "):
+        return "cuộc họp " + title[4:]
+    if title.lower().startswith("hội nghị"):
+        return "hội nghị" + title[8:]
+    return f"cuộc họp {title}"
 
 
 def _signatures(doc, left_title, left_name, right_title, right_name):
@@ -378,10 +390,10 @@ def conclusions_docx(meeting):
     _header(doc, "Số:       /TB-VP", _date_line(place, date_ref))
     chair = meeting.chair
     chair_title = chair.title if chair and chair.title else "Chủ trì cuộc họp"
-    _title(doc, "THÔNG BÁO", f"Kết luận của {chair_title} {chair.full_name if chair else ''} tại cuộc họp "
-           f"{meeting.title}")
+    meeting_name = _meeting_phrase(meeting.title)
+    _title(doc, "THÔNG BÁO", f"Kết luận của {chair_title} {chair.full_name if chair else ''} tại {meeting_name}")
     intro = (f"Ngày {_local(meeting.started_at or meeting.starts_at).strftime('%d/%m/%Y')}, "
-             f"{chair.full_name if chair else ''} chủ trì cuộc họp {meeting.title}"
+             f"đồng chí {chair.full_name if chair else ''} chủ trì {meeting_name}"
              f"{' tại ' + meeting.place if meeting.place else ''}. Sau khi nghe báo cáo và ý kiến của các đại biểu "
              "dự họp, chủ trì cuộc họp kết luận như sau:")
     _para(doc, intro, first_line=10, align=WD_ALIGN_PARAGRAPH.JUSTIFY)

@@ -142,3 +142,11 @@ def test_anonymous_vote_voters_are_not_in_the_document(app, held):
     vote_part = all_text[all_text.index("Kết quả biểu quyết"):all_text.index("Kết luận của chủ trì")]
     for name in ("Phạm Thị Hoa", "Lê Thu Trang"):
         assert name not in vote_part
+
+
+def test_the_conclusions_notice_names_the_meeting_once():
+    from meetings.documents import _meeting_phrase
+
+    assert _meeting_phrase("Họp giao ban UBND tỉnh tháng 11/2026") == "cuộc họp giao ban UBND tỉnh tháng 11/2026"
+    assert _meeting_phrase("Hội nghị tổng kết năm") == "hội nghị tổng kết năm"
+    assert _meeting_phrase("Triển khai kế hoạch phòng dịch") == "cuộc họp Triển khai kế hoạch phòng dịch"
