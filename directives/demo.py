@@ -6,7 +6,9 @@ notifications and audit rows are exactly what real use would leave behind.
 from datetime import timedelta
 
 from core.dbtypes import utcnow
+from core.extensions import db
 from directives import services
+from notifications.models import Notification
 
 
 def _at(base, days=0, hours=0):
@@ -18,6 +20,8 @@ def seed(people):
     ag = people["agencies"]
     chairman, vice = people["chairman"], people["vice_chairman"]
 
+    issued_directives = []
+
     def officer(code, n=1):
         return people["officers"][code][n - 1]
 
@@ -28,6 +32,7 @@ def seed(people):
             "deadline": (now + timedelta(days=deadline_days)).replace(hour=10, minute=0).isoformat(),
             "lead_agency_id": ag[lead].id, "support_agency_ids": [ag[c].id for c in support],
         }, now=issued)
+        issued_directives.append(d)
         return d, {a.agency.code: a for a in d.assignments}, issued
 
     # 1. Overdue at the lead agency; the supporting one finished on time.
@@ -109,3 +114,15 @@ def seed(people):
     d, a, t = issue(vice, 9, 20, "Tổ chức hội nghị xúc tiến đầu tư năm 2026",
                     "Chuẩn bị nội dung, khách mời và địa điểm tổ chức hội nghị.", "SKHDT")
     services.cancel_directive(vice, d, {"reason": "Lồng ghép vào Hội nghị xúc tiến đầu tư vùng."}, now=_at(t, days=1))
+
+    # The services stamp notifications with the real clock; date each one by its directive's issue
+    # time so the bell and the notifications page read like the history they describe.
+    db.session.flush()
+    for d in issued_directives:
+        path = services.directive_path(d.id)
+        db.session.execute(
+            db.update(Notification)
+            .where(db.or_(Notification.link == path, Notification.link.like(path + "#%"),
+                          Notification.link.like(path + "?%")))
+            .values(created_at=d.issued_at)
+            .execution_options(synchronize_session=False))
