@@ -167,6 +167,19 @@ def _title(doc, title, subtitle=None):
     _para(doc, "────────", size=10, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=6)
 
 
+def _conclusion_list(doc, conclusions):
+    """Numbered conclusions, justified with a first-line indent; a line saying there are none."""
+    if not conclusions:
+        _para(doc, "(Không có kết luận.)", italic=True)
+        return
+    for c in conclusions:
+        p = doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        p.paragraph_format.first_line_indent = Mm(10)
+        p.add_run(f"{c.position}. ").bold = True
+        p.add_run(c.text)
+
+
 def _meeting_phrase(title):
     """"cuộc họp giao ban ..." for a title "Họp giao ban ...", never "cuộc họp Họp giao ban ..."."""
     if title.lower().startswith("họp "):
@@ -351,15 +364,7 @@ def minutes_docx(meeting):
 
     conclusions = svc.conclusions(meeting)
     _para(doc, f"{4 if votes else 3}. Kết luận của chủ trì cuộc họp", bold=True)
-    if conclusions:
-        for c in conclusions:
-            p = doc.add_paragraph()
-            p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-            p.paragraph_format.first_line_indent = Mm(10)
-            p.add_run(f"{c.position}. ").bold = True
-            p.add_run(c.text)
-    else:
-        _para(doc, "(Không có kết luận.)", italic=True)
+    _conclusion_list(doc, conclusions)
 
     if meeting.follow_up_of_id:
         previous = meeting.follow_up_of
@@ -398,15 +403,7 @@ def conclusions_docx(meeting):
              "dự họp, chủ trì cuộc họp kết luận như sau:")
     _para(doc, intro, first_line=10, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
     conclusions = svc.conclusions(meeting)
-    if conclusions:
-        for c in conclusions:
-            p = doc.add_paragraph()
-            p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-            p.paragraph_format.first_line_indent = Mm(10)
-            p.add_run(f"{c.position}. ").bold = True
-            p.add_run(c.text)
-    else:
-        _para(doc, "(Không có kết luận.)", italic=True)
+    _conclusion_list(doc, conclusions)
     directives = svc.meeting_directives(meeting)
     if directives:
         _para(doc, "Các nhiệm vụ đã giao:", bold=True, first_line=10)
