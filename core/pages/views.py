@@ -15,14 +15,15 @@ def home():
     return render_template("core/home.html", sections=ui.sections_for(current_user))
 
 
-@bp.route("/lang/<code>")
+@bp.route("/lang/<code>", methods=["GET", "POST"])
 def set_language(code):
-    """Switch the UI language; remembered on the account when logged in."""
+    """Switch the UI language. A POST (CSRF-checked) also saves it on the account; a GET only
+    sets this browser's choice, so a link from another site cannot change anyone's account."""
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
-        if current_user.is_authenticated:
+        if request.method == "POST" and current_user.is_authenticated:
             auth_services.set_locale(current_user, code)
-    return redirect(safe_next(request.args.get("next") or request.referrer))
+    return redirect(safe_next(request.values.get("next") or request.referrer))
 
 
 @bp.route("/healthz")

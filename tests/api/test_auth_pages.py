@@ -170,8 +170,8 @@ def test_session_cookie_is_httponly(client, factory):
 
 def test_language_choice_is_remembered_on_the_account(client, factory, app):
     user = factory.user()
-    login(client, user)
-    res = client.get("/lang/en", query_string={"next": "/account"})
+    csrf = login(client, user)
+    res = client.post("/lang/en", data={"next": "/account", "csrf_token": csrf})
     assert res.status_code == 302 and res.headers["Location"] == "/account"
     assert 'lang="en"' in client.get("/").get_data(as_text=True)
     db.session.refresh(user)
@@ -180,9 +180,20 @@ def test_language_choice_is_remembered_on_the_account(client, factory, app):
     other = app.test_client()
     login(other, user)
     assert 'lang="en"' in other.get("/").get_data(as_text=True)
-    assert client.get("/lang/xx").status_code == 302
+    assert client.post("/lang/xx", data={"csrf_token": csrf}).status_code == 302
     db.session.refresh(user)
     assert user.locale == "en"
+
+
+def test_a_language_link_cannot_change_the_account_language(client, factory):
+    """Only a CSRF-checked POST writes the account: a GET link from another site does not."""
+    user = factory.user(locale="vi")
+    login(client, user)
+    client.get("/lang/en")
+    assert client.post("/lang/en").status_code == 400  # no CSRF token
+    db.session.refresh(user)
+    assert user.locale == "vi"
+    assert 'lang="vi"' in client.get("/").get_data(as_text=True)
 
 
 def test_language_switch_before_login(client):
