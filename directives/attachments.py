@@ -35,6 +35,8 @@ DEFAULT_EXTENSIONS = {
     "zip": "application/zip",
 }
 CHUNK = 64 * 1024
+#: the longest file name kept (the column holds 255)
+MAX_NAME = 200
 
 
 class TooLarge(ServiceError):
@@ -69,7 +71,13 @@ def accept_attribute():
 def _clean_name(filename):
     name = os.path.basename((filename or "").replace("\\", "/")).strip()
     name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*')
-    return name[:200]
+    if len(name) <= MAX_NAME:
+        return name
+    # shorten the stem, not the extension: the type check and the download need it
+    stem, dot, ext = name.rpartition(".")
+    if not dot or not stem or len(ext) > 16:
+        return name[:MAX_NAME]
+    return stem[:MAX_NAME - len(ext) - 1].rstrip() + "." + ext
 
 
 def _check_owner(actor, owner):

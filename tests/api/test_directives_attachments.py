@@ -94,3 +94,20 @@ def test_who_may_attach(w):
     with pytest.raises(Forbidden):
         attachments.save_upload(upload("a.pdf"), report, actor=w["leader"])
     assert attachments.save_upload(FileStorage(stream=BytesIO(b""), filename=""), w["d"], actor=w["leader"]) is None
+
+
+def test_a_long_file_name_is_shortened_keeping_its_extension(app, client, w, factory):
+    long_name = "Báo cáo kết quả triển khai " * 20 + ".docx"
+    att = attachments.save_upload(upload(long_name, b"PK..."), w["d"], actor=w["leader"])
+    assert len(att.original_name) == attachments.MAX_NAME
+    assert att.original_name.endswith(".docx") and att.original_name.startswith("Báo cáo kết quả")
+    assert att.content_type.endswith("wordprocessingml.document") and att.stored_name.endswith(".docx")
+    res = client.post(f"/api/v1/directives/{w['d'].id}/attachments", headers=bearer(factory.token(w["leader"])),
+                      data={"file": (BytesIO(b"%PDF"), "x" * 400 + ".pdf")})
+    assert res.status_code == 201
+    name = res.json["items"][0]["name"]
+    assert name == "x" * (attachments.MAX_NAME - 4) + ".pdf"
+    with app.test_request_context():
+        download = attachments.open_attachment(w["leader"], att.id)
+        assert ".docx" in download.headers["Content-Disposition"]
+        download.close()
