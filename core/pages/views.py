@@ -4,6 +4,7 @@ from sqlalchemy import text
 
 from auth import services as auth_services
 from core import ui
+from core.api import public
 from core.urls import safe_next
 from core.extensions import db
 from core.pages import bp
@@ -33,6 +34,7 @@ def health():
 
 
 @bp.route("/api/v1/openapi.json")
+@public  # the document is public, like the /api/docs page
 def openapi_json():
     from core.openapi import document
 
