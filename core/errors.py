@@ -48,6 +48,10 @@ class NotFound(ServiceError):
     status, code = 404, "not_found"
 
 
+#: refusals a page answers with the error page (403, 404), never with a flash on a redirect
+ACCESS_ERRORS = (Forbidden, NotFound)
+
+
 class Conflict(ServiceError):
     status, code = 409, "conflict"
 

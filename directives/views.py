@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from auth import services as auth_services
 from core import ui
 from core.dbtypes import utcnow
-from core.errors import Invalid, NotFound, ServiceError
+from core.errors import ACCESS_ERRORS, Invalid, NotFound, ServiceError
 from core.extensions import db
 from core.i18n import register_js_strings
 from core.urls import safe_next
@@ -373,7 +373,7 @@ def _act(directive_id, fn, success):
         directive = services.get_directive(current_user, directive_id)
         ctx = _page_context(directive, errors=exc.fields, form=request.form, failed_action=request.endpoint)
         return render_template("directives/show.html", **ctx), 422
-    except NotFound:
+    except ACCESS_ERRORS:
         raise
     except ServiceError as exc:
         db.session.rollback()
@@ -389,7 +389,7 @@ def acknowledge(assignment_id):
     try:
         services.acknowledge(current_user, assignment)
         flash(_("Acknowledged %(number)s.", number=assignment.directive.number), "success")
-    except NotFound:
+    except ACCESS_ERRORS:
         raise
     except ServiceError as exc:
         db.session.rollback()

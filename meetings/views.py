@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 from auth import services as auth_services
 from auth.models import User
 from core import ui
-from core.errors import Forbidden, ServiceError
+from core.errors import ACCESS_ERRORS, Forbidden, ServiceError
 from core.extensions import db
 from core.i18n import register_js_strings
 from core.validation import display_zone
@@ -267,6 +267,8 @@ def change_status(meeting_id, action):
         else:
             services.cancel_meeting(current_user, meeting, request.form.get("reason", ""))
             flash(_("The meeting was cancelled and the invitees were told."), "info")
+    except ACCESS_ERRORS:
+        raise
     except ServiceError as exc:
         db.session.rollback()
         flash(exc.message, "error")

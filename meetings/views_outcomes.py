@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from core.errors import Conflict, ServiceError
+from core.errors import ACCESS_ERRORS, Conflict, ServiceError
 from core.i18n import register_js_strings
 from core.validation import display_zone
 from meetings import bp
@@ -108,6 +108,8 @@ def set_follow_up(meeting_id):
     meeting = _meeting(meeting_id)
     try:
         svc.set_follow_up(current_user, meeting, {"follow_up_of_id": request.form.get("follow_up_of_id")})
+    except ACCESS_ERRORS:
+        raise
     except ServiceError as exc:
         flash("; ".join(getattr(exc, "fields", {}).values()) or exc.message, "error")
     else:
@@ -177,6 +179,8 @@ def minutes_restore(meeting_id, version):
     meeting = _meeting(meeting_id)
     try:
         revision = svc.restore_revision(current_user, meeting, version)
+    except ACCESS_ERRORS:
+        raise
     except ServiceError as exc:
         flash(exc.message, "error")
         return redirect(url_for("meetings.minutes_revision", meeting_id=meeting.id, version=version))
@@ -207,6 +211,8 @@ def assign_conclusion(conclusion_id):
         }
         try:
             directive = svc.issue_directive_from_conclusion(current_user, conclusion, meeting, form)
+        except ACCESS_ERRORS:
+            raise
         except ServiceError as exc:
             errors = getattr(exc, "fields", None) or {"_": exc.message}
         else:
