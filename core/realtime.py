@@ -173,6 +173,25 @@ def on_disconnect(*_args):
     db.session.commit()
 
 
+def leave_room_after_commit(room, user_ids):
+    """Take every open socket of ``user_ids`` out of ``room`` once the transaction commits.
+
+    Called by a service that takes someone's access away. Works on whichever process holds
+    the socket (with Redis the request travels on the message queue, in order with the
+    events emitted after it), so from then on nothing sent to the room reaches them.
+    """
+    user_ids = list(user_ids)
+    if not user_ids:
+        return
+    sids = db.session.scalars(db.select(SocketConnection.sid).where(SocketConnection.user_id.in_(user_ids))).all()
+
+    def leave():
+        for sid in sids:
+            socketio.server.leave_room(sid, room, namespace="/")
+
+    after_commit(leave)
+
+
 def disconnect_where(*criteria):
     """Close every socket matching the SocketConnection criteria, on whichever process holds it."""
     sids = db.session.scalars(db.select(SocketConnection.sid).where(*criteria)).all()

@@ -1,9 +1,11 @@
 """Socket.IO handlers of the live room: authorize and act through services, answer with the ack."""
 import click
 from flask import request
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import join_room, leave_room
 
+from core.errors import NotFound
 from core.realtime import disconnect_hooks, socket_handler
 from core.scheduler import register_job
 from meetings import bp, services
@@ -16,6 +18,9 @@ def on_join(data):
     # in the room first, then read what was missed: a message committed in between
     # arrives twice at worst (the client dedupes by id), never not at all
     join_room(services.room(meeting.id))
+    if not services.still_allowed(current_user, meeting):
+        leave_room(services.room(meeting.id))
+        raise NotFound(_("Meeting not found."))
     return services.replay(meeting, last_id)
 
 

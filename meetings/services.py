@@ -17,7 +17,7 @@ from core.dbtypes import isoformat, utcnow
 from core.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
 from core.extensions import db
 from core.i18n import datetime_filter
-from core.realtime import SocketConnection, publish
+from core.realtime import SocketConnection, leave_room_after_commit, publish, user_room
 from core.validation import Fields
 from meetings import attendance as attendance_calc
 from meetings import ics, permissions
@@ -241,13 +241,15 @@ def _set_agenda(meeting, agenda):
 
 
 def _sync_invitations(meeting, desired, now):
-    """Make the Participant rows match ``desired``; returns the newly invited users' ids."""
+    """Make the Participant rows match ``desired``; returns the ids of the users newly invited
+    and of those no longer invited."""
     existing = {p.user_id: p for p in db.session.scalars(
         db.select(Participant).where(Participant.meeting_id == meeting.id))}
-    added = []
+    added, removed = [], []
     for user_id, participant in existing.items():
         if user_id not in desired:
             db.session.delete(participant)
+            removed.append(user_id)
     for user_id, (role, via) in desired.items():
         participant = existing.get(user_id)
         if participant is None:
@@ -258,7 +260,7 @@ def _sync_invitations(meeting, desired, now):
             participant.role = role
             participant.via_agency_id = via
     db.session.flush()
-    return added
+    return added, removed
 
 
 def create_meeting(actor, data):
@@ -271,7 +273,7 @@ def create_meeting(actor, data):
     db.session.flush()
     _set_agenda(meeting, agenda)
     desired = _desired_invitations(actor, values["secretary_id"], participant_ids, agency_ids)
-    added = _sync_invitations(meeting, desired, now)
+    added, _removed = _sync_invitations(meeting, desired, now)
     audit.record(actor, "meeting.create", meeting, title=meeting.title, starts_at=isoformat(meeting.starts_at),
                  invited=len(desired), agency_ids=agency_ids)
     _invite(meeting, [uid for uid in added if uid != actor.id], actor)
@@ -300,16 +302,33 @@ def update_meeting(actor, meeting, data):
     _set_agenda(meeting, agenda)
     chair = db.session.get(User, meeting.chair_id)
     desired = _desired_invitations(chair, values["secretary_id"], participant_ids, agency_ids)
-    added = _sync_invitations(meeting, desired, utcnow())
+    added, removed = _sync_invitations(meeting, desired, utcnow())
     changed = {k: [str(before[k]), str(v)] for k, v in values.items() if before[k] != v}
-    audit.record(actor, "meeting.update", meeting, changed=changed, invited=len(desired), added=added)
+    audit.record(actor, "meeting.update", meeting, changed=changed, invited=len(desired), added=added,
+                 removed=removed)
+    _revoke_access(meeting, removed)
     _invite(meeting, [uid for uid in added if uid != actor.id], actor)
+    _invite(meeting, removed, actor, "removed")
     if set(changed) & {"title", "starts_at", "ends_at", "place", "online"}:
         kept = [uid for uid in desired if uid not in added and uid != actor.id]
         _invite(meeting, kept, actor, "changed")
     publish("meeting:updated", {"meeting_id": meeting.id, "status": meeting.status}, to=room(meeting.id))
     db.session.commit()
     return meeting
+
+
+def _revoke_access(meeting, user_ids):
+    """Users taken off the invitation who may no longer see the meeting leave it at once: their
+    sockets leave the room (on every process), their presence ends, and their page is told."""
+    users = db.session.scalars(db.select(User).where(User.id.in_(list(user_ids)))).all() if user_ids else []
+    gone = [u.id for u in users if not permissions.can_join(u, meeting)]
+    if not gone:
+        return
+    # queued before anything else this change sends to the room, so none of it reaches them
+    leave_room_after_commit(room(meeting.id), gone)
+    for user_id in gone:
+        publish("meeting:removed", {"meeting_id": meeting.id}, to=user_room(user_id))
+    _close_spans([AttendanceSpan.meeting_id == meeting.id, AttendanceSpan.user_id.in_(gone)])
 
 
 def ics_sequence(meeting):
@@ -342,12 +361,15 @@ def _invite(meeting, user_ids, actor, kind="invited"):
         "invited": lambda: _('Invitation: "%(title)s", %(when)s', title=meeting.title, when=datetime_filter(when)),
         "changed": lambda: _('Changed: "%(title)s", now %(when)s', title=meeting.title, when=datetime_filter(when)),
         "cancelled": lambda: _('Cancelled: "%(title)s", %(when)s', title=meeting.title, when=datetime_filter(when)),
+        "removed": lambda: _('You are no longer invited: "%(title)s", %(when)s', title=meeting.title,
+                             when=datetime_filter(when)),
     }
-    notify(users, f"meeting.{kind}", lambda user: texts[kind](), f"/meetings/{meeting.id}")
+    link = "/meetings" if kind == "removed" else f"/meetings/{meeting.id}"  # the meeting is no longer theirs to open
+    notify(users, f"meeting.{kind}", lambda user: texts[kind](), link)
     if not mail.mail_enabled():
         return
     db.session.flush()
-    method = "CANCEL" if kind == "cancelled" else "REQUEST"
+    method = "CANCEL" if kind in ("cancelled", "removed") else "REQUEST"
     attachment = [("moi-hop.ics" if method == "REQUEST" else "huy-hop.ics", "text/calendar",
                    invitation_ics(meeting, method=method))]
     for user in users:
@@ -358,6 +380,7 @@ def _invite(meeting, user_ids, actor, kind="invited"):
                 "invited": _("Meeting invitation: %(title)s", title=meeting.title),
                 "changed": _("Meeting changed: %(title)s", title=meeting.title),
                 "cancelled": _("Meeting cancelled: %(title)s", title=meeting.title),
+                "removed": _("Invitation withdrawn: %(title)s", title=meeting.title),
             }
             details = _(
                 "Time: %(when)s\nPlace: %(place)s\nChair: %(chair)s\nDetails: %(url)s",
@@ -508,6 +531,14 @@ def join(user, data, sid, now=None):
                 _publish_presence(meeting.id)
             db.session.commit()
     return meeting, last_id
+
+
+def still_allowed(user, meeting):
+    """Read again after the socket entered the room: an invitation withdrawn between the join's
+    check and the room entry must not leave the socket inside."""
+    db.session.commit()  # a new transaction (and snapshot) for the second look
+    fresh = _load(meeting.id)
+    return fresh is not None and permissions.can_join(user, fresh)
 
 
 def replay(meeting, last_id):

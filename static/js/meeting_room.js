@@ -467,6 +467,14 @@
   room.on("chat:message", function (m) { renderMany([m]); });
   room.on("meeting:presence", function (p) { setPresence(p.present); });
   room.on("meeting:status", function (p) { applyStatus(p.status); });
+  room.on("meeting:removed", function () {
+    // the chair took us off the invitation: the room is closed to us from now on
+    socket.off("connect", join);
+    if (form) form.classList.add("d-none");
+    setConn("disconnected");
+    setPresence([]);
+    App.toast(t("meeting_removed"), "danger", "/meetings");
+  });
   room.on("meeting:updated", function () {
     // agenda or invitations changed: the link reloads the page (the outbox survives it)
     App.toast(t("meeting_updated"), "info", window.location.pathname);
