@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
 from auth.models import Agency, User
+from auth.protocol import agency_key
 from core import audit
 from core.dbtypes import isoformat, utcnow
 from core.errors import Conflict, Forbidden, NotFound
@@ -369,7 +370,7 @@ def agency_stats(now=None, filters=None, include_empty=False):
         item["acknowledged"] += acknowledged
         if tracking in item:
             item[tracking] += n
-    agency_query = select(Agency.id, Agency.code, Agency.name).order_by(Agency.name)
+    agency_query = select(Agency)
     if include_empty:
         agency_query = agency_query.where(or_(Agency.active.is_(True), Agency.id.in_(list(counts) or [-1])))
     else:
@@ -377,8 +378,9 @@ def agency_stats(now=None, filters=None, include_empty=False):
     medians = _median_ack_seconds(conditions, needs_directive) if counts else {}
 
     out = []
-    for agency_id, code, name in db.session.execute(agency_query):
-        item = {"agency_id": agency_id, "agency_code": code, "agency_name": name}
+    for agency in sorted(db.session.scalars(agency_query), key=agency_key):  # protocol order
+        agency_id = agency.id
+        item = {"agency_id": agency_id, "agency_code": agency.code, "agency_name": agency.name}
         item.update(counts.get(agency_id) or dict.fromkeys(("assigned", "acknowledged") + TRACKING_VALUES, 0))
         judged = item["completed_on_time"] + item["completed_late"] + item["overdue"]
         assigned = item["assigned"]

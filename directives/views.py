@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from auth import services as auth_services
 from core import ui
+from core.collation import sort_key
 from core.dbtypes import utcnow
 from core.errors import ACCESS_ERRORS, Invalid, NotFound, ServiceError
 from core.extensions import db
@@ -643,7 +644,7 @@ def dashboard():
     if not permissions.can_view_stats(current_user):
         abort(403)
     stats, filters, errors = _stats()
-    stats = sorted(stats, key=lambda r: (-r["overdue"], -r["due_soon"], r["agency_name"]))
+    stats = sorted(stats, key=lambda r: (-r["overdue"], -r["due_soon"], sort_key(r["agency_name"])))
     return render_template(
         "directives/dashboard.html", stats=stats, totals=_totals(stats), filters=filters, errors=errors,
         ranking=_ranking(stats), now=utcnow(),

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from auth.models import Agency, User
+from auth.protocol import person_key
 from core import audit
 from core.dbtypes import isoformat, utcnow
 from core.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
@@ -65,7 +66,7 @@ def get_meeting(user, meeting_id, full=False):
 
 
 def participants_of(meeting):
-    """Participant rows with users and agencies, chair first, then secretary, then by name."""
+    """Participant rows with users and agencies: the chair, the secretary, then protocol order."""
     rows = db.session.scalars(
         db.select(Participant)
         .join(User, User.id == Participant.user_id)
@@ -73,7 +74,7 @@ def participants_of(meeting):
         .options(joinedload(Participant.user).joinedload(User.agency))
     ).all()
     rank = {"chair": 0, "secretary": 1, "member": 2, "guest": 3}
-    return sorted(rows, key=lambda p: (rank.get(p.role, 9), p.user.full_name))
+    return sorted(rows, key=lambda p: (rank.get(p.role, 9), person_key(p.user)))
 
 
 def list_for(user, scope="mine", now=None):

@@ -19,7 +19,9 @@ from sqlalchemy import event, func, inspect, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
+from auth.protocol import person_key
 from core import audit
+from core.collation import sort_key, sorted_vi
 from core.dbtypes import isoformat, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
@@ -344,9 +346,9 @@ def _named_ballots(vote):
         db.select(User.id, User.full_name, Ballot.choice)
         .join(User, User.id == Ballot.voter_id)
         .where(Ballot.vote_id == vote.id)
-        .order_by(User.full_name)
     ).all()
-    return [{"user_id": uid, "full_name": name, "choice": choice} for uid, name, choice in rows]
+    return [{"user_id": uid, "full_name": name, "choice": choice}
+            for uid, name, choice in sorted_vi(rows, key=lambda row: row[1])]
 
 
 def eligible_voters(meeting):
@@ -403,7 +405,7 @@ def meeting_votes(meeting, user=None):
         for vote_id, uid, name, choice in db.session.execute(
             db.select(Ballot.vote_id, User.id, User.full_name, Ballot.choice)
             .join(User, User.id == Ballot.voter_id)
-            .where(Ballot.vote_id.in_(named_ids)).order_by(User.full_name)
+            .where(Ballot.vote_id.in_(named_ids))
         ):
             named[vote_id].append({"user_id": uid, "full_name": name, "choice": choice})
     mine = {}
@@ -414,6 +416,8 @@ def meeting_votes(meeting, user=None):
         ):
             mine[keys[key]] = choice
     out = []
+    for voters in named.values():
+        voters.sort(key=lambda row: sort_key(row["full_name"]))
     for v in votes:
         shown = v.result if v.status == "closed" and v.result else counts[v.id]
         data = {
@@ -906,7 +910,6 @@ def attendance_lists(meeting):
         .join(Participant, Participant.user_id == User.id)
         .where(Participant.meeting_id == meeting.id)
         .options(db.joinedload(User.agency))
-        .order_by(User.full_name)
     ).all()
     present = [(user, role) for user, role, was_there in rows if was_there]
     absent = [(user, role) for user, role, was_there in rows if not was_there]
@@ -918,6 +921,7 @@ def attendance_lists(meeting):
 def follow_up_candidates(actor, meeting, limit=50):
     """Earlier meetings the actor may see that this one can follow up, newest first."""
     query = (
+    rows = sorted(rows, key=lambda row: person_key(row[0]))  # protocol order, as in a biên bản
         db.select(Meeting)
         .where(Meeting.id != meeting.id, Meeting.starts_at < meeting.starts_at, Meeting.status != "cancelled")
         .order_by(Meeting.starts_at.desc())

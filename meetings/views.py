@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from auth import services as auth_services
 from auth.models import User
+from auth.protocol import person_key
 from core import ui
 from core.errors import ACCESS_ERRORS, Forbidden, ServiceError
 from core.extensions import db
@@ -130,8 +131,8 @@ def _form_from_request():
 def _form_context(form, errors, meeting=None):
     users = db.session.scalars(
         db.select(User).where(User.active.is_(True)).options(joinedload(User.agency))
-        .order_by(User.agency_id, User.full_name)
     ).all()
+    users = sorted(users, key=person_key)
     tree = auth_services.agency_tree(include_inactive=False)
     rank = {agency.id: n for n, (agency, _depth) in enumerate(tree)}
     groups = {}

@@ -1,0 +1,34 @@
+"""Protocol order: how a Vietnamese provincial office lists people and agencies.
+
+On an invitation, an attendance list or a biên bản: the provincial leaders first
+(the chairman, then the vice-chairmen), then the agencies by kind (the provincial
+office, departments, districts, communes), each kind in alphabetical order, and
+within an agency its people by name; names in Vietnamese order (core.collation).
+"""
+from auth.models import AGENCY_KINDS
+from core.collation import sort_key
+
+_KIND_RANK = {kind: n for n, kind in enumerate(AGENCY_KINDS)}
+
+
+def agency_key(agency):
+    """Sort key of an agency (or None: no agency, first)."""
+    if agency is None:
+        return (-1, ())
+    return (_KIND_RANK.get(agency.kind, len(_KIND_RANK)), sort_key(agency.name))
+
+
+def _leader_rank(user):
+    title = (user.title or "").lower()
+    if "phó" in title:
+        return 1
+    if "chủ tịch" in title:
+        return 0
+    return 2
+
+
+def person_key(user):
+    """Sort key of a user: leaders (chairman, vice-chairmen, others), then by agency, then name."""
+    if user.role == "leader":
+        return (0, _leader_rank(user), (), sort_key(user.full_name))
+    return (1, 0, agency_key(user.agency), sort_key(user.full_name))

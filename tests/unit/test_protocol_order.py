@@ -1,0 +1,54 @@
+"""People and agencies listed in protocol order with Vietnamese collation."""
+from auth.protocol import agency_key, person_key
+
+
+def test_people_in_protocol_order(app, factory):
+    office = factory.agency(code="VP", name="Văn phòng UBND tỉnh", kind="provincial_office")
+    district = factory.agency(code="HDS", name="UBND huyện Đông Sơn", kind="district")
+    health = factory.agency(code="SYT", name="Sở Y tế", kind="department")
+    construction = factory.agency(code="SXD", name="Sở Xây dựng", kind="department")
+    people = [
+        factory.user("officer", district, full_name="Âu Văn Cơ"),
+        factory.user("officer", health, full_name="Trần Văn Tú"),
+        factory.user("officer", health, full_name="Đặng Thị Hoa"),
+        factory.user("officer", construction, full_name="Bùi Lan"),
+        factory.user("officer", office, full_name="Lê Minh"),
+        factory.user("leader", office, full_name="Võ Phó"),
+        factory.user("leader", office, full_name="Nguyễn Chủ"),
+    ]
+    people[-2].title = "Phó Chủ tịch UBND tỉnh"
+    people[-1].title = "Chủ tịch UBND tỉnh"
+    ordered = [u.full_name for u in sorted(people, key=person_key)]
+    assert ordered == ["Nguyễn Chủ", "Võ Phó", "Lê Minh", "Bùi Lan", "Đặng Thị Hoa", "Trần Văn Tú", "Âu Văn Cơ"]
+    assert sorted([district, health, office], key=agency_key) == [office, health, district]
+
+
+def test_invitation_list_and_biên_bản_use_protocol_order(app, factory):
+    from meetings import services
+    from meetings.services_outcomes import attendance_lists
+
+    office = factory.agency(code="VP", name="Văn phòng UBND tỉnh", kind="provincial_office")
+    district = factory.agency(code="HDS", name="UBND huyện Đông Sơn", kind="district")
+    health = factory.agency(code="SYT", name="Sở Y tế", kind="department")
+    chair = factory.user("leader", office, full_name="Trịnh Chủ Trì")
+    names = ["Trần Văn Tú", "Đặng Thị Hoa", "Âu Văn Cơ"]
+    members = [factory.user("officer", health, full_name=n) for n in names]
+    member_district = factory.user("officer", district, full_name="An Bình")
+    meeting = services.create_meeting(chair, {"title": "Họp", "starts_at": "2026-12-01T08:00",
+                                              "participant_ids": [u.id for u in members + [member_district]]})
+    expected = ["Trịnh Chủ Trì", "Âu Văn Cơ", "Đặng Thị Hoa", "Trần Văn Tú", "An Bình"]
+    assert [p.user.full_name for p in services.participants_of(meeting)] == expected
+    _present, absent = attendance_lists(meeting)
+    assert [u.full_name for u, _role in absent] == expected
+
+
+def test_tracking_board_lists_agencies_in_protocol_order(app, factory):
+    from directives import services
+
+    names = [("Sở Y tế", "department"), ("UBND huyện Đông Sơn", "district"), ("Sở Xây dựng", "department"),
+             ("Văn phòng UBND tỉnh", "provincial_office"), ("Sở Giáo dục và Đào tạo", "department")]
+    for n, (name, kind) in enumerate(names):
+        factory.agency(code=f"A{n}", name=name, kind=kind)
+    got = [row["agency_name"] for row in services.agency_stats(include_empty=True)]
+    assert got[:5] == ["Văn phòng UBND tỉnh", "Sở Giáo dục và Đào tạo", "Sở Xây dựng", "Sở Y tế",
+                       "UBND huyện Đông Sơn"]
