@@ -15,7 +15,12 @@ def agency_key(agency):
     """Sort key of an agency (or None: no agency, first)."""
     if agency is None:
         return (-1, ())
-    return (_KIND_RANK.get(agency.kind, len(_KIND_RANK)), sort_key(agency.name))
+    return agency_order(agency.name, agency.kind)
+
+
+def agency_order(name, kind):
+    """Sort key of an agency known by its name and kind (e.g. in serialized data)."""
+    return (_KIND_RANK.get(kind, len(_KIND_RANK)), sort_key(name))
 
 
 def _leader_rank(user):

@@ -71,7 +71,7 @@ def load_config(overrides=None):
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "no-reply@localhost"),
         "DUE_SOON_DAYS": int(os.environ.get("DUE_SOON_DAYS", "3")),
-        "DIRECTIVE_NUMBER_SUFFIX": os.environ.get("DIRECTIVE_NUMBER_SUFFIX", "CĐ-UBND"),
+        "DIRECTIVE_NUMBER_SUFFIX": os.environ.get("DIRECTIVE_NUMBER_SUFFIX", "UBND-TH"),
         "CHAT_MAX_LENGTH": int(os.environ.get("CHAT_MAX_LENGTH", "4000")),
         # messages per seconds one user may send in one meeting, "COUNT/SECONDS"
         "CHAT_RATE_LIMIT": _pair(os.environ.get("CHAT_RATE_LIMIT", "10/10"), "CHAT_RATE_LIMIT"),

@@ -25,7 +25,7 @@ class Directive(db.Model):
     )
 
     id = db.Column(db.Integer, primary_key=True)
-    #: the official number shown everywhere, e.g. "15/CĐ-UBND"
+    #: the official number shown everywhere, e.g. "15/UBND-TH" (numbered as a công văn)
     number = db.Column(db.String(64), nullable=False)
     #: the year the number belongs to (in the display time zone)
     year = db.Column(db.Integer, nullable=False)

@@ -575,7 +575,7 @@ def issue_directive(actor, data, now=None):
     f.check()
 
     year = now.astimezone(display_zone()).year
-    suffix = current_app.config.get("DIRECTIVE_NUMBER_SUFFIX", "CĐ-UBND")
+    suffix = current_app.config.get("DIRECTIVE_NUMBER_SUFFIX", "UBND-TH")
     directive = None
     for _attempt in range(5):  # two leaders issuing at the same moment: the loser takes the next number
         seq = _next_number(year)

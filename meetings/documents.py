@@ -40,6 +40,12 @@ def issuer():
     )
 
 
+def issuer_code():
+    """The issuing office's abbreviation after the document type in "Số: .../BB-VP" (Decree 30):
+    the office in the header issues both documents, so both carry its code."""
+    return _setting("DOCUMENT_ISSUER_CODE", "VP")
+
+
 def issuer_name():
     """The issuing office's name in running text, e.g. "Văn phòng UBND tỉnh Thanh Tâm"."""
     return _setting("DOCUMENT_ISSUER_NAME", "Văn phòng UBND tỉnh Thanh Tâm")
@@ -317,7 +323,7 @@ def minutes_docx(meeting):
     row = svc.minutes_row(meeting)
     doc = _new_document()
     date_ref = meeting.started_at or meeting.starts_at
-    _header(doc, "Số:       /BB-UBND", _date_line(place, date_ref))
+    _header(doc, f"Số:       /BB-{issuer_code()}", _date_line(place, date_ref))
     _title(doc, "BIÊN BẢN CUỘC HỌP", meeting.title)
 
     _para(doc, "I. THỜI GIAN, ĐỊA ĐIỂM, THÀNH PHẦN", bold=True)
@@ -350,9 +356,9 @@ def minutes_docx(meeting):
 
     votes = [v for v in _votes(meeting) if v.status == "closed"]
     if votes:
+        present_count = len(present)
         _para(doc, "3. Kết quả biểu quyết", bold=True)
         for i, vote in enumerate(votes, start=1):
-            text, total = svc.vote_result_text(vote)
             p = doc.add_paragraph()
             p.paragraph_format.first_line_indent = Mm(10)
             p.add_run(f"Biểu quyết {i}: ").bold = True
@@ -360,7 +366,7 @@ def minutes_docx(meeting):
             p.add_run(" (biểu quyết kín)" if vote.anonymous else " (biểu quyết công khai)").italic = True
             q = doc.add_paragraph()
             q.paragraph_format.left_indent = Mm(10)
-            q.add_run(f"Kết quả: {text}. Tổng số phiếu: {total}.")
+            q.add_run(f"Kết quả: {_vote_result_sentence(vote, present_count)}.")
 
     conclusions = svc.conclusions(meeting)
     _para(doc, f"{4 if votes else 3}. Kết luận của chủ trì cuộc họp", bold=True)
@@ -392,7 +398,7 @@ def conclusions_docx(meeting):
     parent, office, place = issuer()
     doc = _new_document()
     date_ref = meeting.ended_at or meeting.started_at or meeting.starts_at
-    _header(doc, "Số:       /TB-VP", _date_line(place, date_ref))
+    _header(doc, f"Số:       /TB-{issuer_code()}", _date_line(place, date_ref))
     chair = meeting.chair
     chair_title = chair.title if chair and chair.title else "Chủ trì cuộc họp"
     meeting_name = _meeting_phrase(meeting.title)
@@ -415,13 +421,41 @@ def conclusions_docx(meeting):
     left, right = table.rows[0].cells
     p = _cell_para(left, "Nơi nhận:", bold=True, italic=True, size=12, first=True)
     p.alignment = WD_ALIGN_PARAGRAPH.LEFT
-    for line in ("- Các đại biểu dự họp;", "- Các cơ quan, đơn vị được giao nhiệm vụ;", "- Lưu: VT."):
+    for line in _recipients(directives):
         q = _cell_para(left, line, size=11)
         q.alignment = WD_ALIGN_PARAGRAPH.LEFT
     _cell_para(right, "TL. CHỦ TỊCH", bold=True, size=13, first=True)
     _cell_para(right, "CHÁNH VĂN PHÒNG", bold=True, size=13)
     _cell_para(right, "(Ký, ghi rõ họ tên)", italic=True, size=13)
     return _bytes(doc)
+
+
+def _vote_result_sentence(vote, present_count):
+    """As a biên bản reports a vote: "3/4 đại biểu có mặt tán thành (75%)" for each option."""
+    counts, total = (vote.result, sum(vote.result)) if vote.result else svc.tally(vote)
+    base = max(present_count, total)  # whoever voted was there, even if the room missed them
+    parts = []
+    for option, count in zip(vote.options, counts):
+        share = f" ({round(100 * count / base)}%)" if base else ""
+        parts.append(f"{count}/{base} đại biểu có mặt chọn “{option}”{share}")
+    if base > total:
+        parts.append(f"{base - total}/{base} đại biểu không biểu quyết")
+    return "; ".join(parts)
+
+
+def _recipients(directives):
+    """Nơi nhận of the notice: the delegates, then each agency given a task by name, then the archive."""
+    from auth.protocol import agency_order
+
+    agencies = {}
+    for d in directives:
+        for a in d["assignments"]:
+            agencies.setdefault(a["agency_id"], a)
+    lines = ["- Các đại biểu dự họp;"]
+    named = sorted(agencies.values(), key=lambda a: agency_order(a["agency_name"], a["agency_kind"]))
+    lines += [f"- {a['agency_name']};" for a in named]
+    lines.append("- Lưu: VT.")
+    return lines
 
 
 def _votes(meeting):

@@ -877,6 +877,7 @@ def _directive_rows(meeting_id):
         ]
         out.append({
             "id": directive.id,
+                "agency_kind": a.agency.kind if a.agency else None,
             "number": directive.number,
             "title": directive.title,
             "status": directive.status,

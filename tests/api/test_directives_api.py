@@ -49,7 +49,7 @@ def test_issue_returns_201_with_assignments(client, w):
         "priority": "urgent", "lead_agency_id": w["lead_agency"].id, "support_agency_ids": [w["support_agency"].id]})
     assert res.status_code == 201, res.json
     body = res.json
-    assert body["number"].endswith("/CĐ-UBND") and body["priority"] == "urgent" and body["status"] == "issued"
+    assert body["number"].endswith("/UBND-TH") and body["priority"] == "urgent" and body["status"] == "issued"
     assert body["deadline"] == "2099-12-01T10:00:00+00:00"
     got = sorted((a["agency_id"], a["role"], a["status"], a["deadline"]) for a in body["assignments"])
     assert got == sorted([(w["lead_agency"].id, "lead", "pending", body["deadline"]),

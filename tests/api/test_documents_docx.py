@@ -69,7 +69,8 @@ def test_minutes_document_layout_attendance_votes_and_conclusions(app, held):
              if r.text == "Độc lập - Tự do - Hạnh phúc"]
     assert motto and motto[0].underline and motto[0].bold
     assert "UBND TỈNH THANH TÂM" in all_text and "VĂN PHÒNG" in all_text
-    assert any(t.startswith("Số:") and t.endswith("/BB-UBND") for t in header)
+    # the office in the header issues it: its code follows the type (Decree 30)
+    assert any(t.startswith("Số:") and t.endswith("/BB-VP") for t in header)
     date_runs = [r for p in doc.tables[0].rows[1].cells[1].paragraphs for r in p.runs]
     assert date_runs and date_runs[0].italic and ", ngày " in date_runs[0].text
     # the title, bold and centred
@@ -93,7 +94,9 @@ def test_minutes_document_layout_attendance_votes_and_conclusions(app, held):
     assert "khai mạc" in bold_runs
     # the vote with its result, never who voted what
     assert "Thông qua kế hoạch tiêm chủng đợt 2?" in all_text
-    assert "Kết quả: Đồng ý: 1; Không đồng ý: 1; Ý kiến khác: 0. Tổng số phiếu: 2." in all_text
+    # reported as a biên bản does: out of the delegates present (3), who did not vote included
+    assert ("Kết quả: 1/3 đại biểu có mặt chọn “Đồng ý” (33%); 1/3 đại biểu có mặt chọn “Không đồng ý” (33%); "
+            "0/3 đại biểu có mặt chọn “Ý kiến khác” (0%); 1/3 đại biểu không biểu quyết.") in all_text
     # conclusions and the signature block
     assert "Giao Sở Y tế hoàn thành tiêm chủng trước 15/12." in all_text
     assert "Các huyện báo cáo kết quả hằng tuần." in all_text
@@ -116,6 +119,24 @@ def test_conclusions_notice(app, held):
     assert "1. Giao Sở Y tế hoàn thành tiêm chủng trước 15/12." in all_text
     assert "2. Các huyện báo cáo kết quả hằng tuần." in all_text
     assert "Nơi nhận:" in all_text
+
+
+def test_conclusions_notice_is_sent_to_the_agencies_given_tasks_by_name(app, held, factory):
+    from directives import services as directive_services
+
+    s = held
+    district = factory.agency(code="HTX", name="UBND thị xã Hương Thủy", kind="district")
+    health = factory.agency(code="SYT2", name="Sở Y tế", kind="department")
+    conclusion = svc.conclusions(s.meeting)[0]
+    directive_services.issue_directive(s.leader, {
+        "title": "Tiêm chủng đợt 2", "body": "Hoàn thành trước 15/12", "deadline": "2027-12-15T17:00:00+07:00",
+        "lead_agency_id": district.id, "support_agency_ids": [health.id],
+        "source_meeting_id": s.meeting.id, "conclusion_id": conclusion["id"] if isinstance(conclusion, dict) else None,
+    })
+    doc = Document(io.BytesIO(documents.conclusions_docx(s.meeting)))
+    left = doc.tables[-1].rows[0].cells[0]
+    lines = [p.text for p in left.paragraphs]
+    assert lines == ["Nơi nhận:", "- Các đại biểu dự họp;", "- Sở Y tế;", "- UBND thị xã Hương Thủy;", "- Lưu: VT."]
 
 
 def test_download_only_when_final_and_only_for_chair_secretary_leaders(app, client, factory):

@@ -35,7 +35,7 @@ def test_directive_list(d):
     assert ws["A1"].value == "DANH SÁCH CHỈ ĐẠO"
     assert [c.value for c in ws[3]] == exports.LIST_HEADERS
     row = [c.value for c in ws[4]]
-    assert row[0] == "1/CĐ-UBND" and row[1] == "Phòng, chống dịch sốt xuất huyết"
+    assert row[0] == "1/UBND-TH" and row[1] == "Phòng, chống dịch sốt xuất huyết"
     assert row[2] == "Khẩn" and row[3] == "Đã ban hành" and row[4] == "Nguyễn Văn Minh"
     assert row[5] == datetime(2026, 11, 20, 8, 0)  # shown in Hà Nội time
     assert row[7] == "Sở Y tế" and row[8] == "Sở Giáo dục và Đào tạo" and row[9] == "1/2"

@@ -39,13 +39,13 @@ def lead_assignment(d):
 
 def test_issue_creates_assignments_number_notifications_and_history(world):
     d = issue(world)
-    assert d.number == "1/CĐ-UBND" and d.year == 2026 and d.priority == "normal" and d.status == "issued"
+    assert d.number == "1/UBND-TH" and d.year == 2026 and d.priority == "normal" and d.status == "issued"
     roles = sorted((a.agency_id, a.role, a.status) for a in d.assignments)
     assert roles == sorted([(world["a1"].id, "lead", "pending"), (world["a2"].id, "support", "pending")])
     assert all(a.deadline == d.deadline for a in d.assignments)
     notified = {n.user_id for n in db.session.scalars(db.select(Notification).where(Notification.kind == "directive.new"))}
     assert notified == {world["o1"].id, world["o1b"].id, world["o2"].id}
-    assert issue(world).number == "2/CĐ-UBND"
+    assert issue(world).number == "2/UBND-TH"
     events = db.session.scalars(db.select(AssignmentEvent).where(AssignmentEvent.action == "issue")).all()
     assert len(events) == 4
 
