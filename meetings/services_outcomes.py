@@ -540,13 +540,6 @@ def close_vote(actor, vote):
     return vote
 
 
-def vote_result_text(vote):
-    """e.g. "Đồng ý: 12; Không đồng ý: 1; Ý kiến khác: 0 (13 phiếu)" for the minutes and documents."""
-    counts, total = (vote.result, sum(vote.result)) if vote.result else tally(vote)
-    parts = [f"{option}: {count}" for option, count in zip(vote.options, counts)]
-    return "; ".join(parts), total
-
-
 # -- speaker queue -----------------------------------------------------------------
 
 def speakers_state(meeting):
