@@ -5,7 +5,9 @@ from core.dbtypes import UTCDateTime, utcnow
 from core.extensions import db
 
 ROLES = ("admin", "leader", "officer")
-AGENCY_KINDS = ("provincial_office", "department", "district", "other")
+#: in protocol order: the provincial office, departments, districts (huyện, thị xã, thành phố), communes
+#: (xã, phường, thị trấn), then anything else
+AGENCY_KINDS = ("provincial_office", "department", "district", "commune", "other")
 
 
 class Agency(db.Model):
@@ -20,7 +22,7 @@ class Agency(db.Model):
     name = db.Column(db.String(255), nullable=False)
     #: the agency above it in the tree, if any
     parent_id = db.Column(db.Integer, db.ForeignKey("agencies.id", ondelete="RESTRICT"), index=True)
-    #: provincial_office, department, district or other
+    #: one of AGENCY_KINDS: provincial_office, department, district, commune or other
     kind = db.Column(db.String(32), nullable=False, default="department")
     #: inactive agencies keep their history but get no new work
     active = db.Column(db.Boolean, nullable=False, default=True)

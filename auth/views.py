@@ -17,6 +17,7 @@ KIND_LABELS = {
     "department": _l("Department"),
     "district": _l("District"),
     "other": _l("Other"),
+    "commune": _l("Commune, ward or town"),
 }
 
 ui.add_nav(ui.NavItem("auth.users", _l("Users"), "people", permissions.can_manage_accounts, order=80))

@@ -25,8 +25,8 @@ AGENCIES = [
     ("HDS", "UBND huyện Đông Sơn", "district", None),
     ("HTH", "UBND huyện Tây Hòa", "district", None),
     ("TXBL", "UBND thị xã Bắc Lâm", "district", None),
-    ("XDH", "UBND xã Đông Hưng", "other", "HDS"),
-    ("XDT", "UBND xã Đông Thịnh", "other", "HDS"),
+    ("XDH", "UBND xã Đông Hưng", "commune", "HDS"),
+    ("XDT", "UBND xã Đông Thịnh", "commune", "HDS"),
 ]
 
 OFFICER_NAMES = [

@@ -90,7 +90,7 @@ AGENCY = _obj(["id", "code", "name"], id=ID, code=S, name=S, parent_id=_null(ID)
 USER = _obj(["id", "username", "full_name", "role"], id=ID, username=S, full_name=S,
             role={"enum": ["admin", "leader", "officer"]}, agency_id=_null(ID), email=_null(S), title=_null(S),
             active=B, locale=S)
-AGENCY_KINDS = {"enum": ["provincial_office", "department", "district", "other"]}
+AGENCY_KINDS = {"enum": ["provincial_office", "department", "district", "commune", "other"]}
 ROLES = {"enum": ["admin", "leader", "officer"]}
 ASSIGNMENT = _obj(["id", "agency_id", "role", "status", "tracking", "deadline"],
                   id=ID, directive_id=ID, agency_id=ID, role={"enum": ["lead", "support"]},
