@@ -91,4 +91,16 @@
   }
 
   window.App = { t: t, api: api, toast: toast, socket: socket, setBell: setBell };
+  // A field's error goes as soon as the field is changed: the server checks it again on submit.
+  document.addEventListener("input", clearFieldError);
+  document.addEventListener("change", clearFieldError);
+  function clearFieldError(e) {
+    const field = e.target;
+    if (!field.classList || !field.classList.contains("is-invalid")) return;
+    field.classList.remove("is-invalid");
+    const holder = field.closest(".mb-3, .col, [class*='col-'], .input-group") || field.parentElement;
+    const message = holder && holder.querySelector(".invalid-feedback");
+    if (message) message.remove();
+  }
+
 })();
