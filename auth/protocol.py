@@ -37,3 +37,20 @@ def person_key(user):
     if user.role == "leader":
         return (0, _leader_rank(user), (), sort_key(user.full_name))
     return (1, 0, agency_key(user.agency), sort_key(user.full_name))
+
+
+def affiliation(user, role_label=""):
+    """What follows a person's role: their title and agency, each said once.
+
+    An officer titled "Chuyên viên" is not "Chuyên viên Chuyên viên"; a title that names its
+    agency does not repeat it; a leader's title says what they lead ("Chủ tịch UBND tỉnh"), so the
+    office that keeps their account is not shown as theirs.
+    """
+    title = (user.title or "").strip()
+    agency = user.agency.name if user.agency else ""
+    parts = []
+    if title and title.casefold() != str(role_label).strip().casefold():
+        parts.append(title)
+    if agency and not (title and (user.role == "leader" or agency.casefold() in title.casefold())):
+        parts.append(agency)
+    return " · ".join(parts)

@@ -6,6 +6,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from auth import bp, permissions, services
 from auth.api import login_limit, login_limit_key
 from auth.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User
+from auth.protocol import affiliation
+from auth.throttle import TooManyAttempts
 from core import ui
 from core.errors import Invalid, ServiceError
 from core.extensions import db, limiter
@@ -26,7 +28,8 @@ ui.add_nav(ui.NavItem("auth.agencies", _l("Agencies"), "diagram-3", permissions.
 
 @bp.app_context_processor
 def labels():
-    return {"ROLE_LABELS": ROLE_LABELS, "KIND_LABELS": KIND_LABELS, "auth_permissions": permissions}
+    return {"ROLE_LABELS": ROLE_LABELS, "KIND_LABELS": KIND_LABELS, "auth_permissions": permissions,
+            "affiliation": affiliation}
 
 
 def admin_required():

@@ -52,3 +52,28 @@ def test_tracking_board_lists_agencies_in_protocol_order(app, factory):
     got = [row["agency_name"] for row in services.agency_stats(include_empty=True)]
     assert got[:5] == ["Văn phòng UBND tỉnh", "Sở Giáo dục và Đào tạo", "Sở Xây dựng", "Sở Y tế",
                        "UBND huyện Đông Sơn"]
+
+
+def test_the_home_page_says_each_part_of_who_you_are_once(app, client, factory):
+    from tests.conftest import login
+
+    office = factory.agency(code="VP", name="Văn phòng UBND tỉnh", kind="provincial_office")
+    health = factory.agency(code="SYT", name="Sở Y tế")
+    officer = factory.user("officer", health, full_name="Phạm Thị Hoa")
+    officer.title = "Chuyên viên"
+    chairman = factory.user("leader", office, full_name="Nguyễn Văn Minh")
+    chairman.title = "Chủ tịch UBND tỉnh"
+    secretary = factory.user("officer", office, full_name="Lê Thu Trang")
+    secretary.title = "Chuyên viên Văn phòng UBND tỉnh"
+    from core.extensions import db
+
+    db.session.commit()
+    expected = {officer: "Sở Y tế", chairman: "Chủ tịch UBND tỉnh", secretary: "Chuyên viên Văn phòng UBND tỉnh"}
+    for user, line in expected.items():
+        other = app.test_client()
+        login(other, user)
+        html = other.get("/").get_data(as_text=True)
+        head = html[html.index("<h1"):html.index('id="today"')]
+        text = " ".join(head.split("</span>", 1)[1].split("<", 1)[0].split())
+        assert text == line, (user.full_name, text)
+        assert "Chuyên viên Chuyên viên" not in html
