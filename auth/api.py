@@ -1,38 +1,30 @@
-from flask import current_app, g, jsonify, request
+from flask import g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from auth import api_bp as api
 from auth import permissions, services
 from auth.models import Agency, ApiToken, User
+from auth.throttle import TooManyAttempts
 from core.api import json_body, public
 from core.errors import Forbidden, NotFound, Unauthorized
-from core.extensions import db, limiter
+from core.extensions import db
 from core.validation import Fields
-
-
-def login_limit_key():
-    data = request.get_json(silent=True) if request.is_json else None
-    username = data.get("username") if isinstance(data, dict) else None
-    if username is None:
-        username = request.form.get("username", "")
-    return f"login:{request.remote_addr}:{str(username).strip().lower()}"
-
-
-def login_limit():
-    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 @api.post("/auth/token")
 @public
-@limiter.limit(login_limit, key_func=login_limit_key, deduct_when=lambda r: r.status_code == 401)
 def create_token():
     f = Fields(json_body())
     username = f.str("username", max_len=64)
     password = f.str("password", max_len=200)
     name = f.str("name", required=False, max_len=100, default="api")
     f.check()
-    user = services.authenticate(username, password)
+    try:
+        # the same failed-sign-in budgets as the login form
+        user = services.authenticate(username, password, address=request.remote_addr)
+    except TooManyAttempts as exc:
+        return jsonify(exc.to_dict()), 429, {"Retry-After": str(exc.extra["retry_after"])}
     if user is None:
         raise Unauthorized(_("Wrong username or password."), code="bad_credentials")
     _token, raw = services.issue_token(user, name)

@@ -71,6 +71,16 @@ class User(UserMixin, db.Model):
 
     agency = db.relationship("Agency", backref="users")
 
+    #: the browser login (or, on a socket, ``token:<id>``) this object was loaded for, not stored
+    login_key = None
+
+    def get_login_key(self):
+        """What Flask-Login keeps in the session and the "keep me signed in" cookie (its
+        ``id_attribute``): the login, not the user id, so ending the login ends both."""
+        if not self.login_key:
+            raise RuntimeError("start_login() before login_user()")
+        return self.login_key
+
     @property
     def is_active(self):  # Flask-Login: inactive users cannot be logged in
         return bool(self.active)
@@ -135,8 +145,9 @@ class ApiToken(db.Model):
 
 
 class BrowserLogin(db.Model):
-    """One sign-in from a browser. Its id travels in the signed session cookie; logging out ends
-    it here, so a copy of that cookie taken before the logout no longer works."""
+    """One sign-in from a browser. Its id travels in the signed session cookie and in the "keep me
+    signed in" cookie; ending it here (logout, password change, sign out everywhere...) makes a copy
+    of either cookie taken before useless."""
 
     __tablename__ = "browser_logins"
 
@@ -146,5 +157,7 @@ class BrowserLogin(db.Model):
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     #: when
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
-    #: when it was logged out; null while it lasts
+    #: when it was logged out or revoked; null while it lasts
     ended_at = db.Column(UTCDateTime)
+    #: when it stops working anyway: the session lifetime, or longer with "keep me signed in"
+    expires_at = db.Column(UTCDateTime, nullable=False, index=True)

@@ -7,7 +7,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from auth import permissions
+from auth import permissions, throttle
 from auth.models import AGENCY_KINDS, ROLES, Agency, ApiToken, BrowserLogin, User
 from core import audit
 from core.dbtypes import utcnow
@@ -29,8 +29,22 @@ def verify_password(user, password):
     return check_password_hash(user.password_hash, password)
 
 
-def authenticate(username, password):
-    """The active user with these credentials, or None."""
+def authenticate(username, password, address=None):
+    """The active user with these credentials, or None.
+
+    With the client's ``address`` (the login form and the token endpoint pass it), each failure
+    counts against the login budgets, and once one is spent TooManyAttempts is raised, even for
+    the right password."""
+    if address is None:
+        return _check_credentials(username, password)
+    throttle.check(address, username)
+    user = _check_credentials(username, password)
+    if user is None:
+        throttle.record_failure(address, username)
+    return user
+
+
+def _check_credentials(username, password):
     global _DUMMY_HASH
     username = username.strip().lower() if isinstance(username, str) else ""
     password = password if isinstance(password, str) else ""
@@ -49,22 +63,57 @@ def authenticate(username, password):
 
 # -- browser logins -------------------------------------------------------------
 
-def start_login(user):
-    """Record a browser sign-in; returns its id for the session (``session["login_id"]``)."""
+TOKEN_KEY = "token:"
+
+
+def start_login(user, remember=False):
+    """Record a browser sign-in; returns its id for the session (``session["login_id"]``).
+
+    The id also becomes ``user.login_key``, what Flask-Login keeps in the session and in the
+    "keep me signed in" cookie, so the login row decides whether either still works."""
     now = utcnow()
-    # Flask refuses session cookies older than this anyway: their logins need no row.
-    too_old = now - current_app.permanent_session_lifetime
-    db.session.execute(db.delete(BrowserLogin).where(BrowserLogin.created_at < too_old))
-    login = BrowserLogin(id=secrets.token_urlsafe(24), user_id=user.id, created_at=now)
+    # Flask refuses session cookies older than the session lifetime anyway: a plain login ends
+    # then; with "keep me signed in" it lasts as long as that cookie.
+    lifetime = current_app.permanent_session_lifetime
+    if remember:
+        lifetime = max(lifetime, current_app.config["REMEMBER_COOKIE_DURATION"])
+    db.session.execute(db.delete(BrowserLogin).where(BrowserLogin.expires_at < now))
+    login = BrowserLogin(id=secrets.token_urlsafe(24), user_id=user.id, created_at=now, expires_at=now + lifetime)
     db.session.add(login)
     db.session.commit()
+    user.login_key = login.id
     return login.id
 
 
 def login_is_live(login_id, user_id):
-    """False once that browser login was logged out (or never existed for this user)."""
+    """False once that browser login ended or expired (or never existed for this user)."""
     login = db.session.get(BrowserLogin, login_id)
-    return login is not None and login.user_id == user_id and login.ended_at is None
+    return (login is not None and login.user_id == user_id and login.ended_at is None
+            and login.expires_at > utcnow())
+
+
+def user_for_login_key(key):
+    """The active user behind a session or "keep me signed in" cookie, or None once its login ended.
+
+    ``key`` is a browser login's id or, in a socket opened with an API token, ``token:<id>``."""
+    if not isinstance(key, str) or not key:
+        return None
+    now = utcnow()
+    query = db.select(User).where(User.active.is_(True))
+    if key.startswith(TOKEN_KEY):
+        token_id = key[len(TOKEN_KEY):]
+        if not token_id.isdigit():
+            return None
+        query = query.join(ApiToken, ApiToken.user_id == User.id).where(
+            ApiToken.id == int(token_id), ApiToken.revoked_at.is_(None),
+            db.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
+    else:
+        query = query.join(BrowserLogin, BrowserLogin.user_id == User.id).where(
+            BrowserLogin.id == key, BrowserLogin.ended_at.is_(None), BrowserLogin.expires_at > now)
+    user = db.session.scalar(query)
+    if user is not None:
+        user.login_key = key
+    return user
 
 
 def end_login(login_id):
@@ -79,15 +128,37 @@ def end_login(login_id):
     logout_sockets(login_id)
 
 
-def _end_logins_of(user, keep=None):
-    """End the user's live browser logins (but ``keep``) in the current transaction; returns their ids."""
-    query = db.select(BrowserLogin.id).where(BrowserLogin.user_id == user.id, BrowserLogin.ended_at.is_(None))
-    if keep:
-        query = query.where(BrowserLogin.id != keep)
-    ids = db.session.scalars(query).all()
-    if ids:
-        db.session.execute(db.update(BrowserLogin).where(BrowserLogin.id.in_(ids)).values(ended_at=utcnow()))
-    return ids
+def revoke_access(user):
+    """End every browser login of the user and revoke all their API tokens, in the current
+    transaction. Nothing ended comes back, not even when a deactivated account is activated
+    again. After the commit, call close_sockets()."""
+    now = utcnow()
+    db.session.execute(
+        db.update(BrowserLogin).where(BrowserLogin.user_id == user.id, BrowserLogin.ended_at.is_(None))
+        .values(ended_at=now)
+    )
+    db.session.execute(
+        db.update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    )
+
+
+def close_sockets(user):
+    """Close every open socket of the user, on whichever process holds it."""
+    disconnect_where(SocketConnection.user_id == user.id)
+
+
+def sign_out_everywhere(user):
+    """Every browser of the user, this one too, is signed out and every API token revoked."""
+    audit.record(user, "user.sign_out_everywhere", user)
+    revoke_access(user)
+    db.session.commit()
+    close_sockets(user)
+
+
+def live_login_count(user):
+    now = utcnow()
+    return db.session.scalar(db.select(db.func.count()).select_from(BrowserLogin).where(
+        BrowserLogin.user_id == user.id, BrowserLogin.ended_at.is_(None), BrowserLogin.expires_at > now))
 
 
 # -- tokens ---------------------------------------------------------------------
@@ -129,6 +200,8 @@ def user_for_token(raw):
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         token.last_used_at = now
         db.session.commit()
+    # A socket opened with the token keeps this in its session: each event checks the token again.
+    token.user.login_key = f"{TOKEN_KEY}{token.id}"
     return token.user, token
 
 
@@ -322,6 +395,8 @@ def _valid_username(name):
 
 
 def update_user(actor, user, data):
+    """An administrator's change to an account. A new password or a deactivation ends all the
+    user's logins and revokes their tokens."""
     if not permissions.can_manage_accounts(actor):
         raise Forbidden(_("Only administrators manage accounts."))
     f = Fields(data)
@@ -364,18 +439,22 @@ def update_user(actor, user, data):
             revoke_sessions = not active
     if changes:
         audit.record(actor, "user.update", user, **changes)
-    if password and user.id != actor.id:
-        _end_logins_of(user)  # a password reset by an administrator signs the user out everywhere
+    revoke = bool(password) or revoke_sessions
+    if revoke:
+        revoke_access(user)
     db.session.commit()
-    if revoke_sessions or "role" in changes or "agency_id" in changes or (password and user.id != actor.id):
+    if revoke:
+        close_sockets(user)
+    if "role" in changes or "agency_id" in changes:
         # Rooms depend on role and agency: make the sockets reconnect with the new ones.
         disconnect_where(SocketConnection.user_id == user.id)
     return user
 
 
-def change_password(user, current_password, new_password, keep_login=None):
-    """Change one's own password; every other browser signed in as the user is signed out
-    (``keep_login``: the login id of the browser making the change)."""
+def change_password(user, current_password, new_password):
+    """Change one's own password: every browser signed in as the user is signed out and every
+    API token revoked. The page signs the browser that made the change in again if asked to,
+    on a new login, so no copy of its old cookies works either."""
     f = Fields({"current_password": current_password, "new_password": new_password})
     f.str("current_password", max_len=200)
     new = f.str("new_password", max_len=200)
@@ -385,10 +464,9 @@ def change_password(user, current_password, new_password, keep_login=None):
     f.check()
     user.password_hash = hash_password(new)
     audit.record(user, "user.change_password", user)
-    ended = _end_logins_of(user, keep=keep_login)
+    revoke_access(user)
     db.session.commit()
-    if ended:
-        disconnect_where(SocketConnection.login_id.in_(ended))
+    close_sockets(user)
 
 
 def set_locale(user, locale):

@@ -1,16 +1,16 @@
-from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
 
 from auth import bp, permissions, services
-from auth.api import login_limit, login_limit_key
 from auth.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User
 from auth.protocol import affiliation
 from auth.throttle import TooManyAttempts
 from core import ui
 from core.errors import Invalid, ServiceError
-from core.extensions import db, limiter
+from core.extensions import db
 from core.urls import safe_next
 
 ROLE_LABELS = {"admin": _l("Administrator"), "leader": _l("Leader"), "officer": _l("Officer")}
@@ -38,34 +38,64 @@ def admin_required():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(login_limit, key_func=login_limit_key, methods=["POST"], deduct_when=lambda r: r.status_code == 401)
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("core.home"))
-    error = None
-    if request.method == "POST":
-        user = services.authenticate(request.form.get("username"), request.form.get("password"))
-        if user is not None:
-            session.clear()
-            session["login_id"] = services.start_login(user)
-            session["lang"] = user.locale
-            login_user(user, remember=bool(request.form.get("remember")))
-            return redirect(safe_next(request.args.get("next")))
-        error = _("Wrong username or password.")
-        return render_template("auth/login.html", error=error, username=request.form.get("username", "")), 401
-    return render_template("auth/login.html", error=None, username="")
+    if request.method == "GET":
+        return render_template("auth/login.html", error=None, username="")
+    username = request.form.get("username", "")
+    try:
+        user = services.authenticate(username, request.form.get("password"), address=request.remote_addr)
+    except TooManyAttempts as exc:
+        page = render_template("auth/login.html", error=exc.message, username=username)
+        return page, 429, {"Retry-After": str(exc.extra["retry_after"])}
+    if user is None:
+        return render_template("auth/login.html", error=_("Wrong username or password."), username=username), 401
+    _sign_in(user, remember=bool(request.form.get("remember")), lang=user.locale)
+    return redirect(safe_next(request.args.get("next")))
 
 
-@bp.route("/logout", methods=["POST"])
-def logout():
-    login_id = session.get("login_id")
+def _sign_in(user, remember, lang):
+    """Start a new session on a new browser login (nothing of the previous session is kept)."""
+    session.clear()
+    session["login_id"] = services.start_login(user, remember=remember)
+    session["lang"] = lang
+    if not remember:
+        session["_remember"] = "clear"  # a cookie of an earlier login here has nothing to remember
+    login_user(user, remember=remember)
+
+
+def _forget_this_browser():
+    """Empty this browser's session and drop its "keep me signed in" cookie; the language stays."""
     lang = session.get("lang")
     session.clear()
     logout_user()  # after clear(): it leaves the mark that deletes the "keep me signed in" cookie
     if lang:
         session["lang"] = lang
+
+
+def _sign_in_again(user):
+    """After all the user's logins were ended: this browser goes on, on a new login, remembered
+    if it was; copies of its old cookies stay dead."""
+    remembered = current_app.config.get("REMEMBER_COOKIE_NAME", REMEMBER_COOKIE) in request.cookies
+    _sign_in(user, remember=remembered, lang=session.get("lang") or user.locale)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    login_id = session.get("login_id")
+    _forget_this_browser()
     services.end_login(login_id)
     flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    services.sign_out_everywhere(current_user)
+    _forget_this_browser()
+    flash(_("You have signed out on every browser and device, and your API tokens were revoked."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -85,7 +115,8 @@ def profile():
         db.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
     ).all()
     return render_template("auth/profile.html", errors=errors, form=request.form, tokens=tokens,
-                           new_token=session.pop("new_token", None))
+                           new_token=session.pop("new_token", None),
+                           login_count=services.live_login_count(current_user))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -98,13 +129,18 @@ def change_password():
             errors["confirm_password"] = _("The two passwords differ.")
         else:
             try:
-                services.change_password(current_user, request.form.get("current_password", ""), new,
-                                         keep_login=session.get("login_id"))
-                flash(_("Your password was changed."), "success")
-                return redirect(url_for("auth.profile"))
+                services.change_password(current_user, request.form.get("current_password", ""), new)
             except Invalid as exc:
                 db.session.rollback()
                 errors = exc.fields
+            else:
+                if request.form.get("keep_signed_in"):
+                    _sign_in_again(current_user._get_current_object())
+                    flash(_("Your password was changed."), "success")
+                    return redirect(url_for("auth.profile"))
+                _forget_this_browser()
+                flash(_("Your password was changed. Sign in with the new one."), "success")
+                return redirect(url_for("auth.login"))
     return render_template("auth/password.html", errors=errors)
 
 
@@ -167,6 +203,8 @@ def edit_user(user_id=None):
                 flash(_("The account was created."), "success")
             else:
                 services.update_user(current_user, user, data)
+                if user.id == current_user.id and data.get("password"):
+                    _sign_in_again(user)  # an administrator who set their own password stays in
                 flash(_("The account was saved."), "success")
             return redirect(url_for("auth.users"))
         except ServiceError as exc:

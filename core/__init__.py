@@ -104,25 +104,20 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 def _init_login(app):
     from auth import services as auth_services
-    from auth.models import User
 
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
     login_manager.session_protection = "basic"
+    # The session and the "keep me signed in" cookie carry the browser login, not the user id:
+    # a copy of either, taken before that login ended, stays signed but opens nothing.
+    login_manager.id_attribute = "get_login_key"
 
     @login_manager.user_loader
-    def load_user(user_id):
-        try:
-            user = db.session.get(User, int(user_id))
-        except (TypeError, ValueError):
-            return None
-        if user is None or not user.active:
-            return None
-        # A session cookie of a browser that logged out stays signed: the login row says it ended.
-        login_id = session.get("login_id") if has_request_context() else None
-        if login_id and not auth_services.login_is_live(login_id, user.id):
+    def load_user(login_key):
+        user = auth_services.user_for_login_key(login_key)
+        if user is None and has_request_context():
             session.clear()
-            return None
+            session["_remember"] = "clear"  # Flask-Login then deletes the dead cookie too
         return user
 
     @login_manager.request_loader
@@ -139,10 +134,9 @@ def _init_login(app):
         return user
 
     @user_loaded_from_cookie.connect_via(app)
-    def _new_login_from_remember_cookie(_app, user):
-        # A browser back from "keep me signed in" starts a new login: give it an id so that
-        # logging out closes its sockets too.
-        session["login_id"] = auth_services.start_login(user)
+    def _back_from_remember_cookie(_app, user):
+        # The browser is back on the login the cookie was made for: its sockets record that id.
+        session["login_id"] = user.login_key
         session.setdefault("lang", user.locale)
 
     @login_manager.unauthorized_handler

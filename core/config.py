@@ -1,6 +1,7 @@
 """Configuration from the environment. Every setting is documented in README.md."""
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -58,7 +59,12 @@ def load_config(overrides=None):
         "LANGUAGES": ["vi", "en"],
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE", "Asia/Ho_Chi_Minh"),
         "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),
-        "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes"),
+        # failed sign-ins, form and API together: per address and username, and per address
+        "LOGIN_RATE_LIMIT": _rate(os.environ.get("LOGIN_RATE_LIMIT", "10 per 5 minutes"), "LOGIN_RATE_LIMIT"),
+        "LOGIN_RATE_LIMIT_PER_ADDRESS": _rate(os.environ.get("LOGIN_RATE_LIMIT_PER_ADDRESS", "30 per 5 minutes"),
+                                              "LOGIN_RATE_LIMIT_PER_ADDRESS"),
+        # "keep me signed in": the cookie and its browser login last this long
+        "REMEMBER_COOKIE_DURATION": timedelta(days=int(os.environ.get("REMEMBER_DAYS", "30"))),
         "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         # scrypt in production; tests and benchmarks may choose a cheaper method.
@@ -90,6 +96,17 @@ def _pair(text, name):
     except ValueError:
         raise ConfigError(f"{name} must look like COUNT/SECONDS, e.g. 10/10, not {text!r}") from None
     return count, seconds
+
+
+def _rate(text, name):
+    """A Flask-Limiter rate such as "10 per 5 minutes", checked at start rather than at the first login."""
+    from limits import parse
+
+    try:
+        parse(text)
+    except ValueError:
+        raise ConfigError(f"{name} must look like '10 per 5 minutes', not {text!r}") from None
+    return text
 
 
 def _dev_secret(instance):

@@ -230,15 +230,18 @@ def test_expired_form_gets_a_friendly_page(client, factory):
     assert res.status_code == 400 and "Biểu mẫu đã hết hạn" in html and "Traceback" not in html
 
 
-def test_remembered_login_gets_a_login_id_so_logout_closes_its_sockets(client, factory):
+def test_remembered_browser_comes_back_on_its_own_login_so_logout_closes_its_sockets(client, factory):
     user = factory.user()
     token = csrf_from(client.get("/login").get_data(as_text=True))
     client.post("/login", data={"username": user.username, "password": PASSWORD, "csrf_token": token, "remember": "1"})
     assert client.get_cookie("remember_token") is not None
+    with client.session_transaction() as sess:
+        first_login = sess["login_id"]
     client.delete_cookie("session")  # the browser was closed: only the remember cookie is left
     assert client.get("/").status_code == 200
     with client.session_transaction() as sess:
-        assert sess.get("login_id") and sess.get("_user_id") == str(user.id)
+        # the session (and the cookie) carry the login, never the bare user id
+        assert sess.get("login_id") == sess.get("_user_id") == first_login
     from auth import services
 
     assert services.login_is_live(sess["login_id"], user.id)
@@ -296,7 +299,7 @@ def test_a_copied_session_cookie_stops_working_after_logout(client, factory, app
     assert other.get("/").status_code == 200
 
 
-def test_logins_older_than_a_session_lifetime_are_pruned(client, factory, app):
+def test_a_login_ends_after_the_session_lifetime_and_is_then_pruned(client, factory, app):
     from datetime import timedelta
 
     from auth import services
@@ -305,8 +308,10 @@ def test_logins_older_than_a_session_lifetime_are_pruned(client, factory, app):
 
     user = factory.user()
     old = services.start_login(user)
-    db.session.get(BrowserLogin, old).created_at = utcnow() - app.permanent_session_lifetime - timedelta(minutes=1)
+    assert db.session.get(BrowserLogin, old).expires_at > utcnow() + app.permanent_session_lifetime - timedelta(minutes=1)
+    db.session.get(BrowserLogin, old).expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
+    assert not services.login_is_live(old, user.id)
     fresh = services.start_login(user)
     assert db.session.get(BrowserLogin, old) is None and services.login_is_live(fresh, user.id)
     assert not services.login_is_live(fresh, user.id + 1)
@@ -318,9 +323,10 @@ def test_changing_the_password_signs_out_the_other_browsers(client, factory, app
     other = app.test_client()
     login(other, user)
     res = client.post("/account/password", data={"current_password": PASSWORD, "new_password": "mat-khau-moi-1",
-                                                  "confirm_password": "mat-khau-moi-1", "csrf_token": csrf})
+                                                  "confirm_password": "mat-khau-moi-1", "keep_signed_in": "1",
+                                                  "csrf_token": csrf})
     assert res.status_code == 302
-    assert client.get("/").status_code == 200  # the browser that changed it stays in
+    assert client.get("/").status_code == 200  # the browser that changed it stays in (the form's default)
     assert other.get("/").status_code == 302
 
 
