@@ -207,8 +207,9 @@ path("/attachments/{attachment_id}", get=_download)
 
 # -- meetings -----------------------------------------------------------------
 path("/meetings",
-     post=_op("Schedule a meeting; the creator chairs", "leader, admin", 201,
-              _obj(["title", "starts_at", "participant_ids"], **MEETING_FIELDS),
+     post=_op("Schedule a meeting; chair_id (an active leader) chairs it, else the creator",
+              "leader, admin; provincial office staff with chair_id", 201,
+              _obj(["title", "starts_at", "participant_ids"], chair_id=_null(ID), **MEETING_FIELDS),
               errors=(400, 401, 403, 422)))
 path("/meetings", get=_op("My meetings, live then upcoming then past ({items: [...]}); scope=all: every meeting",
                           "any user (scope=all: leaders, admins)", params=[("scope", {"enum": ["mine", "all"]}, "mine (default) or all")],

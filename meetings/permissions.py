@@ -64,13 +64,30 @@ def can_keep_minutes(user, meeting):
     return is_chair(user, meeting) or is_secretary(user, meeting)
 
 
+def is_office_staff(user):
+    """Staff of the provincial office: they prepare meetings for the leaders they serve."""
+    return (_authenticated(user) and user.role == "officer" and user.agency is not None
+            and user.agency.kind == "provincial_office")
+
+
+def is_organiser(user, meeting):
+    """The office staff member who scheduled the meeting for its chair."""
+    return is_office_staff(user) and meeting.created_by_id == user.id
+
+
 def can_manage(user, meeting):
-    """Edit, start, end, cancel: the chair or an admin."""
-    return is_chair(user, meeting) or (_authenticated(user) and user.role == "admin")
+    """Start, end, cancel: the chair, whoever organised it for the chair, or an admin."""
+    return (is_chair(user, meeting) or is_organiser(user, meeting)
+            or (_authenticated(user) and user.role == "admin"))
+
+
+def can_change(user, meeting):
+    """Change the details and the invitation list: as for managing, and leaders (API.md)."""
+    return can_manage(user, meeting) or is_staff(user)
 
 
 def can_edit(user, meeting):
-    return can_manage(user, meeting) and meeting.status in ("scheduled", "live")
+    return can_change(user, meeting) and meeting.status in ("scheduled", "live")
 
 
 def can_start(user, meeting):
@@ -86,8 +103,8 @@ def can_cancel(user, meeting):
 
 
 def can_create(user):
-    """Schedule meetings: leaders and admins."""
-    return is_staff(user)
+    """Schedule meetings: leaders and admins, and the provincial office's staff for a leader."""
+    return is_staff(user) or is_office_staff(user)
 
 
 def can_see_attendance(user, meeting):

@@ -15,7 +15,7 @@ from auth.models import Agency, User
 from auth.protocol import person_key
 from core import audit
 from core.dbtypes import isoformat, utcnow
-from core.errors import BadRequest, Conflict, Forbidden, NotFound, ServiceError
+from core.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, ServiceError
 from core.extensions import db
 from core.i18n import datetime_filter
 from core.realtime import SocketConnection, leave_room_after_commit, publish, user_room
@@ -269,7 +269,7 @@ def create_meeting(actor, data):
         raise Forbidden(_("Only leaders and administrators schedule meetings."))
     values, participant_ids, agency_ids, _users, agenda = _parse(data, actor)
     now = utcnow()
-    meeting = Meeting(chair_id=actor.id, created_by_id=actor.id, status="scheduled", created_at=now, **values)
+    meeting = Meeting(chair_id=chair.id, created_by_id=actor.id, status="scheduled", created_at=now, **values)
     db.session.add(meeting)
     db.session.flush()
     _set_agenda(meeting, agenda)
@@ -283,7 +283,21 @@ def create_meeting(actor, data):
 
 
 def update_meeting(actor, meeting, data):
-    if not permissions.can_manage(actor, meeting):
+def _chair_for(actor, data):
+    """Who chairs a new meeting: ``chair_id`` (an active leader) when given, else its creator, who
+    must then be a leader or an admin (office staff schedule meetings for a leader)."""
+    f = Fields(data)
+    chair_id = f.int("chair_id", required=not permissions.is_staff(actor), min_value=1)
+    f.check()
+    if chair_id is None or (chair_id == actor.id and permissions.is_staff(actor)):
+        return actor
+    chair = db.session.get(User, chair_id)
+    if chair is None or not chair.active or chair.role != "leader":
+        raise Invalid({"chair_id": _("The chair must be an active leader.")})
+    return chair
+
+
+    if not permissions.can_change(actor, meeting):
         raise NotFound(_("Meeting not found.")) if not permissions.can_view(actor, meeting) else Forbidden(
             _("Only the chair can change this meeting."))
     if meeting.status not in ("scheduled", "live"):

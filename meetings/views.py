@@ -118,12 +118,26 @@ def _form_from_request():
         "title": form.get("title", ""),
         "description": form.get("description", ""),
         "starts_at": form.get("starts_at", ""),
+        "chair_id": form.get("chair_id") or None,
         "ends_at": form.get("ends_at", ""),
         "place": form.get("place", ""),
         "online": bool(form.get("online")),
         "secretary_id": form.get("secretary_id") or None,
         "participant_ids": form.getlist("participant_ids"),
         "agency_ids": form.getlist("agency_ids"),
+def _secretary_groups(users):
+    """The secretary picker: the provincial office's staff first (they keep the minutes), then
+    everyone else by agency, so the usual choice is at the top of a province-wide list."""
+    office = [u for u in users if u.agency is not None and u.agency.kind == "provincial_office"
+              and u.role != "leader"]
+    others = {}
+    for user in users:
+        if user not in office and user.role != "leader":
+            others.setdefault(user.agency.name if user.agency else _("No agency"), []).append(user)
+    groups = [(_("Provincial office staff"), office)] if office else []
+    return groups + list(others.items())
+
+
         "agenda": form.get("agenda", ""),
     }
 
@@ -157,7 +171,9 @@ def _form_context(form, errors, meeting=None):
         "errors": errors,
         "meeting": meeting,
         "user_groups": [(name, members) for (_rank, name), members in sorted(groups.items())],
-        "secretary_choices": [(u.id, f"{u.full_name} — {u.agency.name if u.agency else ''}") for u in users],
+        "secretary_groups": _secretary_groups(users),
+        "chair_choices": [(u.id, f"{u.full_name}{' — ' + u.title if u.title else ''}")
+                          for u in users if u.role == "leader"],
         "agencies": tree,
         "selected_users": as_ints(form.get("participant_ids")),
         "selected_agencies": as_ints(form.get("agency_ids")),
@@ -180,7 +196,8 @@ def create():
             db.session.rollback()
             errors = getattr(exc, "fields", None) or {"title": exc.message}
     else:
-        form = {"online": True, "participant_ids": [], "agency_ids": [], "agenda": "", "secretary_id": None}
+        form = {"online": True, "participant_ids": [], "agency_ids": [], "agenda": "", "secretary_id": None,
+                "chair_id": current_user.id if permissions.is_staff(current_user) else None}
     return render_template("meetings/form.html", **_form_context(form, errors))
 
 

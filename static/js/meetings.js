@@ -5,6 +5,31 @@
     f.addEventListener("submit", function (e) { if (!window.confirm(f.dataset.confirm)) e.preventDefault(); });
   });
 
+  // "tran" finds "Trần", "dong" finds "Đông": people type names without their marks
+  function fold(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/gi, "d").toLowerCase();
+  }
+  // a search box that narrows a long <select> (the secretary picker) to the matching people
+  document.querySelectorAll("input[data-filter-select]").forEach(function (input) {
+    const select = document.getElementById(input.dataset.filterSelect);
+    if (!select) return;
+    input.addEventListener("input", function () {
+      const q = fold(input.value.trim());
+      let first = null;
+      select.querySelectorAll("option").forEach(function (opt) {
+        if (!opt.value) return;
+        const group = opt.parentElement.tagName === "OPTGROUP" ? opt.parentElement.label : "";
+        const hit = !q || fold(opt.textContent + " " + group).indexOf(q) >= 0;
+        opt.hidden = !hit;
+        if (hit && !first) first = opt;
+      });
+      select.querySelectorAll("optgroup").forEach(function (g) {
+        g.hidden = !Array.prototype.some.call(g.children, function (o) { return !o.hidden; });
+      });
+      if (q && first && (select.selectedIndex < 1 || select.options[select.selectedIndex].hidden)) first.selected = true;
+    });
+  });
+
   const filter = document.getElementById("invitee-filter");
   const box = document.getElementById("invitee-box");
   const count = document.getElementById("invitee-count");
