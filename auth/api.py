@@ -7,6 +7,7 @@ from auth import permissions, services
 from auth.models import Agency, ApiToken, User
 from auth.throttle import TooManyAttempts
 from core.api import json_body, public
+from core.collation import sort_key
 from core.errors import Forbidden, NotFound, Unauthorized
 from core.extensions import db
 from core.validation import Fields
@@ -92,13 +93,14 @@ def update_agency(agency_id):
 @api.get("/users")
 def list_users():
     """The directory of active users (for invitations); admins also see inactive ones."""
-    query = db.select(User).order_by(User.full_name)
+    query = db.select(User)
     if not permissions.can_manage_accounts(current_user):
         query = query.where(User.active.is_(True))
     agency_id = request.args.get("agency_id", type=int)
     if agency_id:
         query = query.where(User.agency_id == agency_id)
-    return jsonify(items=[_public_user(u) for u in db.session.scalars(query)])
+    people = sorted(db.session.scalars(query), key=lambda u: sort_key(u.full_name))
+    return jsonify(items=[_public_user(u) for u in people])
 
 
 def _public_user(user):

@@ -9,6 +9,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from auth import permissions, throttle
 from auth.models import AGENCY_KINDS, ROLES, Agency, ApiToken, BrowserLogin, User
+from auth.protocol import agency_key
 from core import audit
 from core.dbtypes import utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -304,12 +305,11 @@ def update_agency(actor, agency, data):
 
 
 def agency_tree(include_inactive=True):
-    """[(agency, depth)] in tree order: parents before children, siblings by name."""
-    kind_order = db.case({kind: i for i, kind in enumerate(AGENCY_KINDS)}, value=Agency.kind, else_=len(AGENCY_KINDS))
-    query = db.select(Agency).order_by(kind_order, Agency.name)
+    """[(agency, depth)] in tree order: parents before children, siblings in protocol order."""
+    query = db.select(Agency)
     if not include_inactive:
         query = query.where(Agency.active.is_(True))
-    agencies = db.session.scalars(query).all()
+    agencies = sorted(db.session.scalars(query), key=agency_key)
     children = {}
     for agency in agencies:
         children.setdefault(agency.parent_id, []).append(agency)

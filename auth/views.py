@@ -9,6 +9,7 @@ from auth.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User
 from auth.protocol import affiliation
 from auth.throttle import TooManyAttempts
 from core import ui
+from core.collation import sort_key
 from core.errors import Invalid, ServiceError
 from core.extensions import db
 from core.urls import safe_next
@@ -172,7 +173,7 @@ def revoke_token(token_id):
 @login_required
 def users():
     admin_required()
-    query = db.select(User).order_by(User.active.desc(), User.full_name)
+    query = db.select(User)
     q = request.args.get("q", "").strip()
     if q:
         like = f"%{q}%"
@@ -180,7 +181,8 @@ def users():
     agency_id = request.args.get("agency_id", type=int)
     if agency_id:
         query = query.where(User.agency_id == agency_id)
-    return render_template("auth/users.html", users=db.session.scalars(query).all(), q=q,
+    people = sorted(db.session.scalars(query), key=lambda u: (not u.active, sort_key(u.full_name)))
+    return render_template("auth/users.html", users=people, q=q,
                            agency_id=agency_id, tree=services.agency_tree())
 
 

@@ -77,3 +77,22 @@ def test_the_home_page_says_each_part_of_who_you_are_once(app, client, factory):
         text = " ".join(head.split("</span>", 1)[1].split("<", 1)[0].split())
         assert text == line, (user.full_name, text)
         assert "Chuyên viên Chuyên viên" not in html
+
+
+def test_admin_lists_and_the_directory_sort_in_vietnamese(app, client, factory):
+    from tests.conftest import bearer, login
+
+    health = factory.agency(code="SYT", name="Sở Y tế")
+    district = factory.agency(code="HDS", name="UBND huyện Đông Sơn", kind="district")
+    factory.agency(code="SXD", name="Sở Xây dựng")
+    for name in ("Trần Văn Tú", "Đặng Thị Hoa", "Âu Văn Cơ", "Bùi Lan"):
+        factory.user("officer", health, full_name=name)
+    admin = factory.user("admin", full_name="Quản Trị")
+    names = [u["full_name"] for u in client.get("/api/v1/users", headers=bearer(factory.token(admin))).get_json()["items"]]
+    assert names == ["Âu Văn Cơ", "Bùi Lan", "Đặng Thị Hoa", "Quản Trị", "Trần Văn Tú"]
+    login(client, admin)
+    html = client.get("/admin/users").get_data(as_text=True)
+    assert html.index("Âu Văn Cơ") < html.index("Bùi Lan") < html.index("Đặng Thị Hoa") < html.index("Trần Văn Tú")
+    from auth.services import agency_tree
+
+    assert [a.name for a, _depth in agency_tree()] == ["Sở Xây dựng", "Sở Y tế", district.name]
