@@ -158,7 +158,15 @@ path("/directives",
                    priority={"enum": ["normal", "high", "urgent"]}, lead_agency_id=ID, support_agency_ids=IDS,
                    client_id={"type": "string", "description": "optional; a retry with the same value returns the first directive"}),
               errors=(400, 401, 403, 404, 409, 422), ok_schema=DIRECTIVE))
-path("/directives/{directive_id}", get=_op("One directive with its assignments", "who may see it", ok_schema=DIRECTIVE, errors=(401, 404)))
+path("/directives/{directive_id}", get=_op("One directive with its assignments", "who may see it", ok_schema=DIRECTIVE, errors=(401, 404)),
+     patch=_op("Correct a directive in force (fields left out stay; lead_agency_id alone replaces the lead). An agency "
+               "taken off has its open assignment cancelled, never deleted; a new deadline moves open assignments that had "
+               "the old one, extensions granted later than it are kept; each change is in every affected assignment's "
+               "history with from and to; agencies hear directive:updated, a new one directive:new",
+               "leader (the issuer or another leader)",
+               body=_obj(["reason"], reason=_text(500), title=_text(500), body=_text(50_000), deadline=DT,
+                         priority={"enum": ["normal", "high", "urgent"]}, lead_agency_id=ID, support_agency_ids=IDS),
+               errors=(400, 401, 403, 404, 409, 422), ok_schema=DIRECTIVE))
 path("/directives/stats", get=_op("Per-agency tracking counts and median time to acknowledge", "leader, admin",
                                   params=[("priority", "string", ""), ("date_from", _DATE, ""), ("date_to", _DATE, ""),
                                           ("agency_id", "integer", ""), ("all", "string", "1: also agencies with nothing assigned")],

@@ -59,6 +59,15 @@ def get_directive(directive_id):
     return jsonify(services.serialize_directive(services.get_directive(current_user, directive_id)))
 
 
+@api.patch("/directives/<int:directive_id>")
+def correct(directive_id):
+    """Correct a directive in force: any of title, body, deadline, priority, lead_agency_id,
+    support_agency_ids, with a reason (services.correct_directive)."""
+    directive = services.get_directive(current_user, directive_id)
+    services.correct_directive(current_user, directive, json_body())
+    return jsonify(services.serialize_directive(directive))
+
+
 @api.post("/directives/<int:directive_id>/cancel")
 def cancel(directive_id):
     directive = services.get_directive(current_user, directive_id)

@@ -42,6 +42,13 @@ def can_decide(user, directive=None):
     return _authenticated(user) and user.role == "leader"
 
 
+def can_correct(user, directive):
+    """Correct a directive after issue (title, content, deadline, priority, agencies): its issuer or
+    any other leader. Only leaders issue, so today that is every leader; whether it is still in force
+    is the service's check (409), not a permission."""
+    return _authenticated(user) and user.role == "leader"
+
+
 def can_view_stats(user):
     return is_staff(user)
 
