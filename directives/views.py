@@ -4,6 +4,7 @@ Thin: parse the form, call ``directives.services``, render. A ServiceError becom
 message on the form (keeping what was typed) or a flash on the directive page.
 """
 
+import json
 import uuid
 
 import markdown as markdown_lib
@@ -540,6 +541,84 @@ def new():
     return render_template("directives/new.html", form=form, errors=errors, selected=selected,
                            accept=_attachments().accept_attribute(),
                            tree=auth_services.agency_tree(include_inactive=False)), (422 if errors else 200)
+
+
+# -- leader: correct a directive after issue -----------------------------------------
+
+def _correction_values(directive):
+    """The edit form's starting values: the directive as it stands (agencies taken off left out)."""
+    from core.validation import display_zone
+
+    on = [a for a in directive.assignments if a.status != "cancelled"]
+    lead = next((a.agency_id for a in on if a.role == "lead"), "")
+    return {
+        "title": directive.title, "body": directive.body or "",
+        "deadline": directive.deadline.astimezone(display_zone()).strftime("%Y-%m-%dT%H:%M"),
+        "priority": directive.priority, "lead_agency_id": str(lead),
+        "support_agency_ids": sorted(str(a.agency_id) for a in on if a.role == "support"),
+    }
+
+
+def _changed_fields(form, base):
+    """Only what the leader changed on the form (against the values it was opened with), so a
+    correction made meanwhile by someone else is not undone and a deadline is not moved by rounding."""
+    def norm(name, value):
+        if name == "support_agency_ids":
+            return sorted(str(v) for v in value or [])
+        return str(value or "").replace("\r\n", "\n").strip()
+
+    data = {}
+    for name in services.CORRECTABLE_FIELDS:
+        if norm(name, form.get(name)) != norm(name, base.get(name)):
+            data[name] = form.get(name) if name != "body" else norm(name, form.get(name))
+    # a new lead is sent with the supporters shown on the form, so the old lead leaves unless ticked
+    if "lead_agency_id" in data:
+        data["support_agency_ids"] = form.get("support_agency_ids") or []
+    return data
+
+
+@bp.route("/directives/<int:directive_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(directive_id):
+    """Correct an issued directive: the new-directive form, filled in, with a reason for the correction."""
+    directive = services.get_directive(current_user, directive_id)
+    if not permissions.can_correct(current_user, directive):
+        abort(403)
+    if directive.status != "issued":
+        flash(_("Only a directive in force can be corrected; this one is %(status)s.",
+                status=services.directive_status_label(directive.status)), "error")
+        return redirect(url_for("directives.show", directive_id=directive.id))
+    errors = {}
+    base = _correction_values(directive)
+    form = dict(base, reason="", base=json.dumps(base))
+    if request.method == "POST":
+        form = request.form.to_dict()
+        form["support_agency_ids"] = request.form.getlist("support_agency_ids")
+        try:
+            opened_with = json.loads(form.get("base") or "null")
+        except ValueError:
+            opened_with = None
+        data = _changed_fields(form, opened_with if isinstance(opened_with, dict) else base)
+        data["reason"] = form.get("reason", "")
+        try:
+            changed = services.correct_directive(current_user, directive, data)
+        except ACCESS_ERRORS:
+            raise
+        except ServiceError as exc:
+            db.session.rollback()
+            errors = getattr(exc, "fields", None) or {"_": exc.message}
+        else:
+            if changed:
+                flash(_("Directive %(number)s was corrected; the agencies were told.", number=directive.number),
+                      "success")
+            else:
+                flash(_("Nothing was changed."), "info")
+            return redirect(url_for("directives.show", directive_id=directive.id))
+    assigned = {a.agency_id for a in directive.assignments if a.status != "cancelled"}
+    tree = [(a, depth) for a, depth in auth_services.agency_tree() if a.active or a.id in assigned]
+    return render_template("directives/edit.html", d=directive, form=form, errors=errors,
+                           selected={str(x) for x in form.get("support_agency_ids") or []}, tree=tree), \
+        (422 if errors else 200)
 
 
 # -- leader: list and export ------------------------------------------------------

@@ -149,6 +149,10 @@
       if (!msg || !msg.assignment_id) return;
       refreshRow(msg.assignment_id, { insert: true, flash: "just-arrived" });
     });
+    App.socket.on("directive:updated", (msg) => {  // corrected: its title, deadline or priority may differ
+      if (!msg || !msg.assignment_id || !document.getElementById("assignment-" + msg.assignment_id)) return;
+      refreshRow(msg.assignment_id, { flash: "just-arrived" });
+    });
     App.socket.on("assignment:updated", (msg) => {
       if (!msg || String(msg.agency_id) !== box.dataset.agencyId) return;
       const current = document.getElementById("assignment-" + msg.assignment_id);
@@ -203,15 +207,18 @@
       if (actions) actions.prepend(notice);
     }
 
-    async function refresh(changedAssignmentId) {
+    // full: the directive itself was corrected, so its header and content are fetched too (the whole page)
+    async function refresh(changedAssignmentId, full) {
       let html;
       try {
-        html = await fetchHtml(page.dataset.liveUrl);
+        html = await fetchHtml(full ? page.dataset.pageUrl : page.dataset.liveUrl);
       } catch (err) {
         return;
       }
       const fresh = parseFragment(html);
-      ["directive-status", "part-agencies", "part-history", "part-actions"].forEach((id) => {
+      const parts = ["directive-status", "part-agencies", "part-history", "part-actions"];
+      // the content first: it holds the status badge too, which then needs no swap of its own
+      (full ? ["part-content"].concat(parts) : parts).forEach((id) => {
         const incoming = fresh.querySelector("#" + id);
         const current = document.getElementById(id);
         if (!incoming || !current) return;
@@ -243,7 +250,12 @@
     });
 
     const queue = [];
-    const flush = debounce(() => { refresh(queue.splice(0).pop()); }, 250);
+    let fullNext = false;
+    const flush = debounce(() => {
+      const full = fullNext;
+      fullNext = false;
+      refresh(queue.splice(0).pop(), full);
+    }, 250);
 
     bindAckForms(page);
     trackDirty(page);
@@ -253,6 +265,11 @@
       App.socket.on("assignment:updated", (msg) => {
         if (!msg || String(msg.directive_id) !== directiveId) return;
         queue.push(msg.assignment_id);
+        flush();
+      });
+      App.socket.on("directive:updated", (msg) => {
+        if (!msg || String(msg.directive_id) !== directiveId) return;
+        fullNext = true;  // the agencies' bell says what changed; the page shows it
         flush();
       });
     }
@@ -338,8 +355,8 @@
       render();
     });
     form.addEventListener("submit", () => {
-      const btn = document.getElementById("issue-button");
-      if (btn) btn.disabled = true;  // one click, one directive
+      const btn = form.querySelector('button[type="submit"]');
+      if (btn) btn.disabled = true;  // one click, one directive (or one correction)
     });
     render();
     const firstChecked = picker.querySelector(".picker-item input:checked");
@@ -380,6 +397,6 @@
   if (directivePage) initDirective(directivePage);
   const homeNumbers = document.querySelector('[data-page="home-leader"]');
   if (homeNumbers) initHomeNumbers(homeNumbers);
-  const newForm = document.querySelector('[data-page="new-directive"]');
+  const newForm = document.querySelector('[data-page="new-directive"], [data-page="edit-directive"]');
   if (newForm) initPicker(newForm);
 })();
