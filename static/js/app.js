@@ -7,6 +7,11 @@
 
   function t(key) { return strings[key] || key; }
 
+  // A "Print" button (no inline script under the CSP); static/css/print.css lays the page out.
+  document.addEventListener("click", (e) => {
+    if (e.target.closest && e.target.closest("[data-print]")) window.print();
+  });
+
   async function api(method, url, body) {
     const res = await fetch(url, {
       method: method,
