@@ -65,6 +65,10 @@ def _obj(required=(), **props):
     return schema
 
 
+def _text(max_length):
+    return {"type": "string", "maxLength": max_length}
+
+
 def _null(schema):
     """The schema, or null."""
     return {"anyOf": [schema, {"type": "null"}]}
@@ -92,10 +96,12 @@ USER = _obj(["id", "username", "full_name", "role"], id=ID, username=S, full_nam
             active=B, locale=S)
 AGENCY_KINDS = {"enum": ["provincial_office", "department", "district", "commune", "other"]}
 ROLES = {"enum": ["admin", "leader", "officer"]}
+USERNAME = {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"}
+PASSWORD = {"type": "string", "minLength": 8, "maxLength": 200}
 ASSIGNMENT = _obj(["id", "agency_id", "role", "status", "tracking", "deadline"],
                   id=ID, directive_id=ID, agency_id=ID, role={"enum": ["lead", "support"]},
                   status={"enum": ["pending", "acknowledged", "in_progress", "submitted", "completed", "cancelled"]},
-                  tracking={"enum": ["on_track", "due_soon", "overdue", "completed_on_time", "completed_late"]},
+                  tracking={"enum": ["on_track", "due_soon", "overdue", "completed_on_time", "completed_late", "cancelled"]},
                   deadline=DT, first_seen_at=_null(DT), acknowledged_at=_null(DT), acknowledged_by=_null(ID),
                   progress=_null(I), submitted_at=_null(DT), completed_at=_null(DT))
 DIRECTIVE = _obj(["id", "number", "title", "deadline", "status", "assignments"],
@@ -129,13 +135,14 @@ path("/users",
      get=_op("The user directory", "any user", params=[("agency_id", "integer", "only this agency")], errors=(401,),
              ok_schema=ITEMS),
      post=_op("Create a user", "admin", 201,
-              _obj(["username", "password", "full_name", "role"], username=S, password=S, full_name=S,
+              _obj(["username", "password", "full_name", "role"], username=USERNAME, password=PASSWORD, full_name=_text(255),
                    role=ROLES, agency_id=_null(ID), email=S, title=S, locale={"enum": ["vi", "en"]}),
               errors=(400, 401, 403, 409, 422), ok_schema=USER))
 path("/users/{user_id}",
      get=_op("One user", "any user", errors=(401, 404), ok_schema=USER),
      patch=_op("Edit a user (full_name, role, agency_id, email, title, password, active)", "admin",
-               body=_obj(full_name=S, role=ROLES, agency_id=_null(ID), email=S, title=S, password=S, active=B),
+               body=_obj(full_name=_text(255), role=ROLES, agency_id=_null(ID), email=_text(255), title=_text(255),
+                         password=PASSWORD, active=B),
                errors=(400, 401, 403, 404, 409, 422), ok_schema=USER))
 path("/notifications", get=_op("My notifications, newest first", "any user",
                                params=[("unread", "string", "1: only unread"), ("before", "integer", "older than this id"),
@@ -154,7 +161,7 @@ path("/directives",
                      ("limit", "integer", "1..500, default 100"), ("offset", "integer", "default 0")],
              ok_schema=_obj(["items"], items={"type": "array", "items": DIRECTIVE}, total=I, limit=I, offset=I)),
      post=_op("Issue a directive", "leader", 201,
-              _obj(["title", "body", "deadline", "lead_agency_id"], title=S, body=S, deadline=DT,
+              _obj(["title", "body", "deadline", "lead_agency_id"], title=_text(500), body=_text(50_000), deadline=DT,
                    priority={"enum": ["normal", "high", "urgent"]}, lead_agency_id=ID, support_agency_ids=IDS,
                    client_id={"type": "string", "description": "optional; a retry with the same value returns the first directive"}),
               errors=(400, 401, 403, 404, 409, 422), ok_schema=DIRECTIVE))
@@ -209,8 +216,8 @@ path("/reports/{report_id}/attachments",
      post=dict(_op("Attach files to a progress report", "officer of the assignment's agency", 201,
                    errors=(400, 401, 403, 404, 413, 422), ok_schema=ITEMS), requestBody=_UPLOAD))
 _download = _op("Download an attachment", "who may see the directive", errors=(401, 404))
-_download["responses"]["200"] = {"description": "The file, as an attachment",
-                                 "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+_download["responses"]["200"] = {"description": "The file, as an attachment, with its own type (PDF, Word, ...)",
+                                 "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}
 path("/attachments/{attachment_id}", get=_download)
 
 # -- meetings -----------------------------------------------------------------
@@ -333,6 +340,8 @@ def api_paths(app):
         if "requestBody" in op:
             for status in (400, 413, 422):
                 responses.setdefault(str(status), _error_response(status))
+        if any(p["in"] == "query" for p in op.get("parameters", [])):
+            responses.setdefault("422", _error_response(422))  # a query value no field accepts (NUL, ...)
         op["responses"] = dict(sorted(responses.items()))
         paths.setdefault(url, {})[method] = op
     return paths

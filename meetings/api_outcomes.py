@@ -195,7 +195,7 @@ def _document():
     oa.path("/votes/{vote_id}", get=oa._op("One vote: counts, total, my_choice", "participants, leaders, admins",
                                            errors=read))
     ballot = oa._op("Cast or change my ballot while the vote is open (409 once closed)", "participants", 200,
-                    oa._obj(["choice"], choice=I), errors=write)
+                    oa._obj(["choice"], choice={"type": "integer", "minimum": 0}), errors=write)
     oa.path("/votes/{vote_id}/ballot", put=ballot, post=ballot)
     oa.path("/votes/{vote_id}/close", post=oa._op("Close the vote; its counts become the result", "chair",
                                                   errors=(401, 403, 404)))
