@@ -15,6 +15,7 @@ from meetings import bp
 from meetings import documents
 from meetings import permissions as perms
 from meetings import services_outcomes as svc
+from meetings import pdf
 
 
 #: labels shown by the outcome pages and panels
@@ -254,6 +255,36 @@ def minutes_document(meeting_id):
 @login_required
 def conclusions_document(meeting_id):
     return _docx(_meeting(meeting_id), documents.conclusions_docx, "thong-bao-ket-luan")
+
+
+# -- the same documents as PDF, when LibreOffice is installed (meetings/pdf.py) -------------
+
+@bp.app_template_global()
+def documents_pdf_available():
+    """Whether to show the PDF buttons next to the Word ones."""
+    return pdf.available()
+
+
+def _pdf(meeting, builder, stem):
+    """The Word document as PDF: the same checks and answers as the Word download (403, minutes not
+    final yet), and 404 saying why when LibreOffice is not installed."""
+    pdf.require()
+    word = _docx(meeting, builder, stem)
+    if word.mimetype != documents.DOCX_MIME:  # not final yet: the Word route's own answer
+        return word
+    return pdf.as_pdf(word)
+
+
+@bp.route("/meetings/<int:meeting_id>/documents/bien-ban.pdf")
+@login_required
+def minutes_document_pdf(meeting_id):
+    return _pdf(_meeting(meeting_id), documents.minutes_docx, "bien-ban")
+
+
+@bp.route("/meetings/<int:meeting_id>/documents/thong-bao-ket-luan.pdf")
+@login_required
+def conclusions_document_pdf(meeting_id):
+    return _pdf(_meeting(meeting_id), documents.conclusions_docx, "thong-bao-ket-luan")
 
 
 # -- what the room's outcome panels need -------------------------------------------------
