@@ -20,3 +20,8 @@ def can_list_agencies(user):
 
 def can_revoke_token(user, token):
     return user.is_authenticated and (token.user_id == user.id or user.role == "admin")
+
+
+def can_view_audit(user):
+    """The audit trail shows everyone's actions: administrators only."""
+    return user.is_authenticated and user.role == "admin"

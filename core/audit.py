@@ -1,19 +1,33 @@
-"""The audit trail: one row for every state change, written in the same transaction."""
+"""The audit trail: one row for every state change, written in the same transaction.
+
+Rows are only ever added: the ORM refuses to change or delete one (see ``_refuse_audit_changes``).
+"""
 from flask import has_request_context, request
-from sqlalchemy import JSON
+from sqlalchemy import JSON, event
+from sqlalchemy.orm import Session
 
 from core.dbtypes import UTCDateTime, utcnow
 from core.extensions import db
 
 
+class AuditLogReadOnly(RuntimeError):
+    """Raised on any attempt to change or delete an audit row through the ORM."""
+
+
 class AuditLog(db.Model):
     __tablename__ = "audit_log"
+    # The admins' search pages newest first, filtered by who, what, or which object.
+    __table_args__ = (
+        db.Index("ix_audit_log_actor_id_created_at", "actor_id", "created_at"),
+        db.Index("ix_audit_log_action_created_at", "action", "created_at"),
+        db.Index("ix_audit_log_object_type_object_id", "object_type", "object_id"),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     #: when the change happened (UTC)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow, index=True)
     #: who made it; null for the system (CLI, scheduled jobs)
-    actor_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    actor_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
     #: what was done, e.g. "user.create", "directive.issue"
     action = db.Column(db.String(64), nullable=False)
     #: the kind of object changed, e.g. "user"
@@ -53,3 +67,20 @@ def record(actor, action, obj=None, object_type=None, object_id=None, **data):
     )
     db.session.add(row)
     return row
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_audit_changes(session, _flush_context, _instances):
+    for obj in session.deleted:
+        if isinstance(obj, AuditLog):
+            raise AuditLogReadOnly("audit rows cannot be deleted")
+    for obj in session.dirty:
+        if isinstance(obj, AuditLog) and session.is_modified(obj):
+            raise AuditLogReadOnly("audit rows cannot be changed")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _refuse_audit_bulk_changes(state):
+    """update(AuditLog) and delete(AuditLog) statements skip the flush: refuse them here."""
+    if (state.is_update or state.is_delete) and any(m.class_ is AuditLog for m in state.all_mappers):
+        raise AuditLogReadOnly("audit rows cannot be changed or deleted")

@@ -16,7 +16,7 @@ from tests.conftest import csrf_from, login
 
 #: routes any signed-in user may post to for themselves: nothing to refuse
 SELF_SERVICE = {"auth.login", "auth.logout", "core.set_language", "auth.profile", "auth.change_password",
-                "auth.create_token", "notifications.read_all"}
+                "auth.create_token", "auth.sign_out_everywhere", "notifications.read_all"}
 #: routes open to someone not signed in
 PUBLIC = {"auth.login", "core.set_language"}
 FORM = {"reason": "Lý do", "note": "Ghi chú", "progress": "50", "deadline": "2030-01-01T10:00", "title": "Tiêu đề",
