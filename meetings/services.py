@@ -19,7 +19,7 @@ from core.errors import BadRequest, Conflict, Forbidden, Invalid, NotFound, Serv
 from core.extensions import db
 from core.i18n import datetime_filter
 from core.realtime import SocketConnection, leave_room_after_commit, publish, user_room
-from core.validation import Fields
+from core.validation import Fields, payload_id, text_problem
 from meetings import attendance as attendance_calc
 from meetings import ics, permissions
 from meetings.models import AgendaItem, AttendanceSpan, ChatMessage, Meeting, Participant
@@ -150,7 +150,7 @@ def _parse(data, actor):
     f = Fields(data)
     values = {
         "title": f.str("title", max_len=255),
-        "description": f.str("description", required=False, max_len=MAX_DESCRIPTION, default=""),
+        "description": f.str("description", required=False, max_len=MAX_DESCRIPTION, default="", multiline=True),
         "starts_at": f.datetime("starts_at"),
         "ends_at": f.datetime("ends_at", required=False),
         "place": f.str("place", required=False, max_len=255, default=""),
@@ -268,12 +268,13 @@ def create_meeting(actor, data):
     if not permissions.can_create(actor):
         raise Forbidden(_("Only leaders and administrators schedule meetings."))
     values, participant_ids, agency_ids, _users, agenda = _parse(data, actor)
+    chair = _chair_for(actor, data)
     now = utcnow()
     meeting = Meeting(chair_id=chair.id, created_by_id=actor.id, status="scheduled", created_at=now, **values)
     db.session.add(meeting)
     db.session.flush()
     _set_agenda(meeting, agenda)
-    desired = _desired_invitations(actor, values["secretary_id"], participant_ids, agency_ids)
+    desired = _desired_invitations(chair, values["secretary_id"], participant_ids, agency_ids)
     added, _removed = _sync_invitations(meeting, desired, now)
     audit.record(actor, "meeting.create", meeting, title=meeting.title, starts_at=isoformat(meeting.starts_at),
                  invited=len(desired), agency_ids=agency_ids)
@@ -282,7 +283,6 @@ def create_meeting(actor, data):
     return meeting
 
 
-def update_meeting(actor, meeting, data):
 def _chair_for(actor, data):
     """Who chairs a new meeting: ``chair_id`` (an active leader) when given, else its creator, who
     must then be a leader or an admin (office staff schedule meetings for a leader)."""
@@ -297,6 +297,7 @@ def _chair_for(actor, data):
     return chair
 
 
+def update_meeting(actor, meeting, data):
     if not permissions.can_change(actor, meeting):
         raise NotFound(_("Meeting not found.")) if not permissions.can_view(actor, meeting) else Forbidden(
             _("Only the chair can change this meeting."))
@@ -497,32 +498,13 @@ def _publish_presence(meeting_id):
 
 
 def _meeting_for_socket(user, data):
-    """The meeting named in a socket payload, or the ack error the API contract names."""
-    raw = data.get("meeting_id")
-    if isinstance(raw, bool) or not isinstance(raw, (int, str)):
-        raise BadRequest(_("meeting_id is required."), code="bad_request")
-    meeting = _load(raw)
-    if meeting is None:
+    """The meeting named in a socket payload, or the ack error the API contract names.
+
+    A meeting the user may not join answers exactly as one that does not exist: no id oracle."""
+    meeting = _load(payload_id(data, "meeting_id"))
+    if meeting is None or not permissions.can_join(user, meeting):
         raise NotFound(_("Meeting not found."))
-    if not permissions.can_join(user, meeting):
-        raise Forbidden(_("You are not invited to this meeting."))
     return meeting
-
-
-def _optional_id(data, name):
-    """A non-negative integer id from a socket payload, or None when absent."""
-    raw = data.get(name)
-    if raw is None:
-        return None
-    try:
-        if isinstance(raw, bool) or isinstance(raw, float):
-            raise ValueError
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise BadRequest(_("%(name)s must be a message id.", name=name), code="bad_request") from None
-    if value < 0:
-        raise BadRequest(_("%(name)s must be a message id.", name=name), code="bad_request")
-    return value
 
 
 def join(user, data, sid, now=None):
@@ -532,7 +514,7 @@ def join(user, data, sid, now=None):
     then asks :func:`replay` for what it missed, so nothing falls in between.
     """
     meeting = _meeting_for_socket(user, data)
-    last_id = _optional_id(data, "last_message_id")
+    last_id = payload_id(data, "last_message_id", required=False, minimum=0)
     if meeting.status in ("scheduled", "live") and db.session.get(SocketConnection, sid) is not None:
         already = db.session.scalar(
             db.select(AttendanceSpan.id).where(AttendanceSpan.meeting_id == meeting.id, AttendanceSpan.sid == sid,
@@ -653,7 +635,7 @@ def send_message(user, data, now=None):
     """
     meeting = _meeting_for_socket(user, data)
     client_id = data.get("client_id")
-    if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > 64:
+    if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > 64 or text_problem(client_id):
         raise BadRequest(_("client_id must be text of 1 to 64 characters."), code="bad_request")
     client_id = client_id.strip()
     existing = _existing_message(meeting.id, user.id, client_id)
@@ -668,6 +650,9 @@ def send_message(user, data, now=None):
     limit = current_app.config["CHAT_MAX_LENGTH"]
     if len(body) > limit:
         raise ServiceError(_("The message is longer than %(n)d characters.", n=limit), code="too_long", status=413)
+    problem = text_problem(body, multiline=True)
+    if problem:
+        raise BadRequest(problem, code="bad_request", fields={"body": problem})
     if meeting.status == "cancelled":
         raise Conflict(_("This meeting was cancelled."), code="meeting_cancelled")
     if meeting.status == "ended":

@@ -26,7 +26,7 @@ from core.dbtypes import isoformat, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
 from core.realtime import publish
-from core.validation import Fields
+from core.validation import Fields, text_problem
 from meetings import permissions as perms
 from meetings.models import (
     SPEAKER_ACTIVE,
@@ -60,6 +60,12 @@ def get_meeting(user, meeting_id):
     if meeting is None or not perms.can_view(user, meeting):
         raise NotFound(_("Meeting not found."))
     return meeting
+
+
+def _visible_meeting(user, meeting_id):
+    """The meeting if the user may see it, else None."""
+    meeting = db.session.get(Meeting, meeting_id)
+    return meeting if meeting is not None and perms.can_view(user, meeting) else None
 
 
 def _user_brief(user):
@@ -223,6 +229,8 @@ def save_minutes(actor, meeting, data):
         f.error("body", _("Must be text."))
     elif len(body) > MAX_MINUTES:
         f.error("body", _("At most %(n)d characters.", n=MAX_MINUTES))
+    elif text_problem(body, multiline=True):
+        f.error("body", text_problem(body, multiline=True))
     f.check()
     body = body.replace("\r\n", "\n")
     row = _ensure_minutes(meeting)
@@ -318,9 +326,9 @@ def voter_key(vote_id, user_id):
 
 def get_vote(user, vote_id):
     vote = db.session.get(Vote, vote_id) if vote_id is not None else None
-    if vote is None:
+    # one answer whether it does not exist or its meeting is hidden: no id oracle
+    if vote is None or not _visible_meeting(user, vote.meeting_id):
         raise NotFound(_("Vote not found."))
-    get_meeting(user, vote.meeting_id)  # 404 unless the meeting is visible
     return vote
 
 
@@ -408,6 +416,8 @@ def meeting_votes(meeting, user=None):
             .where(Ballot.vote_id.in_(named_ids))
         ):
             named[vote_id].append({"user_id": uid, "full_name": name, "choice": choice})
+    for voters in named.values():
+        voters.sort(key=lambda row: sort_key(row["full_name"]))
     mine = {}
     if user is not None and getattr(user, "is_authenticated", False):
         keys = {voter_key(v.id, user.id): v.id for v in votes}
@@ -416,8 +426,6 @@ def meeting_votes(meeting, user=None):
         ):
             mine[keys[key]] = choice
     out = []
-    for voters in named.values():
-        voters.sort(key=lambda row: sort_key(row["full_name"]))
     for v in votes:
         shown = v.result if v.status == "closed" and v.result else counts[v.id]
         data = {
@@ -452,6 +460,8 @@ def open_vote(actor, meeting, data):
             f.error("options", _("Give between 2 and %(n)d different choices.", n=MAX_VOTE_OPTIONS))
         elif any(len(o) > 200 for o in options):
             f.error("options", _("At most %(n)d characters.", n=200))
+        elif any(text_problem(o) for o in options):
+            f.error("options", next(text_problem(o) for o in options if text_problem(o)))
     anonymous = f.bool("anonymous")
     f.check()
     vote = Vote(meeting_id=meeting.id, question=question, options=options, anonymous=anonymous,
@@ -615,9 +625,9 @@ def lower_hand(actor, meeting):
 
 def get_speaker_request(user, request_id):
     req = db.session.get(SpeakerRequest, request_id) if request_id is not None else None
-    if req is None:
+    meeting = _visible_meeting(user, req.meeting_id) if req is not None else None
+    if meeting is None:
         raise NotFound(_("Request not found."))
-    meeting = get_meeting(user, req.meeting_id)
     return req, meeting
 
 
@@ -702,15 +712,15 @@ def _publish_conclusions(meeting):
 
 def get_conclusion(user, conclusion_id):
     conclusion = db.session.get(Conclusion, conclusion_id) if conclusion_id is not None else None
-    if conclusion is None:
+    meeting = _visible_meeting(user, conclusion.meeting_id) if conclusion is not None else None
+    if meeting is None:
         raise NotFound(_("Conclusion not found."))
-    meeting = get_meeting(user, conclusion.meeting_id)
     return conclusion, meeting
 
 
 def _conclusion_text(data):
     f = Fields(data)
-    text = f.str("text", max_len=5000)
+    text = f.str("text", max_len=5000, multiline=True)
     f.check()
     return text
 
@@ -860,6 +870,7 @@ def _directive_rows(meeting_id):
                 "id": a.id,
                 "agency_id": a.agency_id,
                 "agency_name": a.agency.name if a.agency else "",
+                "agency_kind": a.agency.kind if a.agency else None,
                 "role": a.role,
                 "status": a.status,
                 "tracking": tracking_of(a, now=now),
@@ -870,11 +881,12 @@ def _directive_rows(meeting_id):
         ]
         out.append({
             "id": directive.id,
-                "agency_kind": a.agency.kind if a.agency else None,
             "number": directive.number,
             "title": directive.title,
             "status": directive.status,
-            "deadline": isoformat(directive.deadline),
+            # the lead agency's deadline, which extensions move; the one given at issue beside it
+            "deadline": isoformat(directive.current_deadline),
+            "deadline_at_issue": isoformat(directive.deadline),
             "issued_at": isoformat(directive.issued_at),
             "assignments": assignments,
         })
@@ -905,6 +917,7 @@ def attendance_lists(meeting):
         .where(Participant.meeting_id == meeting.id)
         .options(db.joinedload(User.agency))
     ).all()
+    rows = sorted(rows, key=lambda row: person_key(row[0]))  # protocol order, as in a biên bản
     present = [(user, role) for user, role, was_there in rows if was_there]
     absent = [(user, role) for user, role, was_there in rows if not was_there]
     return present, absent
@@ -912,13 +925,22 @@ def attendance_lists(meeting):
 
 # -- follow-up ------------------------------------------------------------------------------
 
+def _held_before(meeting):
+    """Conditions for a meeting held before ``meeting``: it has started (live or ended) and, if
+    ``meeting`` has started too, earlier than it. A scheduled meeting has not happened yet, whatever
+    its planned date, so its conclusions cannot be followed up."""
+    conditions = [Meeting.id != meeting.id, Meeting.status.in_(("live", "ended")), Meeting.started_at.is_not(None)]
+    if meeting.started_at is not None:
+        conditions.append(Meeting.started_at < meeting.started_at)
+    return conditions
+
+
 def follow_up_candidates(actor, meeting, limit=50):
     """Earlier meetings the actor may see that this one can follow up, newest first."""
     query = (
-    rows = sorted(rows, key=lambda row: person_key(row[0]))  # protocol order, as in a biên bản
         db.select(Meeting)
-        .where(Meeting.id != meeting.id, Meeting.starts_at < meeting.starts_at, Meeting.status != "cancelled")
-        .order_by(Meeting.starts_at.desc())
+        .where(*_held_before(meeting))
+        .order_by(Meeting.started_at.desc())
     )
     if not perms.is_staff(actor):
         invited = db.select(Participant.meeting_id).where(Participant.user_id == actor.id)
@@ -939,8 +961,11 @@ def set_follow_up(actor, meeting, data):
         earlier = db.session.get(Meeting, earlier_id)
         if earlier is None or not perms.can_view(actor, earlier):
             raise Invalid({"follow_up_of_id": _("No such meeting.")})
-        if earlier.id == meeting.id or earlier.starts_at >= meeting.starts_at:
-            raise Invalid({"follow_up_of_id": _("Choose a meeting held before this one.")})
+        held = db.session.scalar(db.select(Meeting.id).where(Meeting.id == earlier.id, *_held_before(meeting)))
+        if held is None:
+            raise Invalid({"follow_up_of_id": _(
+                "“%(title)s” was not held before this meeting: choose a meeting that has already taken place.",
+                title=earlier.title)})
     if meeting.follow_up_of_id != earlier_id:
         audit.record(actor, "meeting.follow_up", meeting, object_type="meeting",
                      follow_up_of_id=[meeting.follow_up_of_id, earlier_id])

@@ -1,7 +1,7 @@
 """Meeting pages: the list, the form, the meeting's page, the live room, .ics and attendance exports."""
 import csv
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,13 +12,13 @@ from sqlalchemy.orm import joinedload
 from auth import services as auth_services
 from auth.models import User
 from auth.protocol import person_key
-from core import ui
+from core import ui, xlsx
 from core.errors import ACCESS_ERRORS, Forbidden, ServiceError
 from core.extensions import db
 from core.i18n import register_js_strings
 from core.validation import display_zone
 from meetings import attendance as attendance_calc
-from meetings import bp, permissions, services
+from meetings import bp, labels, permissions, services
 
 STATUS_LABELS = {
     "scheduled": _l("Upcoming"),
@@ -26,12 +26,7 @@ STATUS_LABELS = {
     "ended": _l("Ended"),
     "cancelled": _l("Cancelled"),
 }
-ROLE_LABELS = {
-    "chair": _l("Chair"),
-    "secretary": _l("Secretary"),
-    "member": _l("Member"),
-    "guest": _l("Guest"),
-}
+ROLE_LABELS = labels.ROLE_LABELS  # one table with the Word minutes: meetings/labels.py
 
 ui.add_nav(ui.NavItem("meetings.index", _l("Meetings"), "camera-video", lambda u: u.is_authenticated, order=30))
 
@@ -75,6 +70,7 @@ register_js_strings({
     "meeting_conn_connecting": _l("Connecting…"),
     "meeting_conn_connected": _l("Connected"),
     "meeting_conn_disconnected": _l("Offline: messages wait and are sent on return"),
+    "meeting_conn_offline": _l("Offline"),
 })
 
 
@@ -118,13 +114,17 @@ def _form_from_request():
         "title": form.get("title", ""),
         "description": form.get("description", ""),
         "starts_at": form.get("starts_at", ""),
-        "chair_id": form.get("chair_id") or None,
         "ends_at": form.get("ends_at", ""),
         "place": form.get("place", ""),
         "online": bool(form.get("online")),
         "secretary_id": form.get("secretary_id") or None,
+        "chair_id": form.get("chair_id") or None,
         "participant_ids": form.getlist("participant_ids"),
         "agency_ids": form.getlist("agency_ids"),
+        "agenda": form.get("agenda", ""),
+    }
+
+
 def _secretary_groups(users):
     """The secretary picker: the provincial office's staff first (they keep the minutes), then
     everyone else by agency, so the usual choice is at the top of a province-wide list."""
@@ -136,10 +136,6 @@ def _secretary_groups(users):
             others.setdefault(user.agency.name if user.agency else _("No agency"), []).append(user)
     groups = [(_("Provincial office staff"), office)] if office else []
     return groups + list(others.items())
-
-
-        "agenda": form.get("agenda", ""),
-    }
 
 
 def _form_context(form, errors, meeting=None):
@@ -307,24 +303,26 @@ def ics_download(meeting_id):
 
 # -- attendance exports ---------------------------------------------------------
 
+#: columns of the attendance exports holding a time (UTC) and a number of seconds
+_FIRST_JOINED, _LAST_LEFT, _TIME_PRESENT, _LATE_MINUTES = 4, 5, 6, 8
+
+
 def _export_rows(meeting):
+    """The header and one row per person; times stay datetimes and durations seconds, for each
+    export to write in its own way (text in the CSV, date and duration cells in the XLSX)."""
     try:
         rows = services.attendance(current_user, meeting)
     except Forbidden:
         abort(403)
     header = [_("Full name"), _("Agency"), _("Role"), _("Status"), _("First joined"), _("Last left"),
               _("Time present"), _("Seconds present"), _("Late (minutes)")]
-    from core.i18n import datetime_filter
-
     out = []
     for row in rows:
         out.append([
             row["full_name"], row["agency"], str(ROLE_LABELS.get(row["role"], row["role"])),
             _("Present") if row["status"] == "present" else _("Absent"),
-            datetime_filter(row["first_joined_at"], "dd/MM/yyyy HH:mm:ss"),
-            datetime_filter(row["last_left_at"], "dd/MM/yyyy HH:mm:ss"),
-            attendance_calc.format_duration(row["present_seconds"]), row["present_seconds"],
-            "" if row["late_seconds"] is None else round(row["late_seconds"] / 60, 1),
+            row["first_joined_at"], row["last_left_at"], row["present_seconds"], row["present_seconds"],
+            None if row["late_seconds"] is None else round(row["late_seconds"] / 60, 1),
         ])
     return header, out
 
@@ -332,13 +330,20 @@ def _export_rows(meeting):
 @bp.route("/meetings/<int:meeting_id>/attendance.csv")
 @login_required
 def attendance_csv(meeting_id):
+    from core.i18n import datetime_filter
+
     meeting = _get(meeting_id)
     header, rows = _export_rows(meeting)
     buf = io.StringIO()
     buf.write("\ufeff")  # so spreadsheet programs read UTF-8 Vietnamese correctly
     writer = csv.writer(buf)
     writer.writerow(header)
-    writer.writerows(rows)
+    for row in rows:
+        row[_FIRST_JOINED] = datetime_filter(row[_FIRST_JOINED], "dd/MM/yyyy HH:mm:ss")
+        row[_LAST_LEFT] = datetime_filter(row[_LAST_LEFT], "dd/MM/yyyy HH:mm:ss")
+        row[_TIME_PRESENT] = attendance_calc.format_duration(row[_TIME_PRESENT])
+        row[_LATE_MINUTES] = "" if row[_LATE_MINUTES] is None else row[_LATE_MINUTES]
+        writer.writerow(row)
     return Response(buf.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="diem-danh-hop-{meeting.id}.csv"'})
 
@@ -346,6 +351,8 @@ def attendance_csv(meeting_id):
 @bp.route("/meetings/<int:meeting_id>/attendance.xlsx")
 @login_required
 def attendance_xlsx(meeting_id):
+    """Times as date cells (naive, in the display zone) and the time present as a duration cell, so
+    Excel sorts by arrival and sums the time present."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -361,10 +368,17 @@ def attendance_xlsx(meeting_id):
     for cell in ws[3]:
         cell.font = Font(bold=True)
     for row in rows:
+        row[_FIRST_JOINED] = xlsx.local_naive(row[_FIRST_JOINED])
+        row[_LAST_LEFT] = xlsx.local_naive(row[_LAST_LEFT])
+        row[_TIME_PRESENT] = timedelta(seconds=row[_TIME_PRESENT] or 0)
         ws.append(row)
+        cells = ws[ws.max_row]
+        cells[_FIRST_JOINED].number_format = xlsx.DATETIME_SECONDS_FORMAT
+        cells[_LAST_LEFT].number_format = xlsx.DATETIME_SECONDS_FORMAT
+        cells[_TIME_PRESENT].number_format = xlsx.DURATION_FORMAT
     for column, width in zip("ABCDEFGHI", (28, 30, 12, 12, 20, 20, 12, 12, 12)):
         ws.column_dimensions[column].width = width
+    ws.freeze_panes = "A4"
     buf = io.BytesIO()
     wb.save(buf)
-    return Response(buf.getvalue(), mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="diem-danh-hop-{meeting.id}.xlsx"'})
+    return xlsx.xlsx_response(buf.getvalue(), f"diem-danh-hop-{meeting.id}.xlsx")
