@@ -342,3 +342,15 @@ def test_an_admin_password_reset_signs_the_user_out(client, factory, app):
     assert res.status_code == 302
     assert client.get("/").status_code == 302
     assert admin_browser.get("/").status_code == 200
+
+
+def test_empty_fields_show_empty_not_none(client, factory):
+    """An account with no e-mail or title: its forms show empty fields, not the word None."""
+    user = factory.user("officer", full_name="Chưa có thư")
+    from core.extensions import db
+
+    user.email, user.title = None, None
+    db.session.commit()
+    login(client, factory.user("admin"))
+    html = client.get(f"/admin/users/{user.id}/edit").get_data(as_text=True)
+    assert 'value="None"' not in html and ">None</textarea>" not in html
