@@ -2,6 +2,10 @@
 from dataclasses import dataclass
 from typing import Callable
 
+#: nav items ordered from here on are administration screens: the navbar groups them in one
+#: menu, so adding one never widens the bar past one line
+ADMIN_ORDER = 80
+
 
 @dataclass
 class NavItem:
@@ -10,6 +14,10 @@ class NavItem:
     icon: str  # a bootstrap-icons name, e.g. "megaphone"
     visible: Callable  # visible(user) -> bool
     order: int = 50
+
+    @property
+    def in_admin_menu(self):
+        return self.order >= ADMIN_ORDER
 
 
 @dataclass

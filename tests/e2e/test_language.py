@@ -19,7 +19,8 @@ def main_screens(page):
     """The screens a user reaches from the navbar, plus home, notifications and the account page."""
     page.goto("/")
     links = page.eval_on_selector_all(
-        "#nav-main .navbar-nav .nav-link[href]:not([href='#'])", "els => els.map(e => e.getAttribute('href'))"
+        "#nav-main .navbar-nav .nav-link[href]:not([href='#']), #nav-main .admin-menu .dropdown-item[href]",
+        "els => els.map(e => e.getAttribute('href'))"
     )
     paths = ["/"] + [href for href in links if is_screen(href)]
     paths += ["/notifications", "/account"]
