@@ -12,7 +12,7 @@ from auth.models import AGENCY_KINDS, ROLES, Agency, ApiToken, BrowserLogin, Use
 from auth.protocol import agency_key
 from core import audit
 from core.dbtypes import utcnow
-from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from core.extensions import db
 from core.realtime import SocketConnection, disconnect_where
 from core.validation import Fields
@@ -30,8 +30,25 @@ def verify_password(user, password):
     return check_password_hash(user.password_hash, password)
 
 
+class AccountDisabled(Unauthorized):
+    """The password is right but the account was deactivated: said only to someone who knows the
+    password, so a guesser learns nothing about the account."""
+
+    code = "account_disabled"
+
+    def __init__(self):
+        contact = current_app.config.get("SUPPORT_CONTACT")
+        if contact:
+            message = _("Your account has been disabled. Ask the system administrator to enable it again "
+                        "(contact: %(contact)s).", contact=contact)
+        else:
+            message = _("Your account has been disabled. Ask the system administrator to enable it again.")
+        super().__init__(message)
+
+
 def authenticate(username, password, address=None):
-    """The active user with these credentials, or None.
+    """The active user with these credentials, or None; AccountDisabled for the right password
+    of a deactivated account.
 
     With the client's ``address`` (the login form and the token endpoint pass it), each failure
     counts against the login budgets, and once one is spent TooManyAttempts is raised, even for
@@ -55,8 +72,10 @@ def _check_credentials(username, password):
             _DUMMY_HASH = hash_password(secrets.token_hex(8))
         check_password_hash(_DUMMY_HASH, password or "")
         return None
-    if not verify_password(user, password or "") or not user.active:
+    if not verify_password(user, password or ""):
         return None
+    if not user.active:
+        raise AccountDisabled()
     user.last_login_at = utcnow()
     db.session.commit()
     return user

@@ -50,6 +50,8 @@ def login():
     except TooManyAttempts as exc:
         page = render_template("auth/login.html", error=exc.message, username=username)
         return page, 429, {"Retry-After": str(exc.extra["retry_after"])}
+    except services.AccountDisabled as exc:
+        return render_template("auth/login.html", error=exc.message, username=username), 401
     if user is None:
         return render_template("auth/login.html", error=_("Wrong username or password."), username=username), 401
     _sign_in(user, remember=bool(request.form.get("remember")), lang=user.locale)

@@ -76,6 +76,13 @@ def load_config(overrides=None):
         "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "no-reply@localhost"),
+        # whom a user with a disabled account is told to ask, e.g. "Phòng CNTT, 0203 3812 345"
+        "SUPPORT_CONTACT": os.environ.get("SUPPORT_CONTACT") or None,
+        # the e-mailed "forgot password" link works this long
+        "PASSWORD_RESET_MINUTES": int(os.environ.get("PASSWORD_RESET_MINUTES", "30")),
+        # "forgot password" requests per address, and per name or e-mail typed; then 429
+        "PASSWORD_RESET_RATE_LIMIT": _rate(os.environ.get("PASSWORD_RESET_RATE_LIMIT", "10 per hour"),
+                                           "PASSWORD_RESET_RATE_LIMIT"),
         "DUE_SOON_DAYS": int(os.environ.get("DUE_SOON_DAYS", "3")),
         "DIRECTIVE_NUMBER_SUFFIX": os.environ.get("DIRECTIVE_NUMBER_SUFFIX", "UBND-TH"),
         "CHAT_MAX_LENGTH": int(os.environ.get("CHAT_MAX_LENGTH", "4000")),

@@ -39,7 +39,9 @@ def test_authenticate_rejects_wrong_password_unknown_user_and_inactive_user(app,
     assert services.authenticate("", "") is None
     user.active = False
     db.session.commit()
-    assert services.authenticate("nguyenvana", "right-pass-1") is None
+    assert services.authenticate("nguyenvana", "wrong-pass") is None  # a guesser learns nothing more
+    with pytest.raises(services.AccountDisabled):
+        services.authenticate("nguyenvana", "right-pass-1")
 
 
 def test_change_password_needs_the_current_one(app, factory):
