@@ -54,7 +54,11 @@ def login():
         return render_template("auth/login.html", error=exc.message, username=username), 401
     if user is None:
         return render_template("auth/login.html", error=_("Wrong username or password."), username=username), 401
-    _sign_in(user, remember=bool(request.form.get("remember")), lang=user.locale)
+    lang = user.locale
+    if session.get("lang_chosen") and session.get("lang") in current_app.config["LANGUAGES"]:
+        lang = session["lang"]  # the language just chosen on the login page wins, and is kept
+        services.set_locale(user, lang)
+    _sign_in(user, remember=bool(request.form.get("remember")), lang=lang)
     return redirect(safe_next(request.args.get("next")))
 
 

@@ -15,6 +15,8 @@ JS_STRINGS = {
     "connection_lost": _l("Connection lost. Reconnecting…"),
     "connection_back": _l("Connected again."),
     "error": _l("Something went wrong. Please try again."),
+    "network_error": _l("Not sent: there is no connection to the server. Check the network and try again."),
+    "session_ended": _l("Your session has ended. Taking you to the sign-in page…"),
     "sending": _l("Sending…"),
     "sent": _l("Sent"),
     "failed": _l("Not sent. Retrying…"),

@@ -24,6 +24,8 @@ def set_language(code):
         session["lang"] = code
         if request.method == "POST" and current_user.is_authenticated:
             auth_services.set_locale(current_user, code)
+        elif not current_user.is_authenticated:
+            session["lang_chosen"] = True  # chosen on the login page: signing in saves it on the account
     return redirect(safe_next(request.values.get("next") or request.referrer))
 
 

@@ -12,23 +12,47 @@
     if (e.target.closest && e.target.closest("[data-print]")) window.print();
   });
 
+  // The signed-in user's session ended on the server (signed out elsewhere, expired, revoked):
+  // go to the login page, which brings them back here afterwards.
+  let leaving = false;
+  function sessionEnded() {
+    if (leaving || !document.body.dataset.userId) return;
+    leaving = true;
+    const next = window.location.pathname + window.location.search;
+    window.location.assign("/login?ended=1&next=" + encodeURIComponent(next));
+  }
+
+  document.addEventListener("app:session-ended", sessionEnded);  // page scripts that fetch HTML say so
+
   async function api(method, url, body) {
-    const res = await fetch(url, {
-      method: method,
-      credentials: "same-origin",
-      headers: {
-        "Content-Type": "application/json",
-        "Accept": "application/json",
-        "X-CSRFToken": csrfMeta ? csrfMeta.content : "",
-      },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
+    let res;
+    try {
+      res = await fetch(url, {
+        method: method,
+        credentials: "same-origin",
+        headers: {
+          "Content-Type": "application/json",
+          "Accept": "application/json",
+          "X-CSRFToken": csrfMeta ? csrfMeta.content : "",
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (e) {
+      // the browser's own text ("Failed to fetch") is English and says nothing to the user
+      const err = new Error(t("network_error"));
+      err.network = true;
+      throw err;
+    }
     let data = null;
     try { data = await res.json(); } catch (e) { data = null; }
     if (!res.ok) {
       const err = new Error((data && data.error && data.error.message) || t("error"));
       err.status = res.status;
       err.data = data;
+      if (res.status === 401 && document.body.dataset.userId) {
+        err.message = t("session_ended");
+        sessionEnded();
+      }
       throw err;
     }
     return data;
@@ -66,6 +90,19 @@
     badge.classList.toggle("d-none", count <= 0);
   }
 
+  // Is the session still alive? Asked when the socket is refused or closed by the server; offline,
+  // the question fails and the socket's own retries carry on.
+  let lastCheck = 0;
+  async function checkSession(reconnect) {
+    if (Date.now() - lastCheck < 5000 && !reconnect) return;
+    lastCheck = Date.now();
+    try {
+      const res = await fetch("/api/v1/me", { credentials: "same-origin", headers: { "Accept": "application/json" } });
+      if (res.status === 401) { sessionEnded(); return; }
+    } catch (e) { /* offline */ }
+    if (reconnect && socket && !socket.connected) socket.connect();
+  }
+
   let socket = null;
   if (window.io && document.body.dataset.userId) {
     socket = window.io({ transports: ["websocket", "polling"] });
@@ -80,13 +117,30 @@
       wasConnected = true;
       document.body.dataset.socket = "connected";
     });
-    socket.on("disconnect", () => {
+    socket.on("disconnect", (reason) => {
       document.body.dataset.socket = "disconnected";
       if (banner) {
         banner.textContent = t("connection_lost");
         banner.className = "connection-banner lost";
       }
+      // Closed by the server: the session may have ended; if not (new rooms), connect again.
+      if (reason === "io server disconnect") checkSession(true);
     });
+    socket.on("connect_error", () => checkSession(false));
+    // An event refused as unauthorized: the session ended while the socket stayed open.
+    const emit = socket.emit;
+    socket.emit = function () {
+      const args = Array.prototype.slice.call(arguments);
+      const ack = args[args.length - 1];
+      if (typeof ack === "function") {
+        args[args.length - 1] = function () {
+          const answer = arguments[arguments.length - 1];
+          if (answer && answer.ok === false && answer.error === "unauthorized") sessionEnded();
+          return ack.apply(this, arguments);
+        };
+      }
+      return emit.apply(socket, args);
+    };
     socket.on("notification:new", (n) => {
       const badge = document.getElementById("bell-count");
       setBell((parseInt(badge && badge.dataset.count || badge && badge.textContent || "0", 10) || 0) + 1);

@@ -18,6 +18,12 @@
 
   async function fetchHtml(url) {
     const res = await fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } });
+    if (res.redirected && new URL(res.url).pathname === "/login") {
+      document.dispatchEvent(new CustomEvent("app:session-ended"));  // the fragment became the login page
+      const err = new Error(t("session_ended"));
+      err.status = 401;
+      throw err;
+    }
     if (!res.ok) {
       const err = new Error("HTTP " + res.status);
       err.status = res.status;
@@ -35,35 +41,111 @@
   }
 
   // -- one-click Acknowledge (inbox rows and the directive page) ------------------
+  // Offline, an acknowledgement waits in a small outbox in localStorage (per user) and is sent
+  // again when the connection is back; the server takes a repeat as the first one.
 
-  async function acknowledge(form, button) {
-    const id = button.dataset.assignmentId;
+  const me = document.body.dataset.userId || "";
+  const outboxKey = "ack-outbox:" + me;
+  const inFlight = new Set();
+
+  function loadOutbox() {
+    try { return (JSON.parse(localStorage.getItem(outboxKey) || "[]") || []).map(String); } catch (e) { return []; }
+  }
+  function saveOutbox(ids) {
+    try {
+      if (ids.length) localStorage.setItem(outboxKey, JSON.stringify(ids));
+      else localStorage.removeItem(outboxKey);
+    } catch (e) { /* private mode: this page still retries */ }
+  }
+  function queue(id) {
+    const ids = loadOutbox();
+    if (ids.indexOf(id) === -1) { ids.push(id); saveOutbox(ids); }
+  }
+  function unqueue(id) {
+    saveOutbox(loadOutbox().filter((x) => x !== id));
+  }
+
+  function ackButtons(id) {
+    return document.querySelectorAll('.ack-button[data-assignment-id="' + CSS.escape(id) + '"]');
+  }
+
+  /** The button says what is happening: idle, sending, or waiting to send (queued offline). */
+  function setAckState(button, state) {
+    if (!button.dataset.label) button.dataset.label = button.innerHTML;  // our own markup
+    const form = button.closest("form");
+    if (form) form.dataset.state = state;
+    button.classList.toggle("ack-waiting", state === "waiting");
+    if (state === "idle") {
+      button.disabled = false;
+      button.innerHTML = button.dataset.label;
+      button.removeAttribute("title");
+      return;
+    }
     button.disabled = true;
-    const label = button.innerHTML;
-    button.textContent = t("sending");
+    const icon = document.createElement("i");
+    icon.className = "bi me-1 " + (state === "waiting" ? "bi-cloud-arrow-up" : "bi-hourglass-split");
+    button.replaceChildren(icon, document.createTextNode(t(state === "waiting" ? "dir_ack_waiting" : "sending")));
+    if (state === "waiting") button.title = t("dir_ack_queued");
+  }
+
+  /** Send one acknowledgement. true: done; "queued": kept for later; false: refused. */
+  async function sendAck(id) {
+    if (inFlight.has(id)) return "queued";
+    inFlight.add(id);
     try {
       await App.api("POST", "/api/v1/assignments/" + encodeURIComponent(id) + "/acknowledge");
+      unqueue(id);
       document.dispatchEvent(new CustomEvent("directives:acknowledged", { detail: { assignmentId: id } }));
       return true;
     } catch (err) {
-      button.disabled = false;
-      button.innerHTML = label;  // our own markup, restored as it was
-      App.toast && App.toast(err.message || t("dir_ack_failed"), "danger");
+      if (err.network || err.status === 401) {  // no connection, or signed out: sent after it comes back
+        queue(id);
+        ackButtons(id).forEach((b) => setAckState(b, "waiting"));
+        return "queued";
+      }
+      unqueue(id);
+      ackButtons(id).forEach((b) => setAckState(b, "idle"));
+      if (App.toast) App.toast(err.message || t("dir_ack_failed"), "danger");
       return false;
+    } finally {
+      inFlight.delete(id);
     }
   }
 
+  async function acknowledge(form, button) {
+    const id = button.dataset.assignmentId;
+    setAckState(button, "sending");
+    const result = await sendAck(id);
+    if (result === "queued" && App.toast) App.toast(t("dir_ack_queued"), "warning");
+    return result === true;
+  }
+
+  function flushOutbox() {
+    loadOutbox().forEach(sendAck);
+  }
+
   function bindAckForms(root) {
+    const waiting = loadOutbox();
     root.querySelectorAll("form.ack-form").forEach((form) => {
+      const button = form.querySelector(".ack-button");
+      if (button && waiting.indexOf(button.dataset.assignmentId) !== -1) setAckState(button, "waiting");
       if (form.dataset.bound) return;
       form.dataset.bound = "1";
       form.addEventListener("submit", (ev) => {
-        const button = form.querySelector(".ack-button");
-        if (!button || !window.fetch || !App.api) return;  // no script support: the form posts
+        const btn = form.querySelector(".ack-button");
+        if (!btn || !window.fetch || !App.api) return;  // no script support: the form posts
         ev.preventDefault();
-        acknowledge(form, button);
+        if (btn.disabled) return;
+        acknowledge(form, btn);
       });
     });
+  }
+
+  function startOutbox() {
+    window.addEventListener("online", flushOutbox);
+    if (App.socket) App.socket.on("connect", flushOutbox);
+    setInterval(() => { if (navigator.onLine !== false && loadOutbox().length) flushOutbox(); }, 10000);
+    if (loadOutbox().length) flushOutbox();
   }
 
   // -- the officer's inbox -----------------------------------------------------------
@@ -216,7 +298,8 @@
         return;
       }
       const fresh = parseFragment(html);
-      const parts = ["directive-status", "part-agencies", "part-history", "part-actions"];
+      // the deadline too: an extension granted to the lead agency moves the directive's deadline
+      const parts = ["directive-status", "directive-deadline", "part-agencies", "part-history", "part-actions"];
       // the content first: it holds the status badge too, which then needs no swap of its own
       (full ? ["part-content"].concat(parts) : parts).forEach((id) => {
         const incoming = fresh.querySelector("#" + id);
@@ -395,6 +478,7 @@
   if (inboxBox) initInbox(inboxBox);
   const directivePage = document.querySelector('[data-page="directive"]');
   if (directivePage) initDirective(directivePage);
+  if (me && (inboxBox || directivePage)) startOutbox();
   const homeNumbers = document.querySelector('[data-page="home-leader"]');
   if (homeNumbers) initHomeNumbers(homeNumbers);
   const newForm = document.querySelector('[data-page="new-directive"], [data-page="edit-directive"]');
