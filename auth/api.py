@@ -10,7 +10,7 @@ from core.api import json_body, public
 from core.collation import sort_key
 from core.errors import Forbidden, NotFound, Unauthorized
 from core.extensions import db
-from core.validation import Fields
+from core.validation import Fields, arg_int
 
 
 @api.post("/auth/token")
@@ -96,7 +96,7 @@ def list_users():
     query = db.select(User)
     if not permissions.can_manage_accounts(current_user):
         query = query.where(User.active.is_(True))
-    agency_id = request.args.get("agency_id", type=int)
+    agency_id = arg_int("agency_id")
     if agency_id:
         query = query.where(User.agency_id == agency_id)
     people = sorted(db.session.scalars(query), key=lambda u: sort_key(u.full_name))

@@ -13,6 +13,7 @@ from core.collation import sort_key
 from core.errors import Invalid, ServiceError
 from core.extensions import db
 from core.urls import safe_next
+from core.validation import Fields, arg_int
 
 ROLE_LABELS = {"admin": _l("Administrator"), "leader": _l("Leader"), "officer": _l("Officer")}
 KIND_LABELS = {
@@ -154,7 +155,12 @@ def change_password():
 @bp.route("/account/tokens", methods=["POST"])
 @login_required
 def create_token():
-    _token, raw = services.issue_token(current_user, request.form.get("name", "").strip() or "api")
+    f = Fields(request.form)
+    name = f.str("name", required=False, max_len=100, default="api")
+    if f.errors:
+        flash(_("Token name: %(message)s", message=f.errors["name"]), "danger")
+        return redirect(url_for("auth.profile"))
+    _token, raw = services.issue_token(current_user, name)
     session["new_token"] = raw  # shown once on the next page
     return redirect(url_for("auth.profile"))
 
@@ -184,7 +190,7 @@ def users():
     if q:
         like = f"%{q}%"
         query = query.where(db.or_(User.full_name.ilike(like), User.username.ilike(like)))
-    agency_id = request.args.get("agency_id", type=int)
+    agency_id = arg_int("agency_id")
     if agency_id:
         query = query.where(User.agency_id == agency_id)
     people = sorted(db.session.scalars(query), key=lambda u: (not u.active, sort_key(u.full_name)))

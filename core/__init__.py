@@ -9,7 +9,7 @@ from flask_login import user_loaded_from_cookie
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from core import errors, i18n, security, ui
+from core import errors, i18n, security, ui, validation
 from core.config import BASE_DIR, load_config
 from core.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
@@ -63,6 +63,7 @@ def create_app(overrides=None):
     i18n.init_app(app)
     security.init_app(app)
     ui.init_app(app)
+    validation.init_app(app)  # before the blueprints: their <int:...> routes use its converter
     errors.register_error_handlers(app)
     _init_login(app)
 

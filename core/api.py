@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError
 
 from core.errors import BadRequest, Unauthorized
 from core.extensions import csrf
+from core.validation import check_request_text, request_json
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -26,6 +27,7 @@ def make_api_blueprint(name, import_name):
     def _authenticate():
         view = current_app.view_functions.get(request.endpoint)
         if getattr(view, "api_public", False):
+            check_request_text()
             return None
         if not current_user.is_authenticated:
             raise Unauthorized(_("Authentication required."))
@@ -34,6 +36,7 @@ def make_api_blueprint(name, import_name):
                 csrf.protect()
             except CSRFError as exc:
                 raise BadRequest(_("CSRF token missing or invalid."), code="csrf_failed") from exc
+        check_request_text()  # after authentication: a stranger learns nothing from a 422
         return None
 
     return bp
@@ -41,7 +44,7 @@ def make_api_blueprint(name, import_name):
 
 def json_body():
     """The request's JSON object, or a 400 that says why not."""
-    data = request.get_json(silent=True)
+    data = request_json()
     if data is None:
         raise BadRequest(_("The body must be JSON."))
     if not isinstance(data, dict):

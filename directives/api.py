@@ -7,6 +7,7 @@ from core.api import json_body
 from core.dbtypes import utcnow
 from core.errors import Forbidden
 from core.extensions import db
+from core.validation import arg_int
 from directives import api_bp as api
 from directives import permissions, services
 
@@ -36,8 +37,8 @@ def list_directives():
     &only_unacknowledged, paginated by ?limit (default 100, at most 500) and ?offset."""
     now = utcnow()
     query = services.list_query(current_user, _args(LIST_FILTERS), now=now)
-    limit = min(max(request.args.get("limit", 100, type=int), 1), 500)
-    offset = max(request.args.get("offset", 0, type=int), 0)
+    limit = min(max(arg_int("limit", 100), 1), 500)
+    offset = max(arg_int("offset", 0), 0)
     total = db.session.scalar(db.select(db.func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.scalars(query.limit(limit).offset(offset)).all()
     return jsonify(items=[services.serialize_directive(d, now) for d in rows], total=total, limit=limit,

@@ -548,7 +548,7 @@ def issue_directive(actor, data, now=None):
         if existing is not None:
             return existing  # a retry of a request that already succeeded
     title = f.str("title", max_len=TITLE_MAX)
-    body = f.str("body", required=False, max_len=BODY_MAX, default="")
+    body = f.str("body", required=False, max_len=BODY_MAX, default="", multiline=True)
     deadline = f.datetime("deadline")
     priority = f.choice("priority", PRIORITIES, required=False, default="normal")
     lead_id = f.int("lead_agency_id")
@@ -644,7 +644,7 @@ def cancel_directive(actor, directive, data=None, now=None):
     _require_decide(actor, directive)
     now = now or utcnow()
     f = Fields(data or {})
-    reason = f.str("reason", max_len=NOTE_MAX)
+    reason = f.str("reason", max_len=NOTE_MAX, multiline=True)
     f.check()
     if directive.status != "issued":
         raise Conflict(_("Only an issued directive can be cancelled; this one is %(status)s.",
@@ -974,7 +974,7 @@ def report_progress(actor, assignment, data, now=None):
     now = now or utcnow()
     f = Fields(data)
     progress = f.int("progress", min_value=0, max_value=100)
-    note = f.str("note", required=False, max_len=NOTE_MAX, default="")
+    note = f.str("note", required=False, max_len=NOTE_MAX, default="", multiline=True)
     client_id = f.str("client_id", required=False, max_len=64)
     f.check()
     if client_id:
@@ -1007,7 +1007,7 @@ def submit(actor, assignment, data=None, now=None):
     _require_act(actor, assignment)
     now = now or utcnow()
     f = Fields(data or {})
-    note = f.str("note", required=False, max_len=NOTE_MAX, default="")
+    note = f.str("note", required=False, max_len=NOTE_MAX, default="", multiline=True)
     f.check()
     if assignment.status == "pending":
         raise Conflict(_("Acknowledge the directive before submitting a result."), code="invalid_transition",
@@ -1036,7 +1036,7 @@ def request_extension(actor, assignment, data, now=None):
     now = now or utcnow()
     f = Fields(data)
     deadline = f.datetime("deadline")
-    reason = f.str("reason", max_len=NOTE_MAX)
+    reason = f.str("reason", max_len=NOTE_MAX, multiline=True)
     if deadline is not None and deadline <= max(assignment.deadline, now):
         f.error("deadline", _("The new deadline must be later than the current one."))
     f.check()
@@ -1085,7 +1085,7 @@ def return_assignment(actor, assignment, data, now=None):
     """Send a submitted result back: status in_progress again, the reason kept in the history."""
     _require_decide(actor, assignment.directive)
     f = Fields(data or {})
-    reason = f.str("reason", max_len=NOTE_MAX)
+    reason = f.str("reason", max_len=NOTE_MAX, multiline=True)
     f.check()
     _status_conflict(assignment, ("submitted",), _("return"))
     now = now or utcnow()

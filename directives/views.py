@@ -24,6 +24,7 @@ from core.errors import ACCESS_ERRORS, Invalid, NotFound, ServiceError
 from core.extensions import db
 from core.i18n import register_js_strings
 from core.urls import safe_next
+from core.validation import arg_int, arg_page
 from directives import bp, exports, permissions, services, tracking
 from directives.models import Assignment, AssignmentEvent, Attachment, Directive, ExtensionRequest
 
@@ -254,7 +255,7 @@ def inbox():
     if current_user.agency_id is None or permissions.is_staff(current_user):
         return redirect(url_for("directives.index"))
     filters = _filters(request.args, INBOX_FILTERS)
-    shown = min(max(request.args.get("shown", INBOX_PAGE, type=int), INBOX_PAGE), 10 * INBOX_PAGE)
+    shown = min(max(arg_int("shown", INBOX_PAGE), INBOX_PAGE), 10 * INBOX_PAGE)
     errors = {}
     try:
         rows = services.inbox(current_user, filters, limit=shown + 1)
@@ -650,7 +651,7 @@ def index():
     if not permissions.is_staff(current_user):
         return redirect(url_for("directives.inbox")) if current_user.agency_id else abort(403)
     query, filters, errors = _list_query()
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = arg_page()
     pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
     directives = list(pagination.items)
     return render_template(

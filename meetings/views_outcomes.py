@@ -10,7 +10,7 @@ from flask_login import current_user, login_required
 
 from core.errors import ACCESS_ERRORS, Conflict, ServiceError
 from core.i18n import register_js_strings
-from core.validation import display_zone
+from core.validation import arg_int, display_zone
 from meetings import bp
 from meetings import documents
 from meetings import permissions as perms
@@ -161,7 +161,7 @@ def diff_rows(old, new, context=3):
 def minutes_revision(meeting_id, version):
     meeting = _meeting(meeting_id)
     revision = svc.get_revision(meeting, version)
-    against = request.args.get("against", type=int)
+    against = arg_int("against")
     if against is None:
         against = version - 1
     base = svc.get_revision(meeting, against) if against and against >= 1 else None

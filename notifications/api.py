@@ -2,6 +2,7 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from core.extensions import db
+from core.validation import arg_int
 from notifications import api_bp as api
 from notifications import services
 from notifications.models import Notification
@@ -9,11 +10,11 @@ from notifications.models import Notification
 
 @api.get("/notifications")
 def list_notifications():
-    limit = min(max(request.args.get("limit", 50, type=int), 1), 200)
+    limit = min(max(arg_int("limit", 50), 1), 200)
     query = db.select(Notification).where(Notification.user_id == current_user.id)
     if request.args.get("unread") == "1":
         query = query.where(Notification.read_at.is_(None))
-    before = request.args.get("before", type=int)
+    before = arg_int("before")
     if before:
         query = query.where(Notification.id < before)
     items = db.session.scalars(query.order_by(Notification.id.desc()).limit(limit)).all()

@@ -4,6 +4,7 @@ from flask_login import current_user, login_required
 
 from core.extensions import db
 from core.urls import safe_next
+from core.validation import arg_page
 from notifications import bp, services
 from notifications.models import Notification
 
@@ -21,7 +22,7 @@ def bell():
 @bp.route("/notifications")
 @login_required
 def index():
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = arg_page()
     only_unread = request.args.get("unread") == "1"
     query = db.select(Notification).where(Notification.user_id == current_user.id)
     if only_unread:
