@@ -58,7 +58,9 @@ def create_app(overrides=None):
         message_queue=app.config["REDIS_URL"],
         channel=app.config.get("SOCKETIO_CHANNEL", "flask-socketio"),
         manage_session=True,
-        max_http_buffer_size=1_000_000,
+        # well above SOCKET_MAX_PAYLOAD: an oversized event reaches socket_handler and gets an
+        # error ack instead of Engine.IO closing the connection
+        max_http_buffer_size=max(app.config.get("MAX_CONTENT_LENGTH") or 0, 16 * app.config["SOCKET_MAX_PAYLOAD"]),
     )
     i18n.init_app(app)
     security.init_app(app)

@@ -88,6 +88,9 @@ def load_config(overrides=None):
         "CHAT_MAX_LENGTH": int(os.environ.get("CHAT_MAX_LENGTH", "4000")),
         # messages per seconds one user may send in one meeting, "COUNT/SECONDS"
         "CHAT_RATE_LIMIT": _pair(os.environ.get("CHAT_RATE_LIMIT", "10/10"), "CHAT_RATE_LIMIT"),
+        # the largest Socket.IO event payload the handlers take (characters); a larger one gets
+        # an error ack. The transport accepts up to MAX_CONTENT_LENGTH, so the socket stays up.
+        "SOCKET_MAX_PAYLOAD": int(os.environ.get("SOCKET_MAX_PAYLOAD", str(64 * 1024))),
         "SCHEDULER_ENABLED": _bool("SCHEDULER_ENABLED", True),
         # How many reverse proxies (nginx) stand in front and set X-Forwarded-*; 0: none.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),

@@ -14,6 +14,7 @@ import os
 import uuid
 
 from flask import current_app, request, session
+from flask_babel import gettext as _
 from flask_login import current_user, login_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from core.dbtypes import UTCDateTime, utcnow
 from core.errors import ServiceError
 from core.extensions import db, socketio
+from core.validation import never_stored
 
 log = logging.getLogger(__name__)
 OUTBOX = "realtime_outbox"
@@ -210,7 +212,8 @@ def socket_handler(event_name):
 
     The handler receives the payload (always a dict) and returns the ack dict;
     a ServiceError becomes ``{ok: false, error: code}``, and so does a payload
-    that is not an object. The session is rolled back on any error.
+    that is not an object, is larger than SOCKET_MAX_PAYLOAD (``too_large``) or
+    holds NUL or a lone surrogate (``bad_request``). The session is rolled back on any error.
     """
 
     def decorate(fn):
@@ -219,14 +222,23 @@ def socket_handler(event_name):
             if not current_user.is_authenticated:
                 return {"ok": False, "error": "unauthorized"}
             if not isinstance(payload, dict):
-                return {"ok": False, "error": "bad_request", "message": "payload must be an object"}
+                return {"ok": False, "error": "bad_request", "message": _("The payload must be an object.")}
+            limit = current_app.config["SOCKET_MAX_PAYLOAD"]
+            bad_field, size = never_stored(payload, limit=limit)
+            if size > limit:
+                return {"ok": False, "error": "too_large",
+                        "message": _("The payload is larger than %(n)d characters.", n=limit)}
+            if bad_field is not None:
+                message = _("Must not contain NUL or invalid characters.")
+                return {"ok": False, "error": "bad_request", "message": message, "fields": {bad_field: message}}
             try:
                 return fn(payload)
             except ServiceError as exc:
                 db.session.rollback()
                 ack = {"ok": False, "error": exc.code, "message": exc.message}
-                if getattr(exc, "fields", None):
-                    ack["fields"] = exc.fields
+                fields = getattr(exc, "fields", None) or exc.extra.get("fields")
+                if fields:
+                    ack["fields"] = fields
                 return ack
             except Exception:
                 db.session.rollback()

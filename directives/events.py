@@ -1,17 +1,13 @@
 """Socket.IO handlers for directives: the inbox's one-click acknowledge, and "seen"."""
-from flask_babel import gettext as _
 from flask_login import current_user
 
-from core.errors import Invalid
 from core.realtime import socket_handler
+from core.validation import payload_id
 from directives import services
 
 
 def _assignment_id(payload):
-    value = payload.get("assignment_id")
-    if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).isdigit():
-        raise Invalid({"assignment_id": _("Must be a whole number.")})
-    return int(value)
+    return payload_id(payload, "assignment_id")
 
 
 @socket_handler("assignment:acknowledge")

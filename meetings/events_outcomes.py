@@ -6,18 +6,9 @@ vote:closed, speakers:updated) are published by the services after commit.
 """
 from flask_login import current_user
 
-from core.errors import BadRequest
 from core.realtime import socket_handler
+from core.validation import payload_id as _id
 from meetings import services_outcomes as svc
-
-
-def _id(payload, name):
-    value = payload.get(name)
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.isdigit():
-            return int(value)
-        raise BadRequest(f"{name} must be an id")
-    return value
 
 
 def _meeting(payload):
