@@ -74,6 +74,7 @@ register_js_strings({
     "dir_ack_failed": _l("Could not acknowledge. Please try again."),
     "dir_ack_waiting": _l("Waiting to send"),
     "dir_ack_queued": _l("No connection: the acknowledgement will be sent as soon as the connection is back."),
+    "dir_ack_sent": _l("The acknowledgement was sent."),
     "dir_new_arrived": _l("New directive: %(title)s"),
     "dir_updated": _l("This directive was updated."),
     "dir_form_kept": _l("The directive changed while you were typing; reload to see the latest state."),

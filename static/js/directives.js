@@ -94,8 +94,13 @@
     inFlight.add(id);
     try {
       await App.api("POST", "/api/v1/assignments/" + encodeURIComponent(id) + "/acknowledge");
+      const waited = loadOutbox().indexOf(id) !== -1;
       unqueue(id);
       document.dispatchEvent(new CustomEvent("directives:acknowledged", { detail: { assignmentId: id } }));
+      if (waited) {  // the "no connection" warning is over: say it went
+        document.querySelectorAll("#toasts [data-ack-queued]").forEach((el) => el.remove());
+        if (App.toast) App.toast(t("dir_ack_sent"), "success");
+      }
       return true;
     } catch (err) {
       if (err.network || err.status === 401) {  // no connection, or signed out: sent after it comes back
@@ -116,7 +121,11 @@
     const id = button.dataset.assignmentId;
     setAckState(button, "sending");
     const result = await sendAck(id);
-    if (result === "queued" && App.toast) App.toast(t("dir_ack_queued"), "warning");
+    if (result === "queued" && App.toast && !document.querySelector("#toasts [data-ack-queued]")) {
+      const box = document.getElementById("toasts");
+      const el = App.toast(t("dir_ack_queued"), "warning") || (box && box.lastElementChild);
+      if (el) el.dataset.ackQueued = "1";
+    }
     return result === true;
   }
 
