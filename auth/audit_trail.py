@@ -55,6 +55,8 @@ ACTION_LABELS = {
     "user.set_locale": _l("Changed their language"),
     "user.update_profile": _l("Updated their profile"),
     "user.sign_out_everywhere": _l("Signed out everywhere"),
+    "user.password_reset_request": _l("A password reset link was e-mailed"),
+    "user.reset_password": _l("Set a new password with an e-mailed link"),
     "agency.create": _l("Created an agency"),
     "agency.update": _l("Changed an agency"),
     "token.issue": _l("Issued an API token"),

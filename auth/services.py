@@ -175,6 +175,17 @@ def sign_out_everywhere(user):
     close_sockets(user)
 
 
+def last_sign_ins(users):
+    """{user id: when they last signed in from a browser}: the newest browser login. Rows of logins
+    that expired are pruned; for those users the last successful sign-in kept on the account."""
+    ids = [u.id for u in users]
+    newest = dict(db.session.execute(
+        db.select(BrowserLogin.user_id, db.func.max(BrowserLogin.created_at))
+        .where(BrowserLogin.user_id.in_(ids)).group_by(BrowserLogin.user_id)
+    ).all()) if ids else {}
+    return {u.id: newest.get(u.id) or u.last_login_at for u in users}
+
+
 def live_login_count(user):
     now = utcnow()
     return db.session.scalar(db.select(db.func.count()).select_from(BrowserLogin).where(

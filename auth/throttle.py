@@ -34,22 +34,43 @@ def _budgets(address, username):
     ]
 
 
+def _wait(limit, key):
+    """(seconds until the budget frees up, that time as HH:mm in the display zone)."""
+    reset_at, _remaining = limiter.limiter.get_window_stats(limit, *key)
+    wait = max(1, math.ceil(reset_at - time.time()))
+    return wait, format_datetime(datetime.fromtimestamp(time.time() + wait, timezone.utc), "HH:mm")
+
+
 def check(address, username):
     """Raise TooManyAttempts when either budget of this address (and username) is spent."""
     strategy = limiter.limiter
     for limit, key in _budgets(address, username):
         if not strategy.test(limit, *key):
-            reset_at, _remaining = strategy.get_window_stats(limit, *key)
-            wait = max(1, math.ceil(reset_at - time.time()))
-            at = datetime.fromtimestamp(time.time() + wait, timezone.utc)
-            raise TooManyAttempts(
-                _("Too many failed sign-in attempts. Try again after %(time)s.", time=format_datetime(at, "HH:mm")),
-                retry_after=wait,
-            )
+            wait, at = _wait(limit, key)
+            raise TooManyAttempts(_("Too many failed sign-in attempts. Try again after %(time)s.", time=at),
+                                  retry_after=wait)
 
 
 def record_failure(address, username):
     """Count one failed sign-in against both budgets."""
     strategy = limiter.limiter
     for limit, key in _budgets(address, username):
+        strategy.hit(limit, *key)
+
+
+def spend_reset_request(address, identifier):
+    """Count one "forgot password" request against the budget of the address and that of the name
+    or e-mail typed (known or not, so the answer says nothing about accounts); TooManyAttempts
+    once either is spent. Keeps a mailbox from being flooded and the form from being a scanner."""
+    config = current_app.config
+    limit = parse(config["PASSWORD_RESET_RATE_LIMIT"])
+    prefix = (config["RATELIMIT_KEY_PREFIX"],) if config.get("RATELIMIT_KEY_PREFIX") else ()
+    name = identifier.strip().lower()[:255] if isinstance(identifier, str) else ""
+    keys = [(*prefix, "reset-address", address or "-"), (*prefix, "reset-name", name)]
+    strategy = limiter.limiter
+    for key in keys:
+        if not strategy.test(limit, *key):
+            wait, at = _wait(limit, key)
+            raise TooManyAttempts(_("Too many requests. Try again after %(time)s.", time=at), retry_after=wait)
+    for key in keys:
         strategy.hit(limit, *key)

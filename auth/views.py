@@ -194,7 +194,7 @@ def users():
     if agency_id:
         query = query.where(User.agency_id == agency_id)
     people = sorted(db.session.scalars(query), key=lambda u: (not u.active, sort_key(u.full_name)))
-    return render_template("auth/users.html", users=people, q=q,
+    return render_template("auth/users.html", users=people, q=q, last_sign_in=services.last_sign_ins(people),
                            agency_id=agency_id, tree=services.agency_tree())
 
 

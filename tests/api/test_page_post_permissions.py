@@ -16,9 +16,10 @@ from tests.conftest import csrf_from, login
 
 #: routes any signed-in user may post to for themselves: nothing to refuse
 SELF_SERVICE = {"auth.login", "auth.logout", "core.set_language", "auth.profile", "auth.change_password",
-                "auth.create_token", "auth.sign_out_everywhere", "notifications.read_all"}
+                "auth.create_token", "auth.sign_out_everywhere", "notifications.read_all",
+                "auth.forgot_password", "auth.reset_password"}
 #: routes open to someone not signed in
-PUBLIC = {"auth.login", "core.set_language"}
+PUBLIC = {"auth.login", "core.set_language", "auth.forgot_password", "auth.reset_password"}
 FORM = {"reason": "Lý do", "note": "Ghi chú", "progress": "50", "deadline": "2030-01-01T10:00", "title": "Tiêu đề",
         "body": "Nội dung", "text": "Kết luận", "code": "X1", "name": "Tên", "username": "u", "full_name": "Tên",
         "role": "officer", "password": "secret-pass-1", "follow_up_of_id": "", "lead_agency_id": "1"}
