@@ -114,7 +114,8 @@ MEETING_FIELDS = dict(title=S, description=S, starts_at=DT, ends_at=_null(DT), p
 
 # -- auth, agencies, users --------------------------------------------------------
 path("/auth/token",
-     post=_op("Exchange a username and password for a bearer token", "anyone", 201,
+     post=_op("Exchange a username and password for a bearer token (401: error code bad_credentials, or "
+              "account_disabled when the password is right but the account was deactivated)", "anyone", 201,
               _obj(["username", "password"], username=S, password=S, name=S), errors=(400, 401, 422, 429),
               ok_schema=_obj(["token", "user"], token=S, user=USER)),
      delete=_op("Revoke the token this request carries", "a bearer-token caller", 204, errors=(401, 403)))
