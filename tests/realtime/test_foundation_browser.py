@@ -92,10 +92,12 @@ def test_logout_closes_the_sockets_of_every_tab(actor):
     other_tab.goto("/")
     officer.socket_connected(other_tab)
     page = officer.page
+    officer.allow(r"WebSocket", r"Failed to load resource", r"socket")  # the other tab finding out
     page.click("#user-menu")
     page.click("#logout")
     expect(page).to_have_url(re.compile(r"/login"))
     expect(page.locator("body")).to_contain_text("Bạn đã đăng xuất")
-    # the other tab's socket was closed by the server and cannot come back without a login
-    officer.allow(r"WebSocket", r"Failed to load resource", r"socket")
-    expect(other_tab.locator("body")).to_have_attribute("data-socket", "disconnected")
+    # the other tab's socket was closed by the server; its session is gone too, so the tab goes to
+    # the login page, which will bring it back
+    expect(other_tab).to_have_url(re.compile(r"/login\?ended=1&next=%2F$"))
+    expect(other_tab.locator("#login-ended")).to_be_visible()
