@@ -43,6 +43,9 @@ EVENT_LABELS = {
     "extension_reject": _l("Extension rejected"),
     "deadline_follow": _l("Deadline moved with the lead agency"),
     "cancel": _l("Directive cancelled"),
+    "correct": _l("Directive corrected"),
+    "add": _l("Added to the directive"),
+    "remove": _l("Taken off the directive"),
 }
 
 
@@ -71,7 +74,7 @@ def event_detail(event, with_role=True, with_transition=True):
         return datetime_filter(value) if value else "—"
 
     parts = []
-    if event.action == "issue":
+    if event.action in ("issue", "add"):
         if with_role and data.get("role"):
             parts.append(_("Role: %(role)s", role=label(ROLE_LABELS, data["role"])))
         if data.get("deadline"):
@@ -87,10 +90,55 @@ def event_detail(event, with_role=True, with_transition=True):
         lead = _lead_agency_name(event) if event.action == "deadline_follow" else None
         if lead:
             parts.append(_("following the extension granted to the lead agency %(agency)s", agency=lead))
+    elif event.action == "correct":
+        parts.extend(_correction_lines(data))
     if (with_transition and not parts and event.from_status and event.to_status
             and event.from_status != event.to_status):
         parts.append(f"{label(STATUS_LABELS, event.from_status)} → {label(STATUS_LABELS, event.to_status)}")
     return "; ".join(parts)
+
+
+def _correction_lines(data):
+    """A correction, one part per changed field: from → to (services.correct_directive)."""
+    from core.i18n import datetime_filter
+    from core.validation import parse_datetime
+
+    names = data.get("agency_names") or {}
+
+    def when(value):
+        parsed = parse_datetime(value) if value else None
+        return datetime_filter(parsed) if parsed else "—"
+
+    def agencies(ids):
+        return ", ".join(names.get(str(i), f"#{i}") for i in ids)
+
+    lines = []
+    for field, change in (data.get("changes") or {}).items():
+        old, new = change.get("from"), change.get("to")
+        if field == "title":
+            lines.append(_("Subject “%(old)s” → “%(new)s”", old=old, new=new))
+        elif field == "body":
+            lines.append(_("Content changed"))
+        elif field == "deadline":
+            lines.append(_("Deadline %(old)s → %(new)s", old=when(old), new=when(new)))
+        elif field == "priority":
+            lines.append(_("Priority %(old)s → %(new)s", old=label(PRIORITY_LABELS, old), new=label(PRIORITY_LABELS, new)))
+        elif field == "lead_agency_id":
+            lines.append(_("Lead agency %(old)s → %(new)s", old=agencies([old]), new=agencies([new])))
+        elif field == "support_agency_ids":
+            came = [i for i in new or [] if i not in (old or [])]
+            went = [i for i in old or [] if i not in (new or [])]
+            if came:
+                lines.append(_("Support agencies added: %(names)s", names=agencies(came)))
+            if went:
+                lines.append(_("Support agencies taken off: %(names)s", names=agencies(went)))
+        elif field == "role":
+            lines.append(_("Role %(old)s → %(new)s", old=label(ROLE_LABELS, old), new=label(ROLE_LABELS, new)))
+        elif field == "assignment_deadline":
+            lines.append(_("This agency's deadline %(old)s → %(new)s", old=when(old), new=when(new)))
+    if data.get("deadline_kept"):
+        lines.append(_("This agency keeps its extended deadline %(when)s", when=when(data["deadline_kept"])))
+    return lines
 
 
 def _lead_agency_name(event):

@@ -69,6 +69,18 @@ def test_a_correction_changes_the_directive_and_every_assignment_history_says_fr
     assert "directive.corrected" not in kinds_for(world["o3"])
 
 
+def test_the_history_reads_each_change_in_words(world, app):
+    from directives import labels
+
+    d = issue(world)
+    services.correct_directive(world["leader"], d, {"title": "Tiêu đề mới", "priority": "high",
+                                                     "support_agency_ids": [world["a3"].id], "reason": REASON}, now=NOW)
+    (ev,) = events(of(d, world["a1"]), "correct")
+    with app.test_request_context():
+        text = labels.event_detail(ev)
+    assert "Tiêu đề mới" in text and "UBND huyện Đông Sơn" in text and "Sở Giáo dục" in text
+
+
 def test_a_new_deadline_moves_open_assignments_and_keeps_a_later_extension(world):
     d = issue(world, support_agency_ids=[world["a2"].id, world["a3"].id])
     old = d.deadline
