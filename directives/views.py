@@ -60,12 +60,16 @@ EVENT_LABELS = {
     "extension_approve": _l("Extension approved"),
     "extension_reject": _l("Extension rejected"),
     "cancel": _l("Directive cancelled"),
+    "correct": _l("Directive corrected"),
+    "add": _l("Added to the directive"),
+    "remove": _l("Taken off the directive"),
 }
 EVENT_ICONS = {
     "issue": "send", "seen": "eye", "acknowledge": "check2-circle", "report": "graph-up-arrow",
     "submit": "send-check", "accept": "patch-check", "return": "arrow-counterclockwise",
     "extension_request": "calendar-plus", "extension_approve": "calendar-check", "extension_reject": "calendar-x",
     "cancel": "x-octagon",
+    "correct": "pencil-square", "add": "plus-circle", "remove": "dash-circle",
 }
 
 register_js_strings({
@@ -306,8 +310,10 @@ def _directive_events(directive):
     for ev in events:
         agency = ev.assignment.agency.name
         last = out[-1] if out else None
-        if (ev.action in ("issue", "cancel") and last is not None and last["action"] == ev.action
-                and last["event"].created_at == ev.created_at):
+        if (ev.action in ("issue", "cancel", "correct", "add", "remove") and last is not None
+                and last["action"] == ev.action and last["event"].created_at == ev.created_at
+                # a correction's rows group when they say the same for each agency
+                and (ev.action not in ("correct", "add", "remove") or last["event"].data == ev.data)):
             last["agencies"].insert(0, agency)
             continue
         out.append({"action": ev.action, "event": ev, "agencies": [agency]})
