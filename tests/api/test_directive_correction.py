@@ -190,6 +190,8 @@ def test_taking_an_agency_off_on_the_form(client, w):
     assert client.post(f"/directives/{d.id}/edit", data=form).status_code == 302
     rows = {a.agency_id: a.status for a in db.session.scalars(db.select(Assignment).where(Assignment.directive_id == d.id))}
     assert rows == {w["syt"].id: "pending", w["sgd"].id: "cancelled", w["hds"].id: "pending"}
+    page = client.get(f"/directives/{d.id}").get_data(as_text=True)
+    assert "Rút khỏi chỉ đạo" in page and "Bổ sung vào chỉ đạo" in page  # the history says it in words
 
 
 def test_a_closed_or_cancelled_directive_sends_the_leader_back_with_a_message(client, w):
