@@ -134,7 +134,7 @@ def _correction_lines(data):
                 lines.append(_("Support agencies taken off: %(names)s", names=agencies(went)))
         elif field == "role":
             lines.append(_("Role %(old)s → %(new)s", old=label(ROLE_LABELS, old), new=label(ROLE_LABELS, new)))
-        elif field == "assignment_deadline":
+        elif field == "assignment_deadline" and change != (data.get("changes") or {}).get("deadline"):
             lines.append(_("This agency's deadline %(old)s → %(new)s", old=when(old), new=when(new)))
     if data.get("deadline_kept"):
         lines.append(_("This agency keeps its extended deadline %(when)s", when=when(data["deadline_kept"])))

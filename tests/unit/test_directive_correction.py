@@ -243,3 +243,20 @@ def test_taking_off_the_last_open_agency_closes_a_directive_whose_others_are_don
     services.accept(world["leader"], lead, now=NOW)
     services.correct_directive(world["leader"], d, {"support_agency_ids": [], "reason": REASON}, now=NOW)
     assert d.status == "closed"
+
+
+def test_the_history_says_a_moved_deadline_once_and_an_extension_kept(world, app):
+    from directives import labels
+
+    d = issue(world)
+    extended = of(d, world["a2"])
+    ext = services.request_extension(world["o2"], extended, {"deadline": (d.deadline + timedelta(days=20)).isoformat(),
+                                                             "reason": "Chờ kinh phí"}, now=NOW)
+    services.approve_extension(world["leader"], ext, now=NOW)
+    services.correct_directive(world["leader"], d, {"deadline": (d.deadline + timedelta(days=5)).isoformat(),
+                                                    "reason": REASON}, now=NOW)
+    with app.test_request_context():
+        moved = labels.event_detail(events(of(d, world["a1"]), "correct")[0])
+        kept = labels.event_detail(events(extended, "correct")[0])
+    assert moved.count("→") == 1 and "của đơn vị" not in moved
+    assert "giữ hạn đã được gia hạn" in kept
