@@ -124,6 +124,8 @@ def _authenticate(auth):
 
     token = auth.get("token") if isinstance(auth, dict) else None
     if token:
+        if not isinstance(token, str) or never_stored(token)[0] is not None:
+            return None, None  # not a token we could have issued: refused, not a crash
         found = auth_services.user_for_token(token)
         if found is None:
             return None, None

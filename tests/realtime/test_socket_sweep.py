@@ -156,6 +156,12 @@ def test_every_socket_event_answers_bad_payloads_with_an_error_ack(app, factory,
     assert len(names) >= 12
 
 
+@pytest.mark.parametrize("auth", [{"token": 5}, {"token": ["a"]}, {"token": {"a": 1}}, {"token": "a\x00b"},
+                                  {"token": "\ud800"}, {"token": "x" * 100_000}, "token", [1], 7])
+def test_a_malformed_token_is_refused_not_a_crash(app, auth):
+    assert not socketio.test_client(app, auth=auth).is_connected()
+
+
 def test_hidden_objects_answer_exactly_as_missing_ones(app, factory, recorded):
     """An officer probing ids learns nothing: a meeting, vote, speaker request or assignment they may
     not see gets the very ack of an id that does not exist, on every event."""
