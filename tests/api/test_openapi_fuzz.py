@@ -221,6 +221,9 @@ def test_fuzzing_every_operation_finds_no_server_error_and_no_undocumented_answe
     print(f"\n{len(operations)} operations fuzzed, {sum(examples.values())} examples, "
           f"{sum(successes.values())} answered 2xx; never 2xx: "
           f"{sorted(f'{m} {p}' for m, p in examples if not successes[(m, p)])}")
-    assert len(operations) == len(examples) > 60  # every operation was called
+    documented = {(method.upper(), path) for path, ops in fuzz_app.test_client().get("/api/v1/openapi.json")
+                  .get_json()["paths"].items() for method in ops}
+    # every operation was called (schemathesis leaves out the one that serves the document)
+    assert set(examples) == documented - {("GET", "/openapi.json")}
     report = "\n\n".join(f"{method} {path}\n{text}" for (method, path), text in sorted(failures.items()))
     assert not failures, f"{len(failures)} operations failed:\n\n{report}"
