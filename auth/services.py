@@ -15,7 +15,7 @@ from core.dbtypes import utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from core.extensions import db
 from core.realtime import SocketConnection, disconnect_where
-from core.validation import Fields
+from core.validation import Fields, parse_id
 
 MIN_PASSWORD = 8
 # Checked against when the username is unknown, so a failed login costs the same either way.
@@ -121,11 +121,11 @@ def user_for_login_key(key):
     now = utcnow()
     query = db.select(User).where(User.active.is_(True))
     if key.startswith(TOKEN_KEY):
-        token_id = key[len(TOKEN_KEY):]
-        if not token_id.isdigit():
+        token_id = parse_id(key[len(TOKEN_KEY):])
+        if token_id is None:
             return None
         query = query.join(ApiToken, ApiToken.user_id == User.id).where(
-            ApiToken.id == int(token_id), ApiToken.revoked_at.is_(None),
+            ApiToken.id == token_id, ApiToken.revoked_at.is_(None),
             db.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
     else:
         query = query.join(BrowserLogin, BrowserLogin.user_id == User.id).where(

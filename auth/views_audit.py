@@ -8,7 +8,7 @@ from auth import audit_trail, bp, permissions
 from auth.models import User
 from core import ui
 from core.extensions import db
-from core.validation import arg_page
+from core.validation import arg_page, parse_id
 
 ui.add_nav(ui.NavItem("auth.audit", _l("Audit log"), "journal-text", permissions.can_view_audit, order=82))
 
@@ -29,7 +29,8 @@ def audit():
     pagination = db.paginate(audit_trail.query(conditions), page=page, per_page=audit_trail.PAGE_SIZE,
                              error_out=False)
     actor_id = filters.get("actor_id")
-    actor = db.session.get(User, int(actor_id)) if actor_id and actor_id.isdigit() and "actor_id" not in errors else None
+    actor_key = parse_id(actor_id) if "actor_id" not in errors else None
+    actor = db.session.get(User, actor_key) if actor_key else None
     return render_template(
         "auth/audit.html", entries=audit_trail.present(list(pagination.items)), pagination=pagination,
         filters=filters, errors=errors, actor=actor,

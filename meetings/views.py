@@ -16,7 +16,7 @@ from core import ui, xlsx
 from core.errors import ACCESS_ERRORS, Forbidden, ServiceError
 from core.extensions import db
 from core.i18n import register_js_strings
-from core.validation import display_zone
+from core.validation import display_zone, parse_id
 from meetings import attendance as attendance_calc
 from meetings import bp, labels, permissions, services
 
@@ -151,13 +151,7 @@ def _form_context(form, errors, meeting=None):
         groups.setdefault(key, []).append(user)
 
     def as_ints(values):
-        out = set()
-        for v in values or ():
-            try:
-                out.add(int(v))
-            except (TypeError, ValueError):
-                pass
-        return out
+        return {parse_id(v) for v in values or ()} - {None}
 
     shown = dict(form)
     shown["starts_at"] = _local_input(form.get("starts_at"))
