@@ -114,3 +114,45 @@ def test_acknowledge_over_the_socket_reaches_the_leader(live_server, province):
     finally:
         for c in (leader, officer, outsider):
             c.disconnect()
+
+
+def test_a_correction_reaches_every_affected_agency_at_once(live_server, province):
+    """PATCH /directives/<id>: the agency still on it hears directive:updated (and its bell rings), the
+    agency added hears directive:new, the agency taken off hears it was taken off; others hear nothing."""
+    lead_token = live_server.token("lead1")
+    auth = {"Authorization": f"Bearer {lead_token}"}
+    res = requests.post(live_server.url + "/api/v1/directives", headers=auth,
+                        json={"title": "Kiểm tra an toàn thực phẩm", "body": "", "deadline": "2099-01-01T08:00:00+07:00",
+                              "lead_agency_id": province["syt"], "support_agency_ids": [province["sgd"]]})
+    assert res.status_code == 201, res.text
+    d = res.json()
+    by_agency = {a["agency_id"]: a["id"] for a in d["assignments"]}
+    names = ("directive:updated", "directive:new", "assignment:updated", "notification:new")
+    clients = {name: live_server.socket(token=live_server.token(name)) for name in ("syt1", "sgd1", "hds1")}
+    inboxes = {name: Inbox(client, *names) for name, client in clients.items()}
+    leader = live_server.socket(token=lead_token)
+    leader_inbox = Inbox(leader, "directive:updated")
+    try:
+        res = requests.patch(live_server.url + f"/api/v1/directives/{d['id']}", headers=auth,
+                             json={"title": "Kiểm tra ATTP dịp Tết", "deadline": "2099-02-01T08:00:00+07:00",
+                                   "support_agency_ids": [province["hds"]], "reason": "Mở rộng địa bàn"})
+        assert res.status_code == 200, res.text
+        kept = inboxes["syt1"].wait_for("directive:updated")
+        assert kept == {"directive_id": d["id"], "number": d["number"], "assignment_id": by_agency[province["syt"]],
+                        "agency_id": province["syt"], "title": "Kiểm tra ATTP dịp Tết",
+                        "deadline": "2099-02-01T01:00:00+00:00", "priority": "normal", "status": "pending",
+                        "changed": ["deadline", "support_agency_ids", "title"], "reason": "Mở rộng địa bàn",
+                        "removed": False}
+        bell = inboxes["syt1"].wait_for("notification:new")
+        assert bell["link"] == f"/directives/{d['id']}" and "Mở rộng địa bàn" in bell["text"]
+        added = inboxes["hds1"].wait_for("directive:new")
+        assert added["directive_id"] == d["id"] and added["title"] == "Kiểm tra ATTP dịp Tết"
+        off = inboxes["sgd1"].wait_for("directive:updated")
+        assert off["removed"] is True and off["status"] == "cancelled"
+        assert inboxes["sgd1"].wait_for("assignment:updated", lambda m: m["status"] == "cancelled")
+        assert leader_inbox.wait_for("directive:updated")["changed"] == ["deadline", "support_agency_ids", "title"]
+        time.sleep(0.3)
+        assert "directive:new" not in inboxes["syt1"].names() and "directive:updated" not in inboxes["hds1"].names()
+    finally:
+        for c in list(clients.values()) + [leader]:
+            c.disconnect()
