@@ -67,8 +67,8 @@ def end_meeting(meeting_id):
 @api.post("/meetings/<int:meeting_id>/cancel")
 def cancel_meeting(meeting_id):
     data = request.get_json(silent=True) or {}
-    reason = data.get("reason", "") if isinstance(data, dict) else ""
-    meeting = services.cancel_meeting(current_user, services.get_meeting(current_user, meeting_id), str(reason))
+    reason = data.get("reason") if isinstance(data, dict) else None
+    meeting = services.cancel_meeting(current_user, services.get_meeting(current_user, meeting_id), reason)
     return jsonify(services.meeting_to_dict(meeting, current_user))
 
 

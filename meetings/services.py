@@ -411,11 +411,14 @@ def _invite(meeting, user_ids, actor, kind="invited"):
 def cancel_meeting(actor, meeting, reason=""):
     if not permissions.can_manage(actor, meeting):
         raise Forbidden(_("Only the chair can cancel this meeting."))
+    f = Fields({"reason": reason})
+    reason = f.str("reason", required=False, max_len=500, default="", multiline=True)
+    f.check()
     if meeting.status != "scheduled":
         raise Conflict(_("Only a meeting that has not started can be cancelled."), code="not_scheduled")
     meeting.status = "cancelled"
     meeting.ended_at = utcnow()
-    audit.record(actor, "meeting.cancel", meeting, reason=(reason or "")[:500])
+    audit.record(actor, "meeting.cancel", meeting, reason=reason)
     _invite(meeting, [p.user_id for p in participants_of(meeting) if p.user_id != actor.id], actor, "cancelled")
     publish("meeting:status", _status_payload(meeting), to=room(meeting.id))
     db.session.commit()

@@ -43,6 +43,8 @@ def seed(factory):
         "title": "Họp giao ban", "starts_at": (utcnow() + timedelta(hours=1)).isoformat(),
         "participant_ids": [officer.id], "agenda": [{"title": "Mục 1"}]})
     msvc.start_meeting(leader, meeting)
+    upcoming = msvc.create_meeting(leader, {  # what only a meeting not yet started allows: cancelling it
+        "title": "Họp sắp tới", "starts_at": (utcnow() + timedelta(days=2)).isoformat(), "participant_ids": [officer.id]})
     msvc.send_message(officer, {"meeting_id": meeting.id, "body": "Xin chào", "client_id": "c1"})
     osvc.save_minutes(leader, meeting, {"base_version": 0, "body": "Biên bản"})
     vote = osvc.open_vote(leader, meeting, {"question": "Đồng ý?"})
@@ -56,7 +58,7 @@ def seed(factory):
         "extension_id": extension.id, "report_id": report.id, "attachment_id": attachment.id,
         "conclusion_id": conclusion.id, "vote_id": vote.id, "request_id": speaker.id,
         "notification_id": notification.id, "token_id": token.id, "agency_id": health.id,
-        "user_id": officer.id, "version": 1,
+        "user_id": officer.id, "version": 1, "scheduled_meeting_id": upcoming.id,
     }
     return people, ids, base_values(ids, office, health, leader, officer, meeting, soon)
 
