@@ -251,22 +251,25 @@
     const empty = $("votes-empty");
     empty.querySelector("span").textContent = t("oc_no_votes");
     empty.classList.toggle("d-none", items.length > 0);
-    const openCount = items.filter(function (v) { return v.status === "open"; }).length;
-    const badge = $("oc-votes-badge");
-    badge.textContent = String(openCount);
-    badge.classList.toggle("d-none", openCount === 0);
+    setBadges("votes", items.filter(function (v) { return v.status === "open"; }).length);
+  }
+  // a panel's count, in its card header and on its phone tab
+  function setBadges(name, count) {
+    document.querySelectorAll('[data-badge="' + name + '"]').forEach(function (badge) {
+      badge.textContent = String(count);
+      badge.classList.toggle("d-none", count === 0);
+    });
   }
 
   function voteCard(v) {
     const card = el("div", "vote-card border rounded p-2" + (v.status === "open" ? " vote-open" : ""));
     card.dataset.voteId = v.id;
-    const head = el("div", "d-flex justify-content-between align-items-start gap-2 mb-2");
-    head.appendChild(el("div", "fw-semibold vote-question", v.question));
-    const badges = el("div", "d-flex gap-1 flex-shrink-0");
+    // the badges above the question, so the question has the card's whole width (a phone's too)
+    const badges = el("div", "d-flex flex-wrap gap-1 mb-1");
     badges.appendChild(el("span", "badge " + (v.status === "open" ? "text-bg-danger" : "text-bg-secondary"), t("oc_" + v.status)));
     badges.appendChild(el("span", "badge text-bg-light border", v.anonymous ? t("oc_anonymous") : t("oc_named")));
-    head.appendChild(badges);
-    card.appendChild(head);
+    card.appendChild(badges);
+    card.appendChild(el("div", "fw-semibold vote-question mb-2", v.question));
     const total = v.total || 0;
     const canVote = P.can_cast_ballot && v.status === "open";
     const byChoice = {};
@@ -370,7 +373,26 @@
       }
     });
   }
-  on("vote:opened", function (v) { if (!votes.has(v.id)) { v.my_choice = null; votes.set(v.id, v); } renderVotes(); });
+  on("vote:opened", function (v) {
+    const fresh = !votes.has(v.id);
+    if (fresh) { v.my_choice = null; votes.set(v.id, v); }
+    renderVotes();
+    if (fresh) announceVote(v);
+  });
+  // a vote opened while the user looks elsewhere (chat, minutes...): say so, one tap away
+  function announceVote(v) {
+    if (!room || room.panelInView("votes")) return;
+    room.markNews("votes");
+    const toast = App.toast(fmt("oc_vote_opened", { q: v.question }), "primary", "#room-votes");
+    const link = toast && toast.querySelector("a");
+    if (!link) return;
+    link.classList.add("vote-toast");
+    link.addEventListener("click", function (e) {
+      e.preventDefault();
+      room.showPanel("votes");
+      bootstrap.Toast.getOrCreateInstance(toast).hide();
+    });
+  }
   on("vote:tally", function (p) {
     const v = votes.get(p.vote_id);
     if (!v) { refreshVotes(); return; }
@@ -447,9 +469,7 @@
     const empty = $("speaker-queue-empty");
     empty.textContent = t("oc_queue_empty");
     empty.classList.toggle("d-none", speakers.queue.length > 0);
-    const badge = $("oc-speakers-badge");
-    badge.textContent = String(speakers.queue.length);
-    badge.classList.toggle("d-none", speakers.queue.length === 0);
+    setBadges("speakers", speakers.queue.length);
     const toggle = $("speaker-toggle");
     if (toggle) {
       const mine = (current && current.user.id === me) || speakers.queue.some(function (r) { return r.user.id === me; });

@@ -52,6 +52,45 @@
   }
   window.MeetingRoom = room;
 
+  // -- panels: a phone shows one at a time, picked in the tab bar; a desktop shows them all ------
+  const grid = document.querySelector(".room-grid");
+  const tabs = document.querySelectorAll("[data-room-tab]");
+  function showPanel(name) {
+    grid.dataset.tab = name;
+    tabs.forEach(function (b) {
+      const on = b.dataset.roomTab === name;
+      b.classList.toggle("active", on);
+      b.setAttribute("aria-pressed", on ? "true" : "false");
+      if (on) b.classList.remove("has-news");
+    });
+    grid.querySelectorAll("[data-room-panel]").forEach(function (p) {
+      p.classList.toggle("room-panel-off", p.dataset.roomPanel !== name);
+    });
+    grid.querySelectorAll("[data-room-col]").forEach(function (c) {
+      c.classList.toggle("room-panel-off", c.dataset.roomCol.split(" ").indexOf(name) < 0);
+    });
+  }
+  tabs.forEach(function (btn) {
+    btn.addEventListener("click", function () { showPanel(btn.dataset.roomTab); });
+  });
+  /** Is any of the panel on the screen now (its phone tab chosen, scrolled into view)? */
+  room.panelInView = function (name) {
+    const panel = grid.querySelector('[data-room-panel="' + name + '"]');
+    if (!panel || !panel.offsetParent) return false;
+    const r = panel.getBoundingClientRect();
+    return r.bottom > 0 && r.top < window.innerHeight;
+  };
+  /** Bring a panel to the front: its tab on a phone, scrolled into view everywhere. */
+  room.showPanel = function (name) {
+    showPanel(name);
+    const panel = grid.querySelector('[data-room-panel="' + name + '"]');
+    if (panel) panel.scrollIntoView({ block: "start", behavior: "smooth" });
+  };
+  /** Something new in a panel the user is not looking at: its phone tab says so until opened. */
+  room.markNews = function (name) {
+    tabs.forEach(function (b) { if (b.dataset.roomTab === name && !b.classList.contains("active")) b.classList.add("has-news"); });
+  };
+
   // -- elements ----------------------------------------------------------------
   const scroller = document.getElementById("chat-messages");
   const list = document.getElementById("chat-list");
@@ -421,8 +460,11 @@
   function setConn(state) {
     if (!connEl) return;
     connEl.dataset.state = state;
+    // one short word in the header (it must fit a phone); the whole sentence on hover
     const text = connEl.querySelector(".conn-text");
-    if (text) text.textContent = t("meeting_conn_" + state);
+    const short = state === "disconnected" ? t("meeting_conn_offline") : t("meeting_conn_" + state);
+    if (text) text.textContent = short;
+    connEl.title = t("meeting_conn_" + state);
   }
 
   function join() {
@@ -489,11 +531,4 @@
   document.querySelectorAll("form[data-confirm]").forEach(function (f) {
     f.addEventListener("submit", function (e) { if (!window.confirm(f.dataset.confirm)) e.preventDefault(); });
   });
-  document.querySelectorAll("[data-room-tab]").forEach(function (btn) {
-    btn.addEventListener("click", function () {
-      document.querySelectorAll("[data-room-tab]").forEach(function (b) { b.classList.toggle("active", b === btn); });
-      document.querySelector(".room-grid").dataset.tab = btn.dataset.roomTab;
-    });
-  });
-  document.querySelector(".room-grid").dataset.tab = "chat";
 })();

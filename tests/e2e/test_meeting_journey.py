@@ -100,14 +100,12 @@ def test_three_attendees_hold_a_live_meeting(server, actors):
     expect(officer.page.locator("#minutes-view strong")).to_have_text("Thành phần:")
     expect(chair.page.locator("#minutes-editor")).to_have_value(minutes)
 
-    # a vote: the chair opens it, the others vote, everyone sees the count
-    chair.page.click("#oc-tab-votes")
+    # a vote: the chair opens it, the others vote, everyone sees the count (the votes have their own panel)
     chair.page.click("#vote-open-box summary")
     chair.page.fill("#vote-question", "Thông qua kế hoạch tiêm chủng đợt 2?")
     chair.page.click("#vote-open-submit")
     for a in (secretary, officer):
         expect(a.page.locator("#oc-votes-badge")).to_have_text("1")
-        a.page.click("#oc-tab-votes")
         card = a.page.locator(".vote-card", has_text="Thông qua kế hoạch tiêm chủng đợt 2?")
         card.locator("button.vote-option").first.click()
         expect(card.locator("button.vote-option").first).to_have_attribute("aria-pressed", "true")
@@ -115,11 +113,9 @@ def test_three_attendees_hold_a_live_meeting(server, actors):
     expect(chair_card.locator(".vote-count").first).to_have_text(re.compile(r"^2 · 100%"))
 
     # a raised hand reaches the chair's speaker queue
-    officer.page.click("#oc-tab-speakers")
     officer.page.click("#speaker-toggle")
     expect(officer.page.locator("#speaker-toggle")).to_have_attribute("data-raised", "1")
     expect(chair.page.locator("#oc-speakers-badge")).to_have_text("1")
-    chair.page.click("#oc-tab-speakers")
     expect(chair.page.locator("#speaker-queue li")).to_have_count(1)
     expect(chair.page.locator("#speaker-queue li")).to_contain_text("Đỗ Văn Long")
     for a in (chair, secretary, officer):

@@ -27,11 +27,9 @@ def test_minutes_vote_speakers_conclusions_directives_and_the_word_minutes(serve
     assert o.locator("#minutes-view img").count() == 0
 
     # a named vote: the officer votes, changes his mind, the chair sees the live tally and closes it
-    c.click("#oc-tab-votes")
     c.click("#vote-open-box summary")
     c.fill("#vote-question", "Thông qua kế hoạch quý IV?")
     c.click("#vote-open-submit")
-    o.click("#oc-tab-votes")
     o.locator(".vote-card .vote-option").nth(0).click()
     o.locator(".vote-card .vote-option").nth(1).click()
     expect(c.locator(".vote-card .vote-count").nth(1)).to_contain_text("1 ·")
@@ -41,9 +39,7 @@ def test_minutes_vote_speakers_conclusions_directives_and_the_word_minutes(serve
     assert o.locator(".vote-card button.vote-option").count() == 0  # closed: no more voting
 
     # the speaker queue: the officer raises his hand, only the chair gives the floor
-    o.click("#oc-tab-speakers")
     o.click("#speaker-toggle")
-    c.click("#oc-tab-speakers")
     expect(c.locator("#speaker-queue li")).to_have_count(1)
     assert o.locator("#speaker-queue button").count() == 0
     c.locator("#speaker-queue li button.btn-success").click()

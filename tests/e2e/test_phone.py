@@ -81,10 +81,10 @@ def test_live_room_on_a_phone(server, actors):
     expect(chat_message(page, "Đề nghị Sở báo cáo")).to_have_count(1)
     no_horizontal_scroll(page, PHONE["width"])
 
-    # the other panels are one tap away
+    # the other panels (votes, hands, minutes, details) are one tap away
     tabs = page.locator("[data-room-tab]")
-    expect(tabs).to_have_count(3)
-    for i in range(3):
+    expect(tabs).to_have_count(5)
+    for i in range(5):
         in_viewport_and_clickable(tabs.nth(i))
     page.locator("[data-room-tab='info']").click()
     expect(page.locator("#participant-list")).to_be_visible()

@@ -104,7 +104,6 @@ def test_live_room_minutes_and_attendance(server, actors):
         "- Sở Y tế chủ trì hướng dẫn phòng bệnh trong trường học.",
     ]))
     expect(chair.page.locator("#minutes-editor")).to_have_value(re.compile("Phân công nhiệm vụ"))
-    officer.page.click("#oc-tab-speakers")
     officer.page.click("#speaker-toggle")
     expect(chair.page.locator("#oc-speakers-badge")).to_have_text("1")
     expect(chair.page.locator("#participant-list li.is-online")).to_have_count(3)
