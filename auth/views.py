@@ -13,7 +13,7 @@ from core.collation import sort_key
 from core.errors import Invalid, ServiceError
 from core.extensions import db
 from core.urls import safe_next
-from core.validation import Fields, arg_int
+from core.validation import Fields, arg_int, text_problem
 
 ROLE_LABELS = {"admin": _l("Administrator"), "leader": _l("Leader"), "officer": _l("Officer")}
 KIND_LABELS = {
@@ -46,6 +46,12 @@ def login():
     if request.method == "GET":
         return render_template("auth/login.html", error=None, username="")
     username = request.form.get("username", "")
+    for field, label in (("username", _("Username")), ("password", _("Password"))):
+        # NUL or control characters: no account has them, and PostgreSQL would refuse NUL
+        problem = text_problem(request.form.get(field, ""))
+        if problem:
+            error = _("%(field)s: %(message)s", field=label, message=problem)
+            return render_template("auth/login.html", error=error, username=""), 422
     try:
         user = services.authenticate(username, request.form.get("password"), address=request.remote_addr)
     except TooManyAttempts as exc:
