@@ -178,7 +178,8 @@ def check_request_text(body=True):
         sources.append(request.form)
     for source in sources:
         for key, value in source.items(multi=True):
-            if _NEVER.search(key) or _NEVER.search(value):
+            key = key if isinstance(key, str) else str(key)
+            if _NEVER.search(key) or (isinstance(value, str) and _NEVER.search(value)):
                 bad.setdefault(_printable(key), _("Must not contain NUL or invalid characters."))
     if body and request.is_json:
         path, _size = never_stored(request_json())
