@@ -70,3 +70,12 @@ def test_a_nul_in_the_login_form_is_a_form_error(client, factory):
     res = client.post("/login", data={"username": "lan\x00", "password": "x", "csrf_token": token})
     assert res.status_code == 422
     assert 'id="username"' in res.get_data(as_text=True)  # the form again, with the error
+
+
+def test_a_multipart_part_without_a_name_is_no_crash(client, factory):
+    leader = factory.user(role="leader")
+    body = (b'--b\r\nContent-Disposition: form-data\r\n\r\nnull\r\n'
+            b'--b\r\nContent-Disposition: form-data; name="a\x00"\r\n\r\nx\r\n--b--\r\n')
+    res = client.post("/api/v1/meetings", data=body, content_type="multipart/form-data; boundary=b",
+                      headers=bearer(factory.token(leader)))
+    assert res.status_code == 422 and res.get_json()["error"]["code"] == "invalid"
