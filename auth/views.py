@@ -20,8 +20,8 @@ KIND_LABELS = {
     "provincial_office": _l("Provincial office"),
     "department": _l("Department"),
     "district": _l("District"),
-    "other": _l("Other"),
     "commune": _l("Commune, ward or town"),
+    "other": _l("Other"),
 }
 
 ui.add_nav(ui.NavItem("auth.users", _l("Users"), "people", permissions.can_manage_accounts, order=80))

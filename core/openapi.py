@@ -197,7 +197,8 @@ path("/assignments/{assignment_id}/extension-requests",
      post=_op("Ask for a later deadline", "officer of that agency", 201, _obj(["deadline", "reason"], deadline=DT, reason=S),
               errors=(400, 401, 403, 404, 409, 422)))
 path("/extension-requests/{extension_id}/approve", post=_op("Approve: the assignment deadline moves", "leader", errors=(401, 403, 404, 409)))
-path("/extension-requests/{extension_id}/reject", post=_op("Reject", "leader", body=_obj(reason=S), body_required=False,
+path("/extension-requests/{extension_id}/reject", post=_op("Reject with a reason (kept in the history, sent to the agency)",
+                                                           "leader", body=_obj(["reason"], reason=S),
                                                            errors=(400, 401, 403, 404, 409, 422)))
 path("/assignments/{assignment_id}/history", get=_op("Every change: who, when, what, from and to", "who may see the directive",
                                                      errors=(401, 404), ok_schema=ITEMS))

@@ -1,62 +1,39 @@
 """Excel exports (openpyxl) with Vietnamese headers: the directive list, the per-agency report,
 and one assignment's history. Each function returns the .xlsx file as bytes.
 
-Times are written in the display time zone (Asia/Ho_Chi_Minh by default) as naive datetimes,
-since Excel has no time zones.
+The words (priority, states, roles, actions) come from directives/labels.py, the table the pages use,
+in Vietnamese whatever the user's language: an export is an official document. Times are written in
+the display time zone (Asia/Ho_Chi_Minh by default) as naive datetimes with a date format
+(core/xlsx.py), since Excel has no time zones.
 """
+from functools import wraps
 from io import BytesIO
 
+from flask_babel import force_locale
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from core.dbtypes import utcnow
-from core.validation import display_zone
-from directives.tracking import tracking_of
-
-PRIORITY_VI = {"normal": "Bình thường", "high": "Quan trọng", "urgent": "Khẩn"}
-DIRECTIVE_STATUS_VI = {"issued": "Đã ban hành", "cancelled": "Đã hủy", "closed": "Đã kết thúc"}
-ASSIGNMENT_STATUS_VI = {
-    "pending": "Chưa tiếp nhận",
-    "acknowledged": "Đã tiếp nhận",
-    "in_progress": "Đang thực hiện",
-    "submitted": "Đã báo cáo kết quả",
-    "completed": "Hoàn thành",
-    "cancelled": "Đã hủy",
-}
-TRACKING_VI = {
-    "on_track": "Trong hạn",
-    "due_soon": "Sắp đến hạn",
-    "overdue": "Quá hạn",
-    "completed_on_time": "Hoàn thành đúng hạn",
-    "completed_late": "Hoàn thành quá hạn",
-    "cancelled": "Đã hủy",
-}
-ROLE_VI = {"lead": "Chủ trì", "support": "Phối hợp"}
-ACTION_VI = {
-    "issue": "Giao nhiệm vụ",
-    "seen": "Xem lần đầu",
-    "acknowledge": "Tiếp nhận",
-    "report": "Báo cáo tiến độ",
-    "submit": "Báo cáo hoàn thành",
-    "accept": "Công nhận hoàn thành",
-    "return": "Trả lại",
-    "extension_request": "Đề nghị gia hạn",
-    "extension_approve": "Đồng ý gia hạn",
-    "extension_reject": "Không đồng ý gia hạn",
-    "cancel": "Hủy chỉ đạo",
-}
+from core.xlsx import DATETIME_FORMAT, local_naive
+from directives.labels import (
+    DIRECTIVE_STATUS_LABELS, EVENT_LABELS, PRIORITY_LABELS, STATUS_LABELS, TRACKING_LABELS, event_detail, label,
+)
+from directives.tracking import TRACKING_VALUES, tracking_of
 
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
-DATETIME_FORMAT = "DD/MM/YYYY HH:MM"
+#: the language of every export, whatever the user reads the pages in
+EXPORT_LOCALE = "vi"
 
 
-def _local(value):
-    """A naive datetime in the display zone, for a cell; None stays None."""
-    if value is None:
-        return None
-    return value.astimezone(display_zone()).replace(tzinfo=None)
+def _in_vietnamese(build):
+    """Build the file with the labels translated to Vietnamese."""
+    @wraps(build)
+    def wrapper(*args, **kwargs):
+        with force_locale(EXPORT_LOCALE):
+            return build(*args, **kwargs)
+    return wrapper
 
 
 def _sheet(wb, title, heading, headers, widths):
@@ -64,8 +41,8 @@ def _sheet(wb, title, heading, headers, widths):
     ws.title = title
     ws.append([heading])
     ws["A1"].font = Font(bold=True, size=14)
-    ws.append([f"Xuất lúc: {_local(utcnow()):%d/%m/%Y %H:%M}"])
-    ws.append(headers)
+    ws.append([f"Xuất lúc: {local_naive(utcnow()):%d/%m/%Y %H:%M}"])
+    ws.append([str(header) for header in headers])  # some are labels, translated now
     for col, width in enumerate(widths, start=1):
         cell = ws.cell(row=3, column=col)
         cell.font = HEADER_FONT
@@ -93,9 +70,10 @@ def _bytes(wb):
 
 
 LIST_HEADERS = ["Số", "Trích yếu", "Mức độ", "Trạng thái", "Người ban hành", "Ngày ban hành", "Hạn xử lý",
-                "Đơn vị chủ trì", "Đơn vị phối hợp", "Đã tiếp nhận", "Tình hình thực hiện"]
+                "Đơn vị chủ trì", "Đơn vị phối hợp", "Đã tiếp nhận", "Tình hình thực hiện", "Gia hạn từ"]
 
 
+@_in_vietnamese
 def xlsx_directive_list(rows, now=None):
     """The (filtered) directive list: one line per directive, with its agencies and their tracking.
 
@@ -103,28 +81,32 @@ def xlsx_directive_list(rows, now=None):
     now = now or utcnow()
     wb = Workbook()
     ws = _sheet(wb, "Danh sách chỉ đạo", "DANH SÁCH CHỈ ĐẠO", LIST_HEADERS,
-                [14, 50, 12, 14, 24, 17, 17, 30, 40, 14, 40])
+                [14, 50, 12, 14, 24, 17, 17, 30, 40, 14, 40, 17])
     for d in rows:
         assignments = [a for a in d.assignments]
         lead = [a.agency.name for a in assignments if a.role == "lead"]
         support = [a.agency.name for a in assignments if a.role == "support"]
         active = [a for a in assignments if a.status != "cancelled"]
         acknowledged = sum(1 for a in active if a.acknowledged_at is not None)
-        tracking = "; ".join(f"{a.agency.code}: {TRACKING_VI[tracking_of(a, now)]}" for a in assignments)
+        tracking = "; ".join(f"{a.agency.code}: {label(TRACKING_LABELS, tracking_of(a, now))}" for a in assignments)
+        # the deadline the directive runs to now is the lead agency's; the one given at issue when it moved
+        deadline = d.current_deadline
         ws.append([
-            d.number, d.title, PRIORITY_VI.get(d.priority, d.priority), DIRECTIVE_STATUS_VI.get(d.status, d.status),
-            d.issuer.full_name if d.issuer else "", _local(d.issued_at), _local(d.deadline),
+            d.number, d.title, label(PRIORITY_LABELS, d.priority), label(DIRECTIVE_STATUS_LABELS, d.status),
+            d.issuer.full_name if d.issuer else "", local_naive(d.issued_at), local_naive(deadline),
             ", ".join(lead), ", ".join(support), f"{acknowledged}/{len(active)}", tracking,
+            local_naive(d.deadline) if deadline != d.deadline else None,
         ])
-    _finish(ws, datetime_columns=(6, 7))
+    _finish(ws, datetime_columns=(6, 7, 12))
     return _bytes(wb)
 
 
 REPORT_HEADERS = ["STT", "Mã đơn vị", "Đơn vị", "Số nhiệm vụ được giao", "Đã tiếp nhận", "Tỷ lệ tiếp nhận (%)",
-                  "Thời gian tiếp nhận trung vị (giờ)", "Trong hạn", "Sắp đến hạn", "Quá hạn",
-                  "Hoàn thành đúng hạn", "Hoàn thành quá hạn", "Tỷ lệ đúng hạn (%)"]
+                  "Thời gian tiếp nhận trung vị (giờ)", *(TRACKING_LABELS[key] for key in TRACKING_VALUES),
+                  "Tỷ lệ đúng hạn (%)"]
 
 
+@_in_vietnamese
 def xlsx_agency_report(stats):
     """The per-agency report: the rows of services.agency_stats, then a province-wide total line."""
     from directives.services import stats_totals
@@ -154,6 +136,7 @@ HISTORY_HEADERS = ["Thời gian", "Người thực hiện", "Hành động", "T�
                    "Chi tiết"]
 
 
+@_in_vietnamese
 def xlsx_assignment_history(assignment, events=None):
     """Every change of one assignment, oldest first."""
     from directives.services import history
@@ -164,11 +147,38 @@ def xlsx_assignment_history(assignment, events=None):
     ws = _sheet(wb, "Lịch sử xử lý", f"LỊCH SỬ XỬ LÝ: {d.number} - {assignment.agency.name}", HISTORY_HEADERS,
                 [17, 26, 24, 20, 20, 50, 40])
     for e in events:
-        details = "; ".join(f"{k}: {v}" for k, v in (e.data or {}).items())
         ws.append([
-            _local(e.created_at), e.actor.full_name if e.actor else "Hệ thống", ACTION_VI.get(e.action, e.action),
-            ASSIGNMENT_STATUS_VI.get(e.from_status, e.from_status or ""),
-            ASSIGNMENT_STATUS_VI.get(e.to_status, e.to_status or ""), e.note or "", details,
+            local_naive(e.created_at), e.actor.full_name if e.actor else "Hệ thống", label(EVENT_LABELS, e.action),
+            label(STATUS_LABELS, e.from_status), label(STATUS_LABELS, e.to_status), e.note or "",
+            # the page's wording; the statuses have their own columns here
+            event_detail(e, with_transition=False),
         ])
     _finish(ws, datetime_columns=(1,))
+    return _bytes(wb)
+
+
+ASSIGNMENT_LIST_HEADERS = ["Số", "Trích yếu", "Mức độ", "Đơn vị", "Vai trò", "Trạng thái", "Tình hình thực hiện",
+                           "Hạn xử lý", "Tiếp nhận lúc", "Người tiếp nhận", "Tiến độ (%)", "Hoàn thành lúc"]
+
+
+@_in_vietnamese
+def xlsx_assignment_list(rows, now=None):
+    """The list by agency: one line per agency and directive, as a number of the tracking board counts.
+
+    rows: Assignment objects with their directive, agency and acknowledging user loaded."""
+    from directives.labels import ROLE_LABELS
+
+    now = now or utcnow()
+    wb = Workbook()
+    ws = _sheet(wb, "Nhiệm vụ theo đơn vị", "DANH SÁCH NHIỆM VỤ THEO ĐƠN VỊ", ASSIGNMENT_LIST_HEADERS,
+                [14, 50, 12, 30, 11, 18, 20, 17, 17, 24, 11, 17])
+    for a in rows:
+        d = a.directive
+        ws.append([
+            d.number, d.title, label(PRIORITY_LABELS, d.priority), a.agency.name, label(ROLE_LABELS, a.role),
+            label(STATUS_LABELS, a.status), label(TRACKING_LABELS, tracking_of(a, now)), local_naive(a.deadline),
+            local_naive(a.acknowledged_at), a.acknowledged_by.full_name if a.acknowledged_by else "", a.progress,
+            local_naive(a.completed_at),
+        ])
+    _finish(ws, datetime_columns=(8, 9, 12))
     return _bytes(wb)

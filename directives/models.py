@@ -68,6 +68,18 @@ class Directive(db.Model):
         viewonly=True,
     )
 
+    @property
+    def lead_assignment(self):
+        """The lead agency's assignment (None only before the assignments are written)."""
+        return next((a for a in self.assignments if a.role == "lead"), None)
+
+    @property
+    def current_deadline(self):
+        """The deadline the directive runs to now: the lead agency's, which approved extensions move.
+        ``deadline`` keeps the one given at issue."""
+        lead = self.lead_assignment
+        return lead.deadline if lead is not None else self.deadline
+
 
 class Assignment(db.Model):
     """One agency's share of a directive: its role, its own deadline and its progress."""
@@ -206,7 +218,8 @@ class AssignmentEvent(db.Model):
     #: when (UTC)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     #: what: issue, seen, acknowledge, report, submit, accept, return, extension_request,
-    #: extension_approve, extension_reject, cancel
+    #: extension_approve, extension_reject, deadline_follow (a supporting agency's deadline moved with
+    #: the lead agency's extension), cancel
     action = db.Column(db.String(32), nullable=False)
     #: status before
     from_status = db.Column(db.String(16))

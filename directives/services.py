@@ -212,52 +212,95 @@ def _like(text):
     return f"%{escaped}%"
 
 
-def list_query(user, filters=None, now=None):
-    """A select of the Directives ``user`` may see, filtered, newest first; the caller paginates.
+#: the list's "acknowledged" filter: acknowledged (acknowledged_at set) or not yet
+ACKNOWLEDGED_FILTER = ("yes", "no")
 
-    filters: status, tracking (directives with at least one assignment in that tracking state),
-    agency_id, priority, date_from, date_to (issue date, display zone; date_to includes the day),
-    q (text in number, title or body), only_unacknowledged (an assignment of the user's agency
-    still pending). Bad values raise Invalid naming the filter.
-    """
-    filters = filters or {}
-    now = now or utcnow()
+
+def _list_conditions(filters, now):
+    """The list filters as SQL: (conditions on Directive, conditions on one and the same Assignment,
+    only_unacknowledged). Bad values raise Invalid naming the filter.
+
+    On the assignment: agency_id, tracking, acknowledged (``no`` leaves cancelled assignments out:
+    they wait for nobody)."""
     f = Fields(filters)
     status = f.choice("status", DIRECTIVE_STATUSES, required=False)
     tracking = f.choice("tracking", ALL_TRACKING_VALUES, required=False)
     priority = f.choice("priority", PRIORITIES, required=False)
     agency_id = f.int("agency_id", required=False)
+    acknowledged = f.choice("acknowledged", ACKNOWLEDGED_FILTER, required=False)
     q = f.str("q", required=False, max_len=200)
     date_from = _parse_date_bound(f, "date_from")
     date_to = _parse_date_bound(f, "date_to", end=True)
     only_unacknowledged = f.bool("only_unacknowledged")
     f.check()
 
-    query = _visible(select(Directive), user)
+    on_directive = []
     if status:
-        query = query.where(Directive.status == status)
+        on_directive.append(Directive.status == status)
     if priority:
-        query = query.where(Directive.priority == priority)
+        on_directive.append(Directive.priority == priority)
     if date_from:
-        query = query.where(Directive.issued_at >= date_from)
+        on_directive.append(Directive.issued_at >= date_from)
     if date_to:
-        query = query.where(Directive.issued_at < date_to)
+        on_directive.append(Directive.issued_at < date_to)
     if q:
         like = _like(q)
-        query = query.where(or_(Directive.number.ilike(like, escape="\\"), Directive.title.ilike(like, escape="\\"),
+        on_directive.append(or_(Directive.number.ilike(like, escape="\\"), Directive.title.ilike(like, escape="\\"),
                                 Directive.body.ilike(like, escape="\\")))
-    conditions = []
+    on_assignment = []
     if agency_id:
-        conditions.append(Assignment.agency_id == agency_id)
+        on_assignment.append(Assignment.agency_id == agency_id)
     if tracking:
-        conditions.append(tracking_expr(now) == tracking)
-    if conditions:
-        query = query.where(exists().where(Assignment.directive_id == Directive.id, *conditions))
+        on_assignment.append(tracking_expr(now) == tracking)
+    if acknowledged == "yes":
+        on_assignment.append(Assignment.acknowledged_at.is_not(None))
+    elif acknowledged == "no":
+        on_assignment += [Assignment.acknowledged_at.is_(None), Assignment.status != "cancelled"]
+    return on_directive, on_assignment, only_unacknowledged
+
+
+def list_query(user, filters=None, now=None):
+    """A select of the Directives ``user`` may see, filtered, newest first; the caller paginates.
+
+    filters: status, tracking (directives with at least one assignment in that tracking state),
+    agency_id, acknowledged (yes|no), priority, date_from, date_to (issue date, display zone; date_to
+    includes the day), q (text in number, title or body), only_unacknowledged (an assignment of the
+    user's agency still pending). agency_id, tracking and acknowledged hold for the same assignment.
+    Bad values raise Invalid naming the filter.
+    """
+    now = now or utcnow()
+    on_directive, on_assignment, only_unacknowledged = _list_conditions(filters or {}, now)
+    query = _visible(select(Directive), user).where(*on_directive)
+    if on_assignment:
+        query = query.where(exists().where(Assignment.directive_id == Directive.id, *on_assignment))
     if only_unacknowledged:
         agency = getattr(user, "agency_id", None)
         query = query.where(exists().where(Assignment.directive_id == Directive.id, Assignment.agency_id == agency,
                                            Assignment.status == "pending"))
     return query.options(*_directive_options()).order_by(Directive.issued_at.desc(), Directive.id.desc())
+
+
+def assignment_list_query(user, filters=None, now=None):
+    """A select of the Assignments behind a number of the tracking board: one row per agency and
+    directive, with both loaded, nearest deadline first; the caller paginates.
+
+    The filters of list_query, each on the assignment itself; cancelled assignments are left out
+    as agency_stats leaves them out (unless tracking=cancelled asks for them), so a number on the
+    board and the rows behind its link agree."""
+    filters = filters or {}
+    now = now or utcnow()
+    on_directive, on_assignment, _mine = _list_conditions(filters, now)
+    query = (
+        select(Assignment).join(Assignment.directive).where(*on_directive, *on_assignment)
+        .options(contains_eager(Assignment.directive).selectinload(Directive.issuer),
+                 selectinload(Assignment.agency), selectinload(Assignment.acknowledged_by))
+    )
+    if filters.get("tracking") != "cancelled":
+        query = query.where(Assignment.status != "cancelled")
+    if not permissions.is_staff(user):  # an officer: only their own agency's
+        agency = getattr(user, "agency_id", None)
+        query = query.where(Assignment.agency_id == agency if agency is not None else false())
+    return query.order_by(Assignment.deadline, Directive.issued_at.desc(), Assignment.id)
 
 
 def inbox(user, filters=None, now=None, limit=200):
@@ -1110,8 +1153,17 @@ def _decidable_extension(actor, ext):
 
 
 def approve_extension(actor, ext, now=None):
-    """Approve: the assignment's deadline moves; the old one stays in the history."""
+    """Approve: the assignment's deadline moves; the old one stays in the history.
+
+    For the lead agency, supporting agencies still at work whose deadline was the lead's (the usual
+    case: one deadline given at issue) move with it, each with a ``deadline_follow`` history row:
+    a supporting agency serves the lead's task and is not held to a date the lead no longer has.
+    A supporting agency with a deadline of its own (an extension it got, say) keeps it."""
     assignment = _decidable_extension(actor, ext)
+    if ext.requested_deadline <= assignment.deadline:
+        # the deadline moved meanwhile (with the lead agency's): approving would pull it back
+        raise Conflict(_("The deadline is already %(when)s, not earlier than the one asked for; reject this "
+                         "request.", when=_when(assignment.deadline)), code="extension_superseded")
     now = now or utcnow()
     old_deadline = assignment.deadline
     ext.status = "approved"
@@ -1122,15 +1174,41 @@ def approve_extension(actor, ext, now=None):
              old_deadline=old_deadline, new_deadline=ext.requested_deadline)
     _notify_agency(assignment, "directive.extension_approved",
                    lambda u: _("The extension for %(number)s was approved", number=assignment.directive.number))
+    if assignment.role == "lead":
+        _move_supporting_deadlines(actor, assignment, ext, old_deadline, now)
     db.session.commit()
     return ext
 
 
+def _move_supporting_deadlines(actor, lead, ext, old_deadline, now):
+    """The lead's deadline moved from ``old_deadline``: the supporting assignments still open that had
+    that same deadline follow it, recorded in their history as a consequence of the lead's extension."""
+    directive = lead.directive
+    for support in directive.assignments:
+        if support.role != "support" or support.status not in OPEN_STATUSES or support.deadline != old_deadline:
+            continue
+        support.deadline = lead.deadline
+        _changed(support, actor, "deadline_follow", support.status, now, extension_id=ext.id,
+                 lead_assignment_id=lead.id, old_deadline=old_deadline, new_deadline=lead.deadline)
+        _notify_agency(support, "directive.deadline_moved",
+                       lambda u, support=support: _(
+                           "The deadline of %(number)s moved to %(when)s with the lead agency %(agency)s's extension",
+                           number=directive.number, when=_when(support.deadline), agency=lead.agency.name))
+
+
+def _when(value):
+    """A deadline as people read it in a message: the display zone, dd/mm/yyyy HH:MM."""
+    from core.i18n import datetime_filter
+
+    return datetime_filter(value)
+
+
 def reject_extension(actor, ext, data=None, now=None):
-    """Reject: the deadline stays. data: reason (optional)."""
+    """Reject: the deadline stays. data: reason (required, as for a return: the agency must know why;
+    kept in the history and sent to the agency)."""
     assignment = _decidable_extension(actor, ext)
     f = Fields(data or {})
-    reason = f.str("reason", required=False, max_len=NOTE_MAX)
+    reason = f.str("reason", max_len=NOTE_MAX, multiline=True)
     f.check()
     now = now or utcnow()
     ext.status = "rejected"
@@ -1140,7 +1218,8 @@ def reject_extension(actor, ext, data=None, now=None):
     _changed(assignment, actor, "extension_reject", assignment.status, now, note=reason, extension_id=ext.id,
              requested_deadline=ext.requested_deadline)
     _notify_agency(assignment, "directive.extension_rejected",
-                   lambda u: _("The extension for %(number)s was rejected", number=assignment.directive.number))
+                   lambda u: _("The extension for %(number)s was rejected: %(reason)s",
+                               number=assignment.directive.number, reason=reason))
     db.session.commit()
     return ext
 

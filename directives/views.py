@@ -9,7 +9,7 @@ import uuid
 
 import markdown as markdown_lib
 import nh3
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -25,50 +25,18 @@ from core.extensions import db
 from core.i18n import register_js_strings
 from core.urls import safe_next
 from core.validation import arg_int, arg_page
-from directives import bp, exports, permissions, services, tracking
-from directives.models import Assignment, AssignmentEvent, Attachment, Directive, ExtensionRequest
+from core.xlsx import stamped_filename, xlsx_response
+from core.validation import display_zone
+from directives import bp, exports, labels, permissions, services, tracking
+from directives.models import Assignment, AssignmentEvent, Attachment, ExtensionRequest
 
 PAGE_SIZE = 20
 
-PRIORITY_LABELS = {"normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
-STATUS_LABELS = {
-    "pending": _l("Not acknowledged"),
-    "acknowledged": _l("Acknowledged"),
-    "in_progress": _l("In progress"),
-    "submitted": _l("Submitted"),
-    "completed": _l("Completed"),
-    "cancelled": _l("Cancelled"),
-}
-TRACKING_LABELS = {
-    "on_track": _l("On track"),
-    "due_soon": _l("Due soon"),
-    "overdue": _l("Overdue"),
-    "completed_on_time": _l("Done on time"),
-    "completed_late": _l("Done late"),
-}
-DIRECTIVE_STATUS_LABELS = {"issued": _l("In force"), "cancelled": _l("Cancelled"), "closed": _l("Closed")}
-ASSIGNMENT_ROLE_LABELS = {"lead": _l("Lead"), "support": _l("Support")}
-EVENT_LABELS = {
-    "issue": _l("Issued"),
-    "seen": _l("Opened"),
-    "acknowledge": _l("Acknowledged"),
-    "report": _l("Progress report"),
-    "submit": _l("Submitted the result"),
-    "accept": _l("Accepted as completed"),
-    "return": _l("Returned for more work"),
-    "extension_request": _l("Asked for an extension"),
-    "extension_approve": _l("Extension approved"),
-    "extension_reject": _l("Extension rejected"),
-    "cancel": _l("Directive cancelled"),
-    "correct": _l("Directive corrected"),
-    "add": _l("Added to the directive"),
-    "remove": _l("Taken off the directive"),
-}
 EVENT_ICONS = {
     "issue": "send", "seen": "eye", "acknowledge": "check2-circle", "report": "graph-up-arrow",
     "submit": "send-check", "accept": "patch-check", "return": "arrow-counterclockwise",
     "extension_request": "calendar-plus", "extension_approve": "calendar-check", "extension_reject": "calendar-x",
-    "cancel": "x-octagon",
+    "deadline_follow": "calendar-range", "cancel": "x-octagon",
     "correct": "pencil-square", "add": "plus-circle", "remove": "dash-circle",
 }
 
@@ -96,11 +64,11 @@ register_js_strings({
     "dash_updated": _l("Updated %(time)s"),
     "dash_no_data": _l("No assignments yet."),
     "dash_rank_line": _l("On time %(rate)s · overdue %(n)s"),
-    "tracking_on_track": TRACKING_LABELS["on_track"],
-    "tracking_due_soon": TRACKING_LABELS["due_soon"],
-    "tracking_overdue": TRACKING_LABELS["overdue"],
-    "tracking_completed_on_time": TRACKING_LABELS["completed_on_time"],
-    "tracking_completed_late": TRACKING_LABELS["completed_late"],
+    "tracking_on_track": labels.TRACKING_LABELS["on_track"],
+    "tracking_due_soon": labels.TRACKING_LABELS["due_soon"],
+    "tracking_overdue": labels.TRACKING_LABELS["overdue"],
+    "tracking_completed_on_time": labels.TRACKING_LABELS["completed_on_time"],
+    "tracking_completed_late": labels.TRACKING_LABELS["completed_late"],
 })
 
 
@@ -146,50 +114,36 @@ def _pct(value):
     return "—" if value is None else f"{value:.0f}%"
 
 
-def _event_detail(ev):
-    """The one-line detail of a history event: progress, deadlines, from → to."""
-    from core.i18n import datetime_filter
-    from core.validation import parse_datetime
-
-    data = ev.data or {}
-
-    def when(key):
-        value = parse_datetime(data.get(key)) if data.get(key) else None
-        return datetime_filter(value) if value else "—"
-
-    if ev.action == "report" and "progress" in data:
-        return _("Progress %(n)s%%", n=data["progress"])
-    if ev.action == "extension_request":
-        return _("Deadline %(old)s → %(new)s asked", old=when("old_deadline"), new=when("requested_deadline"))
-    if ev.action == "extension_approve":
-        return _("Deadline %(old)s → %(new)s", old=when("old_deadline"), new=when("new_deadline"))
-    if ev.action == "issue" and data.get("deadline"):
-        return _("Deadline %(when)s", when=when("deadline"))
-    if ev.from_status and ev.to_status and ev.from_status != ev.to_status:
-        return f"{STATUS_LABELS.get(ev.from_status, ev.from_status)} → {STATUS_LABELS.get(ev.to_status, ev.to_status)}"
-    return ""
-
-
 def _track(assignment):
     return tracking.tracking_of(assignment, utcnow())
+
+
+def _event_time(ev, key):
+    """A time kept in a history event's data (ISO text), as a datetime; None when absent."""
+    from core.validation import parse_datetime
+
+    value = (ev.data or {}).get(key)
+    return parse_datetime(value) if value else None
 
 
 @bp.app_context_processor
 def directive_helpers():
     return {
-        "PRIORITY_LABELS": PRIORITY_LABELS,
-        "STATUS_LABELS": STATUS_LABELS,
-        "TRACKING_LABELS": TRACKING_LABELS,
-        "DIRECTIVE_STATUS_LABELS": DIRECTIVE_STATUS_LABELS,
-        "ASSIGNMENT_ROLE_LABELS": ASSIGNMENT_ROLE_LABELS,
-        "EVENT_LABELS": EVENT_LABELS,
+        # one table of words for the pages, the exports and the Word documents: directives/labels.py
+        "PRIORITY_LABELS": labels.PRIORITY_LABELS,
+        "STATUS_LABELS": labels.STATUS_LABELS,
+        "TRACKING_LABELS": labels.TRACKING_LABELS,
+        "DIRECTIVE_STATUS_LABELS": labels.DIRECTIVE_STATUS_LABELS,
+        "ASSIGNMENT_ROLE_LABELS": labels.ROLE_LABELS,
+        "EVENT_LABELS": labels.EVENT_LABELS,
         "EVENT_ICONS": EVENT_ICONS,
         "human_duration": human_duration,
         "directive_permissions": permissions,
         "ack_seconds": _ack_seconds,
         "pct": _pct,
         "track": _track,
-        "event_detail": _event_detail,
+        "event_detail": labels.event_detail,
+        "event_time": _event_time,
         "new_client_id": lambda: uuid.uuid4().hex,
     }
 
@@ -242,11 +196,6 @@ def _filters(args, keys):
     return out
 
 
-def _xlsx(data, filename):
-    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 # -- officer inbox --------------------------------------------------------------
 
 INBOX_FILTERS = ("status", "tracking", "q")
@@ -297,7 +246,8 @@ def _own_assignment(directive, user):
 def _directive_events(directive):
     """The whole directive's history across its agencies, newest first, in one query.
 
-    The issue rows (one per agency, same moment) become one entry listing the agencies."""
+    The issue rows (one per agency, same moment) become one entry listing the agencies, each with its
+    role; so do a cancellation's rows and the supporting agencies' deadlines moved with the lead's."""
     ids = [a.id for a in directive.assignments]
     if not ids:
         return []
@@ -309,14 +259,27 @@ def _directive_events(directive):
     out = []
     for ev in events:
         agency = ev.assignment.agency.name
+        if ev.action == "issue":
+            agency = f"{agency} ({labels.label(labels.ROLE_LABELS, ev.assignment.role)})"
         last = out[-1] if out else None
-        if (ev.action in ("issue", "cancel", "correct", "add", "remove") and last is not None
+        if (ev.action in ("issue", "cancel", "deadline_follow", "correct", "add", "remove") and last is not None
                 and last["action"] == ev.action and last["event"].created_at == ev.created_at
                 # a correction's rows group when they say the same for each agency
                 and (ev.action not in ("correct", "add", "remove") or last["event"].data == ev.data)):
             last["agencies"].insert(0, agency)
+            last["grouped"].append(ev)
             continue
-        out.append({"action": ev.action, "event": ev, "agencies": [agency]})
+        out.append({"action": ev.action, "event": ev, "agencies": [agency], "grouped": [ev]})
+    return out
+
+
+def _deadline_moved_by(events):
+    """{assignment id: the action that last moved its deadline}: extension_approve or deadline_follow."""
+    out = {}
+    for item in events:  # newest first
+        for ev in item["grouped"]:
+            if ev.action in ("extension_approve", "deadline_follow"):
+                out.setdefault(ev.assignment_id, ev.action)
     return out
 
 
@@ -332,8 +295,25 @@ def _report_files(directive):
     return out
 
 
+def _leader_word(events, own, answer, until):
+    """The officer's latest ``answer`` event from a leader (a return, an extension refused), unless the
+    agency has moved on since (one of ``until``: submitted again, asked again)."""
+    if own is None:
+        return None
+    for item in events:  # newest first
+        ev = item["event"]
+        if ev.assignment_id != own.id:
+            continue
+        if ev.action == answer:
+            return ev
+        if ev.action in until:
+            return None
+    return None
+
+
 def _page_context(directive, errors=None, form=None, failed_action=None):
     own = _own_assignment(directive, current_user)
+    events = _directive_events(directive)
     extensions = db.session.scalars(
         db.select(ExtensionRequest).join(ExtensionRequest.assignment)
         .where(Assignment.directive_id == directive.id, ExtensionRequest.status == "pending")
@@ -345,7 +325,11 @@ def _page_context(directive, errors=None, form=None, failed_action=None):
         "assignments": list(directive.assignments),
         "own": own,
         "own_pending_extension": next((x for x in extensions if own and x.assignment_id == own.id), None),
-        "events": _directive_events(directive),
+        "events": events,
+        "deadline_moved_by": _deadline_moved_by(events),
+        # shown in the officer's card, not only far below in the history
+        "own_return": _leader_word(events, own, "return", ("submit",)),
+        "own_rejection": _leader_word(events, own, "extension_reject", ("extension_request", "extension_approve")),
         "report_files": _report_files(directive),
         "can_decide": permissions.can_decide(current_user, directive),
         "pending_extensions": extensions,
@@ -633,22 +617,27 @@ def edit(directive_id):
 
 # -- leader: list and export ------------------------------------------------------
 
-LIST_FILTERS = ("status", "tracking", "agency_id", "priority", "date_from", "date_to", "q")
+LIST_FILTERS = ("status", "tracking", "agency_id", "acknowledged", "priority", "date_from", "date_to", "q")
+
+
+def _list_view():
+    """"assignments": one row per agency and directive, what a number of the tracking board counts;
+    else one row per directive."""
+    return "assignments" if request.args.get("view") == "assignments" else "directives"
 
 
 def _list_query():
-    """The filtered select of directives, plus the filters and the bad ones (dropped)."""
+    """The filtered select of directives (or of assignments), plus the filters and the bad ones (dropped)."""
     filters = _filters(request.args, LIST_FILTERS)
+    if request.args.get("unacknowledged") == "1" and "acknowledged" not in filters:
+        filters["acknowledged"] = "no"  # older links (an agency still pending): the same rows
+    build = services.assignment_list_query if _list_view() == "assignments" else services.list_query
     errors = {}
     try:
-        query = services.list_query(current_user, filters)
+        query = build(current_user, filters)
     except Invalid as exc:
         errors = exc.fields
-        query = services.list_query(current_user, {k: v for k, v in filters.items() if k not in exc.fields})
-    if request.args.get("unacknowledged") == "1":
-        # directives some agency has not acknowledged yet (the leader's home-page number)
-        filters["unacknowledged"] = "1"
-        query = query.where(db.exists().where(Assignment.directive_id == Directive.id, Assignment.status == "pending"))
+        query = build(current_user, {k: v for k, v in filters.items() if k not in exc.fields})
     return query, filters, errors
 
 
@@ -657,15 +646,20 @@ def _list_query():
 def index():
     if not permissions.is_staff(current_user):
         return redirect(url_for("directives.inbox")) if current_user.agency_id else abort(403)
+    view = _list_view()
     query, filters, errors = _list_query()
     page = arg_page()
     pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
-    directives = list(pagination.items)
+    rows = list(pagination.items)
+    shown = dict(filters, view="assignments") if view == "assignments" else filters
     return render_template(
-        "directives/list.html", directives=directives, pagination=pagination, filters=filters, errors=errors,
-        summary=_summaries([d.id for d in directives]), tree=auth_services.agency_tree(),
-        export_url=url_for("directives.export_list", **filters),
-        page_url=lambda n: url_for("directives.index", page=n, **filters),
+        "directives/list.html", view=view, pagination=pagination, filters=filters, errors=errors,
+        directives=rows if view == "directives" else [], assignments=rows if view == "assignments" else [],
+        summary=_summaries([d.id for d in rows]) if view == "directives" else {}, tree=auth_services.agency_tree(),
+        export_url=url_for("directives.export_list", **shown),
+        page_url=lambda n: url_for("directives.index", page=n, **shown),
+        directives_url=url_for("directives.index", **filters),
+        assignments_url=url_for("directives.index", view="assignments", **filters),
         can_issue=permissions.can_issue(current_user), can_export=permissions.can_export(current_user),
     )
 
@@ -695,14 +689,16 @@ def export_list():
         abort(403)
     query, _filters_used, _errors = _list_query()
     rows = db.session.scalars(query).unique().all()
-    return _xlsx(exports.xlsx_directive_list(rows), f"chi-dao-{utcnow():%Y%m%d-%H%M}.xlsx")
+    if _list_view() == "assignments":
+        return xlsx_response(exports.xlsx_assignment_list(rows), stamped_filename("giao-viec-theo-don-vi"))
+    return xlsx_response(exports.xlsx_directive_list(rows), stamped_filename("chi-dao"))
 
 
 @bp.route("/assignments/<int:assignment_id>/history.xlsx")
 @login_required
 def export_history(assignment_id):
     assignment = services.get_assignment(current_user, assignment_id)
-    return _xlsx(exports.xlsx_assignment_history(assignment), f"lich-su-giao-viec-{assignment.id}.xlsx")
+    return xlsx_response(exports.xlsx_assignment_history(assignment), f"lich-su-giao-viec-{assignment.id}.xlsx")
 
 
 # -- leader: dashboard ------------------------------------------------------------
@@ -740,6 +736,9 @@ def dashboard():
         stats_url=url_for("directives_api.stats", **filters),  # refetched live by static/js/dashboard.js
         export_url=url_for("directives.export_dashboard", **filters),
         can_export=permissions.can_export(current_user),
+        # every number drills down to the assignments it counts, under the board's own filters
+        drill_url=url_for("directives.index", view="assignments", **filters),
+        drill=lambda **kw: url_for("directives.index", view="assignments", **filters, **kw),
     )
 
 
@@ -749,7 +748,7 @@ def export_dashboard():
     if not permissions.can_export(current_user):
         abort(403)
     stats, _filters_used, _errors = _stats()
-    return _xlsx(exports.xlsx_agency_report(stats), f"bao-cao-theo-don-vi-{utcnow():%Y%m%d-%H%M}.xlsx")
+    return xlsx_response(exports.xlsx_agency_report(stats), stamped_filename("bao-cao-theo-don-vi"))
 
 
 # -- attachments ------------------------------------------------------------------

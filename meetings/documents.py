@@ -18,13 +18,23 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from flask import current_app
+from flask_babel import force_locale
 
+from directives import labels as directive_labels
+from meetings import labels as meeting_labels
 from meetings import services_outcomes as svc
 
 FONT = "Times New Roman"
 BODY_PT = 13
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-ROLE_NAMES = {"chair": "Chủ trì", "secretary": "Thư ký", "member": "Thành viên", "guest": "Khách mời"}
+#: the documents are Vietnamese whatever the language of the person who downloads them
+DOCUMENT_LOCALE = "vi"
+
+
+def _word(table, key):
+    """A label from the table the pages use (directives/labels.py, meetings/labels.py), in Vietnamese."""
+    with force_locale(DOCUMENT_LOCALE):
+        return str(table.get(key, key))
 
 
 def _setting(key, default):
@@ -300,20 +310,18 @@ def _person(user):
 
 
 def _directive_lines(doc, directives):
-    status_names = {
-        "on_track": "đang thực hiện, trong hạn", "due_soon": "sắp đến hạn", "overdue": "quá hạn",
-        "completed_on_time": "hoàn thành đúng hạn", "completed_late": "hoàn thành quá hạn", "cancelled": "đã hủy",
-    }
+    """Each directive born from the meeting, and where each agency stands, in the directive pages' words
+    (lower case, inside a sentence): "Sở Y tế (chủ trì): trong hạn, tiến độ 40%"."""
     for d in directives:
         p = doc.add_paragraph(style="List Bullet")
         p.add_run(f"{d['number']}: ").bold = True
         p.add_run(d["title"])
         for a in d["assignments"]:
-            role = "chủ trì" if a["role"] == "lead" else "phối hợp"
+            role = _word(directive_labels.ROLE_LABELS, a["role"]).lower()
+            tracking = _word(directive_labels.TRACKING_LABELS, a["tracking"]).lower()
             q = doc.add_paragraph()
             q.paragraph_format.left_indent = Mm(15)
-            q.add_run(f"{a['agency_name']} ({role}): {status_names.get(a['tracking'], a['tracking'])}, "
-                      f"tiến độ {a['progress']}%")
+            q.add_run(f"{a['agency_name']} ({role}): {tracking}, tiến độ {a['progress']}%")
 
 
 def minutes_docx(meeting):
@@ -334,7 +342,8 @@ def minutes_docx(meeting):
     present, absent = svc.attendance_lists(meeting)
     _label_line(doc, "Thành phần tham dự (có mặt)", f"{len(present)} người")
     for user, role in present:
-        line = _person(user) + (f" ({ROLE_NAMES.get(role, role)})" if role in ("chair", "secretary") else "")
+        shown_role = role in ("chair", "secretary")
+        line = _person(user) + (f" ({_word(meeting_labels.ROLE_LABELS, role)})" if shown_role else "")
         doc.add_paragraph(line, style="List Bullet")
     _label_line(doc, "Vắng mặt", f"{len(absent)} người" if absent else "không")
     for user, _role in absent:

@@ -3,14 +3,16 @@
 import difflib
 from urllib.parse import quote
 
-from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from core.errors import ACCESS_ERRORS, Conflict, ServiceError
+from core.errors import ACCESS_ERRORS, ServiceError, json_error
+from core.extensions import db
 from core.i18n import register_js_strings
 from core.validation import arg_int, display_zone
+from directives import labels as directive_labels
 from meetings import bp
 from meetings import documents
 from meetings import permissions as perms
@@ -18,23 +20,18 @@ from meetings import services_outcomes as svc
 from meetings import pdf
 
 
-#: labels shown by the outcome pages and panels
+#: labels shown by the outcome pages and panels: the minutes' and votes' states, and for the directives
+#: born from the meeting the words the directive pages use (directives/labels.py)
 OUTCOME_LABELS = {
     "draft": _l("Draft"),
     "final": _l("Final"),
     "open": _l("Open"),
     "closed": _l("Closed"),
-    "on_track": _l("On track"),
-    "due_soon": _l("Due soon"),
-    "overdue": _l("Overdue"),
-    "completed_on_time": _l("Completed on time"),
-    "completed_late": _l("Completed late"),
-    "cancelled": _l("Cancelled"),
-    "lead": _l("Lead"),
-    "support": _l("Support"),
+    **directive_labels.TRACKING_LABELS,
+    **directive_labels.ROLE_LABELS,
 }
 
-PRIORITY_NAMES = {"normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+PRIORITY_NAMES = directive_labels.PRIORITY_LABELS
 
 register_js_strings({
     "oc_draft": OUTCOME_LABELS["draft"],
@@ -64,6 +61,7 @@ register_js_strings({
     "oc_your_choice": _l("Your choice"),
     "oc_close_vote": _l("Close the vote"),
     "oc_no_votes": _l("No vote yet."),
+    "oc_vote_opened": _l("New vote: %(q)s"),
     "oc_nobody_speaking": _l("Nobody has the floor."),
     "oc_queue_empty": _l("No one is waiting to speak."),
     "oc_give_floor": _l("Give the floor"),
@@ -87,6 +85,22 @@ def _meeting(meeting_id):
     return svc.get_meeting(current_user, meeting_id)
 
 
+def documents_lock(meeting):
+    """Why the Word documents cannot be downloaded yet, said to the current user and naming who can
+    unlock them; None once the minutes are final."""
+    state = svc.minutes_state(meeting)
+    if state["status"] == "final":
+        return None
+    if perms.can_finalize_minutes(current_user, meeting):
+        if not state["version"]:
+            return _("The Word documents are made from the final minutes. The minutes are still empty: "
+                     "the secretary writes them in the live room, then you finalize them here.")
+        return _("The Word documents are made from the final minutes. You chair this meeting: "
+                 "finalize the minutes to unlock them.")
+    return _("The Word documents are made from the final minutes. They unlock once the chair, %(name)s, "
+             "finalizes the minutes; only the chair can do it.", name=meeting.chair.full_name)
+
+
 @bp.route("/meetings/<int:meeting_id>/outcomes")
 @login_required
 def outcomes(meeting_id):
@@ -100,7 +114,25 @@ def outcomes(meeting_id):
         follow_up=svc.follow_up_directives(meeting), operms=perms.outcome_perms(current_user, meeting),
         can_set_follow_up=perms.can_manage(current_user, meeting),
         follow_up_candidates=svc.follow_up_candidates(current_user, meeting) if perms.can_manage(current_user, meeting) else [],
+        documents_lock=documents_lock(meeting),
     )
+
+
+@bp.route("/meetings/<int:meeting_id>/minutes/finalize", methods=["POST"])
+@login_required
+def finalize_minutes(meeting_id):
+    """"Chốt biên bản" from the outcomes page (the room's panel uses the API)."""
+    meeting = _meeting(meeting_id)
+    try:
+        svc.finalize_minutes(current_user, meeting)
+    except ACCESS_ERRORS:
+        raise
+    except ServiceError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_("The minutes are final. The Word documents can be downloaded now."), "success")
+    return redirect(url_for("meetings.outcomes", meeting_id=meeting.id))
 
 
 @bp.route("/meetings/<int:meeting_id>/follow-up", methods=["POST"])
@@ -235,7 +267,12 @@ def _docx(meeting, builder, stem):
         abort(403)
     row = svc.minutes_row(meeting)
     if row is None or row.status != "final":
-        raise Conflict(_("The documents can be downloaded once the chair has finalized the minutes."))
+        message = documents_lock(meeting)
+        if g.get("api_token") is not None or request.accept_mimetypes.best == "application/json":
+            return json_error(409, "minutes_not_final", message)  # a program: the API's JSON error
+        # a browser: back to the outcomes page, whose notice says why and who unlocks them
+        flash(_("The Word documents cannot be downloaded yet: the minutes are not final."), "warning")
+        return redirect(url_for("meetings.outcomes", meeting_id=meeting.id) + "#documents-locked")
     data = builder(meeting)
     day = (meeting.started_at or meeting.starts_at).astimezone(display_zone()).strftime("%Y%m%d")
     filename = f"{stem}-{meeting.id}-{day}.docx"
@@ -329,6 +366,7 @@ def detail_data(meeting):
         "conclusions": svc.conclusions(meeting),
         "directives": svc.meeting_directives(meeting),
         "follow_up": svc.follow_up_directives(meeting) if meeting.follow_up_of_id else [],
+        "documents_lock": documents_lock(meeting),
         "strings": {"deadline": _("Deadline"), "progress": _("Progress")},
     }
 

@@ -80,6 +80,7 @@
     const tst = new bootstrap.Toast(el, { delay: 6000 });
     el.addEventListener("hidden.bs.toast", () => el.remove());
     tst.show();
+    return el;
   }
 
   function setBell(count) {
@@ -149,7 +150,6 @@
     socket.on("notification:count", (d) => setBell(d.unread));
   }
 
-  window.App = { t: t, api: api, toast: toast, socket: socket, setBell: setBell };
   // A field's error goes as soon as the field is changed: the server checks it again on submit.
   document.addEventListener("input", clearFieldError);
   document.addEventListener("change", clearFieldError);
@@ -162,4 +162,5 @@
     if (message) message.remove();
   }
 
+  window.App = { t: t, api: api, toast: toast, socket: socket, setBell: setBell };
 })();

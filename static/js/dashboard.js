@@ -42,6 +42,26 @@
     return td;
   }
 
+  /** The list of the assignments behind one number (the board's filters kept), as the server draws it. */
+  function drillUrl(params) {
+    const url = new URL(initial.drill_url, window.location.origin);
+    Object.keys(params).forEach((key) => url.searchParams.set(key, params[key]));
+    return url.pathname + url.search;
+  }
+
+  /** A cell with an agency's count: a link to its assignments when there are any. */
+  function countCell(r, value, text, cls, params) {
+    const td = cell("", cls);
+    if (!value) { td.textContent = text; return td; }
+    const a = document.createElement("a");
+    a.className = "drill-link";
+    a.dataset.drill = "";
+    a.href = drillUrl(Object.assign({ agency_id: r.agency_id }, params));
+    a.textContent = text;
+    td.append(a);
+    return td;
+  }
+
   // -- table ---------------------------------------------------------------------
 
   function compare(a, b) {
@@ -70,14 +90,14 @@
       const name = cell(r.agency_name, "fw-semibold");
       tr.append(
         name,
-        cell(String(r.assigned), "text-end"),
-        cell(pct(r.acknowledged_pct), "text-end"),
+        countCell(r, r.assigned, String(r.assigned), "text-end", {}),
+        countCell(r, r.acknowledged, pct(r.acknowledged_pct), "text-end", { acknowledged: "yes" }),
         cell(duration(r.median_ack_seconds), "text-end text-nowrap"),
-        cell(String(r.on_track), "text-end"),
-        cell(String(r.due_soon), "text-end"),
-        cell(String(r.overdue), "text-end" + (r.overdue ? " text-danger fw-semibold" : "")),
-        cell(String(r.completed_on_time), "text-end"),
-        cell(String(r.completed_late), "text-end"),
+        countCell(r, r.on_track, String(r.on_track), "text-end", { tracking: "on_track" }),
+        countCell(r, r.due_soon, String(r.due_soon), "text-end", { tracking: "due_soon" }),
+        countCell(r, r.overdue, String(r.overdue), "text-end" + (r.overdue ? " text-danger fw-semibold" : ""), { tracking: "overdue" }),
+        countCell(r, r.completed_on_time, String(r.completed_on_time), "text-end", { tracking: "completed_on_time" }),
+        countCell(r, r.completed_late, String(r.completed_late), "text-end", { tracking: "completed_late" }),
         cell(pct(r.on_time_rate), "text-end"),
       );
       const old = before[r.agency_id];

@@ -349,6 +349,15 @@
       refresh(queue.splice(0).pop(), full);
     }, 250);
 
+    // A refusal asks once more (its form is swapped live, so listen on the page). Empty required
+    // fields go to the server unconfirmed: it answers with the field named.
+    page.addEventListener("submit", (ev) => {
+      const form = ev.target.closest("form[data-confirm]");
+      if (!form) return;
+      const missing = Array.from(form.querySelectorAll("[required]")).some((el) => !el.value.trim());
+      if (!missing && !window.confirm(form.dataset.confirm)) ev.preventDefault();
+    });
+
     bindAckForms(page);
     trackDirty(page);
     bindRanges(page);

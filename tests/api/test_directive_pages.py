@@ -169,8 +169,9 @@ def test_leader_sees_issue_list_and_board_links_and_the_key_numbers(client, worl
         assert href in html
     assert 'href="/directives/inbox"' not in html
     block = html[html.index('id="home-leader-numbers"'):]
-    assert 'href="/directives?tracking=overdue"' in block
-    assert 'href="/directives?tracking=due_soon"' in block
+    assert 'href="/directives?view=assignments&amp;tracking=overdue"' in block
+    assert 'href="/directives?view=assignments&amp;tracking=due_soon"' in block
+    assert 'href="/directives?view=assignments&amp;acknowledged=no"' in block
     unack = re.search(r'id="home-unack">.*?display-6[^>]*>(\d+)<', block, re.S)
     assert unack and unack.group(1) == "2"
 

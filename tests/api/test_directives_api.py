@@ -181,7 +181,7 @@ MATRIX = {
     "extension": ("post", "/api/v1/assignments/{a}/extension-requests", {"deadline": FUTURE, "reason": "r"}, None,
                   (403, 201, 404, 403, 401)),
     "approve": ("post", "/api/v1/extension-requests/{x}/approve", None, _prep_ext, (200, 403, 404, 403, 401)),
-    "reject": ("post", "/api/v1/extension-requests/{x}/reject", None, _prep_ext, (200, 403, 404, 403, 401)),
+    "reject": ("post", "/api/v1/extension-requests/{x}/reject", {"reason": "r"}, _prep_ext, (200, 403, 404, 403, 401)),
     "history": ("get", "/api/v1/assignments/{a}/history", None, None, (200, 200, 404, 200, 401)),
 }
 

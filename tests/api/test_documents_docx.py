@@ -143,7 +143,7 @@ def test_download_only_when_final_and_only_for_chair_secretary_leaders(app, clie
     s = MeetingSetup(factory)
     url = f"/meetings/{s.meeting_id}/documents/bien-ban.docx"
     login(client, s.chair)
-    assert client.get(url).status_code == 409  # not final yet
+    assert client.get(url).status_code == 302  # not final yet: back to the outcomes page, which says why
     svc.save_minutes(s.secretary, s.meeting, {"body": "Nội dung", "base_version": 0})
     svc.finalize_minutes(s.chair, s.meeting)
     res = client.get(url)

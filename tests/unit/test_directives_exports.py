@@ -36,7 +36,8 @@ def test_directive_list(d):
     assert [c.value for c in ws[3]] == exports.LIST_HEADERS
     row = [c.value for c in ws[4]]
     assert row[0] == "1/UBND-TH" and row[1] == "Phòng, chống dịch sốt xuất huyết"
-    assert row[2] == "Khẩn" and row[3] == "Đã ban hành" and row[4] == "Nguyễn Văn Minh"
+    # the words of the directive page: "urgent" is "Hỏa tốc", an issued directive is still "Đang thực hiện"
+    assert row[2] == "Hỏa tốc" and row[3] == "Đang thực hiện" and row[4] == "Nguyễn Văn Minh"
     assert row[5] == datetime(2026, 11, 20, 8, 0)  # shown in Hà Nội time
     assert row[7] == "Sở Y tế" and row[8] == "Sở Giáo dục và Đào tạo" and row[9] == "1/2"
     assert "SYT: Trong hạn" in row[10] or "SYT: Sắp đến hạn" in row[10]
@@ -59,7 +60,7 @@ def test_assignment_history(d):
     ws = book(exports.xlsx_assignment_history(a)).active
     assert [c.value for c in ws[3]] == exports.HISTORY_HEADERS
     actions = [ws.cell(row=r, column=3).value for r in range(4, ws.max_row + 1)]
-    assert actions == ["Giao nhiệm vụ", "Tiếp nhận", "Báo cáo tiến độ"]
+    assert actions == ["Ban hành", "Đã tiếp nhận", "Báo cáo tiến độ"]  # the history's words on the directive page
     report = [c.value for c in ws[6]]
     assert report[1] == "Trần Thị Lan" and report[3] == "Đã tiếp nhận" and report[4] == "Đang thực hiện"
     assert report[5] == "Đã phun hóa chất"
