@@ -260,7 +260,9 @@ def _directive_events(directive):
     for ev in events:
         agency = ev.assignment.agency.name
         if ev.action == "issue":
-            agency = f"{agency} ({labels.label(labels.ROLE_LABELS, ev.assignment.role)})"
+            # the role given at issue (kept in the event), not today's: a correction may swap the lead
+            role = (ev.data or {}).get("role") or ev.assignment.role
+            agency = f"{agency} ({labels.label(labels.ROLE_LABELS, role)})"
         last = out[-1] if out else None
         if (ev.action in ("issue", "cancel", "deadline_follow", "correct", "add", "remove") and last is not None
                 and last["action"] == ev.action and last["event"].created_at == ev.created_at

@@ -260,3 +260,26 @@ def test_the_history_says_a_moved_deadline_once_and_an_extension_kept(world, app
         kept = labels.event_detail(events(extended, "correct")[0])
     assert moved.count("→") == 1 and "của đơn vị" not in moved
     assert "giữ hạn đã được gia hạn" in kept
+
+
+def test_the_page_keeps_the_roles_given_at_issue_and_explains_only_deadlines_that_moved(world, app, client):
+    from tests.conftest import login
+
+    d = issue(world)
+    extended = of(d, world["a2"])
+    ext = services.request_extension(world["o2"], extended, {"deadline": (d.deadline + timedelta(days=20)).isoformat(),
+                                                             "reason": "Chờ kinh phí"}, now=NOW)
+    services.approve_extension(world["leader"], ext, now=NOW)
+    # the lead moves to the extended agency, the old lead is taken off; a third agency comes in later
+    services.correct_directive(world["leader"], d, {"lead_agency_id": world["a2"].id,
+                                                    "support_agency_ids": [world["a3"].id], "reason": REASON}, now=NOW)
+    of(d, world["a3"]).deadline = d.deadline - timedelta(days=2)  # its own, earlier deadline, never extended
+    db.session.commit()
+    login(client, world["leader"])
+    html = client.get(f"/directives/{d.id}").get_data(as_text=True)
+    # the issue row names the roles given then, not today's
+    assert "Sở Y tế (Chủ trì)" in html and "Sở Giáo dục (Phối hợp)" in html
+    # in the agencies table, one note: the extended agency's; none for the agency taken off nor for one
+    # whose own deadline was never extended (the header says the lead's extension once, above)
+    table = html[html.index('data-label='):]
+    assert table.count("gia hạn từ") == 1
