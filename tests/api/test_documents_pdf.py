@@ -13,7 +13,7 @@ import pytest
 from core.extensions import db
 from meetings import pdf
 from meetings import services_outcomes as svc
-from tests.conftest import login
+from tests.conftest import login, need
 from tests.outcomes_support import MeetingSetup
 
 HAS_SOFFICE = shutil.which("soffice") is not None or shutil.which("libreoffice") is not None
@@ -67,8 +67,8 @@ def test_a_missing_or_failing_libreoffice_is_reported_not_crashed(app, tmp_path)
         pdf.docx_to_pdf(b"x", timeout=1)
 
 
-@pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-writer-nogui")
 def test_both_documents_convert_to_pdf_with_the_same_checks_as_word(app, client, final):
+    need(HAS_SOFFICE, "LibreOffice (soffice; apt-get install libreoffice-writer-nogui)")
     login(client, final.chair)
     html = client.get(f"/meetings/{final.meeting_id}/outcomes").get_data(as_text=True)
     assert 'id="download-minutes-pdf"' in html and 'id="download-conclusions-pdf"' in html
@@ -88,8 +88,8 @@ def test_both_documents_convert_to_pdf_with_the_same_checks_as_word(app, client,
         assert other.get(f"/meetings/{final.meeting_id}/documents/bien-ban.pdf").status_code == status
 
 
-@pytest.mark.skipif(not HAS_SOFFICE, reason="LibreOffice (soffice) is not installed: apt-get install libreoffice-writer-nogui")
 def test_before_the_minutes_are_final_the_pdf_answers_as_the_word_document_does(client, factory):
+    need(HAS_SOFFICE, "LibreOffice (soffice; apt-get install libreoffice-writer-nogui)")
     s = MeetingSetup(factory)
     login(client, s.chair)
     res = client.get(f"/meetings/{s.meeting_id}/documents/bien-ban.pdf")
