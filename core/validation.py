@@ -348,6 +348,14 @@ def init_app(app):
     query strings checked for NUL (the API checks its own after authentication: core.api)."""
     app.url_map.converters["int"] = IdConverter
 
+    def _refuse_nameless_parts():
+        # werkzeug keys a multipart part without a name None, and Flask-WTF's CSRF check would
+        # crash on it: so this runs before every other request hook
+        if request.mimetype == "multipart/form-data" and (None in request.form or None in request.files):
+            raise BadRequest(_("A part of the form has no name."))
+
+    app.before_request_funcs.setdefault(None, []).insert(0, _refuse_nameless_parts)
+
     @app.before_request
     def _check_page_query():
         if not request.path.startswith("/api/"):

@@ -35,6 +35,10 @@ ONE_AT_A_TIME = 3
 AT_ONCE = 6
 BAD_FILE_NAMES = ["a\x00b.pdf", "x\x07y.pdf", "\x1b[31m.pdf"]
 RAW_JSON = [b"[" * 50_000, b'{"title": "\xff\xfe"}', b'{"title": NaN, "x": Infinity}']
+#: a multipart body with a nameless part (werkzeug keys it None), NUL in a name and invalid UTF-8
+RAW_MULTIPART = (b'--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n'
+                 b'--b\r\nContent-Disposition: form-data; name="t\x00"\r\n\r\n\xff\xfe\r\n'
+                 b'--b\r\nContent-Disposition: form-data; name="file"; filename="\x00.pdf"\r\n\r\n%PDF\r\n--b--\r\n')
 #: not app fields: the CSRF token (a bad one is a 400 by design)
 IGNORED_KEYS = {"csrf_token"}
 SKIPPED = {"static"}
@@ -252,7 +256,7 @@ class Sweep:
             kwargs["query_string"] = {k: form_value(v) for k, v in query.items()}
         if raw is not None:
             kwargs["data"] = raw
-            kwargs["content_type"] = "application/json"
+            kwargs["content_type"] = "multipart/form-data; boundary=b" if raw is RAW_MULTIPART else "application/json"
         elif files:
             data = {k: form_value(v) for k, v in (body or {}).items()}
             for key, name in files.items():
@@ -319,6 +323,8 @@ class Sweep:
         if as_json and has_body:
             for raw in RAW_JSON:
                 self.send(method, path, raw=raw)
+        if has_body:
+            self.send(method, path, raw=RAW_MULTIPART)
         self.send(method, path, body={} if has_body else None, as_json=as_json)
 
     def _valid(self, keys, base, as_json):
