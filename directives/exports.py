@@ -17,7 +17,8 @@ from openpyxl.utils import get_column_letter
 from core.dbtypes import utcnow
 from core.xlsx import DATETIME_FORMAT, local_naive
 from directives.labels import (
-    DIRECTIVE_STATUS_LABELS, EVENT_LABELS, PRIORITY_LABELS, STATUS_LABELS, TRACKING_LABELS, event_detail, label,
+    DIRECTIVE_STATUS_LABELS, EVENT_LABELS, PRIORITY_LABELS, ROLE_LABELS, STATUS_LABELS, TRACKING_LABELS, event_detail,
+    label,
 )
 from directives.tracking import TRACKING_VALUES, tracking_of
 
@@ -166,8 +167,6 @@ def xlsx_assignment_list(rows, now=None):
     """The list by agency: one line per agency and directive, as a number of the tracking board counts.
 
     rows: Assignment objects with their directive, agency and acknowledging user loaded."""
-    from directives.labels import ROLE_LABELS
-
     now = now or utcnow()
     wb = Workbook()
     ws = _sheet(wb, "Nhiệm vụ theo đơn vị", "DANH SÁCH NHIỆM VỤ THEO ĐƠN VỊ", ASSIGNMENT_LIST_HEADERS,
