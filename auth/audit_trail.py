@@ -64,6 +64,7 @@ ACTION_LABELS = {
     "directive.issue": _l("Issued a directive"),
     "directive.cancel": _l("Cancelled a directive"),
     "directive.close": _l("Closed a directive"),
+    "directive.correct": _l("Corrected a directive"),
     "directive.reminders": _l("Sent deadline reminders"),
     "assignment.seen": _l("Opened an assignment for the first time"),
     "assignment.acknowledge": _l("Acknowledged an assignment"),
@@ -161,6 +162,18 @@ FIELD_LABELS = {
     "overdue": _l("Overdue"),
     "unacknowledged": _l("Not acknowledged"),
     "digest": _l("Daily digests"),
+    "changes": _l("What was corrected"),
+    "added_agency_ids": _l("Agencies added"),
+    "removed_agency_ids": _l("Agencies taken off"),
+    "moved_assignment_ids": _l("Assignments whose deadline moved"),
+    "lead_assignment_id": _l("The lead agency's assignment"),
+    "old_deadline": _l("Previous deadline"),
+    "new_deadline": _l("New deadline"),
+    "requested_deadline": _l("Deadline asked for"),
+    "removed": _l("No longer invited"),
+    "restored_from": _l("Restored from version"),
+    "user_id": _l("Person"),
+    "object_type": _l("Kind of object"),
 }
 #: the same key means something else on some objects
 FIELD_LABELS_BY_TYPE = {("user", "title"): _l("Job title"), ("meeting", "title"): _l("Title")}
@@ -178,8 +191,9 @@ VALUE_LABELS = {
     "locale": {"vi": "Tiếng Việt", "en": "English"},
     "priority": {"normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")},
 }
-AGENCY_KEYS = {"agency_id", "lead_agency_id", "support_agency_ids", "agency_ids"}
-USER_KEYS = {"secretary_id", "presenter_id", "substitute_id", "user_id"}
+AGENCY_KEYS = {"agency_id", "lead_agency_id", "support_agency_ids", "agency_ids", "added_agency_ids",
+               "removed_agency_ids"}
+USER_KEYS = {"secretary_id", "presenter_id", "substitute_id", "user_id", "added", "removed"}
 #: actions whose [old, new] pairs are changes, shown "old → new"
 CHANGE_ACTIONS = {"meeting.follow_up"}
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
@@ -338,6 +352,11 @@ def _flat_items(row):
     for key, value in data.items():
         if key == "changed" and isinstance(value, dict):
             yield from value.items()
+        elif key == "changes" and isinstance(value, dict):
+            for field, change in value.items():
+                if isinstance(change, dict):
+                    yield field, change.get("from")
+                    yield field, change.get("to")
         else:
             yield key, value
 
@@ -403,6 +422,9 @@ def _details(row, names):
             continue
         if key == "changed" and isinstance(value, dict):
             out.extend(_change(row, k, v, names, True) for k, v in value.items())
+        elif key == "changes" and isinstance(value, dict):  # a correction: {field: {from, to}}
+            out.extend(_change(row, k, [v.get("from"), v.get("to")] if isinstance(v, dict) else v, names, True)
+                       for k, v in value.items())
         else:
             out.append(_change(row, key, value, names, changes))
     return out

@@ -226,3 +226,21 @@ def test_the_orm_refuses_to_change_or_delete_an_audit_row(app, w):
     assert (row.action, row.data, row.actor_id, row.ip) == ("directive.issue", {"title": "Bản gốc"}, w["leader"].id, "10.0.0.7")
     add(at(2026, 1, 11, 8, 0), title="Thêm dòng mới vẫn được")  # adding rows still works
     assert db.session.scalar(db.select(db.func.count(AuditLog.id)).where(AuditLog.action == "directive.issue")) == 2
+
+
+def test_a_correction_and_a_moved_deadline_read_in_words(client, w, factory):
+    from directives import services as directive_services
+
+    sgd = factory.agency("SGD", "Sở Giáo dục và Đào tạo")
+    d = directive_services.issue_directive(w["leader"], {
+        "title": "Tiêm chủng", "body": "Nội dung", "deadline": "2027-01-15T17:00:00+07:00",
+        "lead_agency_id": w["syt"].id})
+    directive_services.correct_directive(w["leader"], d, {"deadline": "2027-01-20T17:00:00+07:00",
+                                                          "support_agency_ids": [sgd.id], "reason": "Bổ sung"})
+    login(client, w["admin"])
+    html = page(client, action="directive.correct")
+    rows = html[html.index('<tr id="audit-'):]
+    assert "Điều chỉnh chỉ đạo" in rows  # the label (the code stays beside it, small, for support staff)
+    assert "Sở Giáo dục và Đào tạo" in rows and "→" in rows and "15/01/2027" in rows and "20/01/2027" in rows
+    for english in ("Changes", "Added agency ids", "Support agency ids", "Old deadline"):
+        assert english not in rows
