@@ -133,7 +133,7 @@ def arg_int(name, default=None, min_value=MIN_INT, max_value=MAX_INT):
     if number is None:
         raise Invalid({name: _("Must be a whole number.")})
     if not min_value <= number <= max_value:
-        raise Invalid({name: _between(min_value, max_value)})
+        raise Invalid({name: _between(min_value, max_value, number)})
     return number
 
 
@@ -194,10 +194,11 @@ def _printable(name):
     return _NEVER.sub("\ufffd", name)
 
 
-def _between(lo, hi):
-    if lo <= MIN_INT:
+def _between(lo, hi, number=None):
+    """The message for a number outside lo..hi: the bound it broke when only one was set."""
+    if lo <= MIN_INT or (number is not None and number > hi and hi < MAX_INT):
         return _("Must be at most %(hi)s.", hi=hi)
-    if hi >= MAX_INT:
+    if hi >= MAX_INT and (number is None or number < lo):
         return _("Must be at least %(lo)s.", lo=lo)
     return _("Must be between %(lo)s and %(hi)s.", lo=lo, hi=hi)
 
@@ -255,7 +256,7 @@ class Fields:
         lo = MIN_INT if min_value is None else max(min_value, MIN_INT)
         hi = MAX_INT if max_value is None else min(max_value, MAX_INT)
         if not lo <= number <= hi:
-            self.error(name, _between(lo, hi))
+            self.error(name, _between(lo, hi, number))
             return default
         return number
 

@@ -174,3 +174,15 @@ def test_after_commit_runs_any_function_once(app, emitted):
     assert calls == [1]
     db.session.commit()
     assert calls == [1]
+
+
+def test_an_out_of_range_number_is_told_the_bound_it_broke(app):
+    from core.validation import Fields
+
+    with app.test_request_context():
+        too_big = Fields({"chair_id": 99999999999999999999})
+        too_big.int("chair_id", min_value=1)
+        assert "1" in too_big.errors["chair_id"] and "9223372036854775807" in too_big.errors["chair_id"]
+        too_small = Fields({"chair_id": 0})
+        too_small.int("chair_id", min_value=1)
+        assert "9223372036854775807" not in too_small.errors["chair_id"]
