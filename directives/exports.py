@@ -84,10 +84,11 @@ def xlsx_directive_list(rows, now=None):
     ws = _sheet(wb, "Danh sách chỉ đạo", "DANH SÁCH CHỈ ĐẠO", LIST_HEADERS,
                 [14, 50, 12, 14, 24, 17, 17, 30, 40, 14, 40, 17])
     for d in rows:
-        assignments = [a for a in d.assignments]
+        # an agency taken off the directive is not one of its agencies any more (all are, once cancelled)
+        assignments = [a for a in d.assignments if d.status == "cancelled" or a.status != "cancelled"]
         lead = [a.agency.name for a in assignments if a.role == "lead"]
         support = [a.agency.name for a in assignments if a.role == "support"]
-        active = [a for a in assignments if a.status != "cancelled"]
+        active = [a for a in d.assignments if a.status != "cancelled"]
         acknowledged = sum(1 for a in active if a.acknowledged_at is not None)
         tracking = "; ".join(f"{a.agency.code}: {label(TRACKING_LABELS, tracking_of(a, now))}" for a in assignments)
         # the deadline the directive runs to now is the lead agency's; the one given at issue when it moved

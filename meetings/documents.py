@@ -299,13 +299,13 @@ def markdown_to_docx(doc, text):
 # -- the documents -----------------------------------------------------------------------
 
 def _person(user):
-    """ "Name - title, agency" (the agency left out when the title already names it)."""
+    """ "Name - title, agency", each said once (auth.protocol.affiliation): a leader's title says what
+    they lead, so the office that keeps their account is left out."""
     if user is None:
         return ""
-    description = user.title or ""
-    agency = user.agency.name if user.agency else ""
-    if agency and agency.lower() not in description.lower():
-        description = f"{description}, {agency}" if description else agency
+    from auth.protocol import affiliation
+
+    description = affiliation(user).replace(" · ", ", ")
     return f"{user.full_name} - {description}" if description else user.full_name
 
 

@@ -60,6 +60,9 @@ register_js_strings({
     "meeting_guest": _l("Guest"),
     "meeting_updated": _l("The chair changed the meeting details. Click to reload."),
     "meeting_removed": _l("You are no longer invited to this meeting. Click to see your meetings."),
+    "meeting_removed_notice": _l("The chair has taken you off this meeting's invitation list: its chat, minutes and "
+                                 "votes are no longer open to you."),
+    "meeting_removed_back": _l("My meetings"),
     "meeting_error_not_found": _l("This meeting does not exist or is no longer open to you."),
     "meeting_chars_left": _l("characters left"),
     "meeting_filter_none": _l("No one matches."),

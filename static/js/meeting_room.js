@@ -516,6 +516,23 @@
     setConn("disconnected");
     setPresence([]);
     App.toast(t("meeting_removed"), "danger", "/meetings");
+    // a lasting notice in place of the room: a toast fades, the room must not look merely offline
+    const grid = document.querySelector(".room-grid");
+    if (grid && !document.getElementById("room-removed")) {
+      const notice = document.createElement("div");
+      notice.id = "room-removed";
+      notice.className = "alert alert-warning d-flex flex-wrap align-items-center gap-2";
+      notice.setAttribute("role", "alert");
+      const text = document.createElement("span");
+      text.className = "me-auto";
+      text.textContent = t("meeting_removed_notice");
+      const link = document.createElement("a");
+      link.className = "btn btn-sm btn-primary";
+      link.href = "/meetings";
+      link.textContent = t("meeting_removed_back");
+      notice.append(text, link);
+      grid.replaceWith(notice);
+    }
   });
   room.on("meeting:updated", function () {
     // agenda or invitations changed: the link reloads the page (the outbox survives it)

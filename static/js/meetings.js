@@ -40,12 +40,12 @@
   box.addEventListener("change", updateCount);
   if (filter) {
     filter.addEventListener("input", function () {
-      const q = filter.value.trim().toLowerCase();
+      const q = fold(filter.value.trim());
       let shown = 0;
       box.querySelectorAll(".invitee-group").forEach(function (group) {
         let any = false;
         group.querySelectorAll(".invitee").forEach(function (row) {
-          const hit = !q || row.dataset.search.indexOf(q) >= 0;
+          const hit = !q || fold(row.dataset.search).indexOf(q) >= 0;
           row.classList.toggle("d-none", !hit);
           if (hit) { any = true; shown += 1; }
         });

@@ -283,3 +283,23 @@ def test_the_page_keeps_the_roles_given_at_issue_and_explains_only_deadlines_tha
     # whose own deadline was never extended (the header says the lead's extension once, above)
     table = html[html.index('data-label='):]
     assert table.count("gia hạn từ") == 1
+
+
+def test_an_agency_taken_off_is_not_counted_on_the_page_nor_in_the_list_export(world, app, client):
+    import io
+
+    from openpyxl import load_workbook
+
+    from directives import exports
+    from tests.conftest import login
+
+    d = issue(world, support_agency_ids=[world["a2"].id, world["a3"].id])
+    services.acknowledge(world["o1"], of(d, world["a1"]), now=NOW)
+    services.correct_directive(world["leader"], d, {"support_agency_ids": [world["a2"].id], "reason": REASON}, now=NOW)
+    login(client, world["leader"])
+    html = client.get(f"/directives/{d.id}").get_data(as_text=True)
+    assert "1/2 đơn vị đã tiếp nhận" in html
+    with app.test_request_context():
+        sheet = load_workbook(io.BytesIO(exports.xlsx_directive_list([d], now=NOW))).active
+    row = [c.value for c in next(r for r in sheet.iter_rows() if r[0].value == d.number)]
+    assert "UBND huyện Đông Sơn" not in row and "Sở Giáo dục" in row and "1/2" in row

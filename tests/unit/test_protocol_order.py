@@ -96,3 +96,16 @@ def test_admin_lists_and_the_directory_sort_in_vietnamese(app, client, factory):
     from auth.services import agency_tree
 
     assert [a.name for a, _depth in agency_tree()] == ["Sở Xây dựng", "Sở Y tế", district.name]
+
+
+def test_the_word_documents_name_a_leader_by_title_not_by_the_office_keeping_the_account(app, factory):
+    from meetings.documents import _person
+
+    office = factory.agency(code="VP", name="Văn phòng UBND tỉnh", kind="provincial_office")
+    health = factory.agency(code="SYT", name="Sở Y tế")
+    chairman = factory.user("leader", office, full_name="Nguyễn Văn Minh")
+    chairman.title = "Chủ tịch UBND tỉnh"
+    officer = factory.user("officer", health, full_name="Phạm Thị Hoa")
+    officer.title = "Chuyên viên"
+    assert _person(chairman) == "Nguyễn Văn Minh - Chủ tịch UBND tỉnh"
+    assert _person(officer) == "Phạm Thị Hoa - Chuyên viên, Sở Y tế"
