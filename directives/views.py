@@ -313,6 +313,16 @@ def _leader_word(events, own, answer, until):
     return None
 
 
+def _latest_submissions(events):
+    """{assignment id: its latest 'submit' event}: the result a leader accepts or returns."""
+    out = {}
+    for item in events:  # newest first
+        for ev in item["grouped"]:
+            if ev.action == "submit":
+                out.setdefault(ev.assignment_id, ev)
+    return out
+
+
 def _page_context(directive, errors=None, form=None, failed_action=None):
     own = _own_assignment(directive, current_user)
     events = _directive_events(directive)
@@ -329,6 +339,8 @@ def _page_context(directive, errors=None, form=None, failed_action=None):
         "own_pending_extension": next((x for x in extensions if own and x.assignment_id == own.id), None),
         "events": events,
         "deadline_moved_by": _deadline_moved_by(events),
+        # the result itself, where the leader decides on it
+        "submissions": _latest_submissions(events),
         # shown in the officer's card, not only far below in the history
         "own_return": _leader_word(events, own, "return", ("submit",)),
         "own_rejection": _leader_word(events, own, "extension_reject", ("extension_request", "extension_approve")),

@@ -111,3 +111,22 @@ def test_officer_card_shows_who_returned_the_result_when_and_why_until_it_is_sub
     services.return_assignment(w["leader"], w["a"], {"reason": "Lần hai: thiếu chữ ký"})
     live = client.get(f"/directives/{w['directive'].id}/live").get_data(as_text=True)
     assert 'id="own-return"' in live and "Lần hai: thiếu chữ ký" in live
+
+
+def test_the_leader_reads_the_submitted_result_where_they_accept_or_return_it(client, factory):
+    from directives import services
+    from tests.conftest import login
+
+    health = factory.agency(code="SYTR", name="Sở Y tế")
+    leader = factory.user("leader", full_name="Nguyễn Văn Minh")
+    officer = factory.user("officer", health, full_name="Đỗ Văn Long")
+    d = services.issue_directive(leader, {"title": "Rà soát tiêm chủng", "body": "Nội dung",
+                                          "deadline": "2027-01-15T17:00:00+07:00", "lead_agency_id": health.id})
+    assignment = d.assignments[0]
+    services.acknowledge(officer, assignment)
+    services.submit(officer, assignment, {"note": "Đã rà soát 12 xã, đạt 96% kế hoạch"})
+    login(client, leader)
+    html = client.get(f"/directives/{d.id}").get_data(as_text=True)
+    panel = html[html.index(f'id="decide-{assignment.id}"'):]
+    panel = panel[:panel.index("</li>")]
+    assert "Đã rà soát 12 xã, đạt 96% kế hoạch" in panel and "Đỗ Văn Long" in panel
