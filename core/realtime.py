@@ -233,24 +233,30 @@ def socket_handler(event_name):
             if bad_field is not None:
                 message = _("Must not contain NUL or invalid characters.")
                 return {"ok": False, "error": "bad_request", "message": message, "fields": {bad_field: message}}
-            try:
-                return fn(payload)
-            except ServiceError as exc:
-                db.session.rollback()
-                ack = {"ok": False, "error": exc.code, "message": exc.message}
-                fields = getattr(exc, "fields", None) or exc.extra.get("fields")
-                if fields:
-                    ack["fields"] = fields
-                return ack
-            except Exception:
-                db.session.rollback()
-                log.exception("socket event %s failed", event_name)
-                return {"ok": False, "error": "internal_error"}
+            return fn(payload)  # an error becomes the ack in error_ack below
 
         socketio.on_event(event_name, handler)
         return handler
 
     return decorate
+
+
+@socketio.on_error_default
+def error_ack(exc):
+    """Any socket handler's error becomes its ack; the session is rolled back first."""
+    db.session.rollback()
+    event = request.event["message"]
+    if event == "connect":
+        log.exception("socket connect failed")
+        return False  # refused, never half-connected
+    if not isinstance(exc, ServiceError):
+        log.exception("socket event %s failed", event)
+        return {"ok": False, "error": "internal_error"}
+    ack = {"ok": False, "error": exc.code, "message": exc.message}
+    fields = getattr(exc, "fields", None) or exc.extra.get("fields")
+    if fields:
+        ack["fields"] = fields
+    return ack
 
 
 def _process_alive(server_id):
