@@ -1,4 +1,5 @@
-/* Shared by every page: strings, CSRF-aware fetch, toasts, the live socket and the bell. */
+/* Shared by every page: strings, CSRF-aware fetch, toasts, the live socket and the bell, and the
+ * small helpers the page scripts all need (one of each). */
 (function () {
   "use strict";
   const stringsEl = document.getElementById("i18n-strings");
@@ -7,9 +8,59 @@
 
   function t(key) { return strings[key] || key; }
 
+  /** The translated string of key with its %(name)s placeholders filled in. */
+  function fmt(key, values) {
+    return t(key).replace(/%\((\w+)\)s/g, (m, name) => (values && name in values ? String(values[name]) : m));
+  }
+
+  /** A new element with a class and text (always text, never HTML). */
+  function el(tag, cls, text) {
+    const e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = text;
+    return e;
+  }
+
+  /** "tran" finds "Trần", "dong" finds "Đông": people type names without their marks. */
+  function fold(text) {
+    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/gi, "d").toLowerCase();
+  }
+
+  function debounce(fn, ms) {
+    let timer = null;
+    return function () {
+      clearTimeout(timer);
+      timer = setTimeout(fn, ms);
+    };
+  }
+
+  /** A list kept in localStorage (an outbox): read, and written back (removed when empty). */
+  function storedList(key) {
+    return {
+      load() {
+        try { return JSON.parse(localStorage.getItem(key) || "[]") || []; } catch (e) { return []; }
+      },
+      save(items) {
+        try {
+          if (items.length) localStorage.setItem(key, JSON.stringify(items));
+          else localStorage.removeItem(key);
+        } catch (e) { /* private mode: the page's in-memory copy still retries */ }
+      },
+    };
+  }
+
   // A "Print" button (no inline script under the CSP); static/css/print.css lays the page out.
   document.addEventListener("click", (e) => {
     if (e.target.closest && e.target.closest("[data-print]")) window.print();
+  });
+
+  // A form with data-confirm asks first (forms swapped in live too). Empty required fields go to
+  // the server unconfirmed: it answers with the field named.
+  document.addEventListener("submit", (e) => {
+    const form = e.target.closest && e.target.closest("form[data-confirm]");
+    if (!form) return;
+    const missing = Array.from(form.querySelectorAll("[required]")).some((f) => !f.value.trim());
+    if (!missing && !window.confirm(form.dataset.confirm)) e.preventDefault();
   });
 
   // The signed-in user's session ended on the server (signed out elsewhere, expired, revoked):
@@ -150,6 +201,19 @@
     socket.on("notification:count", (d) => setBell(d.unread));
   }
 
+  /** Emit a socket event and wait for its ack: resolves with the ack, rejects with its message
+   * (the ack is on the error as err.ack: its fields name the form's faults). */
+  function emit(event, payload) {
+    return new Promise((resolve, reject) => {
+      if (!socket || !socket.connected) { reject(new Error(t("connection_lost"))); return; }
+      socket.timeout(10000).emit(event, payload, (err, ack) => {
+        if (err || !ack) { reject(new Error(t("error"))); return; }
+        if (!ack.ok) { const e = new Error(ack.message || t("error")); e.ack = ack; reject(e); return; }
+        resolve(ack);
+      });
+    });
+  }
+
   // A field's error goes as soon as the field is changed: the server checks it again on submit.
   document.addEventListener("input", clearFieldError);
   document.addEventListener("change", clearFieldError);
@@ -162,5 +226,7 @@
     if (message) message.remove();
   }
 
-  window.App = { t: t, api: api, toast: toast, socket: socket, setBell: setBell };
+  window.App = {
+    t, fmt, el, fold, debounce, storedList, api, emit, toast, socket, setBell,
+  };
 })();

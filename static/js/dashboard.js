@@ -2,8 +2,7 @@
    refreshed live on assignment:updated and directive:new. Text only via textContent. */
 (function () {
   "use strict";
-  const App = window.App || {};
-  const t = App.t || ((k) => k);
+  const { t, fmt } = window.App;
   const dataEl = document.getElementById("dashboard-data");
   if (!dataEl) return;
   const initial = JSON.parse(dataEl.textContent);
@@ -15,24 +14,20 @@
   const TRACKING = ["on_track", "due_soon", "overdue", "completed_on_time", "completed_late"];
   const COLORS = { on_track: "#0d6efd", due_soon: "#fd7e14", overdue: "#dc3545", completed_on_time: "#198754", completed_late: "#6c757d" };
 
-  function fmt(text, values) {
-    return String(text).replace(/%\((\w+)\)s/g, (m, key) => (key in values ? String(values[key]) : m));
-  }
-
   function pct(v) { return v === null || v === undefined ? "—" : Math.round(v) + "%"; }
 
   function duration(seconds) {
     if (seconds === null || seconds === undefined) return "—";
     let s = Math.max(Math.round(seconds), 0);
-    if (s < 60) return fmt(t("dur_seconds"), { s: s });
+    if (s < 60) return fmt("dur_seconds", { s: s });
     let m = Math.floor(s / 60);
-    if (m < 60) return fmt(t("dur_minutes"), { m: m });
+    if (m < 60) return fmt("dur_minutes", { m: m });
     let h = Math.floor(m / 60);
     m = m % 60;
-    if (h < 24) return fmt(t("dur_hours"), { h: h, m: m });
+    if (h < 24) return fmt("dur_hours", { h: h, m: m });
     const d = Math.floor(h / 24);
     h = h % 24;
-    return fmt(t("dur_days"), { d: d, h: h });
+    return fmt("dur_days", { d: d, h: h });
   }
 
   function cell(text, cls) {
@@ -148,7 +143,7 @@
       name.textContent = r.agency_name;
       const line = document.createElement("div");
       line.className = "small text-body-secondary";
-      line.textContent = fmt(t("dash_rank_line"), { rate: pct(r.on_time_rate), n: r.overdue });
+      line.textContent = fmt("dash_rank_line", { rate: pct(r.on_time_rate), n: r.overdue });
       box.append(name, line);
       li.append(box);
       return li;
@@ -281,7 +276,7 @@
       renderKpis(totals);
       renderCharts();
       const stamp = document.getElementById("dash-updated");
-      if (stamp) stamp.textContent = fmt(t("dash_updated"), { time: new Date().toLocaleTimeString("vi-VN") });
+      if (stamp) stamp.textContent = fmt("dash_updated", { time: new Date().toLocaleTimeString("vi-VN") });
       document.body.dataset.dashboardRefreshed = String((parseInt(document.body.dataset.dashboardRefreshed || "0", 10) || 0) + 1);
     } catch (err) {
       /* the next event tries again */

@@ -3,12 +3,7 @@
    textContent; HTML fragments come from our own server templates (autoescaped). */
 (function () {
   "use strict";
-  const App = window.App || {};
-  const t = App.t || ((k) => k);
-
-  function fmt(text, values) {
-    return String(text).replace(/%\((\w+)\)s/g, (m, key) => (key in values ? String(values[key]) : m));
-  }
+  const { t, fmt, fold, debounce } = window.App;
 
   /** Parse server-rendered HTML (our own escaped templates) into nodes. */
   function parseFragment(html) {
@@ -32,31 +27,16 @@
     return res.text();
   }
 
-  function debounce(fn, ms) {
-    let timer = null;
-    return function () {
-      clearTimeout(timer);
-      timer = setTimeout(fn, ms);
-    };
-  }
-
   // -- one-click Acknowledge (inbox rows and the directive page) ------------------
   // Offline, an acknowledgement waits in a small outbox in localStorage (per user) and is sent
   // again when the connection is back; the server takes a repeat as the first one.
 
   const me = document.body.dataset.userId || "";
-  const outboxKey = "ack-outbox:" + me;
+  const stored = App.storedList("ack-outbox:" + me);
   const inFlight = new Set();
 
-  function loadOutbox() {
-    try { return (JSON.parse(localStorage.getItem(outboxKey) || "[]") || []).map(String); } catch (e) { return []; }
-  }
-  function saveOutbox(ids) {
-    try {
-      if (ids.length) localStorage.setItem(outboxKey, JSON.stringify(ids));
-      else localStorage.removeItem(outboxKey);
-    } catch (e) { /* private mode: this page still retries */ }
-  }
+  function loadOutbox() { return stored.load().map(String); }
+  const saveOutbox = stored.save;
   function queue(id) {
     const ids = loadOutbox();
     if (ids.indexOf(id) === -1) { ids.push(id); saveOutbox(ids); }
@@ -349,15 +329,6 @@
       refresh(queue.splice(0).pop(), full);
     }, 250);
 
-    // A refusal asks once more (its form is swapped live, so listen on the page). Empty required
-    // fields go to the server unconfirmed: it answers with the field named.
-    page.addEventListener("submit", (ev) => {
-      const form = ev.target.closest("form[data-confirm]");
-      if (!form) return;
-      const missing = Array.from(form.querySelectorAll("[required]")).some((el) => !el.value.trim());
-      if (!missing && !window.confirm(form.dataset.confirm)) ev.preventDefault();
-    });
-
     bindAckForms(page);
     trackDirty(page);
     bindRanges(page);
@@ -377,10 +348,6 @@
   }
 
   // -- the new-directive form: agency picker -------------------------------------------
-
-  function fold(text) {
-    return String(text || "").normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d").replace(/Đ/g, "D").toLowerCase();
-  }
 
   function initPicker(form) {
     const picker = document.getElementById("agency-picker");
@@ -423,7 +390,7 @@
           chips.append(chip);
         }
       });
-      count.textContent = n ? fmt(t("dir_selected_n"), { n: n }) : t("dir_selected_none");
+      count.textContent = n ? fmt("dir_selected_n", { n: n }) : t("dir_selected_none");
     }
 
     function filter() {

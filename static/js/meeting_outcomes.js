@@ -21,17 +21,8 @@
   const me = D.user_id;
   const room = window.MeetingRoom;
 
-  function fmt(key, values) {
-    let s = t(key);
-    Object.keys(values || {}).forEach(function (k) { s = s.split("%(" + k + ")s").join(String(values[k])); });
-    return s;
-  }
-  function el(tag, cls, text) {
-    const e = document.createElement(tag);
-    if (cls) e.className = cls;
-    if (text !== undefined && text !== null) e.textContent = text;
-    return e;
-  }
+  const fmt = App.fmt;
+  const el = App.el;
   function icon(name) { return el("i", "bi bi-" + name); }
   function $(id) { return document.getElementById(id); }
   function on(event, fn) {
@@ -314,26 +305,16 @@
     return card;
   }
 
-  function emit(event, payload) {
-    return new Promise(function (resolve, reject) {
-      if (!App.socket || !App.socket.connected) { reject(new Error(t("connection_lost"))); return; }
-      App.socket.timeout(10000).emit(event, payload, function (err, ack) {
-        if (err || !ack) { reject(new Error(t("error"))); return; }
-        if (!ack.ok) { const e = new Error(ack.message || t("error")); e.ack = ack; reject(e); return; }
-        resolve(ack);
-      });
-    });
-  }
   async function castBallot(voteId, choice) {
     try {
-      const ack = await emit("vote:cast", { vote_id: voteId, choice: choice });
+      const ack = await App.emit("vote:cast", { vote_id: voteId, choice: choice });
       votes.set(voteId, ack.vote);
       renderVotes();
     } catch (err) { showError(err); }
   }
   async function closeVote(voteId) {
     try {
-      const ack = await emit("vote:close", { vote_id: voteId });
+      const ack = await App.emit("vote:close", { vote_id: voteId });
       votes.set(voteId, Object.assign({}, votes.get(voteId), ack.vote));
       renderVotes();
     } catch (err) { showError(err); }
@@ -353,7 +334,7 @@
       };
       submit.disabled = true;
       try {
-        const ack = await emit("vote:open", payload);
+        const ack = await App.emit("vote:open", payload);
         votes.set(ack.vote.id, ack.vote);
         renderVotes();
         $("vote-question").value = "";
@@ -481,13 +462,13 @@
     }
   }
   async function chairAction(event, requestId) {
-    try { speakers = (await emit(event, { request_id: requestId })).speakers; renderSpeakers(); } catch (err) { showError(err); }
+    try { speakers = (await App.emit(event, { request_id: requestId })).speakers; renderSpeakers(); } catch (err) { showError(err); }
   }
   const toggle = $("speaker-toggle");
   if (toggle) {
     toggle.addEventListener("click", async function () {
       const event = toggle.dataset.raised === "1" ? "speakers:lower" : "speakers:raise";
-      try { speakers = (await emit(event, { meeting_id: meetingId })).speakers; renderSpeakers(); } catch (err) { showError(err); }
+      try { speakers = (await App.emit(event, { meeting_id: meetingId })).speakers; renderSpeakers(); } catch (err) { showError(err); }
     });
   }
   on("speakers:updated", function (s) { speakers = s; renderSpeakers(); });

@@ -119,17 +119,9 @@
   let joinedOnce = false;
   const inFlight = new Set(); // client ids awaiting an ack
 
-  const outboxKey = "meeting-outbox:" + me + ":" + meetingId;
-  function loadOutbox() {
-    try { return JSON.parse(localStorage.getItem(outboxKey) || "[]") || []; } catch (e) { return []; }
-  }
-  function saveOutbox(items) {
-    try {
-      if (items.length) localStorage.setItem(outboxKey, JSON.stringify(items));
-      else localStorage.removeItem(outboxKey);
-    } catch (e) { /* private mode: the in-memory copy still retries */ }
-  }
-  let outbox = loadOutbox();
+  const stored = App.storedList("meeting-outbox:" + me + ":" + meetingId);
+  const saveOutbox = stored.save;
+  let outbox = stored.load();
 
   function newClientId() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -542,10 +534,5 @@
   // leave cleanly when the tab closes (the server also closes the span on disconnect)
   window.addEventListener("pagehide", function () {
     if (socket.connected) socket.emit("meeting:leave", { meeting_id: meetingId });
-  });
-
-  // -- small page behaviours ---------------------------------------------------------
-  document.querySelectorAll("form[data-confirm]").forEach(function (f) {
-    f.addEventListener("submit", function (e) { if (!window.confirm(f.dataset.confirm)) e.preventDefault(); });
   });
 })();

@@ -1,14 +1,7 @@
-/* Meeting pages: the invitation filter on the form, confirmations before ending or cancelling. */
+/* Meeting pages: the invitation filter on the form (App asks the data-confirm questions). */
 (function () {
   "use strict";
-  document.querySelectorAll("form[data-confirm]").forEach(function (f) {
-    f.addEventListener("submit", function (e) { if (!window.confirm(f.dataset.confirm)) e.preventDefault(); });
-  });
-
-  // "tran" finds "Trần", "dong" finds "Đông": people type names without their marks
-  function fold(text) {
-    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/gi, "d").toLowerCase();
-  }
+  const fold = window.App.fold;
   // a search box that narrows a long <select> (the secretary picker) to the matching people
   document.querySelectorAll("input[data-filter-select]").forEach(function (input) {
     const select = document.getElementById(input.dataset.filterSelect);
