@@ -8,7 +8,7 @@ from auth import bp, permissions, services
 from auth.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User
 from auth.protocol import affiliation
 from auth.throttle import TooManyAttempts
-from core import ui
+from core import i18n, ui
 from core.collation import sort_key
 from core.errors import Invalid, ServiceError
 from core.extensions import db
@@ -26,6 +26,11 @@ KIND_LABELS = {
 
 ui.add_nav(ui.NavItem("auth.users", _l("Users"), "people", permissions.can_manage_accounts, order=80))
 ui.add_nav(ui.NavItem("auth.agencies", _l("Agencies"), "diagram-3", permissions.can_manage_agencies, order=81))
+
+
+@i18n.locale_chosen.connect
+def _save_locale(_app, user, locale):
+    services.set_locale(user, locale)
 
 
 @bp.app_context_processor

@@ -3,9 +3,7 @@ import importlib
 import logging
 from pathlib import Path
 
-from flask import Flask, g, has_request_context, redirect, request, session, url_for
-from flask_babel import gettext as _
-from flask_login import user_loaded_from_cookie
+from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -67,7 +65,6 @@ def create_app(overrides=None):
     ui.init_app(app)
     validation.init_app(app)  # before the blueprints: their <int:...> routes use its converter
     errors.register_error_handlers(app)
-    _init_login(app)
 
     for package in packages:
         for blueprint in getattr(package, "blueprints", ()):
@@ -103,47 +100,3 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
-
-
-def _init_login(app):
-    from auth import services as auth_services
-
-    login_manager.login_view = "auth.login"
-    login_manager.login_message = None
-    login_manager.session_protection = "basic"
-    # The session and the "keep me signed in" cookie carry the browser login, not the user id:
-    # a copy of either, taken before that login ended, stays signed but opens nothing.
-    login_manager.id_attribute = "get_login_key"
-
-    @login_manager.user_loader
-    def load_user(login_key):
-        user = auth_services.user_for_login_key(login_key)
-        if user is None and has_request_context():
-            session.clear()
-            session["_remember"] = "clear"  # Flask-Login then deletes the dead cookie too
-        return user
-
-    @login_manager.request_loader
-    def load_from_bearer(req):
-        header = req.headers.get("Authorization", "")
-        scheme, _, raw = header.partition(" ")
-        if scheme.lower() != "bearer" or not raw.strip():
-            return None
-        found = auth_services.user_for_token(raw.strip())
-        if found is None:
-            return None
-        user, token = found
-        g.api_token = token
-        return user
-
-    @user_loaded_from_cookie.connect_via(app)
-    def _back_from_remember_cookie(_app, user):
-        # The browser is back on the login the cookie was made for: its sockets record that id.
-        session["login_id"] = user.login_key
-        session.setdefault("lang", user.locale)
-
-    @login_manager.unauthorized_handler
-    def unauthorized():
-        if request.path.startswith("/api/"):
-            raise errors.Unauthorized(_("Authentication required."))
-        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -3,6 +3,7 @@ import os
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
+from blinker import Namespace
 from babel.messages.pofile import read_po
 from flask import current_app, has_request_context, request, session
 from flask_babel import format_datetime, lazy_gettext as _l
@@ -23,6 +24,10 @@ JS_STRINGS = {
     "acknowledged": _l("Acknowledged"),
     "new_directive": _l("New directive"),
 }
+
+
+#: sent as (app, user=, locale=) when a signed-in user picks a language; auth saves it on the account
+locale_chosen = Namespace().signal("locale-chosen")
 
 
 def register_js_strings(strings):

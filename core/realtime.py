@@ -15,7 +15,7 @@ import uuid
 
 from flask import current_app, request, session
 from flask_babel import gettext as _
-from flask_login import current_user, login_user
+from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,10 @@ OUTBOX = "realtime_outbox"
 SERVER_ID = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 #: functions called as fn(connection) after a socket disconnects (meetings presence uses it)
 disconnect_hooks = []
+#: functions called as fn(user) when an authenticated socket connects (auth joins its rooms)
+connect_hooks = []
+#: fn(auth) -> (user, api_token) for a connecting socket; registered with socket_authenticator
+_authenticator = None
 
 
 def user_room(user_id):
@@ -118,37 +122,20 @@ def _drop_unfinished(sess, transaction):
 
 # -- connections ----------------------------------------------------------------
 
-def _authenticate(auth):
-    """The user of a connecting socket (cookie session or ``auth.token``) and its token."""
-    from auth import services as auth_services
-
-    token = auth.get("token") if isinstance(auth, dict) else None
-    if token:
-        if not isinstance(token, str) or never_stored(token)[0] is not None:
-            return None, None  # not a token we could have issued: refused, not a crash
-        found = auth_services.user_for_token(token)
-        if found is None:
-            return None, None
-        user, api_token = found
-        login_user(user)  # the socket's own session (manage_session): not the browser's cookie
-        return user, api_token
-    if current_user.is_authenticated and current_user.active:
-        return current_user._get_current_object(), None
-    return None, None
+def socket_authenticator(fn):
+    """Register ``fn(auth) -> (user, api_token)`` (``(None, None)``: refused) for connecting sockets."""
+    global _authenticator
+    _authenticator = fn
+    return fn
 
 
 @socketio.on("connect")
 def on_connect(auth=None):
-    user, api_token = _authenticate(auth)
+    user, api_token = _authenticator(auth) if _authenticator else (None, None)
     if user is None:
         return False  # refused: the client sees a connect_error
-    from flask_socketio import join_room
-
-    join_room(user_room(user.id))
-    if user.agency_id:
-        join_room(agency_room(user.agency_id))
-    if user.role in ("leader", "admin"):
-        join_room(LEADERS_ROOM)
+    for hook in connect_hooks:
+        hook(user)
     db.session.merge(
         SocketConnection(
             sid=request.sid,

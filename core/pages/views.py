@@ -2,8 +2,7 @@ from flask import current_app, jsonify, redirect, render_template, request, sess
 from flask_login import current_user, login_required
 from sqlalchemy import text
 
-from auth import services as auth_services
-from core import ui
+from core import i18n, ui
 from core.api import public
 from core.urls import safe_next
 from core.extensions import db
@@ -23,7 +22,8 @@ def set_language(code):
     if code in current_app.config["LANGUAGES"]:
         session["lang"] = code
         if request.method == "POST" and current_user.is_authenticated:
-            auth_services.set_locale(current_user, code)
+            i18n.locale_chosen.send(current_app._get_current_object(), user=current_user._get_current_object(),
+                                    locale=code)
         elif not current_user.is_authenticated:
             session["lang_chosen"] = True  # chosen on the login page: signing in saves it on the account
     return redirect(safe_next(request.values.get("next") or request.referrer))

@@ -30,7 +30,7 @@ NEUTRAL = {"English", "Tiếng Việt", "API", "Email", "E-mail", "OK", "ID", "U
 # Names of the demo province's agencies and people are data, even when one equals a UI label
 # (the agency "Văn phòng UBND tỉnh" is also the Vietnamese for the agency kind "Provincial office").
 try:
-    from core.demo import AGENCIES, OFFICER_NAMES
+    from auth.demo import AGENCIES, OFFICER_NAMES
 
     NEUTRAL |= {name for _code, name, _kind, _parent in AGENCIES} | set(OFFICER_NAMES)
 except ImportError:  # pragma: no cover
