@@ -5,7 +5,7 @@ import re
 import pytest
 
 from core.extensions import db
-from meetings import services_outcomes as svc
+from meetings import conclusions, minutes, votes
 from meetings.models import ConclusionDirective
 from tests.conftest import login
 from tests.outcomes_support import MeetingSetup
@@ -23,11 +23,11 @@ def page_data(html, element_id):
 
 
 def test_room_includes_the_panels_with_their_state(app, client, setup):
-    svc.save_minutes(setup.secretary, setup.meeting, {"body": "**Khai mạc**", "base_version": 0})
-    svc.open_vote(setup.chair, setup.meeting, {"question": "Đồng ý thông qua?"})
+    minutes.save_minutes(setup.secretary, setup.meeting, {"body": "**Khai mạc**", "base_version": 0})
+    votes.open_vote(setup.chair, setup.meeting, {"question": "Đồng ý thông qua?"})
     login(client, setup.member)
     html = client.get(f"/meetings/{setup.meeting_id}/room").get_data(as_text=True)
-    assert 'id="outcomes"' in html and "js/meeting_outcomes.js" in html
+    assert 'id="outcomes"' in html and "js/meeting/room.js" in html
     data = page_data(html, "outcomes-data")
     assert data["minutes"]["version"] == 1 and "<strong>Khai mạc</strong>" in data["minutes"]["html"]
     assert data["votes"][0]["question"] == "Đồng ý thông qua?"
@@ -40,8 +40,8 @@ def test_room_includes_the_panels_with_their_state(app, client, setup):
 
 
 def test_history_diff_escapes_and_restore(app, client, setup):
-    svc.save_minutes(setup.secretary, setup.meeting, {"body": "Dòng một\nDòng hai", "base_version": 0})
-    svc.save_minutes(setup.secretary, setup.meeting, {"body": "Dòng một\n<img src=x onerror=alert(1)>", "base_version": 1})
+    minutes.save_minutes(setup.secretary, setup.meeting, {"body": "Dòng một\nDòng hai", "base_version": 0})
+    minutes.save_minutes(setup.secretary, setup.meeting, {"body": "Dòng một\n<img src=x onerror=alert(1)>", "base_version": 1})
     login(client, setup.secretary)
     html = client.get(f"/meetings/{setup.meeting_id}/minutes/history").get_data(as_text=True)
     assert "v2" in html and "v1" in html and "Lê Thu Trang" in html
@@ -51,7 +51,7 @@ def test_history_diff_escapes_and_restore(app, client, setup):
     token = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
     res = client.post(f"/meetings/{setup.meeting_id}/minutes/history/1/restore", data={"csrf_token": token})
     assert res.status_code == 302
-    assert svc.minutes_state(setup.meeting) == {"body": "Dòng một\nDòng hai", "version": 3, "status": "draft"}
+    assert minutes.minutes_state(setup.meeting) == {"body": "Dòng một\nDòng hai", "version": 3, "status": "draft"}
     assert client.get(f"/meetings/{setup.meeting_id}/minutes/history/9").status_code == 404
     member = app.test_client()
     login(member, setup.member)
@@ -64,7 +64,7 @@ def test_history_diff_escapes_and_restore(app, client, setup):
 
 def test_assign_form_is_prefilled_and_issues_the_directive(app, client, factory, setup):
     finance = factory.agency(code="STC", name="Sở Tài chính")
-    conclusion = svc.add_conclusion(setup.chair, setup.meeting, {
+    conclusion = conclusions.add_conclusion(setup.chair, setup.meeting, {
         "text": "Sở Y tế chủ trì, phối hợp Sở Tài chính hoàn thành tiêm chủng trước 15/12/2099."})
     login(client, setup.chair)
     url = f"/conclusions/{conclusion.id}/assign"
@@ -99,7 +99,7 @@ def test_outcomes_page_shows_minutes_sanitised_and_the_empty_states(app, client,
     login(client, setup.member)
     html = client.get(f"/meetings/{setup.meeting_id}/outcomes").get_data(as_text=True)
     assert "bien-ban.docx" not in html  # a member does not download
-    svc.save_minutes(setup.secretary, setup.meeting, {"body": "# Kết quả\n<script>alert(1)</script>", "base_version": 0})
+    minutes.save_minutes(setup.secretary, setup.meeting, {"body": "# Kết quả\n<script>alert(1)</script>", "base_version": 0})
     html = client.get(f"/meetings/{setup.meeting_id}/outcomes").get_data(as_text=True)
     assert "<h1>Kết quả</h1>" in html and "<script>alert(1)" not in html
 
@@ -108,8 +108,8 @@ def test_meeting_page_lists_directives_born_from_it_and_the_follow_up(app, clien
     from meetings.models import Meeting, Participant
     from core.dbtypes import utcnow
 
-    conclusion = svc.add_conclusion(setup.chair, setup.meeting, {"text": "Sở Y tế rà soát danh sách."})
-    directive = svc.issue_directive_from_conclusion(setup.chair, conclusion, setup.meeting, {
+    conclusion = conclusions.add_conclusion(setup.chair, setup.meeting, {"text": "Sở Y tế rà soát danh sách."})
+    directive = conclusions.issue_directive_from_conclusion(setup.chair, conclusion, setup.meeting, {
         "lead_agency_id": setup.health.id, "deadline": "2099-01-01T17:00"})
     follow = Meeting(title="Họp kiểm điểm", starts_at=utcnow(), chair_id=setup.chair.id,
                      created_by_id=setup.chair.id, follow_up_of_id=setup.meeting_id, status="scheduled")
