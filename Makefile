@@ -1,12 +1,13 @@
 # make run: install into .venv, prepare the database, seed the demo province on first run, serve.
 # make test: install the dev requirements and run the whole suite.
+# make lint-js: eslint for static/js (npm ci installs the pinned versions).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 export PORT
 
-.PHONY: run test install install-dev screenshots bench translations check-translations clean
+.PHONY: run test install install-dev screenshots bench translations check-translations lint-js clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,5 +42,11 @@ translations: $(VENV)/.installed
 check-translations: $(VENV)/.installed
 	$(BIN)/flask --app wsgi translations check
 
+node_modules/.package-lock.json: package-lock.json
+	npm ci --no-audit --no-fund
+
+lint-js: node_modules/.package-lock.json
+	npx eslint static/js
+
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules

@@ -38,13 +38,13 @@
   function storedList(key) {
     return {
       load() {
-        try { return JSON.parse(localStorage.getItem(key) || "[]") || []; } catch (e) { return []; }
+        try { return JSON.parse(localStorage.getItem(key) || "[]") || []; } catch { return []; }
       },
       save(items) {
         try {
           if (items.length) localStorage.setItem(key, JSON.stringify(items));
           else localStorage.removeItem(key);
-        } catch (e) { /* private mode: the page's in-memory copy still retries */ }
+        } catch { /* private mode: the page's in-memory copy still retries */ }
       },
     };
   }
@@ -88,14 +88,14 @@
         },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
-    } catch (e) {
+    } catch {
       // the browser's own text ("Failed to fetch") is English and says nothing to the user
       const err = new Error(t("network_error"));
       err.network = true;
       throw err;
     }
-    let data = null;
-    try { data = await res.json(); } catch (e) { data = null; }
+    let data;
+    try { data = await res.json(); } catch { data = null; }
     if (!res.ok) {
       const err = new Error((data && data.error && data.error.message) || t("error"));
       err.status = res.status;
@@ -151,7 +151,7 @@
     try {
       const res = await fetch("/api/v1/me", { credentials: "same-origin", headers: { "Accept": "application/json" } });
       if (res.status === 401) { sessionEnded(); return; }
-    } catch (e) { /* offline */ }
+    } catch { /* offline */ }
     if (reconnect && socket && !socket.connected) socket.connect();
   }
 

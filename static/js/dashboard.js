@@ -278,7 +278,7 @@
       const stamp = document.getElementById("dash-updated");
       if (stamp) stamp.textContent = fmt("dash_updated", { time: new Date().toLocaleTimeString("vi-VN") });
       document.body.dataset.dashboardRefreshed = String((parseInt(document.body.dataset.dashboardRefreshed || "0", 10) || 0) + 1);
-    } catch (err) {
+    } catch {
       /* the next event tries again */
     } finally {
       inFlight = false;

@@ -283,7 +283,7 @@
       let html;
       try {
         html = await fetchHtml(full ? page.dataset.pageUrl : page.dataset.liveUrl);
-      } catch (err) {
+      } catch {
         return;
       }
       const fresh = parseFragment(html);
@@ -437,7 +437,7 @@
   function initHomeNumbers(section) {
     async function refresh() {
       let data;
-      try { data = await App.api("GET", section.dataset.statsUrl); } catch (err) { return; }
+      try { data = await App.api("GET", section.dataset.statsUrl); } catch { return; }
       const totals = data.totals || {};
       const values = {
         overdue: totals.overdue,

@@ -56,8 +56,8 @@ function appendText(el, text) {
   text.replace(URL_RE, (match, _url, offset) => {
     const link = match.replace(/[.,;:!?)\]]+$/, "");
     if (offset > last) el.append(document.createTextNode(text.slice(last, offset)));
-    let ok = false;
-    try { ok = ["http:", "https:"].indexOf(new URL(link).protocol) >= 0; } catch (e) { ok = false; }
+    let ok;
+    try { ok = ["http:", "https:"].indexOf(new URL(link).protocol) >= 0; } catch { ok = false; }
     if (ok) {
       const a = App.el("a", "", link);
       a.href = link;
@@ -79,7 +79,7 @@ function timeText(iso) {
   if (D.timezone) opts.timeZone = D.timezone;  // the province's time, whatever the device says
   const sameDay = Math.abs(Date.now() - d.getTime()) < 20 * 3600 * 1000;
   if (!sameDay) { opts.day = "2-digit"; opts.month = "2-digit"; }
-  try { return d.toLocaleString(document.documentElement.lang || "vi", opts); } catch (e) { return d.toISOString().slice(11, 16); }
+  try { return d.toLocaleString(document.documentElement.lang || "vi", opts); } catch { return d.toISOString().slice(11, 16); }
 }
 
 function bubble(authorName, body, iso, mine) {
@@ -257,7 +257,7 @@ async function loadOlder() {
     (data.items || []).forEach(renderMessage);
     hasOlder = (data.items || []).length >= 50;
     scroller.scrollTop = scroller.scrollHeight - height + top;
-  } catch (e) {
+  } catch {
     App.toast(t("error"), "danger");
   } finally {
     loadingOlder = false;

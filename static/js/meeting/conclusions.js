@@ -95,7 +95,7 @@ export async function refreshDirectives() {
     if (followUp !== null && followUp !== undefined) followUp = res.follow_up;
     renderDirectives();
     renderConclusions();
-  } catch (err) { /* keep what is shown */ }
+  } catch { /* keep what is shown */ }
 }
 
 /** After a reconnect: the conclusions as they are now. */

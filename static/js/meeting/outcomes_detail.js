@@ -34,7 +34,7 @@ async function refresh() {
     const res = await App.api("GET", card.dataset.api);
     const unknown = update(res.items) | update(res.follow_up || []);
     if (unknown) window.location.reload(); // a directive issued meanwhile: show it with its full row
-  } catch (err) { /* keep what is shown */ }
+  } catch { /* keep what is shown */ }
 }
 if (App.socket) {
   App.socket.on("assignment:updated", (p) => { if (shown.has(p.directive_id)) refresh(); });

@@ -79,7 +79,7 @@ room.on("joined", async () => {
     await minutes.refresh();
     await speakers.refresh();
     await conclusions.refreshConclusions();
-  } catch (err) { /* next reconnect */ }
+  } catch { /* next reconnect */ }
   votes.refresh();
   conclusions.refreshDirectives();
 });

@@ -179,7 +179,7 @@ export async function refresh() {
     votes.clear();
     res.items.forEach((v) => { votes.set(v.id, v); });
     render();
-  } catch (err) { /* the next event or reconnect refreshes */ }
+  } catch { /* the next event or reconnect refreshes */ }
 }
 
 render();
