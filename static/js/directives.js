@@ -1,6 +1,7 @@
 /* Directive pages: the live inbox with one-click Acknowledge, the live directive page,
    and the agency picker of the new-directive form. User text is only ever set with
-   textContent; HTML fragments come from our own server templates (autoescaped). */
+   textContent; HTML fragments come from our own server templates (autoescaped, Markdown rendered
+   and sanitised by core/text.py) and are parsed inertly, never assigned to innerHTML. */
 (function () {
   "use strict";
   const { t, fmt, fold, debounce } = window.App;
@@ -49,15 +50,17 @@
     return document.querySelectorAll('.ack-button[data-assignment-id="' + CSS.escape(id) + '"]');
   }
 
+  const labels = new WeakMap();  // each button's own icon and text, put back when idle
+
   /** The button says what is happening: idle, sending, or waiting to send (queued offline). */
   function setAckState(button, state) {
-    if (!button.dataset.label) button.dataset.label = button.innerHTML;  // our own markup
+    if (!labels.has(button)) labels.set(button, Array.from(button.childNodes, (n) => n.cloneNode(true)));
     const form = button.closest("form");
     if (form) form.dataset.state = state;
     button.classList.toggle("ack-waiting", state === "waiting");
     if (state === "idle") {
       button.disabled = false;
-      button.innerHTML = button.dataset.label;
+      button.replaceChildren(...labels.get(button).map((n) => n.cloneNode(true)));
       button.removeAttribute("title");
       return;
     }
