@@ -13,6 +13,9 @@
     return t(key).replace(/%\((\w+)\)s/g, (m, name) => (values && name in values ? String(values[name]) : m));
   }
 
+  /** A percentage as shown on the boards: rounded, or a dash when there is none yet. */
+  function pct(v) { return v === null || v === undefined ? "—" : Math.round(v) + "%"; }
+
   /** A new element with a class and text (always text, never HTML). */
   function el(tag, cls, text) {
     const e = document.createElement(tag);
@@ -227,6 +230,6 @@
   }
 
   window.App = {
-    t, fmt, el, fold, debounce, storedList, api, emit, toast, socket, setBell,
+    t, fmt, pct, el, fold, debounce, storedList, api, emit, toast, socket, setBell,
   };
 })();

@@ -2,7 +2,7 @@
    refreshed live on assignment:updated and directive:new. Text only via textContent. */
 (function () {
   "use strict";
-  const { t, fmt } = window.App;
+  const { t, fmt, pct } = window.App;
   const dataEl = document.getElementById("dashboard-data");
   if (!dataEl) return;
   const initial = JSON.parse(dataEl.textContent);
@@ -13,8 +13,6 @@
 
   const TRACKING = ["on_track", "due_soon", "overdue", "completed_on_time", "completed_late"];
   const COLORS = { on_track: "#0d6efd", due_soon: "#fd7e14", overdue: "#dc3545", completed_on_time: "#198754", completed_late: "#6c757d" };
-
-  function pct(v) { return v === null || v === undefined ? "—" : Math.round(v) + "%"; }
 
   function duration(seconds) {
     if (seconds === null || seconds === undefined) return "—";

@@ -82,7 +82,7 @@
       document.dispatchEvent(new CustomEvent("directives:acknowledged", { detail: { assignmentId: id } }));
       if (waited) {  // the "no connection" warning is over: say it went
         document.querySelectorAll("#toasts [data-ack-queued]").forEach((el) => el.remove());
-        if (App.toast) App.toast(t("dir_ack_sent"), "success");
+        App.toast(t("dir_ack_sent"), "success");
       }
       return true;
     } catch (err) {
@@ -93,7 +93,7 @@
       }
       unqueue(id);
       ackButtons(id).forEach((b) => setAckState(b, "idle"));
-      if (App.toast) App.toast(err.message || t("dir_ack_failed"), "danger");
+      App.toast(err.message || t("dir_ack_failed"), "danger");
       return false;
     } finally {
       inFlight.delete(id);
@@ -104,7 +104,7 @@
     const id = button.dataset.assignmentId;
     setAckState(button, "sending");
     const result = await sendAck(id);
-    if (result === "queued" && App.toast && !document.querySelector("#toasts [data-ack-queued]")) {
+    if (result === "queued" && !document.querySelector("#toasts [data-ack-queued]")) {
       const box = document.getElementById("toasts");
       const el = App.toast(t("dir_ack_queued"), "warning") || (box && box.lastElementChild);
       if (el) el.dataset.ackQueued = "1";
@@ -125,7 +125,7 @@
       form.dataset.bound = "1";
       form.addEventListener("submit", (ev) => {
         const btn = form.querySelector(".ack-button");
-        if (!btn || !window.fetch || !App.api) return;  // no script support: the form posts
+        if (!btn || !window.fetch) return;  // no script support: the form posts
         ev.preventDefault();
         if (btn.disabled) return;
         acknowledge(form, btn);
@@ -446,7 +446,7 @@
         overdue: totals.overdue,
         due_soon: totals.due_soon,
         unacknowledged: Math.max((totals.assigned || 0) - (totals.acknowledged || 0), 0),
-        on_time_rate: totals.on_time_rate === null || totals.on_time_rate === undefined ? "—" : Math.round(totals.on_time_rate) + "%",
+        on_time_rate: App.pct(totals.on_time_rate),
       };
       Object.keys(values).forEach((key) => {
         const el = section.querySelector('[data-kpi="' + key + '"]');
