@@ -3,8 +3,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from auth import api_bp as api
-from auth import permissions, services
-from auth.models import Agency, ApiToken, User
+from auth import agencies, permissions, services
+from auth.models import ApiToken, User
 from auth.throttle import TooManyAttempts
 from core.api import json_body, public
 from core.collation import sort_key
@@ -75,19 +75,19 @@ def list_agencies():
 
 @api.post("/agencies")
 def create_agency():
-    agency = services.create_agency(current_user, json_body())
+    agency = agencies.create_agency(current_user, json_body())
     return jsonify(agency.to_dict()), 201
 
 
 @api.get("/agencies/<int:agency_id>")
 def get_agency(agency_id):
-    return jsonify(services.get_agency(agency_id).to_dict())
+    return jsonify(agencies.get_agency(agency_id).to_dict())
 
 
 @api.patch("/agencies/<int:agency_id>")
 def update_agency(agency_id):
-    agency = services.get_agency(agency_id)
-    return jsonify(services.update_agency(current_user, agency, json_body()).to_dict())
+    agency = agencies.get_agency(agency_id)
+    return jsonify(agencies.update_agency(current_user, agency, json_body()).to_dict())
 
 
 @api.get("/users")

@@ -1,14 +1,15 @@
-"""Every change to accounts, agencies and tokens."""
+"""Every change to accounts, browser logins and tokens (agencies: auth/agencies.py)."""
 import hashlib
 import secrets
 from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
+from email_validator import EmailNotValidError, validate_email
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from auth import permissions, throttle
-from auth.models import AGENCY_KINDS, ROLES, Agency, ApiToken, BrowserLogin, User
+from auth.models import ROLES, Agency, ApiToken, BrowserLogin, User
 from auth.protocol import agency_key
 from core import audit
 from core.dbtypes import utcnow
@@ -254,86 +255,6 @@ def logout_sockets(login_id):
 
 # -- agencies -------------------------------------------------------------------
 
-def get_agency(agency_id):
-    agency = db.session.get(Agency, agency_id) if agency_id is not None else None
-    if agency is None:
-        raise NotFound(_("Agency not found."))
-    return agency
-
-
-def _agency_fields(data, agency=None):
-    f = Fields(data)
-    code = f.str("code", required=agency is None, max_len=32)
-    name = f.str("name", required=agency is None, max_len=255)
-    kind = f.choice("kind", AGENCY_KINDS, required=False, default=agency.kind if agency else "department")
-    parent_id = f.int("parent_id", required=False) if f.has("parent_id") else None
-    parent = None
-    if parent_id is not None:
-        parent = db.session.get(Agency, parent_id)
-        if parent is None:
-            f.error("parent_id", _("No such agency."))
-        elif agency is not None and _is_descendant(parent, agency):
-            f.error("parent_id", _("An agency cannot be placed under itself."))
-    f.check()
-    return f, code, name, kind, parent
-
-
-def _is_descendant(candidate, agency):
-    node = candidate
-    while node is not None:
-        if node.id == agency.id:
-            return True
-        node = node.parent
-    return False
-
-
-def create_agency(actor, data):
-    if not permissions.can_manage_agencies(actor):
-        raise Forbidden(_("Only administrators manage agencies."))
-    f, code, name, kind, parent = _agency_fields(data)
-    code = code.upper()
-    if db.session.scalar(db.select(Agency.id).where(Agency.code == code)):
-        raise Conflict(_("An agency with code %(code)s already exists.", code=code), code="duplicate")
-    agency = Agency(code=code, name=name, kind=kind, parent=parent)
-    db.session.add(agency)
-    audit.record(actor, "agency.create", agency, code=code, name=name)
-    db.session.commit()
-    return agency
-
-
-def update_agency(actor, agency, data):
-    if not permissions.can_manage_agencies(actor):
-        raise Forbidden(_("Only administrators manage agencies."))
-    f, code, name, kind, parent = _agency_fields(data, agency)
-    changes = {}
-    if code and code.upper() != agency.code:
-        code = code.upper()
-        if db.session.scalar(db.select(Agency.id).where(Agency.code == code, Agency.id != agency.id)):
-            raise Conflict(_("An agency with code %(code)s already exists.", code=code), code="duplicate")
-        changes["code"] = [agency.code, code]
-        agency.code = code
-    if name and name != agency.name:
-        changes["name"] = [agency.name, name]
-        agency.name = name
-    if kind != agency.kind:
-        changes["kind"] = [agency.kind, kind]
-        agency.kind = kind
-    if f.has("parent_id") or "parent_id" in (data or {}):
-        new_parent_id = parent.id if parent else None
-        if new_parent_id != agency.parent_id:
-            changes["parent_id"] = [agency.parent_id, new_parent_id]
-            agency.parent = parent
-    if "active" in (data or {}):
-        active = f.bool("active")
-        if active != agency.active:
-            changes["active"] = [agency.active, active]
-            agency.active = active
-    if changes:
-        audit.record(actor, "agency.update", agency, **changes)
-    db.session.commit()
-    return agency
-
-
 def agency_tree(include_inactive=True):
     """[(agency, depth)] in tree order: parents before children, siblings in protocol order."""
     query = db.select(Agency)
@@ -384,36 +305,21 @@ def create_user(actor, data, *, system=False):
     password = f.str("password", max_len=200)
     full_name = f.str("full_name", max_len=255)
     role = f.choice("role", ROLES)
-    email = f.str("email", required=False, max_len=255)
+    email = _email(f)
     title = f.str("title", required=False, max_len=255)
-    locale = f.choice("locale", ("vi", "en"), required=False, default="vi")
-    agency_id = f.int("agency_id", required=False)
+    locale = f.choice("locale", current_app.config["LANGUAGES"], required=False, default="vi")
     _check_password_rules(f, "password", password)
     if username and not _valid_username(username):
         f.error("username", _("Use letters, digits, dot, dash or underscore."))
-    agency = None
-    if agency_id is not None:
-        agency = db.session.get(Agency, agency_id)
-        if agency is None:
-            f.error("agency_id", _("No such agency."))
-    elif role == "officer":
+    agency = _agency(f, f.int("agency_id", required=False))
+    if agency is None and role == "officer":
         f.error("agency_id", _("Officers belong to an agency."))
-    if email and "@" not in email:
-        f.error("email", _("Not an e-mail address."))
     f.check()
     username = username.lower()
     if db.session.scalar(db.select(User.id).where(User.username == username)):
         raise Conflict(_("The username %(name)s is taken.", name=username), code="duplicate")
-    user = User(
-        username=username,
-        full_name=full_name,
-        role=role,
-        email=email,
-        title=title,
-        locale=locale,
-        agency=agency,
-        password_hash=hash_password(password),
-    )
+    user = User(username=username, full_name=full_name, role=role, email=email, title=title, locale=locale,
+                agency=agency, password_hash=hash_password(password))
     db.session.add(user)
     audit.record(actor if not system else None, "user.create", user, username=username, role=role)
     db.session.commit()
@@ -424,61 +330,74 @@ def _valid_username(name):
     return all(ch.isalnum() or ch in "._-" for ch in name) and name.isascii()
 
 
+def _email(f, name="email"):
+    """An optional e-mail address, checked by its form only: intranets have no DNS to ask."""
+    email = f.str(name, required=False, max_len=255)
+    if email:
+        try:
+            validate_email(email, check_deliverability=False, globally_deliverable=False)
+        except EmailNotValidError:
+            f.error(name, _("Not an e-mail address."))
+    return email
+
+
+def _agency(f, agency_id):
+    """The agency ``agency_id`` names (an error on ``f`` when there is none)."""
+    agency = db.session.get(Agency, agency_id) if agency_id is not None else None
+    if agency_id is not None and agency is None:
+        f.error("agency_id", _("No such agency."))
+    return agency
+
+
 def update_user(actor, user, data):
     """An administrator's change to an account. A new password or a deactivation ends all the
     user's logins and revokes their tokens."""
     if not permissions.can_manage_accounts(actor):
         raise Forbidden(_("Only administrators manage accounts."))
     f = Fields(data)
-    full_name = f.str("full_name", required=False, max_len=255)
-    role = f.choice("role", ROLES, required=False)
-    email = f.str("email", required=False, max_len=255)
-    title = f.str("title", required=False, max_len=255)
+    values = {"full_name": f.str("full_name", required=False, max_len=255),
+              "role": f.choice("role", ROLES, required=False),
+              "email": _email(f),
+              "title": f.str("title", required=False, max_len=255)}
     password = f.str("password", required=False, max_len=200)
     _check_password_rules(f, "password", password)
-    agency = user.agency
-    if "agency_id" in (data or {}):
-        agency_id = f.int("agency_id", required=False)
-        agency = db.session.get(Agency, agency_id) if agency_id is not None else None
-        if agency_id is not None and agency is None:
-            f.error("agency_id", _("No such agency."))
-    if (role or user.role) == "officer" and agency is None and "agency_id" not in f.errors:
+    role = values["role"] or user.role
+    agency = _agency(f, f.int("agency_id", required=False)) if "agency_id" in (data or {}) else user.agency
+    if agency is None and role == "officer":
         f.error("agency_id", _("Officers belong to an agency."))
-    if user.id == actor.id and role and role != "admin":
+    if user.id == actor.id and role != "admin":
         f.error("role", _("You cannot remove your own administrator role."))
     f.check()
-    changes = {}
-    for field, value in (("full_name", full_name), ("role", role), ("email", email), ("title", title)):
-        if value is not None and value != getattr(user, field):
-            changes[field] = [getattr(user, field), value]
-            setattr(user, field, value)
+    changes = audit.apply_changes(user, {k: v for k, v in values.items() if v is not None})
     if agency is not user.agency:
         changes["agency_id"] = [user.agency_id, agency.id if agency else None]
         user.agency = agency
     if password:
         user.password_hash = hash_password(password)
         changes["password"] = ["***", "***"]
-    revoke_sessions = False
     if "active" in (data or {}):
-        active = f.bool("active")
-        if user.id == actor.id and not active:
-            raise Invalid({"active": _("You cannot deactivate yourself.")})
-        if active != user.active:
-            changes["active"] = [user.active, active]
-            user.active = active
-            revoke_sessions = not active
+        changes |= _set_active(actor, user, f.bool("active"))
     if changes:
         audit.record(actor, "user.update", user, **changes)
-    revoke = bool(password) or revoke_sessions
+    _after_account_change(user, revoke=bool(password) or not user.active and "active" in changes,
+                          new_rooms="role" in changes or "agency_id" in changes)
+    return user
+
+
+def _set_active(actor, user, active):
+    if user.id == actor.id and not active:
+        raise Invalid({"active": _("You cannot deactivate yourself.")})
+    return audit.apply_changes(user, {"active": active})
+
+
+def _after_account_change(user, revoke, new_rooms):
+    """Commit; a revoked account's logins and tokens end and its sockets close; sockets whose rooms
+    depend on a changed role or agency reconnect to get the new ones."""
     if revoke:
         revoke_access(user)
     db.session.commit()
-    if revoke:
+    if revoke or new_rooms:
         close_sockets(user)
-    if "role" in changes or "agency_id" in changes:
-        # Rooms depend on role and agency: make the sockets reconnect with the new ones.
-        disconnect_where(SocketConnection.user_id == user.id)
-    return user
 
 
 def change_password(user, current_password, new_password):
@@ -511,10 +430,8 @@ def set_locale(user, locale):
 def update_profile(user, data):
     f = Fields(data)
     full_name = f.str("full_name", max_len=255)
-    email = f.str("email", required=False, max_len=255)
-    locale = f.choice("locale", ("vi", "en"), required=False, default=user.locale)
-    if email and "@" not in email:
-        f.error("email", _("Not an e-mail address."))
+    email = _email(f)
+    locale = f.choice("locale", current_app.config["LANGUAGES"], required=False, default=user.locale)
     f.check()
     user.full_name = full_name
     user.email = email

@@ -4,13 +4,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
 
+from auth import agencies as agency_services
 from auth import bp, permissions, services
-from auth.models import AGENCY_KINDS, ROLES, Agency, ApiToken, User
+from auth.models import AGENCY_KINDS, ROLES, ApiToken, User
 from auth.protocol import affiliation
 from auth.throttle import TooManyAttempts
 from core import i18n, ui
+from core.forms import call_service
 from core.collation import sort_key
-from core.errors import Invalid, ServiceError
+from core.errors import ServiceError
 from core.extensions import db
 from core.urls import safe_next
 from core.validation import Fields, arg_int, text_problem
@@ -123,13 +125,10 @@ def sign_out_everywhere():
 def profile():
     errors = {}
     if request.method == "POST":
-        try:
-            services.update_profile(current_user, request.form)
+        _user, errors = call_service(services.update_profile, current_user, request.form)
+        if not errors:
             flash(_("Your profile was saved."), "success")
             return redirect(url_for("auth.profile"))
-        except Invalid as exc:
-            db.session.rollback()
-            errors = exc.fields
     tokens = db.session.scalars(
         db.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
     ).all()
@@ -147,20 +146,21 @@ def change_password():
         if new != request.form.get("confirm_password", ""):
             errors["confirm_password"] = _("The two passwords differ.")
         else:
-            try:
-                services.change_password(current_user, request.form.get("current_password", ""), new)
-            except Invalid as exc:
-                db.session.rollback()
-                errors = exc.fields
-            else:
-                if request.form.get("keep_signed_in"):
-                    _sign_in_again(current_user._get_current_object())
-                    flash(_("Your password was changed."), "success")
-                    return redirect(url_for("auth.profile"))
-                _forget_this_browser()
-                flash(_("Your password was changed. Sign in with the new one."), "success")
-                return redirect(url_for("auth.login"))
+            _none, errors = call_service(services.change_password, current_user,
+                                         request.form.get("current_password", ""), new)
+        if not errors:
+            return _after_password_change()
     return render_template("auth/password.html", errors=errors)
+
+
+def _after_password_change():
+    if request.form.get("keep_signed_in"):
+        _sign_in_again(current_user._get_current_object())
+        flash(_("Your password was changed."), "success")
+        return redirect(url_for("auth.profile"))
+    _forget_this_browser()
+    flash(_("Your password was changed. Sign in with the new one."), "success")
+    return redirect(url_for("auth.login"))
 
 
 @bp.route("/account/tokens", methods=["POST"])
@@ -217,27 +217,36 @@ def edit_user(user_id=None):
     user = services.get_user(user_id) if user_id else None
     errors = {}
     if request.method == "POST":
-        data = request.form.to_dict()
-        if user is not None:
-            data["active"] = bool(request.form.get("active"))
-            if not data.get("password"):
-                data.pop("password", None)
-        try:
-            if user is None:
-                services.create_user(current_user, data)
-                flash(_("The account was created."), "success")
-            else:
-                services.update_user(current_user, user, data)
-                if user.id == current_user.id and data.get("password"):
-                    _sign_in_again(user)  # an administrator who set their own password stays in
-                flash(_("The account was saved."), "success")
+        errors = _save_user(user, _user_form_data(user))
+        if not errors:
             return redirect(url_for("auth.users"))
-        except ServiceError as exc:
-            db.session.rollback()
-            errors = getattr(exc, "fields", None) or {"username": exc.message}
     form = request.form if request.method == "POST" else (user.to_dict() if user else {})
     return render_template("auth/user_form.html", user=user, form=form, errors=errors, roles=ROLES,
                            tree=services.agency_tree(include_inactive=False))
+
+
+def _user_form_data(user):
+    data = request.form.to_dict()
+    if user is not None:
+        data["active"] = bool(request.form.get("active"))
+        if not data.get("password"):
+            data.pop("password", None)
+    return data
+
+
+def _save_user(user, data):
+    """Create or update the account; the form's errors, if refused."""
+    if user is None:
+        _user, errors = call_service(services.create_user, current_user, data, field="username")
+        if not errors:
+            flash(_("The account was created."), "success")
+        return errors
+    _user, errors = call_service(services.update_user, current_user, user, data, field="username")
+    if not errors:
+        if user.id == current_user.id and data.get("password"):
+            _sign_in_again(user)  # an administrator who set their own password stays in
+        flash(_("The account was saved."), "success")
+    return errors
 
 
 @bp.route("/admin/agencies")
@@ -255,24 +264,20 @@ def agencies():
 @login_required
 def edit_agency(agency_id=None):
     admin_required()
-    agency = services.get_agency(agency_id) if agency_id else None
+    agency = agency_services.get_agency(agency_id) if agency_id else None
     errors = {}
     if request.method == "POST":
         data = request.form.to_dict()
         data["parent_id"] = data.get("parent_id") or None
         if agency is not None:
             data["active"] = bool(request.form.get("active"))
-        try:
-            if agency is None:
-                services.create_agency(current_user, data)
-                flash(_("The agency was created."), "success")
-            else:
-                services.update_agency(current_user, agency, data)
-                flash(_("The agency was saved."), "success")
+        if agency is None:
+            _agency, errors = call_service(agency_services.create_agency, current_user, data, field="code")
+        else:
+            _agency, errors = call_service(agency_services.update_agency, current_user, agency, data, field="code")
+        if not errors:
+            flash(_("The agency was created.") if agency is None else _("The agency was saved."), "success")
             return redirect(url_for("auth.agencies"))
-        except ServiceError as exc:
-            db.session.rollback()
-            errors = getattr(exc, "fields", None) or {"code": exc.message}
     form = request.form if request.method == "POST" else (agency.to_dict() if agency else {})
     return render_template("auth/agency_form.html", agency=agency, form=form, errors=errors,
                            kinds=AGENCY_KINDS, tree=services.agency_tree())

@@ -69,6 +69,18 @@ def record(actor, action, obj=None, object_type=None, object_id=None, **data):
     return row
 
 
+def apply_changes(obj, values):
+    """Set each attribute of ``values`` that differs on ``obj``; returns ``{name: [old, new]}`` of
+    those changed: the data of an update's audit row."""
+    changes = {}
+    for name, value in values.items():
+        old = getattr(obj, name)
+        if value != old:
+            changes[name] = [old, value]
+            setattr(obj, name, value)
+    return changes
+
+
 @event.listens_for(Session, "before_flush")
 def _refuse_audit_changes(session, _flush_context, _instances):
     for obj in session.deleted:

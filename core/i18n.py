@@ -5,7 +5,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from blinker import Namespace
 from babel.messages.pofile import read_po
-from flask import current_app, has_request_context, request, session
+from flask import current_app, has_request_context, session
 from flask_babel import format_datetime, lazy_gettext as _l
 from flask_login import current_user
 

@@ -1,13 +1,13 @@
 """Agency kinds: communes have their own, and a new agency's kind is chosen, not defaulted to the office."""
-from auth import services
+from auth import agencies
 from auth.protocol import agency_key
 from tests.conftest import login
 
 
 def test_communes_are_a_kind_of_their_own_listed_after_districts(app, factory):
     admin = factory.user("admin")
-    district = services.create_agency(admin, {"code": "HDS", "name": "UBND huyện Đông Sơn", "kind": "district"})
-    commune = services.create_agency(admin, {"code": "XDH", "name": "UBND xã Đông Hưng", "kind": "commune",
+    district = agencies.create_agency(admin, {"code": "HDS", "name": "UBND huyện Đông Sơn", "kind": "district"})
+    commune = agencies.create_agency(admin, {"code": "XDH", "name": "UBND xã Đông Hưng", "kind": "commune",
                                              "parent_id": district.id})
     assert commune.kind == "commune"
     assert sorted([commune, district], key=agency_key) == [district, commune]

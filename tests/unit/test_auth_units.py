@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from flask_login import AnonymousUserMixin
 
-from auth import permissions, services
+from auth import agencies, permissions, services
 from auth.models import ApiToken
 from core.config import load_config
 from core.dbtypes import utcnow
@@ -139,11 +139,11 @@ def test_last_used_is_written_at_most_once_a_minute(app, factory, monkeypatch):
 
 def test_agency_tree_lists_parents_before_children_with_depth(app, factory):
     admin = factory.user(role="admin")
-    office = services.create_agency(admin, {"code": "vp", "name": "Văn phòng UBND tỉnh", "kind": "provincial_office"})
-    health = services.create_agency(admin, {"code": "SYT", "name": "Sở Y tế", "parent_id": office.id})
-    finance = services.create_agency(admin, {"code": "STC", "name": "Sở Tài chính", "parent_id": office.id})
-    hospital = services.create_agency(admin, {"code": "BV", "name": "Bệnh viện tỉnh", "parent_id": health.id})
-    district = services.create_agency(admin, {"code": "HDS", "name": "Huyện Đông Sơn", "kind": "district"})
+    office = agencies.create_agency(admin, {"code": "vp", "name": "Văn phòng UBND tỉnh", "kind": "provincial_office"})
+    health = agencies.create_agency(admin, {"code": "SYT", "name": "Sở Y tế", "parent_id": office.id})
+    finance = agencies.create_agency(admin, {"code": "STC", "name": "Sở Tài chính", "parent_id": office.id})
+    hospital = agencies.create_agency(admin, {"code": "BV", "name": "Bệnh viện tỉnh", "parent_id": health.id})
+    district = agencies.create_agency(admin, {"code": "HDS", "name": "Huyện Đông Sơn", "kind": "district"})
     assert office.code == "VP"  # codes are upper-cased
     tree = [(a.code, depth) for a, depth in services.agency_tree()]
     assert tree == [("VP", 0), ("STC", 1), ("SYT", 1), ("BV", 2), ("HDS", 0)]
@@ -152,41 +152,41 @@ def test_agency_tree_lists_parents_before_children_with_depth(app, factory):
 
 def test_agency_tree_without_inactive_keeps_orphans_visible(app, factory):
     admin = factory.user(role="admin")
-    parent = services.create_agency(admin, {"code": "P", "name": "Cha"})
-    child = services.create_agency(admin, {"code": "C", "name": "Con", "parent_id": parent.id})
-    services.update_agency(admin, parent, {"active": False})
+    parent = agencies.create_agency(admin, {"code": "P", "name": "Cha"})
+    child = agencies.create_agency(admin, {"code": "C", "name": "Con", "parent_id": parent.id})
+    agencies.update_agency(admin, parent, {"active": False})
     assert [(a.code, d) for a, d in services.agency_tree(include_inactive=False)] == [("C", 0)]
     assert child in [a for a, _ in services.agency_tree()]
 
 
 def test_agency_cannot_be_moved_under_itself_or_its_descendant(app, factory):
     admin = factory.user(role="admin")
-    top = services.create_agency(admin, {"code": "TOP", "name": "Trên"})
-    mid = services.create_agency(admin, {"code": "MID", "name": "Giữa", "parent_id": top.id})
-    low = services.create_agency(admin, {"code": "LOW", "name": "Dưới", "parent_id": mid.id})
+    top = agencies.create_agency(admin, {"code": "TOP", "name": "Trên"})
+    mid = agencies.create_agency(admin, {"code": "MID", "name": "Giữa", "parent_id": top.id})
+    low = agencies.create_agency(admin, {"code": "LOW", "name": "Dưới", "parent_id": mid.id})
     for new_parent in (top, low):
         with pytest.raises(Invalid) as err:
-            services.update_agency(admin, top, {"parent_id": new_parent.id})
+            agencies.update_agency(admin, top, {"parent_id": new_parent.id})
         assert "parent_id" in err.value.fields
         db.session.rollback()
     assert db.session.get(type(top), top.id).parent_id is None
-    services.update_agency(admin, low, {"parent_id": top.id})  # a legal move still works
+    agencies.update_agency(admin, low, {"parent_id": top.id})  # a legal move still works
     assert low.parent is top
 
 
 def test_duplicate_agency_code_is_a_conflict(app, factory):
     admin = factory.user(role="admin")
-    services.create_agency(admin, {"code": "SYT", "name": "Sở Y tế"})
+    agencies.create_agency(admin, {"code": "SYT", "name": "Sở Y tế"})
     with pytest.raises(Conflict):
-        services.create_agency(admin, {"code": "syt", "name": "Sở Y tế 2"})
+        agencies.create_agency(admin, {"code": "syt", "name": "Sở Y tế 2"})
 
 
 def test_agency_changes_are_audited(app, factory):
     from core.audit import AuditLog
 
     admin = factory.user(role="admin")
-    agency = services.create_agency(admin, {"code": "SYT", "name": "Sở Y tế"})
-    services.update_agency(admin, agency, {"name": "Sở Y tế tỉnh"})
+    agency = agencies.create_agency(admin, {"code": "SYT", "name": "Sở Y tế"})
+    agencies.update_agency(admin, agency, {"name": "Sở Y tế tỉnh"})
     actions = db.session.scalars(db.select(AuditLog.action).where(AuditLog.object_id == agency.id,
                                                                   AuditLog.object_type == "agency")).all()
     assert actions == ["agency.create", "agency.update"]
@@ -211,7 +211,7 @@ def test_role_permissions(app, factory):
 def test_services_enforce_admin_only(app, factory):
     leader = factory.user(role="leader")
     with pytest.raises(Forbidden):
-        services.create_agency(leader, {"code": "X", "name": "X"})
+        agencies.create_agency(leader, {"code": "X", "name": "X"})
     with pytest.raises(Forbidden):
         services.create_user(leader, {"username": "a", "password": "12345678", "full_name": "A", "role": "leader"})
     with pytest.raises(Forbidden):

@@ -1,0 +1,77 @@
+"""Every change to agencies: create one, rename it, move it in the tree, close it."""
+from flask_babel import gettext as _
+
+from auth import permissions
+from auth.models import AGENCY_KINDS, Agency
+from core import audit
+from core.errors import Conflict, Forbidden, NotFound
+from core.extensions import db
+from core.validation import Fields
+
+
+def get_agency(agency_id):
+    agency = db.session.get(Agency, agency_id) if agency_id is not None else None
+    if agency is None:
+        raise NotFound(_("Agency not found."))
+    return agency
+
+
+def _agency_fields(data, agency=None):
+    f = Fields(data)
+    code = f.str("code", required=agency is None, max_len=32)
+    name = f.str("name", required=agency is None, max_len=255)
+    kind = f.choice("kind", AGENCY_KINDS, required=False, default=agency.kind if agency else "department")
+    parent_id = f.int("parent_id", required=False) if f.has("parent_id") else None
+    parent = None
+    if parent_id is not None:
+        parent = db.session.get(Agency, parent_id)
+        if parent is None:
+            f.error("parent_id", _("No such agency."))
+        elif agency is not None and _is_descendant(parent, agency):
+            f.error("parent_id", _("An agency cannot be placed under itself."))
+    f.check()
+    return f, code, name, kind, parent
+
+
+def _is_descendant(candidate, agency):
+    node = candidate
+    while node is not None:
+        if node.id == agency.id:
+            return True
+        node = node.parent
+    return False
+
+
+def create_agency(actor, data):
+    if not permissions.can_manage_agencies(actor):
+        raise Forbidden(_("Only administrators manage agencies."))
+    f, code, name, kind, parent = _agency_fields(data)
+    code = code.upper()
+    if db.session.scalar(db.select(Agency.id).where(Agency.code == code)):
+        raise Conflict(_("An agency with code %(code)s already exists.", code=code), code="duplicate")
+    agency = Agency(code=code, name=name, kind=kind, parent=parent)
+    db.session.add(agency)
+    audit.record(actor, "agency.create", agency, code=code, name=name)
+    db.session.commit()
+    return agency
+
+
+def update_agency(actor, agency, data):
+    if not permissions.can_manage_agencies(actor):
+        raise Forbidden(_("Only administrators manage agencies."))
+    f, code, name, kind, parent = _agency_fields(data, agency)
+    code = code.upper() if code else None
+    if code and code != agency.code and db.session.scalar(
+            db.select(Agency.id).where(Agency.code == code, Agency.id != agency.id)):
+        raise Conflict(_("An agency with code %(code)s already exists.", code=code), code="duplicate")
+    changes = audit.apply_changes(agency, {k: v for k, v in (("code", code), ("name", name)) if v})
+    changes |= audit.apply_changes(agency, {"kind": kind})
+    if f.has("parent_id") or "parent_id" in (data or {}):
+        changes |= audit.apply_changes(agency, {"parent_id": parent.id if parent else None})
+        agency.parent = parent
+    if "active" in (data or {}):
+        changes |= audit.apply_changes(agency, {"active": f.bool("active")})
+    if changes:
+        audit.record(actor, "agency.update", agency, **changes)
+    db.session.commit()
+    return agency
