@@ -9,7 +9,7 @@ from core.errors import Forbidden
 from core.extensions import db
 from core.validation import arg_int
 from directives import api_bp as api
-from directives import permissions, services
+from directives import corrections, extensions, permissions, queries, schemas, services
 
 LIST_FILTERS = ("status", "tracking", "agency_id", "priority", "date_from", "date_to", "q", "only_unacknowledged")
 
@@ -28,7 +28,7 @@ def _args(names):
 @api.post("/directives")
 def issue():
     directive = services.issue_directive(current_user, json_body())
-    return jsonify(services.serialize_directive(directive)), 201
+    return jsonify(schemas.serialize_directive(directive)), 201
 
 
 @api.get("/directives")
@@ -36,12 +36,12 @@ def list_directives():
     """Directives visible to the caller, newest first: ?status&tracking&agency_id&priority&date_from&date_to&q
     &only_unacknowledged, paginated by ?limit (default 100, at most 500) and ?offset."""
     now = utcnow()
-    query = services.list_query(current_user, _args(LIST_FILTERS), now=now)
+    query = queries.list_query(current_user, _args(LIST_FILTERS), now=now)
     limit = min(max(arg_int("limit", 100), 1), 500)
     offset = max(arg_int("offset", 0), 0)
     total = db.session.scalar(db.select(db.func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.scalars(query.limit(limit).offset(offset)).all()
-    return jsonify(items=[services.serialize_directive(d, now) for d in rows], total=total, limit=limit,
+    return jsonify(items=[schemas.serialize_directive(d, now) for d in rows], total=total, limit=limit,
                    offset=offset)
 
 
@@ -50,111 +50,111 @@ def stats():
     """Per-agency counts: ?priority&date_from&date_to&agency_id; ?all=1 includes agencies with no assignment."""
     if not permissions.can_view_stats(current_user):
         raise Forbidden(_("Only leaders and administrators see the statistics."))
-    rows = services.agency_stats(filters=_args(("priority", "date_from", "date_to", "agency_id")),
+    rows = queries.agency_stats(filters=_args(("priority", "date_from", "date_to", "agency_id")),
                                  include_empty=request.args.get("all") == "1")
-    return jsonify(agencies=rows, totals=services.stats_totals(rows), due_soon_days=services.window_days())
+    return jsonify(agencies=rows, totals=queries.stats_totals(rows), due_soon_days=queries.window_days())
 
 
 @api.get("/directives/<int:directive_id>")
 def get_directive(directive_id):
-    return jsonify(services.serialize_directive(services.get_directive(current_user, directive_id)))
+    return jsonify(schemas.serialize_directive(queries.get_directive(current_user, directive_id)))
 
 
 @api.patch("/directives/<int:directive_id>")
 def correct(directive_id):
     """Correct a directive in force: any of title, body, deadline, priority, lead_agency_id,
-    support_agency_ids, with a reason (services.correct_directive)."""
-    directive = services.get_directive(current_user, directive_id)
-    services.correct_directive(current_user, directive, json_body())
-    return jsonify(services.serialize_directive(directive))
+    support_agency_ids, with a reason (corrections.correct_directive)."""
+    directive = queries.get_directive(current_user, directive_id)
+    corrections.correct_directive(current_user, directive, json_body())
+    return jsonify(schemas.serialize_directive(directive))
 
 
 @api.post("/directives/<int:directive_id>/cancel")
 def cancel(directive_id):
-    directive = services.get_directive(current_user, directive_id)
+    directive = queries.get_directive(current_user, directive_id)
     services.cancel_directive(current_user, directive, json_body())
-    return jsonify(services.serialize_directive(directive))
+    return jsonify(schemas.serialize_directive(directive))
 
 
 @api.get("/assignments/<int:assignment_id>")
 def get_assignment(assignment_id):
     """One assignment with its reports and extension requests."""
-    a = services.get_assignment(current_user, assignment_id)
-    data = services.serialize_assignment(a)
-    data["reports"] = [services.serialize_report(r) for r in a.reports]
-    data["extension_requests"] = [services.serialize_extension(x) for x in a.extension_requests]
+    a = queries.get_assignment(current_user, assignment_id)
+    data = schemas.serialize_assignment(a)
+    data["reports"] = [schemas.serialize_report(r) for r in a.reports]
+    data["extension_requests"] = [schemas.serialize_extension(x) for x in a.extension_requests]
     return jsonify(data)
 
 
 @api.post("/assignments/<int:assignment_id>/seen")
 def seen(assignment_id):
-    a = services.get_assignment(current_user, assignment_id)
-    return jsonify(services.serialize_assignment(services.mark_seen(current_user, a)))
+    a = queries.get_assignment(current_user, assignment_id)
+    return jsonify(schemas.serialize_assignment(services.mark_seen(current_user, a)))
 
 
 @api.post("/assignments/<int:assignment_id>/acknowledge")
 def acknowledge(assignment_id):
-    a = services.get_assignment(current_user, assignment_id)
-    return jsonify(services.serialize_assignment(services.acknowledge(current_user, a)))
+    a = queries.get_assignment(current_user, assignment_id)
+    return jsonify(schemas.serialize_assignment(services.acknowledge(current_user, a)))
 
 
 @api.post("/assignments/<int:assignment_id>/reports")
 def report(assignment_id):
-    a = services.get_assignment(current_user, assignment_id)
+    a = queries.get_assignment(current_user, assignment_id)
     r = services.report_progress(current_user, a, json_body())
-    return jsonify(dict(services.serialize_report(r), assignment=services.serialize_assignment(a))), 201
+    return jsonify(dict(schemas.serialize_report(r), assignment=schemas.serialize_assignment(a))), 201
 
 
 @api.get("/assignments/<int:assignment_id>/reports")
 def reports(assignment_id):
-    a = services.get_assignment(current_user, assignment_id)
-    return jsonify(items=[services.serialize_report(r) for r in a.reports])
+    a = queries.get_assignment(current_user, assignment_id)
+    return jsonify(items=[schemas.serialize_report(r) for r in a.reports])
 
 
 @api.post("/assignments/<int:assignment_id>/submit")
 def submit(assignment_id):
-    a = services.get_assignment(current_user, assignment_id)
+    a = queries.get_assignment(current_user, assignment_id)
     r = services.submit(current_user, a, _optional_body())
-    return jsonify(dict(services.serialize_assignment(a), report_id=r.id))
+    return jsonify(dict(schemas.serialize_assignment(a), report_id=r.id))
 
 
 @api.post("/assignments/<int:assignment_id>/accept")
 def accept(assignment_id):
-    a = services.get_assignment(current_user, assignment_id)
-    return jsonify(services.serialize_assignment(services.accept(current_user, a)))
+    a = queries.get_assignment(current_user, assignment_id)
+    return jsonify(schemas.serialize_assignment(services.accept(current_user, a)))
 
 
 @api.post("/assignments/<int:assignment_id>/return")
 def return_assignment(assignment_id):
-    a = services.get_assignment(current_user, assignment_id)
-    return jsonify(services.serialize_assignment(services.return_assignment(current_user, a, json_body())))
+    a = queries.get_assignment(current_user, assignment_id)
+    return jsonify(schemas.serialize_assignment(services.return_assignment(current_user, a, json_body())))
 
 
 @api.post("/assignments/<int:assignment_id>/extension-requests")
 def request_extension(assignment_id):
-    a = services.get_assignment(current_user, assignment_id)
-    ext = services.request_extension(current_user, a, json_body())
-    return jsonify(services.serialize_extension(ext)), 201
+    a = queries.get_assignment(current_user, assignment_id)
+    ext = extensions.request_extension(current_user, a, json_body())
+    return jsonify(schemas.serialize_extension(ext)), 201
 
 
 @api.post("/extension-requests/<int:extension_id>/approve")
 def approve_extension(extension_id):
-    ext = services.get_extension(current_user, extension_id)
-    services.approve_extension(current_user, ext)
-    return jsonify(dict(services.serialize_extension(ext), assignment=services.serialize_assignment(ext.assignment)))
+    ext = queries.get_extension(current_user, extension_id)
+    extensions.approve_extension(current_user, ext)
+    return jsonify(dict(schemas.serialize_extension(ext), assignment=schemas.serialize_assignment(ext.assignment)))
 
 
 @api.post("/extension-requests/<int:extension_id>/reject")
 def reject_extension(extension_id):
-    ext = services.get_extension(current_user, extension_id)
-    services.reject_extension(current_user, ext, _optional_body())
-    return jsonify(dict(services.serialize_extension(ext), assignment=services.serialize_assignment(ext.assignment)))
+    ext = queries.get_extension(current_user, extension_id)
+    extensions.reject_extension(current_user, ext, _optional_body())
+    return jsonify(dict(schemas.serialize_extension(ext), assignment=schemas.serialize_assignment(ext.assignment)))
 
 
 @api.get("/assignments/<int:assignment_id>/history")
 def history(assignment_id):
-    a = services.get_assignment(current_user, assignment_id)
-    return jsonify(items=[services.serialize_event(e) for e in services.history(a)])
+    a = queries.get_assignment(current_user, assignment_id)
+    return jsonify(items=[schemas.serialize_event(e) for e in queries.history(a)])
 
 
 # -- attachments (multipart/form-data, field "file", several allowed) ------------------------
@@ -172,7 +172,7 @@ def _files():
 def upload_directive_files(directive_id):
     from directives import attachments
 
-    directive = services.get_directive(current_user, directive_id)
+    directive = queries.get_directive(current_user, directive_id)
     saved = attachments.save_uploads(_files(), directive, current_user)
     return jsonify(items=[a.to_dict() for a in saved]), 201
 
@@ -181,7 +181,7 @@ def upload_directive_files(directive_id):
 def upload_report_files(report_id):
     from directives import attachments
 
-    report = services.get_report(current_user, report_id)
+    report = queries.get_report(current_user, report_id)
     saved = attachments.save_uploads(_files(), report, current_user)
     return jsonify(items=[a.to_dict() for a in saved]), 201
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from core.dbtypes import utcnow
 from core.extensions import db
-from directives import services
+from directives import extensions, services
 from notifications.models import Notification
 
 
@@ -97,7 +97,7 @@ def seed(people):
                     "Sở Nội vụ chủ trì, lấy ý kiến các huyện, thị xã, thành phố.", "SNV", ["HTH", "TXBL"])
     services.acknowledge(officer("SNV"), a["SNV"], now=_at(t, hours=4))
     services.report_progress(officer("SNV"), a["SNV"], {"progress": 50, "note": "Đã nhận ý kiến của 2/4 địa phương."}, now=_at(t, days=4))
-    services.request_extension(officer("SNV"), a["SNV"], {
+    extensions.request_extension(officer("SNV"), a["SNV"], {
         "deadline": (now + timedelta(days=10)).replace(hour=10, minute=0).isoformat(),
         "reason": "Chờ ý kiến góp ý của UBND huyện Tây Hòa và thị xã Bắc Lâm."}, now=_at(t, days=5))
     services.acknowledge(officer("HTH"), a["HTH"], now=_at(t, days=2))

@@ -3,7 +3,7 @@ from flask_login import current_user
 
 from core.realtime import socket_handler
 from core.validation import payload_id
-from directives import services
+from directives import queries, schemas, services
 
 
 def _assignment_id(payload):
@@ -13,14 +13,14 @@ def _assignment_id(payload):
 @socket_handler("assignment:acknowledge")
 def acknowledge(payload):
     """{assignment_id} -> {ok: true, assignment}; repeating it returns the first acknowledgement."""
-    assignment = services.get_assignment(current_user, _assignment_id(payload))
+    assignment = queries.get_assignment(current_user, _assignment_id(payload))
     services.acknowledge(current_user, assignment)
-    return {"ok": True, "assignment": services.serialize_assignment(assignment)}
+    return {"ok": True, "assignment": schemas.serialize_assignment(assignment)}
 
 
 @socket_handler("directive:seen")
 def seen(payload):
     """{assignment_id} -> {ok: true}: records the agency's first view of the directive."""
-    assignment = services.get_assignment(current_user, _assignment_id(payload))
+    assignment = queries.get_assignment(current_user, _assignment_id(payload))
     services.mark_seen(current_user, assignment)
-    return {"ok": True, "first_seen_at": services.serialize_assignment(assignment)["first_seen_at"]}
+    return {"ok": True, "first_seen_at": schemas.serialize_assignment(assignment)["first_seen_at"]}

@@ -17,7 +17,13 @@ from openpyxl.utils import get_column_letter
 from core.dbtypes import utcnow
 from core.xlsx import DATETIME_FORMAT, local_naive
 from directives.labels import (
-    DIRECTIVE_STATUS_LABELS, EVENT_LABELS, PRIORITY_LABELS, ROLE_LABELS, STATUS_LABELS, TRACKING_LABELS, event_detail,
+    DIRECTIVE_STATUS_LABELS,
+    EVENT_LABELS,
+    PRIORITY_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    TRACKING_LABELS,
+    event_detail,
     label,
 )
 from directives.tracking import TRACKING_VALUES, tracking_of
@@ -111,7 +117,7 @@ REPORT_HEADERS = ["STT", "Mã đơn vị", "Đơn vị", "Số nhiệm vụ đư
 @_in_vietnamese
 def xlsx_agency_report(stats):
     """The per-agency report: the rows of services.agency_stats, then a province-wide total line."""
-    from directives.services import stats_totals
+    from directives.queries import stats_totals
 
     wb = Workbook()
     ws = _sheet(wb, "Báo cáo theo đơn vị", "BÁO CÁO TÌNH HÌNH THỰC HIỆN CHỈ ĐẠO THEO ĐƠN VỊ", REPORT_HEADERS,
@@ -141,7 +147,7 @@ HISTORY_HEADERS = ["Thời gian", "Người thực hiện", "Hành động", "T�
 @_in_vietnamese
 def xlsx_assignment_history(assignment, events=None):
     """Every change of one assignment, oldest first."""
-    from directives.services import history
+    from directives.queries import history
 
     events = events if events is not None else history(assignment)
     d = assignment.directive

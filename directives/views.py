@@ -24,10 +24,9 @@ from core.errors import ACCESS_ERRORS, Invalid, NotFound, ServiceError
 from core.extensions import db
 from core.i18n import register_js_strings
 from core.urls import safe_next
-from core.validation import arg_int, arg_page
+from core.validation import arg_int, arg_page, display_zone
 from core.xlsx import stamped_filename, xlsx_response
-from core.validation import display_zone
-from directives import bp, exports, labels, permissions, services, tracking
+from directives import bp, corrections, exports, extensions, labels, permissions, queries, services, tracking
 from directives.models import Assignment, AssignmentEvent, Attachment, ExtensionRequest
 
 PAGE_SIZE = 20
@@ -166,15 +165,15 @@ def _home_officer(user):
     """Home page: the officer's directives still waiting for acknowledgement."""
     if not _is_officer(user):
         return None
-    return {"assignments": services.inbox(user, {"only_unacknowledged": True}, limit=10),
-            "count": services.unacknowledged_count(user)}
+    return {"assignments": queries.inbox(user, {"only_unacknowledged": True}, limit=10),
+            "count": queries.unacknowledged_count(user)}
 
 
 def _home_leader(user):
     """Home page: the leader's key numbers."""
     if not permissions.can_view_stats(user):
         return None
-    return {"totals": _totals(services.agency_stats())}
+    return {"totals": _totals(queries.agency_stats())}
 
 
 ui.add_home_section(ui.HomeSection("directives/home_officer.html", _home_officer, order=5))
@@ -182,7 +181,7 @@ ui.add_home_section(ui.HomeSection("directives/home_leader.html", _home_leader, 
 
 
 def _totals(stats):
-    totals = services.stats_totals(stats)
+    totals = queries.stats_totals(stats)
     totals["unacknowledged"] = max(totals["assigned"] - totals["acknowledged"], 0)
     return totals
 
@@ -212,21 +211,21 @@ def inbox():
     shown = min(max(arg_int("shown", INBOX_PAGE), INBOX_PAGE), 10 * INBOX_PAGE)
     errors = {}
     try:
-        rows = services.inbox(current_user, filters, limit=shown + 1)
+        rows = queries.inbox(current_user, filters, limit=shown + 1)
     except Invalid as exc:
         errors = exc.fields
-        rows = services.inbox(current_user, {k: v for k, v in filters.items() if k not in exc.fields},
+        rows = queries.inbox(current_user, {k: v for k, v in filters.items() if k not in exc.fields},
                               limit=shown + 1)
     more_url = url_for("directives.inbox", shown=shown + INBOX_PAGE, **filters) if len(rows) > shown else None
     return render_template("directives/inbox.html", rows=rows[:shown], filters=filters, errors=errors,
-                           more_url=more_url, unacknowledged=services.unacknowledged_count(current_user))
+                           more_url=more_url, unacknowledged=queries.unacknowledged_count(current_user))
 
 
 @bp.route("/assignments/<int:assignment_id>/row")
 @login_required
 def inbox_row(assignment_id):
     """One inbox row, fetched by the live inbox when a directive arrives or a row changes."""
-    assignment = services.get_assignment(current_user, assignment_id)
+    assignment = queries.get_assignment(current_user, assignment_id)
     if not permissions.can_act(current_user, assignment):
         raise NotFound()
     return render_template("directives/_inbox_row.html", a=assignment)
@@ -357,7 +356,7 @@ def _page_context(directive, errors=None, form=None, failed_action=None):
 @bp.route("/directives/<int:directive_id>")
 @login_required
 def show(directive_id):
-    directive = services.get_directive(current_user, directive_id)
+    directive = queries.get_directive(current_user, directive_id)
     own = _own_assignment(directive, current_user)
     if own is not None:
         services.mark_seen(current_user, own)
@@ -368,7 +367,7 @@ def show(directive_id):
 @login_required
 def live(directive_id):
     """The parts of the directive page that change, swapped in by static/js/directives.js."""
-    directive = services.get_directive(current_user, directive_id)
+    directive = queries.get_directive(current_user, directive_id)
     return render_template("directives/_live.html", fragment=True, **_page_context(directive))
 
 
@@ -380,7 +379,7 @@ def _act(directive_id, fn, success):
         flash(success, "success")
     except Invalid as exc:
         db.session.rollback()
-        directive = services.get_directive(current_user, directive_id)
+        directive = queries.get_directive(current_user, directive_id)
         ctx = _page_context(directive, errors=exc.fields, form=request.form, failed_action=request.endpoint)
         return render_template("directives/show.html", **ctx), 422
     except ACCESS_ERRORS:
@@ -395,7 +394,7 @@ def _act(directive_id, fn, success):
 @login_required
 def acknowledge(assignment_id):
     """The no-script path of the one-click Acknowledge (the page's script calls the API)."""
-    assignment = services.get_assignment(current_user, assignment_id)
+    assignment = queries.get_assignment(current_user, assignment_id)
     try:
         services.acknowledge(current_user, assignment)
         flash(_("Acknowledged %(number)s.", number=assignment.directive.number), "success")
@@ -452,7 +451,7 @@ def _with_upload(fn, field):
 @bp.route("/assignments/<int:assignment_id>/report", methods=["POST"])
 @login_required
 def report(assignment_id):
-    a = services.get_assignment(current_user, assignment_id)
+    a = queries.get_assignment(current_user, assignment_id)
     return _act(a.directive_id,
                 _with_upload(lambda: services.report_progress(current_user, a, request.form.to_dict()), "attachment"),
                 _("Your progress report was saved."))
@@ -461,7 +460,7 @@ def report(assignment_id):
 @bp.route("/assignments/<int:assignment_id>/submit", methods=["POST"])
 @login_required
 def submit(assignment_id):
-    a = services.get_assignment(current_user, assignment_id)
+    a = queries.get_assignment(current_user, assignment_id)
     return _act(a.directive_id,
                 _with_upload(lambda: services.submit(current_user, a, request.form.to_dict()), "attachment"),
                 _("The result was submitted to the leader."))
@@ -470,22 +469,22 @@ def submit(assignment_id):
 @bp.route("/assignments/<int:assignment_id>/extension", methods=["POST"])
 @login_required
 def request_extension(assignment_id):
-    a = services.get_assignment(current_user, assignment_id)
-    return _act(a.directive_id, lambda: services.request_extension(current_user, a, request.form.to_dict()),
+    a = queries.get_assignment(current_user, assignment_id)
+    return _act(a.directive_id, lambda: extensions.request_extension(current_user, a, request.form.to_dict()),
                 _("Your extension request was sent."))
 
 
 @bp.route("/assignments/<int:assignment_id>/accept", methods=["POST"])
 @login_required
 def accept(assignment_id):
-    a = services.get_assignment(current_user, assignment_id)
+    a = queries.get_assignment(current_user, assignment_id)
     return _act(a.directive_id, lambda: services.accept(current_user, a), _("Accepted as completed."))
 
 
 @bp.route("/assignments/<int:assignment_id>/return", methods=["POST"])
 @login_required
 def return_assignment(assignment_id):
-    a = services.get_assignment(current_user, assignment_id)
+    a = queries.get_assignment(current_user, assignment_id)
     return _act(a.directive_id, lambda: services.return_assignment(current_user, a, request.form.to_dict()),
                 _("Returned to the agency for more work."))
 
@@ -493,24 +492,24 @@ def return_assignment(assignment_id):
 @bp.route("/extension-requests/<int:extension_id>/approve", methods=["POST"])
 @login_required
 def approve_extension(extension_id):
-    ext = services.get_extension(current_user, extension_id)
-    return _act(ext.assignment.directive_id, lambda: services.approve_extension(current_user, ext),
+    ext = queries.get_extension(current_user, extension_id)
+    return _act(ext.assignment.directive_id, lambda: extensions.approve_extension(current_user, ext),
                 _("The extension was approved; the deadline moved."))
 
 
 @bp.route("/extension-requests/<int:extension_id>/reject", methods=["POST"])
 @login_required
 def reject_extension(extension_id):
-    ext = services.get_extension(current_user, extension_id)
+    ext = queries.get_extension(current_user, extension_id)
     return _act(ext.assignment.directive_id,
-                lambda: services.reject_extension(current_user, ext, request.form.to_dict()),
+                lambda: extensions.reject_extension(current_user, ext, request.form.to_dict()),
                 _("The extension was rejected."))
 
 
 @bp.route("/directives/<int:directive_id>/cancel", methods=["POST"])
 @login_required
 def cancel(directive_id):
-    directive = services.get_directive(current_user, directive_id)
+    directive = queries.get_directive(current_user, directive_id)
     return _act(directive_id, lambda: services.cancel_directive(current_user, directive, request.form.to_dict()),
                 _("The directive was cancelled."))
 
@@ -555,7 +554,6 @@ def new():
 
 def _correction_values(directive):
     """The edit form's starting values: the directive as it stands (agencies taken off left out)."""
-    from core.validation import display_zone
 
     on = [a for a in directive.assignments if a.status != "cancelled"]
     lead = next((a.agency_id for a in on if a.role == "lead"), "")
@@ -576,7 +574,7 @@ def _changed_fields(form, base):
         return str(value or "").replace("\r\n", "\n").strip()
 
     data = {}
-    for name in services.CORRECTABLE_FIELDS:
+    for name in corrections.CORRECTABLE_FIELDS:
         if norm(name, form.get(name)) != norm(name, base.get(name)):
             data[name] = form.get(name) if name != "body" else norm(name, form.get(name))
     # a new lead is sent with the supporters shown on the form, so the old lead leaves unless ticked
@@ -589,7 +587,7 @@ def _changed_fields(form, base):
 @login_required
 def edit(directive_id):
     """Correct an issued directive: the new-directive form, filled in, with a reason for the correction."""
-    directive = services.get_directive(current_user, directive_id)
+    directive = queries.get_directive(current_user, directive_id)
     if not permissions.can_correct(current_user, directive):
         abort(403)
     if directive.status != "issued":
@@ -609,7 +607,7 @@ def edit(directive_id):
         data = _changed_fields(form, opened_with if isinstance(opened_with, dict) else base)
         data["reason"] = form.get("reason", "")
         try:
-            changed = services.correct_directive(current_user, directive, data)
+            changed = corrections.correct_directive(current_user, directive, data)
         except ACCESS_ERRORS:
             raise
         except ServiceError as exc:
@@ -645,7 +643,7 @@ def _list_query():
     filters = _filters(request.args, LIST_FILTERS)
     if request.args.get("unacknowledged") == "1" and "acknowledged" not in filters:
         filters["acknowledged"] = "no"  # older links (an agency still pending): the same rows
-    build = services.assignment_list_query if _list_view() == "assignments" else services.list_query
+    build = queries.assignment_list_query if _list_view() == "assignments" else queries.list_query
     errors = {}
     try:
         query = build(current_user, filters)
@@ -711,7 +709,7 @@ def export_list():
 @bp.route("/assignments/<int:assignment_id>/history.xlsx")
 @login_required
 def export_history(assignment_id):
-    assignment = services.get_assignment(current_user, assignment_id)
+    assignment = queries.get_assignment(current_user, assignment_id)
     return xlsx_response(exports.xlsx_assignment_history(assignment), f"lich-su-giao-viec-{assignment.id}.xlsx")
 
 
@@ -723,10 +721,10 @@ DASHBOARD_FILTERS = ("date_from", "date_to", "priority")
 def _stats():
     filters = _filters(request.args, DASHBOARD_FILTERS)
     try:
-        return services.agency_stats(filters=filters), filters, {}
+        return queries.agency_stats(filters=filters), filters, {}
     except Invalid as exc:
         kept = {k: v for k, v in filters.items() if k not in exc.fields}
-        return services.agency_stats(filters=kept), kept, exc.fields
+        return queries.agency_stats(filters=kept), kept, exc.fields
 
 
 def _ranking(stats):

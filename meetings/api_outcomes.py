@@ -153,7 +153,7 @@ def delete_conclusion(conclusion_id):
 
 @api.post("/conclusions/<int:conclusion_id>/directive")
 def directive_from_conclusion(conclusion_id):
-    from directives.services import serialize_directive
+    from directives.schemas import serialize_directive
 
     conclusion, meeting = svc.get_conclusion(current_user, conclusion_id)
     directive = svc.issue_directive_from_conclusion(current_user, conclusion, meeting, json_body())

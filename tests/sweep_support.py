@@ -15,6 +15,7 @@ def seed(factory):
 
     from auth import services as auth_services
     from directives import attachments
+    from directives import extensions as dextensions
     from directives import services as dsvc
     from meetings import services as msvc
     from meetings import services_outcomes as osvc
@@ -35,7 +36,7 @@ def seed(factory):
     assignment = next(a for a in directive.assignments if a.agency_id == health.id)
     dsvc.acknowledge(officer, assignment)
     report = dsvc.report_progress(officer, assignment, {"progress": 10, "note": "Đang làm"})
-    extension = dsvc.request_extension(officer, assignment, {"deadline": (soon + timedelta(days=5)).isoformat(),
+    extension = dextensions.request_extension(officer, assignment, {"deadline": (soon + timedelta(days=5)).isoformat(),
                                                              "reason": "Cần thêm thời gian"})
     attachment = attachments.save_upload(FileStorage(io.BytesIO(b"%PDF-1.4 thu"), filename="a.pdf"),
                                          directive, leader)

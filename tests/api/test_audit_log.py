@@ -229,13 +229,14 @@ def test_the_orm_refuses_to_change_or_delete_an_audit_row(app, w):
 
 
 def test_a_correction_and_a_moved_deadline_read_in_words(client, w, factory):
+    from directives import corrections as directive_corrections
     from directives import services as directive_services
 
     sgd = factory.agency("SGD", "Sở Giáo dục và Đào tạo")
     d = directive_services.issue_directive(w["leader"], {
         "title": "Tiêm chủng", "body": "Nội dung", "deadline": "2027-01-15T17:00:00+07:00",
         "lead_agency_id": w["syt"].id})
-    directive_services.correct_directive(w["leader"], d, {"deadline": "2027-01-20T17:00:00+07:00",
+    directive_corrections.correct_directive(w["leader"], d, {"deadline": "2027-01-20T17:00:00+07:00",
                                                           "support_agency_ids": [sgd.id], "reason": "Bổ sung"})
     login(client, w["admin"])
     html = page(client, action="directive.correct")

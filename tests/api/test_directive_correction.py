@@ -7,7 +7,7 @@ import pytest
 
 from core.dbtypes import utcnow
 from core.extensions import db
-from directives import services
+from directives import corrections, services
 from directives.models import Assignment, Directive
 from tests.conftest import bearer, login
 
@@ -158,7 +158,7 @@ def test_saving_the_form_unchanged_but_for_the_title_changes_only_the_title(clie
     token = login(client, w["users"]["leader"])
     form = edit_form(client.get(f"/directives/{d.id}/edit").get_data(as_text=True))
     # meanwhile another leader raises the priority: the form must not put it back
-    services.correct_directive(w["users"]["leader"], d, {"priority": "urgent", "reason": "Khẩn"})
+    corrections.correct_directive(w["users"]["leader"], d, {"priority": "urgent", "reason": "Khẩn"})
     form.update(title="Kiểm tra ATTP dịp Tết", reason=REASON, csrf_token=token)
     res = client.post(f"/directives/{d.id}/edit", data=form)
     assert res.status_code == 302 and res.headers["Location"].endswith(f"/directives/{d.id}")

@@ -7,7 +7,7 @@ import pytest
 
 from core.dbtypes import utcnow
 from core.extensions import db
-from directives import services
+from directives import extensions, services
 from directives.models import ExtensionRequest
 from notifications.models import Notification
 from tests.conftest import bearer, login
@@ -29,7 +29,7 @@ def w(factory):
 
 
 def ask_extension(w, days=30):
-    return services.request_extension(w["officer"], w["a"], {
+    return extensions.request_extension(w["officer"], w["a"], {
         "deadline": (utcnow() + timedelta(days=days)).isoformat(), "reason": "Chờ kinh phí"})
 
 
@@ -80,7 +80,7 @@ def test_reject_form_requires_a_reason_and_asks_for_confirmation(client, w):
 
 def test_officer_card_shows_the_rejected_extensions_reason_and_the_notification_carries_it(app, w):
     ext = ask_extension(w)
-    services.reject_extension(w["leader"], ext, {"reason": "Chưa có văn bản đề nghị\ncủa UBND huyện"})
+    extensions.reject_extension(w["leader"], ext, {"reason": "Chưa có văn bản đề nghị\ncủa UBND huyện"})
     note = db.session.scalar(db.select(Notification).where(Notification.user_id == w["officer"].id,
                                                            Notification.kind == "directive.extension_rejected"))
     assert "Chưa có văn bản đề nghị" in note.text
@@ -114,7 +114,7 @@ def test_officer_card_shows_who_returned_the_result_when_and_why_until_it_is_sub
 
 
 def test_the_leader_reads_the_submitted_result_where_they_accept_or_return_it(client, factory):
-    from directives import services
+    from directives import extensions, services
     from tests.conftest import login
 
     health = factory.agency(code="SYTR", name="Sở Y tế")

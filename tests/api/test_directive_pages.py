@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from core.dbtypes import utcnow
 from core.extensions import db
-from directives import services
+from directives import extensions, services
 from directives.models import Attachment, Directive, ExtensionRequest
 from tests.conftest import login
 
@@ -111,7 +111,7 @@ def test_officer_of_another_agency_cannot_act_through_any_form(client, world):
     token = as_user(client, world, "other")
     lead, ext_owner = world["lead"], world["support"]
     services.acknowledge(world["support_officer"], ext_owner)
-    ext = services.request_extension(world["support_officer"], ext_owner,
+    ext = extensions.request_extension(world["support_officer"], ext_owner,
                                      {"deadline": (utcnow() + timedelta(days=20)).isoformat(), "reason": "Thiếu số liệu"})
     posts = [
         f"/assignments/{lead.id}/acknowledge", f"/assignments/{lead.id}/report", f"/assignments/{lead.id}/submit",
@@ -342,7 +342,7 @@ def test_extension_submit_return_accept_from_the_pages(client, world):
 def test_reject_extension_and_cancel_from_the_leader_page(client, world):
     sup = world["support"]
     services.acknowledge(world["support_officer"], sup)
-    ext = services.request_extension(world["support_officer"], sup,
+    ext = extensions.request_extension(world["support_officer"], sup,
                                      {"deadline": (utcnow() + timedelta(days=40)).isoformat(), "reason": "Chờ kinh phí"})
     token = as_user(client, world, "leader")
     html = text(client.get(f"/directives/{world['directive'].id}"))
@@ -495,8 +495,9 @@ def test_median_time_to_acknowledge_is_shown_in_human_units(app):
 # -- attachments ---------------------------------------------------------------------------
 
 def test_attachment_download_only_for_those_who_see_the_directive(client, world):
-    from directives import attachments
     from werkzeug.datastructures import FileStorage
+
+    from directives import attachments
 
     with client.application.test_request_context():
         att = attachments.save_upload(FileStorage(io.BytesIO(b"%PDF-1.4 noi dung"), filename="quyet-dinh.pdf"),

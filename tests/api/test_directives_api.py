@@ -5,7 +5,7 @@ import pytest
 
 from core.dbtypes import utcnow
 from core.extensions import db
-from directives import services
+from directives import extensions, queries, schemas, services
 from directives.models import Assignment, Directive
 from tests.conftest import bearer, login
 
@@ -157,7 +157,7 @@ def _prep_submitted(w, d):
 
 def _prep_ext(w, d):
     a = lead_of(d)
-    ext = services.request_extension(w["users"]["officer"], a, {"deadline": (a.deadline + timedelta(days=3)).isoformat(),
+    ext = extensions.request_extension(w["users"]["officer"], a, {"deadline": (a.deadline + timedelta(days=3)).isoformat(),
                                                                "reason": "r"})
     return ext.id
 
@@ -235,7 +235,7 @@ def test_lists_do_not_query_per_row(client, w):
         return (_count_queries(lambda: client.get("/api/v1/directives", headers=lead)),
                 _count_queries(lambda: client.get("/api/v1/directives", headers=off)),
                 _count_queries(lambda: client.get("/api/v1/directives/stats", headers=lead)),
-                _count_queries(lambda: [services.serialize_assignment(a) for a in services.inbox(w["users"]["officer"])]))
+                _count_queries(lambda: [schemas.serialize_assignment(a) for a in queries.inbox(w["users"]["officer"])]))
 
     make(3)
     costs()  # warm up: the first request of a token records its use

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from core.extensions import db
-from directives import services
+from directives import extensions, services
 from tests.conftest import login
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -96,9 +96,9 @@ def test_history_export_details_read_like_the_history_on_the_page(client, world)
     lead = next(a for a in d.assignments if a.role == "lead")
     services.acknowledge(world["officer"], lead, now=T0 + timedelta(hours=2))
     services.report_progress(world["officer"], lead, {"progress": 40, "note": "Đã tiêm 40%"}, now=T0 + timedelta(days=1))
-    ext = services.request_extension(world["officer"], lead, {
+    ext = extensions.request_extension(world["officer"], lead, {
         "deadline": "2026-12-31T10:00:00+00:00", "reason": "Thiếu vắc-xin"}, now=T0 + timedelta(days=2))
-    services.approve_extension(world["leader"], ext, now=T0 + timedelta(days=3))
+    extensions.approve_extension(world["leader"], ext, now=T0 + timedelta(days=3))
 
     login(client, world["leader"])
     ws = sheet(client.get(f"/assignments/{lead.id}/history.xlsx"))

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from openpyxl import load_workbook
 
-from directives import services
+from directives import extensions, services
 from directives.models import AssignmentEvent
 from tests.conftest import login
 
@@ -35,9 +35,9 @@ def world(factory):
     by_agency = {a.agency.code: a for a in d.assignments}
     w.update(directive=d, lead=by_agency["SYT"], same=by_agency["SGD"], own=by_agency["STC"], done=by_agency["SXD"])
     # STC got its own extension first; SXD finished before the lead asked for more time
-    ext = services.request_extension(w["stc1"], w["own"], {"deadline": OWN.isoformat(), "reason": "Chờ số liệu"},
+    ext = extensions.request_extension(w["stc1"], w["own"], {"deadline": OWN.isoformat(), "reason": "Chờ số liệu"},
                                      now=T0 + timedelta(days=1))
-    services.approve_extension(w["leader"], ext, now=T0 + timedelta(days=1, hours=1))
+    extensions.approve_extension(w["leader"], ext, now=T0 + timedelta(days=1, hours=1))
     services.acknowledge(w["sxd1"], w["done"], now=T0 + timedelta(hours=3))
     services.submit(w["sxd1"], w["done"], {"note": "Đã xong"}, now=T0 + timedelta(days=2))
     services.accept(w["leader"], w["done"], now=T0 + timedelta(days=2, hours=1))
@@ -45,9 +45,9 @@ def world(factory):
 
 
 def extend_lead(w):
-    ext = services.request_extension(w["syt1"], w["lead"], {"deadline": EXTENDED.isoformat(),
+    ext = extensions.request_extension(w["syt1"], w["lead"], {"deadline": EXTENDED.isoformat(),
                                                             "reason": "Thiếu vắc-xin"}, now=T0 + timedelta(days=3))
-    services.approve_extension(w["leader"], ext, now=T0 + timedelta(days=4))
+    extensions.approve_extension(w["leader"], ext, now=T0 + timedelta(days=4))
     return ext
 
 
@@ -72,7 +72,7 @@ def test_supporting_agencies_on_the_leads_deadline_move_with_its_extension(world
 
 
 def test_a_pending_request_made_moot_by_the_move_cannot_pull_the_deadline_back(world):
-    ext = services.request_extension(world["sgd1"], world["same"], {
+    ext = extensions.request_extension(world["sgd1"], world["same"], {
         "deadline": (DEADLINE + timedelta(days=3)).isoformat(), "reason": "Cần thêm thời gian"},
         now=T0 + timedelta(days=2, hours=12))
     extend_lead(world)
@@ -80,7 +80,7 @@ def test_a_pending_request_made_moot_by_the_move_cannot_pull_the_deadline_back(w
     from core.errors import Conflict
 
     with pytest.raises(Conflict):
-        services.approve_extension(world["leader"], ext, now=T0 + timedelta(days=5))
+        extensions.approve_extension(world["leader"], ext, now=T0 + timedelta(days=5))
     assert world["same"].deadline == EXTENDED
 
 

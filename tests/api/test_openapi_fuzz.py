@@ -94,6 +94,7 @@ def _app(tmp_path, url):
 def _seed():
     """A few rows in every table the API reaches, so that small ids hit real rows."""
     from directives import attachments
+    from directives import extensions as dextensions
     from directives import services as directives
     from meetings import services as meetings
     from meetings import services_outcomes as outcomes
@@ -114,7 +115,7 @@ def _seed():
         lead = next(a for a in directive.assignments if a.role == "lead")
         directives.acknowledge(officer, lead)
         directives.report_progress(officer, lead, {"progress": 10 * n, "note": "Đang làm"})
-        directives.request_extension(officer, lead, {"deadline": (utcnow() + timedelta(days=20)).isoformat(),
+        dextensions.request_extension(officer, lead, {"deadline": (utcnow() + timedelta(days=20)).isoformat(),
                                                      "reason": "Cần thêm thời gian"})
         if n % 2:  # for the leader to accept or return
             directives.submit(officer, lead, {"note": "Đã xong"})

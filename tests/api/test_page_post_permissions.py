@@ -9,6 +9,7 @@ from auth import services as auth_services
 from core.audit import AuditLog
 from core.dbtypes import utcnow
 from core.extensions import db
+from directives import extensions as directive_extensions
 from directives import services as directive_services
 from meetings import services as meeting_services
 from meetings import services_outcomes as outcomes
@@ -43,7 +44,7 @@ def world(factory):
     lead = next(a for a in directive.assignments if a.role == "lead")
     support = next(a for a in directive.assignments if a.role == "support")
     directive_services.acknowledge(w["support_officer"], support)
-    extension = directive_services.request_extension(w["support_officer"], support, {
+    extension = directive_extensions.request_extension(w["support_officer"], support, {
         "deadline": (utcnow() + timedelta(days=20)).isoformat(), "reason": "Thiếu số liệu"})
     meeting = meeting_services.create_meeting(leader, {
         "title": "Họp giao ban", "starts_at": (utcnow() + timedelta(minutes=5)).isoformat(),

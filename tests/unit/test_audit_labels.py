@@ -19,7 +19,7 @@ def _audit_calls():
 
 
 def test_every_audited_action_has_a_label():
-    from directives.services import _changed  # noqa: F401  (assignment actions are f"assignment.{action}")
+    from directives.services import record_change  # noqa: F401  (assignment actions are f"assignment.{action}")
 
     missing = []
     for path, call in _audit_calls():
@@ -32,9 +32,9 @@ def test_every_audited_action_has_a_label():
 def test_every_assignment_action_has_a_label():
     import re
 
-    source = (ROOT / "directives" / "services.py").read_text(encoding="utf-8")
-    actions = set(re.findall(r"_changed\(\w+, \w+, \"(\w+)\"", source))
-    assert actions, "no assignment actions found: has _changed been renamed?"
+    source = "".join(path.read_text(encoding="utf-8") for path in (ROOT / "directives").glob("*.py"))
+    actions = set(re.findall(r"record_change\(\w+, \w+, \"(\w+)\"", source))
+    assert actions, "no assignment actions found: has record_change been renamed?"
     assert sorted(a for a in actions if f"assignment.{a}" not in audit_trail.ACTION_LABELS) == []
 
 

@@ -7,7 +7,7 @@ import pytest
 from core.audit import AuditLog
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
-from directives import services
+from directives import corrections, extensions, queries, services
 from directives.models import Assignment, AssignmentEvent, ExtensionRequest
 from notifications.models import Notification
 
@@ -41,7 +41,7 @@ def of(d, agency):
 
 
 def events(assignment, action):
-    return [e for e in services.history(assignment) if e.action == action]
+    return [e for e in queries.history(assignment) if e.action == action]
 
 
 def kinds_for(user):
@@ -50,7 +50,7 @@ def kinds_for(user):
 
 def test_a_correction_changes_the_directive_and_every_assignment_history_says_from_and_to(world):
     d = issue(world)
-    changes = services.correct_directive(world["leader2"], d, {
+    changes = corrections.correct_directive(world["leader2"], d, {
         "title": "Triển khai tiêm chủng đợt 2", "body": "Nội dung mới", "priority": "urgent", "reason": REASON,
     }, now=NOW + timedelta(hours=1))
     assert d.title == "Triển khai tiêm chủng đợt 2" and d.body == "Nội dung mới" and d.priority == "urgent"
@@ -73,7 +73,7 @@ def test_the_history_reads_each_change_in_words(world, app):
     from directives import labels
 
     d = issue(world)
-    services.correct_directive(world["leader"], d, {"title": "Tiêu đề mới", "priority": "high",
+    corrections.correct_directive(world["leader"], d, {"title": "Tiêu đề mới", "priority": "high",
                                                      "support_agency_ids": [world["a3"].id], "reason": REASON}, now=NOW)
     (ev,) = events(of(d, world["a1"]), "correct")
     with app.test_request_context():
@@ -86,15 +86,15 @@ def test_a_new_deadline_moves_open_assignments_and_keeps_a_later_extension(world
     old = d.deadline
     lead, extended, done = of(d, world["a1"]), of(d, world["a2"]), of(d, world["a3"])
     services.acknowledge(world["o2"], extended, now=NOW)
-    ext = services.request_extension(world["o2"], extended, {"deadline": (old + timedelta(days=10)).isoformat(),
+    ext = extensions.request_extension(world["o2"], extended, {"deadline": (old + timedelta(days=10)).isoformat(),
                                                              "reason": "Chờ kinh phí"}, now=NOW)
-    services.approve_extension(world["leader"], ext, now=NOW)
+    extensions.approve_extension(world["leader"], ext, now=NOW)
     services.acknowledge(world["o3"], done, now=NOW)
     services.submit(world["o3"], done, {}, now=NOW)
     services.accept(world["leader"], done, now=NOW)
 
     sooner = old + timedelta(days=5)
-    services.correct_directive(world["leader"], d, {"deadline": sooner.isoformat(), "reason": REASON}, now=NOW)
+    corrections.correct_directive(world["leader"], d, {"deadline": sooner.isoformat(), "reason": REASON}, now=NOW)
     assert d.deadline == sooner and lead.deadline == sooner
     assert extended.deadline == old + timedelta(days=10)  # the extension granted is later: kept
     assert done.deadline == old  # finished work keeps the deadline it was judged by
@@ -105,7 +105,7 @@ def test_a_new_deadline_moves_open_assignments_and_keeps_a_later_extension(world
     assert "assignment_deadline" not in kept.data["changes"]
 
     later = old + timedelta(days=20)  # now later than the extension too: everyone open moves
-    services.correct_directive(world["leader"], d, {"deadline": later.isoformat(), "reason": REASON}, now=NOW)
+    corrections.correct_directive(world["leader"], d, {"deadline": later.isoformat(), "reason": REASON}, now=NOW)
     assert lead.deadline == later and extended.deadline == later and done.deadline == old
 
 
@@ -113,9 +113,9 @@ def test_an_agency_taken_off_has_its_open_assignment_cancelled_never_deleted(wor
     d = issue(world)
     off = of(d, world["a2"])
     services.acknowledge(world["o2"], off, now=NOW)
-    ext = services.request_extension(world["o2"], off, {"deadline": (d.deadline + timedelta(days=3)).isoformat(),
+    ext = extensions.request_extension(world["o2"], off, {"deadline": (d.deadline + timedelta(days=3)).isoformat(),
                                                         "reason": "r"}, now=NOW)
-    services.correct_directive(world["leader"], d, {"support_agency_ids": [world["a3"].id], "reason": REASON}, now=NOW)
+    corrections.correct_directive(world["leader"], d, {"support_agency_ids": [world["a3"].id], "reason": REASON}, now=NOW)
     assert db.session.get(Assignment, off.id).status == "cancelled"
     (removed,) = events(off, "remove")
     assert removed.from_status == "acknowledged" and removed.to_status == "cancelled" and removed.note == REASON
@@ -127,20 +127,20 @@ def test_an_agency_taken_off_has_its_open_assignment_cancelled_never_deleted(wor
     assert "directive.removed" in kinds_for(world["o2"]) and "directive.new" in kinds_for(world["o3"])
     assert "directive.corrected" in kinds_for(world["o1"])
     # the agency taken off still sees the directive and why
-    assert services.get_directive(world["o2"], d.id) is d
+    assert queries.get_directive(world["o2"], d.id) is d
 
 
 def test_a_new_lead_replaces_the_old_one_which_can_come_back(world):
     d = issue(world)
     old_lead, supporter = of(d, world["a1"]), of(d, world["a2"])
-    services.correct_directive(world["leader"], d, {"lead_agency_id": world["a2"].id, "reason": REASON}, now=NOW)
+    corrections.correct_directive(world["leader"], d, {"lead_agency_id": world["a2"].id, "reason": REASON}, now=NOW)
     assert supporter.role == "lead" and supporter.status == "pending"
     assert events(supporter, "correct")[0].data["changes"]["role"] == {"from": "support", "to": "lead"}
     assert old_lead.status == "cancelled" and old_lead.role == "support"  # one lead per directive
     assert [a.agency_id for a in d.assignments if a.role == "lead"] == [world["a2"].id]
 
     services.acknowledge(world["o2"], supporter, now=NOW)
-    services.correct_directive(world["leader"], d, {"support_agency_ids": [world["a1"].id], "reason": "Bổ sung"},
+    corrections.correct_directive(world["leader"], d, {"support_agency_ids": [world["a1"].id], "reason": "Bổ sung"},
                                now=NOW + timedelta(hours=1))
     assert old_lead.status == "pending" and old_lead.role == "support" and old_lead.acknowledged_at is None
     back = events(old_lead, "add")[-1]
@@ -154,7 +154,7 @@ def test_nothing_changed_writes_nothing(world):
     before = db.session.scalar(db.select(db.func.count(AssignmentEvent.id)))
     same = {"title": d.title, "body": d.body, "deadline": d.deadline.isoformat(), "priority": d.priority,
             "lead_agency_id": world["a1"].id, "support_agency_ids": [world["a2"].id], "reason": REASON}
-    assert services.correct_directive(world["leader"], d, same, now=NOW) == {}
+    assert corrections.correct_directive(world["leader"], d, same, now=NOW) == {}
     assert db.session.scalar(db.select(db.func.count(AssignmentEvent.id))) == before
     assert db.session.scalar(db.select(db.func.count(AuditLog.id)).where(AuditLog.action == "directive.correct")) == 0
 
@@ -177,7 +177,7 @@ def test_bad_fields_are_named_and_change_nothing(world, bad, field):
     data = {"title": "Khác", "reason": REASON}
     data.update({k: (world["a1"].id if v == "__LEAD__" else v) for k, v in bad.items()})
     with pytest.raises(Invalid) as exc:
-        services.correct_directive(world["leader"], d, data, now=NOW)
+        corrections.correct_directive(world["leader"], d, data, now=NOW)
     assert field in exc.value.fields
     db.session.rollback()
     assert d.title == "Triển khai tiêm chủng"
@@ -191,7 +191,7 @@ def test_finished_work_cannot_be_taken_off(world):
     services.submit(world["o2"], done, {}, now=NOW)
     services.accept(world["leader"], done, now=NOW)
     with pytest.raises(Invalid) as exc:
-        services.correct_directive(world["leader"], d, {"support_agency_ids": [], "reason": REASON}, now=NOW)
+        corrections.correct_directive(world["leader"], d, {"support_agency_ids": [], "reason": REASON}, now=NOW)
     assert "Sở Giáo dục" in exc.value.fields["support_agency_ids"]
 
 
@@ -200,10 +200,10 @@ def test_an_inactive_agency_cannot_be_added_but_one_already_on_may_stay(world):
     world["a2"].active = False
     world["a3"].active = False
     db.session.commit()
-    services.correct_directive(world["leader"], d, {"title": "Đổi tên", "support_agency_ids": [world["a2"].id],
+    corrections.correct_directive(world["leader"], d, {"title": "Đổi tên", "support_agency_ids": [world["a2"].id],
                                                     "reason": REASON}, now=NOW)
     with pytest.raises(Invalid) as exc:
-        services.correct_directive(world["leader"], d, {"support_agency_ids": [world["a2"].id, world["a3"].id],
+        corrections.correct_directive(world["leader"], d, {"support_agency_ids": [world["a2"].id, world["a3"].id],
                                                         "reason": REASON}, now=NOW)
     assert "support_agency_ids" in exc.value.fields
 
@@ -211,15 +211,15 @@ def test_an_inactive_agency_cannot_be_added_but_one_already_on_may_stay(world):
 def test_who_may_correct_and_when(world):
     d = issue(world)
     with pytest.raises(Forbidden):
-        services.correct_directive(world["o1"], d, {"title": "x", "reason": REASON})
+        corrections.correct_directive(world["o1"], d, {"title": "x", "reason": REASON})
     with pytest.raises(Forbidden):
-        services.correct_directive(world["admin"], d, {"title": "x", "reason": REASON})
+        corrections.correct_directive(world["admin"], d, {"title": "x", "reason": REASON})
     other = issue(world, support_agency_ids=[])
     with pytest.raises(NotFound):
-        services.correct_directive(world["o2"], other, {"title": "x", "reason": REASON})
+        corrections.correct_directive(world["o2"], other, {"title": "x", "reason": REASON})
     services.cancel_directive(world["leader"], d, {"reason": "Không còn phù hợp"})
     with pytest.raises(Conflict) as exc:
-        services.correct_directive(world["leader"], d, {"title": "x", "reason": REASON})
+        corrections.correct_directive(world["leader"], d, {"title": "x", "reason": REASON})
     assert exc.value.status == 409
 
 
@@ -231,7 +231,7 @@ def test_a_closed_directive_cannot_be_corrected(world):
     services.accept(world["leader"], a, now=NOW)
     assert d.status == "closed"
     with pytest.raises(Conflict):
-        services.correct_directive(world["leader"], d, {"deadline": (NOW + timedelta(days=30)).isoformat(),
+        corrections.correct_directive(world["leader"], d, {"deadline": (NOW + timedelta(days=30)).isoformat(),
                                                         "reason": REASON}, now=NOW)
 
 
@@ -241,7 +241,7 @@ def test_taking_off_the_last_open_agency_closes_a_directive_whose_others_are_don
     services.acknowledge(world["o1"], lead, now=NOW)
     services.submit(world["o1"], lead, {}, now=NOW)
     services.accept(world["leader"], lead, now=NOW)
-    services.correct_directive(world["leader"], d, {"support_agency_ids": [], "reason": REASON}, now=NOW)
+    corrections.correct_directive(world["leader"], d, {"support_agency_ids": [], "reason": REASON}, now=NOW)
     assert d.status == "closed"
 
 
@@ -250,10 +250,10 @@ def test_the_history_says_a_moved_deadline_once_and_an_extension_kept(world, app
 
     d = issue(world)
     extended = of(d, world["a2"])
-    ext = services.request_extension(world["o2"], extended, {"deadline": (d.deadline + timedelta(days=20)).isoformat(),
+    ext = extensions.request_extension(world["o2"], extended, {"deadline": (d.deadline + timedelta(days=20)).isoformat(),
                                                              "reason": "Chờ kinh phí"}, now=NOW)
-    services.approve_extension(world["leader"], ext, now=NOW)
-    services.correct_directive(world["leader"], d, {"deadline": (d.deadline + timedelta(days=5)).isoformat(),
+    extensions.approve_extension(world["leader"], ext, now=NOW)
+    corrections.correct_directive(world["leader"], d, {"deadline": (d.deadline + timedelta(days=5)).isoformat(),
                                                     "reason": REASON}, now=NOW)
     with app.test_request_context():
         moved = labels.event_detail(events(of(d, world["a1"]), "correct")[0])
@@ -267,11 +267,11 @@ def test_the_page_keeps_the_roles_given_at_issue_and_explains_only_deadlines_tha
 
     d = issue(world)
     extended = of(d, world["a2"])
-    ext = services.request_extension(world["o2"], extended, {"deadline": (d.deadline + timedelta(days=20)).isoformat(),
+    ext = extensions.request_extension(world["o2"], extended, {"deadline": (d.deadline + timedelta(days=20)).isoformat(),
                                                              "reason": "Chờ kinh phí"}, now=NOW)
-    services.approve_extension(world["leader"], ext, now=NOW)
+    extensions.approve_extension(world["leader"], ext, now=NOW)
     # the lead moves to the extended agency, the old lead is taken off; a third agency comes in later
-    services.correct_directive(world["leader"], d, {"lead_agency_id": world["a2"].id,
+    corrections.correct_directive(world["leader"], d, {"lead_agency_id": world["a2"].id,
                                                     "support_agency_ids": [world["a3"].id], "reason": REASON}, now=NOW)
     of(d, world["a3"]).deadline = d.deadline - timedelta(days=2)  # its own, earlier deadline, never extended
     db.session.commit()
@@ -295,7 +295,7 @@ def test_an_agency_taken_off_is_not_counted_on_the_page_nor_in_the_list_export(w
 
     d = issue(world, support_agency_ids=[world["a2"].id, world["a3"].id])
     services.acknowledge(world["o1"], of(d, world["a1"]), now=NOW)
-    services.correct_directive(world["leader"], d, {"support_agency_ids": [world["a2"].id], "reason": REASON}, now=NOW)
+    corrections.correct_directive(world["leader"], d, {"support_agency_ids": [world["a2"].id], "reason": REASON}, now=NOW)
     login(client, world["leader"])
     html = client.get(f"/directives/{d.id}").get_data(as_text=True)
     assert "1/2 đơn vị đã tiếp nhận" in html

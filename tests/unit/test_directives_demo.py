@@ -3,7 +3,7 @@ import importlib
 import types
 
 from core.extensions import db
-from directives import services
+from directives import queries
 from directives.models import Directive
 
 
@@ -20,8 +20,8 @@ def test_demo_directives_cover_every_state(app, monkeypatch):
     monkeypatch.setattr(demo, "importlib", types.SimpleNamespace(import_module=only_directives))
     demo.seed()
     assert 6 <= db.session.scalar(db.select(db.func.count(Directive.id))) <= 10
-    stats = services.agency_stats()
-    totals = services.stats_totals(stats)
+    stats = queries.agency_stats()
+    totals = queries.stats_totals(stats)
     for key in ("on_track", "due_soon", "overdue", "completed_on_time", "completed_late"):
         assert totals[key] > 0, key
     statuses = set(db.session.scalars(db.select(Directive.status)))
@@ -29,4 +29,4 @@ def test_demo_directives_cover_every_state(app, monkeypatch):
     from auth.models import User
 
     syt1 = db.session.scalar(db.select(User).where(User.username == "syt1"))
-    assert services.inbox(syt1)[0].status == "pending"
+    assert queries.inbox(syt1)[0].status == "pending"

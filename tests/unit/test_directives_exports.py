@@ -6,7 +6,7 @@ import pytest
 from openpyxl import load_workbook
 
 from core.extensions import db
-from directives import exports, services
+from directives import exports, queries, services
 
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
 
@@ -44,7 +44,7 @@ def test_directive_list(d):
 
 
 def test_agency_report(d):
-    stats = services.agency_stats(now=T0 + timedelta(days=6))
+    stats = queries.agency_stats(now=T0 + timedelta(days=6))
     ws = book(exports.xlsx_agency_report(stats)).active
     assert [c.value for c in ws[3]] == exports.REPORT_HEADERS
     rows = {ws.cell(row=r, column=2).value: [c.value for c in ws[r]] for r in range(4, ws.max_row + 1)}

@@ -17,7 +17,7 @@ def app_config():
 
 
 def test_tracking_stats_and_filters_on_postgres(app, factory):
-    from directives import services
+    from directives import queries, services
     from directives.models import Assignment
     from directives.tracking import tracking_expr, tracking_of
 
@@ -42,17 +42,17 @@ def test_tracking_stats_and_filters_on_postgres(app, factory):
     assert in_sql == {a.id: tracking_of(a, NOW) for a in rows}
     assert in_sql[d2.assignments[0].id] == "completed_late"
 
-    stats = {s["agency_id"]: s for s in services.agency_stats(now=NOW)}
+    stats = {s["agency_id"]: s for s in queries.agency_stats(now=NOW)}
     assert stats[syt.id]["median_ack_seconds"] == 200 and stats[sgd.id]["median_ack_seconds"] == 50
     assert stats[syt.id]["due_soon"] == 1 and stats[syt.id]["completed_late"] == 1
-    ids = [d.id for d in db.session.scalars(services.list_query(leader, {"q": "50%"}, now=NOW))]
+    ids = [d.id for d in db.session.scalars(queries.list_query(leader, {"q": "50%"}, now=NOW))]
     assert ids == [d2.id]
-    ids = [d.id for d in db.session.scalars(services.list_query(leader, {"tracking": "due_soon"}, now=NOW))]
+    ids = [d.id for d in db.session.scalars(queries.list_query(leader, {"tracking": "due_soon"}, now=NOW))]
     assert ids == [d1.id]
 
 
 def test_inbox_and_reminders_on_postgres(app, factory):
-    from directives import reminders, services
+    from directives import queries, reminders, services
     from directives.models import ReminderSent
 
     syt = factory.agency("SYT")
@@ -64,9 +64,9 @@ def test_inbox_and_reminders_on_postgres(app, factory):
     d2 = services.issue_directive(leader, {"title": "Hai", "deadline": (NOW - timedelta(days=1)).isoformat(),
                                            "lead_agency_id": syt.id}, now=t0)
     services.acknowledge(officer, d1.assignments[0], now=t0)
-    rows = services.inbox(officer, {}, now=NOW)
+    rows = queries.inbox(officer, {}, now=NOW)
     assert [a.directive_id for a in rows] == [d2.id, d1.id]
-    assert [a.directive_id for a in services.inbox(officer, {"tracking": "due_soon"}, now=NOW)] == [d1.id]
+    assert [a.directive_id for a in queries.inbox(officer, {"tracking": "due_soon"}, now=NOW)] == [d1.id]
     sent = reminders.run_reminders(NOW)
     assert (sent["due_soon"], sent["overdue"], sent["unacknowledged"], sent["digest"]) == (1, 1, 1, 1)
     assert reminders.run_reminders(NOW + timedelta(minutes=5)) == {"due_soon": 0, "overdue": 0, "unacknowledged": 0,

@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 from core.extensions import db
-from directives import reminders, services
+from directives import extensions, reminders, services
 from directives.models import ReminderSent
 from notifications.models import Notification
 
@@ -59,9 +59,9 @@ def test_due_soon_then_overdue_each_once_and_rearmed_by_an_extension(w):
     assert reminders.run_reminders(T0 + timedelta(days=5, hours=1))["overdue"] == 0
     assert kinds(w["officer"]) == ["reminder.due_soon", "reminder.overdue"]
     assert "reminder.overdue" in kinds(w["leader"])  # the issuer hears of it too
-    ext = services.request_extension(w["officer"], a, {"deadline": (T0 + timedelta(days=10)).isoformat(), "reason": "r"},
+    ext = extensions.request_extension(w["officer"], a, {"deadline": (T0 + timedelta(days=10)).isoformat(), "reason": "r"},
                                      now=T0 + timedelta(days=5, hours=2))
-    services.approve_extension(w["leader"], ext, now=T0 + timedelta(days=5, hours=3))
+    extensions.approve_extension(w["leader"], ext, now=T0 + timedelta(days=5, hours=3))
     assert reminders.run_reminders(T0 + timedelta(days=8))["due_soon"] == 1
 
 

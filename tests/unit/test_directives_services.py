@@ -5,7 +5,7 @@ import pytest
 
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
-from directives import services
+from directives import extensions, queries, services
 from directives.models import Assignment, AssignmentEvent, Directive
 from notifications.models import Notification
 
@@ -98,9 +98,9 @@ def test_full_lifecycle(world):
     services.accept(leader, a, now=NOW + timedelta(days=5))
     assert a.status == "completed" and a.completed_at == NOW + timedelta(days=5)
     assert services.tracking_of(a, NOW + timedelta(days=30)) == "completed_on_time"
-    actions = [e.action for e in services.history(a)]
+    actions = [e.action for e in queries.history(a)]
     assert actions == ["issue", "seen", "acknowledge", "report", "submit", "return", "submit", "accept"]
-    returned = [e for e in services.history(a) if e.action == "return"][0]
+    returned = [e for e in queries.history(a) if e.action == "return"][0]
     assert returned.note == "Thiếu số liệu" and returned.from_status == "submitted" and returned.to_status == "in_progress"
     # the directive closes when the other assignment ends too
     b = [x for x in d.assignments if x.role == "support"][0]
@@ -153,7 +153,7 @@ def test_illegal_transitions_are_409_and_change_nothing(world, status, action):
         "submit": lambda: services.submit(o1, a, {}),
         "accept": lambda: services.accept(leader, a),
         "return": lambda: services.return_assignment(leader, a, {"reason": "x"}),
-        "extend": lambda: services.request_extension(o1, a, {"deadline": (a.deadline + timedelta(days=5)).isoformat(), "reason": "r"}),
+        "extend": lambda: extensions.request_extension(o1, a, {"deadline": (a.deadline + timedelta(days=5)).isoformat(), "reason": "r"}),
     }
     with pytest.raises(Conflict) as exc:
         calls[action]()
@@ -169,38 +169,38 @@ def test_extension_approve_moves_deadline_and_keeps_the_old_one(world):
     o1, leader = world["o1"], world["leader"]
     old = a.deadline
     new = old + timedelta(days=7)
-    ext = services.request_extension(o1, a, {"deadline": new.isoformat(), "reason": "Chờ kinh phí"}, now=NOW)
+    ext = extensions.request_extension(o1, a, {"deadline": new.isoformat(), "reason": "Chờ kinh phí"}, now=NOW)
     assert ext.status == "pending" and ext.old_deadline == old
     with pytest.raises(Conflict):
-        services.request_extension(o1, a, {"deadline": (new + timedelta(days=1)).isoformat(), "reason": "again"})
+        extensions.request_extension(o1, a, {"deadline": (new + timedelta(days=1)).isoformat(), "reason": "again"})
     db.session.rollback()
     with pytest.raises(Forbidden):
-        services.approve_extension(o1, ext)
+        extensions.approve_extension(o1, ext)
     db.session.rollback()
-    services.approve_extension(leader, ext, now=NOW + timedelta(hours=1))
+    extensions.approve_extension(leader, ext, now=NOW + timedelta(hours=1))
     assert a.deadline == new and ext.status == "approved" and ext.decided_by_id == leader.id
-    event = services.history(a)[-1]
+    event = queries.history(a)[-1]
     assert event.action == "extension_approve" and event.data["old_deadline"] == old.isoformat()
     with pytest.raises(Conflict):
-        services.reject_extension(leader, ext, {})
+        extensions.reject_extension(leader, ext, {})
 
 
 def test_extension_reject_keeps_deadline_and_bad_deadline_is_invalid(world):
     a = lead_assignment(issue(world))
     with pytest.raises(Invalid) as exc:
-        services.request_extension(world["o1"], a, {"deadline": a.deadline.isoformat(), "reason": "r"})
+        extensions.request_extension(world["o1"], a, {"deadline": a.deadline.isoformat(), "reason": "r"})
     assert "deadline" in exc.value.fields
     db.session.rollback()
-    ext = services.request_extension(world["o1"], a, {"deadline": (a.deadline + timedelta(days=2)).isoformat(), "reason": "r"})
+    ext = extensions.request_extension(world["o1"], a, {"deadline": (a.deadline + timedelta(days=2)).isoformat(), "reason": "r"})
     old = a.deadline
-    services.reject_extension(world["leader"], ext, {"reason": "Không đủ căn cứ"})
+    extensions.reject_extension(world["leader"], ext, {"reason": "Không đủ căn cứ"})
     assert ext.status == "rejected" and a.deadline == old and ext.decision_note == "Không đủ căn cứ"
 
 
 def test_cancel_directive_cancels_open_assignments(world):
     d = issue(world)
     a = lead_assignment(d)
-    ext = services.request_extension(world["o1"], a, {"deadline": (a.deadline + timedelta(days=2)).isoformat(), "reason": "r"})
+    ext = extensions.request_extension(world["o1"], a, {"deadline": (a.deadline + timedelta(days=2)).isoformat(), "reason": "r"})
     services.cancel_directive(world["leader"], d, {"reason": "Trùng nội dung"})
     assert d.status == "cancelled" and all(a.status == "cancelled" for a in d.assignments)
     assert ext.status == "rejected" and ext.decision_note == "Trùng nội dung"
@@ -219,16 +219,16 @@ def test_officers_act_only_on_their_agency(world):
     with pytest.raises(NotFound):
         services.acknowledge(world["o3"], a)  # not assigned at all: does not exist for them
     with pytest.raises(NotFound):
-        services.get_directive(world["o3"], d.id)
+        queries.get_directive(world["o3"], d.id)
     with pytest.raises(Forbidden):
         services.acknowledge(world["leader"], a)
-    assert services.get_directive(world["admin"], d.id) is d
+    assert queries.get_directive(world["admin"], d.id) is d
 
 
 def test_list_query_visibility_and_filters(world):
     d1 = issue(world, title="Phòng chống dịch sốt xuất huyết", priority="urgent")
     d2 = issue(world, title="Tuyển sinh lớp 10", lead_agency_id=world["a2"].id, support_agency_ids=[])
-    ids = lambda user, **f: [d.id for d in db.session.scalars(services.list_query(user, f, now=NOW))]
+    ids = lambda user, **f: [d.id for d in db.session.scalars(queries.list_query(user, f, now=NOW))]
     assert ids(world["leader"]) == [d2.id, d1.id]
     assert ids(world["o1"]) == [d1.id]
     assert ids(world["o3"]) == []
@@ -241,7 +241,7 @@ def test_list_query_visibility_and_filters(world):
     services.acknowledge(world["o1"], lead_assignment(d1))
     assert ids(world["o1"], only_unacknowledged=True) == []
     with pytest.raises(Invalid):
-        services.list_query(world["leader"], {"tracking": "nonsense"})
+        queries.list_query(world["leader"], {"tracking": "nonsense"})
 
 
 def test_inbox_puts_pending_first(world):
@@ -250,7 +250,7 @@ def test_inbox_puts_pending_first(world):
     services.acknowledge(world["o1"], lead_assignment(d2))
     d3 = issue(world, title="Ba")
     services.acknowledge(world["o1"], lead_assignment(d3))
-    rows = services.inbox(world["o1"])
+    rows = queries.inbox(world["o1"])
     assert [r.directive.title for r in rows][:1] == ["Một"]
     assert {r.directive_id for r in rows} == {d1.id, d2.id, d3.id}
 
@@ -264,7 +264,7 @@ def test_agency_stats_counts_in_sql(world):
     services.acknowledge(world["o1"], b, now=NOW + timedelta(seconds=180))
     services.submit(world["o1"], b, {}, now=NOW + timedelta(days=1))
     services.accept(world["leader"], b, now=NOW + timedelta(days=1))
-    stats = {s["agency_id"]: s for s in services.agency_stats(now=NOW + timedelta(days=8))}
+    stats = {s["agency_id"]: s for s in queries.agency_stats(now=NOW + timedelta(days=8))}
     s1 = stats[world["a1"].id]
     assert s1["assigned"] == 2 and s1["acknowledged"] == 2 and s1["acknowledged_pct"] == 100.0
     assert s1["due_soon"] == 1 and s1["completed_on_time"] == 1 and s1["overdue"] == 0
@@ -272,7 +272,7 @@ def test_agency_stats_counts_in_sql(world):
     assert s1["agency_code"] == "SYT"
     s2 = stats[world["a2"].id]
     assert s2["assigned"] == 2 and s2["acknowledged"] == 0 and s2["median_ack_seconds"] is None
-    later = {s["agency_id"]: s for s in services.agency_stats(now=NOW + timedelta(days=11))}
+    later = {s["agency_id"]: s for s in queries.agency_stats(now=NOW + timedelta(days=11))}
     assert later[world["a2"].id]["overdue"] == 2 and later[world["a2"].id]["on_time_rate"] == 0.0
     assert later[world["a1"].id]["on_time_rate"] == 50.0
 
@@ -289,4 +289,4 @@ def test_retries_with_a_client_id_issue_and_report_once(world):
     r1 = services.report_progress(world["o1"], a, {"progress": 30, "client_id": "r-1"}, now=NOW)
     r2 = services.report_progress(world["o1"], a, {"progress": 30, "client_id": "r-1"}, now=NOW)
     assert r1.id == r2.id and len(a.reports) == 1
-    assert [e.action for e in services.history(a)].count("report") == 1
+    assert [e.action for e in queries.history(a)].count("report") == 1

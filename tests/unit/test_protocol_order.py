@@ -43,13 +43,13 @@ def test_invitation_list_and_biên_bản_use_protocol_order(app, factory):
 
 
 def test_tracking_board_lists_agencies_in_protocol_order(app, factory):
-    from directives import services
+    from directives import queries
 
     names = [("Sở Y tế", "department"), ("UBND huyện Đông Sơn", "district"), ("Sở Xây dựng", "department"),
              ("Văn phòng UBND tỉnh", "provincial_office"), ("Sở Giáo dục và Đào tạo", "department")]
     for n, (name, kind) in enumerate(names):
         factory.agency(code=f"A{n}", name=name, kind=kind)
-    got = [row["agency_name"] for row in services.agency_stats(include_empty=True)]
+    got = [row["agency_name"] for row in queries.agency_stats(include_empty=True)]
     assert got[:5] == ["Văn phòng UBND tỉnh", "Sở Giáo dục và Đào tạo", "Sở Xây dựng", "Sở Y tế",
                        "UBND huyện Đông Sơn"]
 

@@ -1,0 +1,91 @@
+"""The JSON shapes of API.md for directives: the API, the pages' scripts and the socket acks share them."""
+from auth.queries import user_brief
+from core.dbtypes import isoformat, utcnow
+from directives.tracking import tracking_of
+
+
+def serialize_assignment(a, now=None):
+    now = now or utcnow()
+    return {
+        "id": a.id,
+        "directive_id": a.directive_id,
+        "agency_id": a.agency_id,
+        "agency": {"id": a.agency.id, "code": a.agency.code, "name": a.agency.name} if a.agency else None,
+        "role": a.role,
+        "status": a.status,
+        "tracking": tracking_of(a, now),
+        "deadline": isoformat(a.deadline),
+        "first_seen_at": isoformat(a.first_seen_at),
+        "acknowledged_at": isoformat(a.acknowledged_at),
+        "acknowledged_by": a.acknowledged_by_id,
+        "acknowledged_by_user": user_brief(a.acknowledged_by) if a.acknowledged_by_id else None,
+        "progress": a.progress,
+        "submitted_at": isoformat(a.submitted_at),
+        "completed_at": isoformat(a.completed_at),
+    }
+
+
+def serialize_directive(d, now=None, with_assignments=True):
+    now = now or utcnow()
+    data = {
+        "id": d.id,
+        "number": d.number,
+        "title": d.title,
+        "body": d.body,
+        "priority": d.priority,
+        "status": d.status,
+        "deadline": isoformat(d.deadline),
+        "issued_at": isoformat(d.issued_at),
+        "issuer_id": d.issuer_id,
+        "issuer": user_brief(d.issuer),
+        "source_meeting_id": d.source_meeting_id,
+        "cancelled_at": isoformat(d.cancelled_at),
+        "cancel_reason": d.cancel_reason,
+    }
+    if with_assignments:
+        data["assignments"] = [serialize_assignment(a, now) for a in d.assignments]
+        data["attachments"] = [att.to_dict() for att in d.attachments]
+    return data
+
+
+def serialize_event(e):
+    return {
+        "id": e.id,
+        "assignment_id": e.assignment_id,
+        "action": e.action,
+        "actor": user_brief(e.actor),
+        "at": isoformat(e.created_at),
+        "from_status": e.from_status,
+        "to_status": e.to_status,
+        "note": e.note,
+        "data": e.data or {},
+    }
+
+
+def serialize_report(r):
+    return {
+        "id": r.id,
+        "assignment_id": r.assignment_id,
+        "author": user_brief(r.author),
+        "progress": r.progress,
+        "note": r.note,
+        "is_submission": r.is_submission,
+        "created_at": isoformat(r.created_at),
+        "attachments": [att.to_dict() for att in r.attachments],
+    }
+
+
+def serialize_extension(x):
+    return {
+        "id": x.id,
+        "assignment_id": x.assignment_id,
+        "status": x.status,
+        "requested_deadline": isoformat(x.requested_deadline),
+        "old_deadline": isoformat(x.old_deadline),
+        "reason": x.reason,
+        "requested_by": user_brief(x.requested_by),
+        "created_at": isoformat(x.created_at),
+        "decided_by": user_brief(x.decided_by) if x.decided_by_id else None,
+        "decided_at": isoformat(x.decided_at),
+        "decision_note": x.decision_note,
+    }
