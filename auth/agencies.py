@@ -42,13 +42,20 @@ def _is_descendant(candidate, agency):
     return False
 
 
+def _check_code_free(code, agency=None):
+    taken = db.select(Agency.id).where(Agency.code == code)
+    if agency is not None:
+        taken = taken.where(Agency.id != agency.id)
+    if db.session.scalar(taken):
+        raise Conflict(_("An agency with code %(code)s already exists.", code=code), code="duplicate")
+
+
 def create_agency(actor, data):
     if not permissions.can_manage_agencies(actor):
         raise Forbidden(_("Only administrators manage agencies."))
     f, code, name, kind, parent = _agency_fields(data)
     code = code.upper()
-    if db.session.scalar(db.select(Agency.id).where(Agency.code == code)):
-        raise Conflict(_("An agency with code %(code)s already exists.", code=code), code="duplicate")
+    _check_code_free(code)
     agency = Agency(code=code, name=name, kind=kind, parent=parent)
     db.session.add(agency)
     audit.record(actor, "agency.create", agency, code=code, name=name)
@@ -61,15 +68,14 @@ def update_agency(actor, agency, data):
         raise Forbidden(_("Only administrators manage agencies."))
     f, code, name, kind, parent = _agency_fields(data, agency)
     code = code.upper() if code else None
-    if code and code != agency.code and db.session.scalar(
-            db.select(Agency.id).where(Agency.code == code, Agency.id != agency.id)):
-        raise Conflict(_("An agency with code %(code)s already exists.", code=code), code="duplicate")
+    if code and code != agency.code:
+        _check_code_free(code, agency)
     changes = audit.apply_changes(agency, {k: v for k, v in (("code", code), ("name", name)) if v})
     changes |= audit.apply_changes(agency, {"kind": kind})
-    if f.has("parent_id") or "parent_id" in (data or {}):
+    if "parent_id" in f.data:
         changes |= audit.apply_changes(agency, {"parent_id": parent.id if parent else None})
         agency.parent = parent
-    if "active" in (data or {}):
+    if "active" in f.data:
         changes |= audit.apply_changes(agency, {"active": f.bool("active")})
     if changes:
         audit.record(actor, "agency.update", agency, **changes)

@@ -12,14 +12,14 @@ from io import BytesIO
 from flask import url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from werkzeug.routing import BuildError
 
 from auth.models import Agency, User
-from auth.views import KIND_LABELS, ROLE_LABELS
+from auth.audit_labels import (ACTION_GROUPS, ACTION_LABELS, ASSIGNMENT_STATUS_LABELS, FIELD_LABELS,
+                               FIELD_LABELS_BY_TYPE, OBJECT_LABELS, VALUE_LABELS)
 from core.audit import AuditLog
 from core.dbtypes import isoformat, utcnow
 from core.extensions import db
@@ -34,163 +34,6 @@ FILTERS = ("actor_id", "who", "action", "object_type", "object_id", "date_from",
 SYSTEM = "system"  # actor_id=system: what the CLI and scheduled jobs did
 MAX_TEXT = 300  # longer texts in the details are cut on the page
 
-#: the first part of an action ("directive" of "directive.issue"), for grouping the action list
-ACTION_GROUPS = {
-    "user": _l("Accounts"),
-    "agency": _l("Agencies"),
-    "token": _l("API tokens"),
-    "directive": _l("Directives"),
-    "assignment": _l("Assignments"),
-    "attachment": _l("Attachments"),
-    "meeting": _l("Meetings"),
-    "minutes": _l("Minutes"),
-    "vote": _l("Votes"),
-    "speaker": _l("Speaker queue"),
-    "conclusion": _l("Conclusions"),
-}
-ACTION_LABELS = {
-    "user.create": _l("Created an account"),
-    "user.update": _l("Changed an account"),
-    "user.change_password": _l("Changed their password"),
-    "user.set_locale": _l("Changed their language"),
-    "user.update_profile": _l("Updated their profile"),
-    "user.sign_out_everywhere": _l("Signed out everywhere"),
-    "user.password_reset_request": _l("A password reset link was e-mailed"),
-    "user.reset_password": _l("Set a new password with an e-mailed link"),
-    "agency.create": _l("Created an agency"),
-    "agency.update": _l("Changed an agency"),
-    "token.issue": _l("Issued an API token"),
-    "token.revoke": _l("Revoked an API token"),
-    "directive.issue": _l("Issued a directive"),
-    "directive.cancel": _l("Cancelled a directive"),
-    "directive.close": _l("Closed a directive"),
-    "directive.correct": _l("Corrected a directive"),
-    "directive.reminders": _l("Sent deadline reminders"),
-    "assignment.seen": _l("Opened an assignment for the first time"),
-    "assignment.acknowledge": _l("Acknowledged an assignment"),
-    "assignment.report": _l("Reported progress"),
-    "assignment.submit": _l("Reported an assignment done"),
-    "assignment.accept": _l("Accepted an assignment as done"),
-    "assignment.return": _l("Returned an assignment"),
-    "assignment.extension_request": _l("Asked for an extension"),
-    "assignment.extension_approve": _l("Approved an extension"),
-    "assignment.extension_reject": _l("Rejected an extension"),
-    "assignment.deadline_follow": _l("Moved a supporting agency's deadline with the lead agency's extension"),
-    "assignment.cancel": _l("Cancelled an assignment"),
-    "attachment.upload": _l("Uploaded a file"),
-    "meeting.create": _l("Scheduled a meeting"),
-    "meeting.update": _l("Changed a meeting"),
-    "meeting.cancel": _l("Cancelled a meeting"),
-    "meeting.start": _l("Started a meeting"),
-    "meeting.end": _l("Ended a meeting"),
-    "meeting.follow_up": _l("Marked a meeting as a follow-up"),
-    "minutes.save": _l("Saved the minutes"),
-    "minutes.restore": _l("Restored an earlier version of the minutes"),
-    "minutes.finalize": _l("Finalized the minutes"),
-    "vote.open": _l("Opened a vote"),
-    "vote.cast": _l("Cast a ballot"),
-    "vote.close": _l("Closed a vote"),
-    "speaker.raise": _l("Asked for the floor"),
-    "speaker.lower": _l("Withdrew a request for the floor"),
-    "speaker.grant": _l("Gave the floor"),
-    "speaker.remove": _l("Removed a request for the floor"),
-    "conclusion.create": _l("Recorded a conclusion"),
-    "conclusion.update": _l("Changed a conclusion"),
-    "conclusion.delete": _l("Deleted a conclusion"),
-    "conclusion.assign": _l("Issued a directive from a conclusion"),
-}
-OBJECT_LABELS = {
-    "user": _l("Account"),
-    "agency": _l("Agency"),
-    "api_token": _l("API token"),
-    "directive": _l("Directive"),
-    "directive_assignment": _l("Assignment"),
-    "directive_attachment": _l("Attachment"),
-    "meeting": _l("Meeting"),
-    "vote": _l("Vote"),
-    "speaker_request": _l("Request for the floor"),
-    "conclusion": _l("Conclusion"),
-    "system": _l("System"),
-}
-FIELD_LABELS = {
-    "name": _l("Name"),
-    "code": _l("Code"),
-    "kind": _l("Kind"),
-    "parent_id": _l("Parent agency"),
-    "active": _l("Active"),
-    "username": _l("Username"),
-    "full_name": _l("Full name"),
-    "role": _l("Role"),
-    "email": _l("Email"),
-    "title": _l("Subject"),
-    "agency_id": _l("Agency"),
-    "password": _l("Password"),
-    "locale": _l("Language"),
-    "number": _l("Number"),
-    "lead_agency_id": _l("Lead agency"),
-    "support_agency_ids": _l("Supporting agencies"),
-    "agency_ids": _l("Invited agencies"),
-    "deadline": _l("Deadline"),
-    "priority": _l("Priority"),
-    "reason": _l("Reason"),
-    "note": _l("Note"),
-    "status": _l("Status"),
-    "progress": _l("Progress (%)"),
-    "directive_id": _l("Directive"),
-    "report_id": _l("Report"),
-    "extension_id": _l("Extension request"),
-    "size": _l("Size"),
-    "starts_at": _l("Starts"),
-    "ends_at": _l("Ends"),
-    "place": _l("Place"),
-    "description": _l("Description"),
-    "online": _l("Online"),
-    "invited": _l("People invited"),
-    "added": _l("Newly invited"),
-    "secretary_id": _l("Secretary"),
-    "meeting_id": _l("Meeting"),
-    "follow_up_of_id": _l("Follow-up of meeting"),
-    "version": _l("Version"),
-    "length": _l("Length (characters)"),
-    "question": _l("Question"),
-    "options": _l("Options"),
-    "anonymous": _l("Anonymous"),
-    "choice": _l("Choice"),
-    "result": _l("Vote result"),
-    "text": _l("Text"),
-    "due_soon": _l("Due soon"),
-    "overdue": _l("Overdue"),
-    "unacknowledged": _l("Not acknowledged"),
-    "digest": _l("Daily digests"),
-    "changes": _l("What was corrected"),
-    "added_agency_ids": _l("Agencies added"),
-    "removed_agency_ids": _l("Agencies taken off"),
-    "moved_assignment_ids": _l("Assignments whose deadline moved"),
-    "lead_assignment_id": _l("The lead agency's assignment"),
-    "old_deadline": _l("Previous deadline"),
-    "new_deadline": _l("New deadline"),
-    "requested_deadline": _l("Deadline asked for"),
-    "removed": _l("No longer invited"),
-    "restored_from": _l("Restored from version"),
-    "user_id": _l("Person"),
-    "object_type": _l("Kind of object"),
-}
-#: the same key means something else on some objects
-FIELD_LABELS_BY_TYPE = {("user", "title"): _l("Job title"), ("meeting", "title"): _l("Title")}
-ASSIGNMENT_STATUS_LABELS = {
-    "pending": _l("Not yet acknowledged"),
-    "acknowledged": _l("Acknowledged"),
-    "in_progress": _l("In progress"),
-    "submitted": _l("Submitted"),
-    "completed": _l("Completed"),
-    "cancelled": _l("Cancelled"),
-}
-VALUE_LABELS = {
-    "role": ROLE_LABELS,
-    "kind": KIND_LABELS,
-    "locale": {"vi": "Tiếng Việt", "en": "English"},
-    "priority": {"normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")},
-}
 AGENCY_KEYS = {"agency_id", "lead_agency_id", "support_agency_ids", "agency_ids", "added_agency_ids",
                "removed_agency_ids"}
 USER_KEYS = {"secretary_id", "presenter_id", "substitute_id", "user_id", "added", "removed"}
@@ -229,17 +72,22 @@ def _details_match(text):
 
 def parse_filters(args):
     """(the filters given, as text; the SQL conditions; {field: message} for the bad ones, left out)."""
-    given = {}
-    for key in FILTERS:
-        value = (args.get(key) or "").strip()
-        if value:
-            given[key] = value
+    given = {key: (args.get(key) or "").strip() for key in FILTERS}
+    given = {key: value for key, value in given.items() if value}
     f = Fields(dict(given))
+    conditions = [*_actor_conditions(f, given), *_object_conditions(f, given), *_period_conditions(f, given)]
+    q = f.str("q", required=False, max_len=200)
+    if q:
+        conditions.append(_details_match(q))
+    return given, conditions, f.errors
+
+
+def _actor_conditions(f, given):
     conditions = []
     if given.get("actor_id") == SYSTEM:
         conditions.append(AuditLog.actor_id.is_(None))
     elif "actor_id" in given:
-        actor_id = f.int("actor_id", min_value=1, max_value=2**63 - 1)
+        actor_id = f.id("actor_id")
         if actor_id is not None:
             conditions.append(AuditLog.actor_id == actor_id)
     who = f.str("who", required=False, max_len=100)
@@ -247,29 +95,30 @@ def parse_filters(args):
         like = _like(who)
         conditions.append(AuditLog.actor_id.in_(db.select(User.id).where(db.or_(
             User.full_name.ilike(like, escape="\\"), User.username.ilike(like, escape="\\")))))
+    return conditions
+
+
+def _object_conditions(f, given):
+    conditions = []
     action = f.str("action", required=False, max_len=64)
     if action:
         conditions.append(AuditLog.action == action)
     object_type = f.str("object_type", required=False, max_len=32)
     if object_type:
         conditions.append(AuditLog.object_type == object_type)
-    if "object_id" in given:
-        object_id = f.int("object_id", min_value=1, max_value=2**63 - 1)
-        if object_id is not None:
-            conditions.append(AuditLog.object_id == object_id)
+    object_id = f.id("object_id") if "object_id" in given else None
+    if object_id is not None:
+        conditions.append(AuditLog.object_id == object_id)
+    return conditions
+
+
+def _period_conditions(f, given):
     start = _date_bound(f, "date_from") if "date_from" in given else None
     end = _date_bound(f, "date_to", end=True) if "date_to" in given else None
     if start and end and end <= start:
         f.error("date_to", _("The end date is before the start date."))
         end = None
-    if start:
-        conditions.append(AuditLog.created_at >= start)
-    if end:
-        conditions.append(AuditLog.created_at < end)
-    q = f.str("q", required=False, max_len=200)
-    if q:
-        conditions.append(_details_match(q))
-    return given, conditions, f.errors
+    return ([AuditLog.created_at >= start] if start else []) + ([AuditLog.created_at < end] if end else [])
 
 
 def query(conditions):
@@ -323,20 +172,15 @@ class _Names:
     def __init__(self, rows):
         user_ids, agency_ids = set(), set()
         for row in rows:
-            if row.actor_id:
-                user_ids.add(row.actor_id)
-            if row.object_type == "user" and row.object_id:
-                user_ids.add(row.object_id)
-            if row.object_type == "agency" and row.object_id:
-                agency_ids.add(row.object_id)
+            user_ids.update(_ints([row.actor_id, row.object_id if row.object_type == "user" else None]))
+            agency_ids.update(_ints([row.object_id if row.object_type == "agency" else None]))
             for key, value in _flat_items(row):
-                if key in AGENCY_KEYS or (key == "parent_id" and row.object_type == "agency"):
+                if _names_agency(row, key):
                     agency_ids.update(_ints(value))
                 elif key in USER_KEYS:
                     user_ids.update(_ints(value))
-        self.users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(user_ids)))} if user_ids else {}
-        self.agencies = ({a.id: a for a in db.session.scalars(db.select(Agency).where(Agency.id.in_(agency_ids)))}
-                         if agency_ids else {})
+        self.users = _by_id(User, user_ids)
+        self.agencies = _by_id(Agency, agency_ids)
 
     def user(self, user_id):
         user = self.users.get(user_id)
@@ -345,6 +189,15 @@ class _Names:
     def agency(self, agency_id):
         agency = self.agencies.get(agency_id)
         return agency.name if agency else f"#{agency_id}"
+
+
+def _by_id(model, ids):
+    return {obj.id: obj for obj in db.session.scalars(db.select(model).where(model.id.in_(ids)))} if ids else {}
+
+
+def _names_agency(row, key):
+    """Whether the key's ids are agencies (an agency's parent_id is one too)."""
+    return key in AGENCY_KEYS or (key == "parent_id" and row.object_type == "agency")
 
 
 def _flat_items(row):
@@ -384,24 +237,39 @@ def _text(row, key, value, names):
         return ", ".join(_text(row, key, v, names) for v in value) or "—"
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_text(row, k, v, names)}" for k, v in value.items()) or "—"
-    if isinstance(value, int) and (key in AGENCY_KEYS or (key == "parent_id" and row.object_type == "agency")):
+    if isinstance(value, int):
+        return _int_text(row, key, value, names)
+    if isinstance(value, str):
+        return _str_text(key, value)
+    return _cut(str(value))
+
+
+def _int_text(row, key, value, names):
+    if _names_agency(row, key):
         return names.agency(value)
-    if isinstance(value, int) and key in USER_KEYS:
+    if key in USER_KEYS:
         return names.user(value)
-    if key == "size" and isinstance(value, int):
+    if key == "size":
         return _size(value)
-    if key.endswith("_id") and isinstance(value, int):
+    if key.endswith("_id"):
         return f"#{value}"
+    return _cut(str(value))
+
+
+def _str_text(key, value):
     labels = VALUE_LABELS.get(key)
-    if labels and isinstance(value, str) and value in labels:
+    if labels and value in labels:
         return str(labels[value])
-    if isinstance(value, str) and _ISO.match(value):
+    if _ISO.match(value):
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return value
         return datetime_filter(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
-    text = str(value)
+    return _cut(value)
+
+
+def _cut(text):
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT].rstrip() + "…"
 
 
@@ -413,21 +281,29 @@ def _field_label(row, key):
 def _details(row, names):
     data = row.data if isinstance(row.data, dict) else {}
     changes = row.action.endswith(".update") or row.action in CHANGE_ACTIONS
-    out = []
-    if "from_status" in data or "to_status" in data:
-        old, new = (str(ASSIGNMENT_STATUS_LABELS.get(data.get(k), data.get(k) or "—")) for k in ("from_status", "to_status"))
-        out.append((_("Status"), new if old == new else f"{old} → {new}"))
+    out = _status_detail(data)
     for key, value in data.items():
         if key in ("from_status", "to_status"):
             continue
         if key == "changed" and isinstance(value, dict):
             out.extend(_change(row, k, v, names, True) for k, v in value.items())
         elif key == "changes" and isinstance(value, dict):  # a correction: {field: {from, to}}
-            out.extend(_change(row, k, [v.get("from"), v.get("to")] if isinstance(v, dict) else v, names, True)
-                       for k, v in value.items())
+            out.extend(_change(row, k, _from_to(v), names, True) for k, v in value.items())
         else:
             out.append(_change(row, key, value, names, changes))
     return out
+
+
+def _status_detail(data):
+    """[(Status, "old → new")] of an assignment's move, or []."""
+    if "from_status" not in data and "to_status" not in data:
+        return []
+    old, new = (str(ASSIGNMENT_STATUS_LABELS.get(data.get(k), data.get(k) or "—")) for k in ("from_status", "to_status"))
+    return [(_("Status"), new if old == new else f"{old} → {new}")]
+
+
+def _from_to(change):
+    return [change.get("from"), change.get("to")] if isinstance(change, dict) else change
 
 
 def _change(row, key, value, names, changes):
@@ -512,20 +388,9 @@ def export_filename(now=None):
     return f"nhat-ky-he-thong-{_local(now or utcnow()):%Y%m%d-%H%M}.xlsx"
 
 
-def xlsx(rows, total, now=None):
-    """The filtered rows (newest first) as an .xlsx file (bytes); always in Vietnamese, as the other
-    exports. ``total``: how many matched, to say so when the export stops at EXPORT_MAX_ROWS."""
-    now = now or utcnow()
-    with force_locale("vi"):
-        entries = present(rows)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "Nhật ký hệ thống"
+def _xlsx_heading(ws, note):
     ws.append(["NHẬT KÝ HỆ THỐNG"])
     ws["A1"].font = Font(bold=True, size=14)
-    note = f"Xuất lúc: {_local(now):%d/%m/%Y %H:%M} · {len(entries)} dòng"
-    if total > len(entries):
-        note += f" (mới nhất trong {total} dòng khớp bộ lọc; hãy lọc hẹp hơn để xuất hết)"
     ws.append([note])
     ws.append(XLSX_HEADERS)
     for col, width in enumerate(XLSX_WIDTHS, start=1):
@@ -535,18 +400,37 @@ def xlsx(rows, total, now=None):
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = "A4"
+
+
+def _xlsx_cells(entry):
+    row, actor = entry.row, entry.actor
+    object_text = entry.object_label + (f": {entry.object_name}" if entry.object_name else "")
+    return [
+        _local(row.created_at),
+        actor.full_name if actor else ("Hệ thống" if row.actor_id is None else f"#{row.actor_id}"),
+        actor.username if actor else "",
+        entry.action_label, row.action, object_text, row.object_id,
+        "\n".join(f"{label}: {text}" for label, text in entry.details),
+        row.ip or "",
+    ]
+
+
+def xlsx(rows, total, now=None):
+    """The filtered rows (newest first) as an .xlsx file (bytes); always in Vietnamese, as the other
+    exports. ``total``: how many matched, to say so when the export stops at EXPORT_MAX_ROWS."""
+    now = now or utcnow()
+    with force_locale("vi"):
+        entries = present(rows)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Nhật ký hệ thống"
+    note = f"Xuất lúc: {_local(now):%d/%m/%Y %H:%M} · {len(entries)} dòng"
+    if total > len(entries):
+        note += f" (mới nhất trong {total} dòng khớp bộ lọc; hãy lọc hẹp hơn để xuất hết)"
+    _xlsx_heading(ws, note)
     top = Alignment(wrap_text=True, vertical="top")
     for entry in entries:
-        row, actor = entry.row, entry.actor
-        object_text = entry.object_label + (f": {entry.object_name}" if entry.object_name else "")
-        ws.append([
-            _local(row.created_at),
-            actor.full_name if actor else ("Hệ thống" if row.actor_id is None else f"#{row.actor_id}"),
-            actor.username if actor else "",
-            entry.action_label, row.action, object_text, row.object_id,
-            "\n".join(f"{label}: {text}" for label, text in entry.details),
-            row.ip or "",
-        ])
+        ws.append(_xlsx_cells(entry))
         line = ws.max_row
         ws.cell(row=line, column=1).number_format = "DD/MM/YYYY HH:MM:SS"
         for col in range(1, len(XLSX_HEADERS) + 1):

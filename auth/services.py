@@ -354,6 +354,25 @@ def update_user(actor, user, data):
     user's logins and revokes their tokens."""
     if not permissions.can_manage_accounts(actor):
         raise Forbidden(_("Only administrators manage accounts."))
+    f, values, agency, password = _user_update_fields(actor, user, data)
+    changes = audit.apply_changes(user, values)
+    if agency is not user.agency:
+        changes["agency_id"] = [user.agency_id, agency.id if agency else None]
+        user.agency = agency
+    if password:
+        user.password_hash = hash_password(password)
+        changes["password"] = ["***", "***"]
+    if "active" in f.data:
+        changes |= _set_active(actor, user, f.bool("active"))
+    if changes:
+        audit.record(actor, "user.update", user, **changes)
+    _after_account_change(user, revoke=bool(password) or not user.active and "active" in changes,
+                          new_rooms="role" in changes or "agency_id" in changes)
+    return user
+
+
+def _user_update_fields(actor, user, data):
+    """(fields, {column: new value} of those given, the agency, a new password), or Invalid."""
     f = Fields(data)
     values = {"full_name": f.str("full_name", required=False, max_len=255),
               "role": f.choice("role", ROLES, required=False),
@@ -362,26 +381,13 @@ def update_user(actor, user, data):
     password = f.str("password", required=False, max_len=200)
     _check_password_rules(f, "password", password)
     role = values["role"] or user.role
-    agency = _agency(f, f.int("agency_id", required=False)) if "agency_id" in (data or {}) else user.agency
+    agency = _agency(f, f.int("agency_id", required=False)) if "agency_id" in f.data else user.agency
     if agency is None and role == "officer":
         f.error("agency_id", _("Officers belong to an agency."))
     if user.id == actor.id and role != "admin":
         f.error("role", _("You cannot remove your own administrator role."))
     f.check()
-    changes = audit.apply_changes(user, {k: v for k, v in values.items() if v is not None})
-    if agency is not user.agency:
-        changes["agency_id"] = [user.agency_id, agency.id if agency else None]
-        user.agency = agency
-    if password:
-        user.password_hash = hash_password(password)
-        changes["password"] = ["***", "***"]
-    if "active" in (data or {}):
-        changes |= _set_active(actor, user, f.bool("active"))
-    if changes:
-        audit.record(actor, "user.update", user, **changes)
-    _after_account_change(user, revoke=bool(password) or not user.active and "active" in changes,
-                          new_rooms="role" in changes or "agency_id" in changes)
-    return user
+    return f, {k: v for k, v in values.items() if v is not None}, agency, password
 
 
 def _set_active(actor, user, active):

@@ -3,7 +3,7 @@ a new audit.record(...) without a label fails here, not in front of an administr
 import ast
 from pathlib import Path
 
-from auth import audit_trail
+from auth import audit_labels
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = ("auth", "core", "directives", "meetings", "notifications")
@@ -24,7 +24,7 @@ def test_every_audited_action_has_a_label():
     missing = []
     for path, call in _audit_calls():
         action = call.args[1] if len(call.args) > 1 else None
-        if isinstance(action, ast.Constant) and action.value not in audit_trail.ACTION_LABELS:
+        if isinstance(action, ast.Constant) and action.value not in audit_labels.ACTION_LABELS:
             missing.append(f"{path}: {action.value}")
     assert missing == []
 
@@ -35,18 +35,18 @@ def test_every_assignment_action_has_a_label():
     source = "".join(path.read_text(encoding="utf-8") for path in (ROOT / "directives").glob("*.py"))
     actions = set(re.findall(r"record_change\(\w+, \w+, \"(\w+)\"", source))
     assert actions, "no assignment actions found: has record_change been renamed?"
-    assert sorted(a for a in actions if f"assignment.{a}" not in audit_trail.ACTION_LABELS) == []
+    assert sorted(a for a in actions if f"assignment.{a}" not in audit_labels.ACTION_LABELS) == []
 
 
 def test_every_recorded_key_has_a_label():
     missing = []
     for path, call in _audit_calls():
         for kw in call.keywords:
-            if kw.arg and kw.arg not in audit_trail.FIELD_LABELS and kw.arg not in ("from_status", "to_status",
+            if kw.arg and kw.arg not in audit_labels.FIELD_LABELS and kw.arg not in ("from_status", "to_status",
                                                                                        "changed"):
                 missing.append(f"{path}: {kw.arg}")
     # keys passed through **data into assignment rows
     for key in ("old_deadline", "new_deadline", "requested_deadline", "lead_assignment_id", "extension_id"):
-        if key not in audit_trail.FIELD_LABELS:
+        if key not in audit_labels.FIELD_LABELS:
             missing.append(f"directives/services.py (**data): {key}")
     assert missing == []
