@@ -26,13 +26,7 @@ def load_config(overrides=None):
         raise ConfigError(f"APP_ENV must be 'development' or 'production', not {env!r}")
     production = env == "production"
     instance = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
-
-    secret = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
-    if not secret:
-        if production:
-            raise ConfigError("SECRET_KEY must be set when APP_ENV=production")
-        secret = _dev_secret(instance)
-
+    secret = _secret(overrides, production, instance)
     cfg = {
         "APP_ENV": env,
         "SECRET_KEY": secret,
@@ -98,6 +92,15 @@ def load_config(overrides=None):
     }
     cfg.update(overrides)
     return cfg
+
+
+def _secret(overrides, production, instance):
+    secret = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
+    if secret:
+        return secret
+    if production:
+        raise ConfigError("SECRET_KEY must be set when APP_ENV=production")
+    return _dev_secret(instance)
 
 
 def _pair(text, name):

@@ -320,33 +320,45 @@ def api_paths(app):
     """The paths object: the hand-written operations, with what the url_map knows added."""
     paths = {}
     for url, method, rule in sorted(api_routes(app), key=lambda r: (r[0], r[1])):
-        view = app.view_functions.get(rule.endpoint)
-        op = _copy(PATHS.get(url, {}).get(method)) or _op(_docstring(view) or rule.endpoint, "see the summary")
-        many = len(rule.methods - {"HEAD", "OPTIONS"}) > 1
-        op["operationId"] = f"{rule.endpoint}.{method}" if many else rule.endpoint
-        op.setdefault("tags", [rule.endpoint.split(".")[0].removesuffix("_api")])
-        path_params = [_path_parameter(name, rule._converters[name]) for name in _argument_names(rule.rule)]
-        op["parameters"] = path_params + [p for p in op.get("parameters", []) if p["in"] != "path"]
-        if not op["parameters"]:
-            del op["parameters"]
-        responses = op["responses"]
-        if getattr(view, "api_public", False):
-            op["security"] = []
-        else:
-            responses.setdefault("401", _error_response(401))
-            if method in WRITE_METHODS:  # a cookie write without its CSRF token; bearer writes need none
-                op["security"] = [{"bearer": []}, {"cookie": [], "csrf": []}]
-                responses.setdefault("400", _error_response(400))
-        if path_params:
-            responses.setdefault("404", _error_response(404))
-        if "requestBody" in op:
-            for status in (400, 413, 422):
-                responses.setdefault(str(status), _error_response(status))
-        if any(p["in"] == "query" for p in op.get("parameters", [])):
-            responses.setdefault("422", _error_response(422))  # a query value no field accepts (NUL, ...)
-        op["responses"] = dict(sorted(responses.items()))
-        paths.setdefault(url, {})[method] = op
+        paths.setdefault(url, {})[method] = _operation(app, url, method, rule)
     return paths
+
+
+def _operation(app, url, method, rule):
+    view = app.view_functions.get(rule.endpoint)
+    op = _copy(PATHS.get(url, {}).get(method)) or _op(_docstring(view) or rule.endpoint, "see the summary")
+    many = len(rule.methods - {"HEAD", "OPTIONS"}) > 1
+    op["operationId"] = f"{rule.endpoint}.{method}" if many else rule.endpoint
+    op.setdefault("tags", [rule.endpoint.split(".")[0].removesuffix("_api")])
+    path_params = [_path_parameter(name, rule._converters[name]) for name in _argument_names(rule.rule)]
+    op["parameters"] = path_params + [p for p in op.get("parameters", []) if p["in"] != "path"]
+    if not op["parameters"]:
+        del op["parameters"]
+    _add_security(op, method, view)
+    _add_error_responses(op, bool(path_params))
+    op["responses"] = dict(sorted(op["responses"].items()))
+    return op
+
+
+def _add_security(op, method, view):
+    if getattr(view, "api_public", False):
+        op["security"] = []
+        return
+    op["responses"].setdefault("401", _error_response(401))
+    if method in WRITE_METHODS:  # a cookie write without its CSRF token; bearer writes need none
+        op["security"] = [{"bearer": []}, {"cookie": [], "csrf": []}]
+        op["responses"].setdefault("400", _error_response(400))
+
+
+def _add_error_responses(op, has_path_params):
+    responses = op["responses"]
+    if has_path_params:
+        responses.setdefault("404", _error_response(404))
+    if "requestBody" in op:
+        for status in (400, 413, 422):
+            responses.setdefault(str(status), _error_response(status))
+    if any(p["in"] == "query" for p in op.get("parameters", [])):
+        responses.setdefault("422", _error_response(422))  # a query value no field accepts (NUL, ...)
 
 
 def _argument_names(rule_text):

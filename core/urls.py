@@ -11,8 +11,11 @@ def safe_next(target, default="core.home"):
     """
     if target and isinstance(target, str) and "\\" not in target and target.isprintable():
         parts = urlsplit(target)
-        same_site = not parts.netloc or parts.netloc == request.host
-        if same_site and parts.scheme in ("", "http", "https") and parts.path.startswith("/") \
-                and not parts.path.startswith("//"):
+        if _same_site(parts):
             return parts.path + (f"?{parts.query}" if parts.query else "")
     return url_for(default)
+
+
+def _same_site(parts):
+    return ((not parts.netloc or parts.netloc == request.host) and parts.scheme in ("", "http", "https")
+            and parts.path.startswith("/") and not parts.path.startswith("//"))

@@ -75,30 +75,37 @@ def never_stored(value, limit=None):
     surrogate (or None), and its size in characters, stopping early past ``limit``."""
     size, bad = 0, None
     stack = [("", value)]
-    while stack:
+    while stack and (limit is None or size <= limit):
         path, item = stack.pop()
-        if isinstance(item, dict):
-            size += 2
-            for key, child in item.items():
-                key_text = str(key)
-                size += len(key_text) + 4
-                if bad is None and isinstance(key, str) and _NEVER.search(key):
-                    bad = path or "payload"
-                stack.append((f"{path}.{key_text}" if path else key_text, child))
-        elif isinstance(item, (list, tuple)):
-            size += 2
-            stack.extend((path, child) for child in item)
-        elif isinstance(item, str):
-            size += len(item) + 3
-            if bad is None and _NEVER.search(item):
-                bad = path or "payload"
-        elif isinstance(item, (bytes, bytearray)):
-            size += len(item)
-        else:
-            size += 8
-        if limit is not None and size > limit:
-            break
+        item_size, item_bad, children = _scan(path, item)
+        size += item_size
+        bad = bad or item_bad
+        stack.extend(children)
     return bad, size
+
+
+def _scan(path, item):
+    """One node of a payload: (its own size, its path if it holds NUL or a lone surrogate, its children)."""
+    if isinstance(item, dict):
+        return _scan_dict(path, item)
+    if isinstance(item, (list, tuple)):
+        return 2, None, [(path, child) for child in item]
+    if isinstance(item, str):
+        return len(item) + 3, (path or "payload") if _NEVER.search(item) else None, []
+    if isinstance(item, (bytes, bytearray)):
+        return len(item), None, []
+    return 8, None, []
+
+
+def _scan_dict(path, item):
+    size, bad, children = 2, None, []
+    for key, child in item.items():
+        key_text = str(key)
+        size += len(key_text) + 4
+        if bad is None and isinstance(key, str) and _NEVER.search(key):
+            bad = path or "payload"
+        children.append((f"{path}.{key_text}" if path else key_text, child))
+    return size, bad, children
 
 
 class IdConverter(IntegerConverter):
@@ -172,21 +179,24 @@ def check_request_text(body=True):
     """422 naming the field when the query string (or, with ``body``, the form or JSON body)
     holds NUL or a lone surrogate: text no field accepts. Control characters are judged per
     field by :class:`Fields` (a multi-line field allows line breaks)."""
-    bad = {}
-    sources = [request.args]
+    bad = _bad_text_fields(request.args, {})
     if body:
-        sources.append(request.form)
-    for source in sources:
-        for key, value in source.items(multi=True):
-            key = key if isinstance(key, str) else str(key)
-            if _NEVER.search(key) or (isinstance(value, str) and _NEVER.search(value)):
-                bad.setdefault(_printable(key), _("Must not contain NUL or invalid characters."))
+        _bad_text_fields(request.form, bad)
     if body and request.is_json:
         path, _size = never_stored(request_json())
         if path is not None:
             bad.setdefault(_printable(path), _("Must not contain NUL or invalid characters."))
     if bad:
         raise Invalid(bad)
+
+
+def _bad_text_fields(source, bad):
+    """Add to ``bad`` {field: message} for the fields of ``source`` holding NUL or a lone surrogate."""
+    for key, value in source.items(multi=True):
+        key = key if isinstance(key, str) else str(key)
+        if _NEVER.search(key) or (isinstance(value, str) and _NEVER.search(value)):
+            bad.setdefault(_printable(key), _("Must not contain NUL or invalid characters."))
+    return bad
 
 
 def _printable(name):
