@@ -6,51 +6,52 @@ from flask import jsonify, request
 from flask_login import current_user
 
 from core.api import json_body
+from core.text import render_markdown
 from meetings import api_bp as api
-from meetings import services_outcomes as svc
-
+from meetings import conclusions, minutes, speakers, votes
+from meetings.queries import get_meeting
 
 # -- minutes ------------------------------------------------------------------
 
 @api.get("/meetings/<int:meeting_id>/minutes")
 def get_minutes(meeting_id):
-    meeting = svc.get_meeting(current_user, meeting_id)
-    state = svc.minutes_state(meeting)
+    meeting = get_meeting(current_user, meeting_id)
+    state = minutes.minutes_state(meeting)
     if request.args.get("render") == "1":  # the room's reconnect: the sanitised HTML too
-        state["html"] = str(svc.render_markdown(state["body"]))
+        state["html"] = str(render_markdown(state["body"]))
     return jsonify(state)
 
 
 @api.put("/meetings/<int:meeting_id>/minutes")
 def put_minutes(meeting_id):
-    meeting = svc.get_meeting(current_user, meeting_id)
-    result = svc.save_minutes(current_user, meeting, json_body())
+    meeting = get_meeting(current_user, meeting_id)
+    result = minutes.save_minutes(current_user, meeting, json_body())
     return jsonify(version=result["version"])
 
 
 @api.post("/meetings/<int:meeting_id>/minutes/finalize")
 def finalize_minutes(meeting_id):
-    meeting = svc.get_meeting(current_user, meeting_id)
-    return jsonify(svc.finalize_minutes(current_user, meeting))
+    meeting = get_meeting(current_user, meeting_id)
+    return jsonify(minutes.finalize_minutes(current_user, meeting))
 
 
 @api.get("/meetings/<int:meeting_id>/minutes/revisions")
 def list_revisions(meeting_id):
-    meeting = svc.get_meeting(current_user, meeting_id)
-    return jsonify(items=[svc.revision_dict(r) for r in svc.revisions(meeting)])
+    meeting = get_meeting(current_user, meeting_id)
+    return jsonify(items=[minutes.revision_dict(r) for r in minutes.revisions(meeting)])
 
 
 @api.get("/meetings/<int:meeting_id>/minutes/revisions/<int:version>")
 def get_revision(meeting_id, version):
-    meeting = svc.get_meeting(current_user, meeting_id)
-    revision = svc.get_revision(meeting, version)
-    return jsonify(dict(svc.revision_dict(revision), body=revision.body))
+    meeting = get_meeting(current_user, meeting_id)
+    revision = minutes.get_revision(meeting, version)
+    return jsonify(dict(minutes.revision_dict(revision), body=revision.body))
 
 
 @api.post("/meetings/<int:meeting_id>/minutes/revisions/<int:version>/restore")
 def restore_revision(meeting_id, version):
-    meeting = svc.get_meeting(current_user, meeting_id)
-    revision = svc.restore_revision(current_user, meeting, version)
+    meeting = get_meeting(current_user, meeting_id)
+    revision = minutes.restore_revision(current_user, meeting, version)
     return jsonify(version=revision.version, restored_from=revision.restored_from)
 
 
@@ -58,96 +59,96 @@ def restore_revision(meeting_id, version):
 
 @api.get("/meetings/<int:meeting_id>/votes")
 def list_votes(meeting_id):
-    meeting = svc.get_meeting(current_user, meeting_id)
-    return jsonify(items=svc.meeting_votes(meeting, current_user))
+    meeting = get_meeting(current_user, meeting_id)
+    return jsonify(items=votes.meeting_votes(meeting, current_user))
 
 
 @api.post("/meetings/<int:meeting_id>/votes")
 def open_vote(meeting_id):
-    meeting = svc.get_meeting(current_user, meeting_id)
-    vote = svc.open_vote(current_user, meeting, json_body())
-    return jsonify(svc.vote_dict(vote, current_user)), 201
+    meeting = get_meeting(current_user, meeting_id)
+    vote = votes.open_vote(current_user, meeting, json_body())
+    return jsonify(votes.vote_dict(vote, current_user)), 201
 
 
 @api.get("/votes/<int:vote_id>")
 def get_vote(vote_id):
-    return jsonify(svc.vote_dict(svc.get_vote(current_user, vote_id), current_user))
+    return jsonify(votes.vote_dict(votes.get_vote(current_user, vote_id), current_user))
 
 
 @api.route("/votes/<int:vote_id>/ballot", methods=["PUT", "POST"])
 def cast_ballot(vote_id):
-    vote = svc.get_vote(current_user, vote_id)
-    svc.cast_ballot(current_user, vote, json_body())
-    return jsonify(svc.vote_dict(vote, current_user))
+    vote = votes.get_vote(current_user, vote_id)
+    votes.cast_ballot(current_user, vote, json_body())
+    return jsonify(votes.vote_dict(vote, current_user))
 
 
 @api.post("/votes/<int:vote_id>/close")
 def close_vote(vote_id):
-    vote = svc.close_vote(current_user, svc.get_vote(current_user, vote_id))
-    return jsonify(svc.vote_dict(vote, current_user))
+    vote = votes.close_vote(current_user, votes.get_vote(current_user, vote_id))
+    return jsonify(votes.vote_dict(vote, current_user))
 
 
 # -- speaker queue -----------------------------------------------------------------
 
 @api.get("/meetings/<int:meeting_id>/speakers")
 def get_speakers(meeting_id):
-    return jsonify(svc.speakers_state(svc.get_meeting(current_user, meeting_id)))
+    return jsonify(speakers.speakers_state(get_meeting(current_user, meeting_id)))
 
 
 @api.post("/meetings/<int:meeting_id>/speakers")
 def raise_hand(meeting_id):
-    meeting = svc.get_meeting(current_user, meeting_id)
-    svc.raise_hand(current_user, meeting)
-    return jsonify(svc.speakers_state(meeting)), 201
+    meeting = get_meeting(current_user, meeting_id)
+    speakers.raise_hand(current_user, meeting)
+    return jsonify(speakers.speakers_state(meeting)), 201
 
 
 @api.delete("/meetings/<int:meeting_id>/speakers/me")
 def lower_hand(meeting_id):
-    meeting = svc.get_meeting(current_user, meeting_id)
-    svc.lower_hand(current_user, meeting)
-    return jsonify(svc.speakers_state(meeting))
+    meeting = get_meeting(current_user, meeting_id)
+    speakers.lower_hand(current_user, meeting)
+    return jsonify(speakers.speakers_state(meeting))
 
 
 @api.post("/speaker-requests/<int:request_id>/grant")
 def grant_floor(request_id):
-    req, meeting = svc.get_speaker_request(current_user, request_id)
-    svc.grant_floor(current_user, req, meeting)
-    return jsonify(svc.speakers_state(meeting))
+    req, meeting = speakers.get_speaker_request(current_user, request_id)
+    speakers.grant_floor(current_user, req, meeting)
+    return jsonify(speakers.speakers_state(meeting))
 
 
 @api.post("/speaker-requests/<int:request_id>/remove")
 def remove_request(request_id):
-    req, meeting = svc.get_speaker_request(current_user, request_id)
-    svc.remove_request(current_user, req, meeting)
-    return jsonify(svc.speakers_state(meeting))
+    req, meeting = speakers.get_speaker_request(current_user, request_id)
+    speakers.remove_request(current_user, req, meeting)
+    return jsonify(speakers.speakers_state(meeting))
 
 
 # -- conclusions and directives -----------------------------------------------------
 
 @api.get("/meetings/<int:meeting_id>/conclusions")
 def list_conclusions(meeting_id):
-    meeting = svc.get_meeting(current_user, meeting_id)
-    return jsonify(items=svc.conclusions_payload(meeting)["items"])
+    meeting = get_meeting(current_user, meeting_id)
+    return jsonify(items=conclusions.conclusions_payload(meeting)["items"])
 
 
 @api.post("/meetings/<int:meeting_id>/conclusions")
 def add_conclusion(meeting_id):
-    meeting = svc.get_meeting(current_user, meeting_id)
-    conclusion = svc.add_conclusion(current_user, meeting, json_body())
-    return jsonify(svc.conclusion_dict(conclusion)), 201
+    meeting = get_meeting(current_user, meeting_id)
+    conclusion = conclusions.add_conclusion(current_user, meeting, json_body())
+    return jsonify(conclusions.conclusion_dict(conclusion)), 201
 
 
 @api.patch("/conclusions/<int:conclusion_id>")
 def update_conclusion(conclusion_id):
-    conclusion, meeting = svc.get_conclusion(current_user, conclusion_id)
-    svc.update_conclusion(current_user, conclusion, meeting, json_body())
-    return jsonify(svc.conclusion_dict(conclusion, svc.conclusion_links(meeting)))
+    conclusion, meeting = conclusions.get_conclusion(current_user, conclusion_id)
+    conclusions.update_conclusion(current_user, conclusion, meeting, json_body())
+    return jsonify(conclusions.conclusion_dict(conclusion, conclusions.conclusion_links(meeting)))
 
 
 @api.delete("/conclusions/<int:conclusion_id>")
 def delete_conclusion(conclusion_id):
-    conclusion, meeting = svc.get_conclusion(current_user, conclusion_id)
-    svc.delete_conclusion(current_user, conclusion, meeting)
+    conclusion, meeting = conclusions.get_conclusion(current_user, conclusion_id)
+    conclusions.delete_conclusion(current_user, conclusion, meeting)
     return "", 204
 
 
@@ -155,19 +156,19 @@ def delete_conclusion(conclusion_id):
 def directive_from_conclusion(conclusion_id):
     from directives.schemas import serialize_directive
 
-    conclusion, meeting = svc.get_conclusion(current_user, conclusion_id)
-    directive = svc.issue_directive_from_conclusion(current_user, conclusion, meeting, json_body())
+    conclusion, meeting = conclusions.get_conclusion(current_user, conclusion_id)
+    directive = conclusions.issue_directive_from_conclusion(current_user, conclusion, meeting, json_body())
     return jsonify(serialize_directive(directive)), 201
 
 
 @api.get("/meetings/<int:meeting_id>/directives")
 def meeting_directives(meeting_id):
     """Directives born from this meeting and, for a follow-up, those of the earlier meeting."""
-    meeting = svc.get_meeting(current_user, meeting_id)
+    meeting = get_meeting(current_user, meeting_id)
     return jsonify(
-        items=svc.meeting_directives(meeting),
+        items=conclusions.meeting_directives(meeting),
         follow_up_of_id=meeting.follow_up_of_id,
-        follow_up=svc.follow_up_directives(meeting),
+        follow_up=conclusions.follow_up_directives(meeting),
     )
 
 
@@ -232,6 +233,6 @@ except ImportError:  # the OpenAPI module is optional documentation
 @api.put("/meetings/<int:meeting_id>/follow-up")
 def set_follow_up(meeting_id):
     """{follow_up_of_id: id | null}: this meeting follows up the conclusions of an earlier one."""
-    meeting = svc.get_meeting(current_user, meeting_id)
-    svc.set_follow_up(current_user, meeting, json_body())
-    return jsonify(follow_up_of_id=meeting.follow_up_of_id, follow_up=svc.follow_up_directives(meeting))
+    meeting = get_meeting(current_user, meeting_id)
+    conclusions.set_follow_up(current_user, meeting, json_body())
+    return jsonify(follow_up_of_id=meeting.follow_up_of_id, follow_up=conclusions.follow_up_directives(meeting))

@@ -1,6 +1,7 @@
 """Attendance over the invitation list, computed from attendance spans.
 
-Pure functions (no database), so the rules are easy to test:
+The rules are pure functions (no database), so they are easy to test; the reads that feed
+them (the attendance table, the present and absent lists of the minutes) follow at the end.
 
 - a user is *present* when at least one of their spans overlaps the meeting's
   window (from the actual start, or from the first join when it never started,
@@ -14,6 +15,18 @@ Pure functions (no database), so the rules are easy to test:
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Optional
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
+
+from auth.models import User
+from auth.protocol import person_key
+from core.dbtypes import utcnow
+from core.errors import Forbidden, NotFound
+from core.extensions import db
+from meetings import permissions
+from meetings.models import AttendanceSpan, Participant
+from meetings.queries import participants_of
 
 
 @dataclass(frozen=True)
@@ -51,53 +64,54 @@ def compute(invitee_ids: Iterable[int], spans: Iterable[Span], *, starts_at, sta
     Each row: user_id, invited, status ("present"/"absent"), online, first_joined_at,
     last_left_at (None while online), present_seconds, late_seconds (None if absent), late.
     """
-    window_start = started_at
-    window_end = ended_at or now
+    window = (started_at, ended_at or now)
     by_user = {}
     for span in spans:
         by_user.setdefault(span.user_id, []).append(span)
-
     order = list(dict.fromkeys(invitee_ids))
     invited = set(order)
     order += [uid for uid in sorted(by_user) if uid not in invited]
     ref = reference_start(starts_at, started_at)
+    return [_row(uid, by_user.get(uid, []), uid in invited, window, ended_at, ref, grace_seconds) for uid in order]
 
-    rows = []
-    for uid in order:
-        user_spans = by_user.get(uid, [])
-        clipped = []
-        for span in user_spans:
-            start = span.joined_at if window_start is None else max(span.joined_at, window_start)
-            end = min(span.left_at or window_end, window_end)
-            if end >= start:
-                clipped.append((start, end))
-        merged = merge(clipped)
-        seconds = int(sum((end - start).total_seconds() for start, end in merged))
-        present = bool(merged)
-        online = any(span.left_at is None for span in user_spans) and ended_at is None
-        first = min((s.joined_at for s in user_spans), default=None) if present else None
-        last_left = None
-        if present and not online:
-            last_left = max((s.left_at for s in user_spans if s.left_at is not None), default=None)
-            if ended_at is not None and (last_left is None or last_left > ended_at):
-                last_left = ended_at
-        late_seconds = None
-        if present:
-            late_seconds = max(0, int((first - ref).total_seconds()))
-        rows.append(
-            {
-                "user_id": uid,
-                "invited": uid in invited,
-                "status": "present" if present else "absent",
-                "online": online,
-                "first_joined_at": first,
-                "last_left_at": last_left,
-                "present_seconds": seconds,
-                "late_seconds": late_seconds,
-                "late": late_seconds is not None and late_seconds > grace_seconds,
-            }
-        )
-    return rows
+
+def _row(uid, user_spans, invited, window, ended_at, ref, grace_seconds):
+    """One user's row of :func:`compute`."""
+    merged = _within(user_spans, *window)
+    present = bool(merged)
+    online = ended_at is None and any(span.left_at is None for span in user_spans)
+    first = min(span.joined_at for span in user_spans) if present else None
+    late_seconds = max(0, int((first - ref).total_seconds())) if present else None
+    return {
+        "user_id": uid,
+        "invited": invited,
+        "status": "present" if present else "absent",
+        "online": online,
+        "first_joined_at": first,
+        "last_left_at": _last_left(user_spans, ended_at) if present and not online else None,
+        "present_seconds": int(sum((end - start).total_seconds() for start, end in merged)),
+        "late_seconds": late_seconds,
+        "late": late_seconds is not None and late_seconds > grace_seconds,
+    }
+
+
+def _within(user_spans, window_start, window_end):
+    """The spans cut to the meeting's window (from its start, when it started) and merged."""
+    clipped = []
+    for span in user_spans:
+        start = span.joined_at if window_start is None else max(span.joined_at, window_start)
+        end = min(span.left_at or window_end, window_end)
+        if end >= start:
+            clipped.append((start, end))
+    return merge(clipped)
+
+
+def _last_left(user_spans, ended_at):
+    """When the user's last socket left, never later than the meeting's end."""
+    last_left = max((span.left_at for span in user_spans if span.left_at is not None), default=None)
+    if ended_at is not None and (last_left is None or last_left > ended_at):
+        return ended_at
+    return last_left
 
 
 def format_duration(seconds):
@@ -106,3 +120,60 @@ def format_duration(seconds):
         return ""
     seconds = int(seconds)
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+# -- reads: the attendance table, and who was there for the minutes ------------------------------
+
+def table(user, meeting, now=None):
+    """Rows for the attendance table / API over the whole invitation list (and uninvited joiners)."""
+    if not permissions.can_see_attendance(user, meeting):
+        if permissions.can_view(user, meeting):
+            raise Forbidden(_("Only the chair, the secretary and leaders see attendance."))
+        raise NotFound(_("Meeting not found."))
+    participants = participants_of(meeting)
+    rows = compute(
+        [p.user_id for p in participants], _spans(meeting), starts_at=meeting.starts_at,
+        started_at=meeting.started_at, ended_at=meeting.ended_at if meeting.is_over else None, now=now or utcnow(),
+    )
+    _add_people(rows, participants)
+    return rows
+
+
+def _spans(meeting):
+    return [
+        Span(uid, joined, left)
+        for uid, joined, left in db.session.execute(
+            db.select(AttendanceSpan.user_id, AttendanceSpan.joined_at, AttendanceSpan.left_at)
+            .where(AttendanceSpan.meeting_id == meeting.id)
+        )
+    ]
+
+
+def _add_people(rows, participants):
+    """Name, agency and role on each row; an uninvited joiner is a guest."""
+    by_id = {p.user_id: p for p in participants}
+    extra = [r["user_id"] for r in rows if r["user_id"] not in by_id]
+    others = {u.id: u for u in db.session.scalars(
+        db.select(User).where(User.id.in_(extra)).options(joinedload(User.agency)))} if extra else {}
+    for row in rows:
+        p = by_id.get(row["user_id"])
+        person = p.user if p else others.get(row["user_id"])
+        row["full_name"] = person.full_name if person else ""
+        row["agency"] = person.agency.name if person and person.agency else ""
+        row["role"] = p.role if p else "guest"
+
+
+def present_and_absent(meeting):
+    """(present, absent) as [(user, role)]: invited users who joined the live room at least once,
+    and the others, in protocol order as in a biên bản."""
+    joined = db.select(AttendanceSpan.user_id).where(AttendanceSpan.meeting_id == meeting.id).distinct()
+    rows = db.session.execute(
+        db.select(User, Participant.role, User.id.in_(joined))
+        .join(Participant, Participant.user_id == User.id)
+        .where(Participant.meeting_id == meeting.id)
+        .options(joinedload(User.agency))
+    ).all()
+    rows = sorted(rows, key=lambda row: person_key(row[0]))
+    present = [(user, role) for user, role, was_there in rows if was_there]
+    absent = [(user, role) for user, role, was_there in rows if not was_there]
+    return present, absent

@@ -21,8 +21,8 @@ from flask import current_app
 from flask_babel import force_locale
 
 from directives import labels as directive_labels
+from meetings import attendance, conclusions, minutes, votes
 from meetings import labels as meeting_labels
-from meetings import services_outcomes as svc
 
 FONT = "Times New Roman"
 BODY_PT = 13
@@ -183,12 +183,12 @@ def _title(doc, title, subtitle=None):
     _para(doc, "────────", size=10, align=WD_ALIGN_PARAGRAPH.CENTER, space_after=6)
 
 
-def _conclusion_list(doc, conclusions):
+def _conclusion_list(doc, items):
     """Numbered conclusions, justified with a first-line indent; a line saying there are none."""
-    if not conclusions:
+    if not items:
         _para(doc, "(Không có kết luận.)", italic=True)
         return
-    for c in conclusions:
+    for c in items:
         p = doc.add_paragraph()
         p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
         p.paragraph_format.first_line_indent = Mm(10)
@@ -327,8 +327,8 @@ def _directive_lines(doc, directives):
 def minutes_docx(meeting):
     """BIÊN BẢN CUỘC HỌP from the final minutes; returns the .docx bytes."""
     parent, office, place = issuer()
-    state = svc.minutes_state(meeting)
-    row = svc.minutes_row(meeting)
+    state = minutes.minutes_state(meeting)
+    row = minutes.minutes_row(meeting)
     doc = _new_document()
     date_ref = meeting.started_at or meeting.starts_at
     _header(doc, f"Số:       /BB-{issuer_code()}", _date_line(place, date_ref))
@@ -339,7 +339,7 @@ def minutes_docx(meeting):
     _label_line(doc, "Địa điểm", meeting.place or ("Phòng họp trực tuyến" if meeting.online else ""))
     _label_line(doc, "Chủ trì", _person(meeting.chair))
     _label_line(doc, "Thư ký", _person(meeting.secretary))
-    present, absent = svc.attendance_lists(meeting)
+    present, absent = attendance.present_and_absent(meeting)
     _label_line(doc, "Thành phần tham dự (có mặt)", f"{len(present)} người")
     for user, role in present:
         shown_role = role in ("chair", "secretary")
@@ -363,11 +363,11 @@ def minutes_docx(meeting):
     else:
         _para(doc, "(Chưa có nội dung biên bản.)", italic=True)
 
-    votes = [v for v in _votes(meeting) if v.status == "closed"]
-    if votes:
+    closed_votes = [v for v in votes.for_meeting(meeting) if v.status == "closed"]
+    if closed_votes:
         present_count = len(present)
         _para(doc, "3. Kết quả biểu quyết", bold=True)
-        for i, vote in enumerate(votes, start=1):
+        for i, vote in enumerate(closed_votes, start=1):
             p = doc.add_paragraph()
             p.paragraph_format.first_line_indent = Mm(10)
             p.add_run(f"Biểu quyết {i}: ").bold = True
@@ -377,15 +377,15 @@ def minutes_docx(meeting):
             q.paragraph_format.left_indent = Mm(10)
             q.add_run(f"Kết quả: {_vote_result_sentence(vote, present_count)}.")
 
-    conclusions = svc.conclusions(meeting)
-    _para(doc, f"{4 if votes else 3}. Kết luận của chủ trì cuộc họp", bold=True)
-    _conclusion_list(doc, conclusions)
+    conclusion_rows = conclusions.for_meeting(meeting)
+    _para(doc, f"{4 if closed_votes else 3}. Kết luận của chủ trì cuộc họp", bold=True)
+    _conclusion_list(doc, conclusion_rows)
 
     if meeting.follow_up_of_id:
         previous = meeting.follow_up_of
         _para(doc, "Rà soát việc thực hiện kết luận cuộc họp trước"
               + (f" ({previous.title})" if previous else ""), bold=True)
-        directives = svc.follow_up_directives(meeting)
+        directives = conclusions.follow_up_directives(meeting)
         if directives:
             _directive_lines(doc, directives)
         else:
@@ -417,9 +417,9 @@ def conclusions_docx(meeting):
              f"{' tại ' + meeting.place if meeting.place else ''}. Sau khi nghe báo cáo và ý kiến của các đại biểu "
              "dự họp, chủ trì cuộc họp kết luận như sau:")
     _para(doc, intro, first_line=10, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
-    conclusions = svc.conclusions(meeting)
-    _conclusion_list(doc, conclusions)
-    directives = svc.meeting_directives(meeting)
+    conclusion_rows = conclusions.for_meeting(meeting)
+    _conclusion_list(doc, conclusion_rows)
+    directives = conclusions.meeting_directives(meeting)
     if directives:
         _para(doc, "Các nhiệm vụ đã giao:", bold=True, first_line=10)
         _directive_lines(doc, directives)
@@ -441,7 +441,7 @@ def conclusions_docx(meeting):
 
 def _vote_result_sentence(vote, present_count):
     """As a biên bản reports a vote: "3/4 đại biểu có mặt tán thành (75%)" for each option."""
-    counts, total = (vote.result, sum(vote.result)) if vote.result else svc.tally(vote)
+    counts, total = (vote.result, sum(vote.result)) if vote.result else votes.tally(vote)
     base = max(present_count, total)  # whoever voted was there, even if the room missed them
     parts = []
     for option, count in zip(vote.options, counts):
@@ -465,13 +465,6 @@ def _recipients(directives):
     lines += [f"- {a['agency_name']};" for a in named]
     lines.append("- Lưu: VT.")
     return lines
-
-
-def _votes(meeting):
-    from core.extensions import db
-    from meetings.models import Vote
-
-    return db.session.scalars(db.select(Vote).where(Vote.meeting_id == meeting.id).order_by(Vote.id)).all()
 
 
 def _bytes(doc):

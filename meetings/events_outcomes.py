@@ -7,57 +7,58 @@ vote:closed, speakers:updated) are published by the services after commit.
 from flask_login import current_user
 
 from core.realtime import socket_handler
-from core.validation import payload_id as _id
-from meetings import services_outcomes as svc
+from core.validation import payload_id
+from meetings import speakers, votes
+from meetings.queries import get_meeting
 
 
 def _meeting(payload):
-    return svc.get_meeting(current_user, _id(payload, "meeting_id"))
+    return get_meeting(current_user, payload_id(payload, "meeting_id"))
 
 
 @socket_handler("vote:open")
 def vote_open(payload):
     meeting = _meeting(payload)
-    vote = svc.open_vote(current_user, meeting, payload)
-    return {"ok": True, "vote": svc.vote_dict(vote, current_user)}
+    vote = votes.open_vote(current_user, meeting, payload)
+    return {"ok": True, "vote": votes.vote_dict(vote, current_user)}
 
 
 @socket_handler("vote:cast")
 def vote_cast(payload):
-    vote = svc.get_vote(current_user, _id(payload, "vote_id"))
-    svc.cast_ballot(current_user, vote, payload)
-    return {"ok": True, "vote": svc.vote_dict(vote, current_user)}
+    vote = votes.get_vote(current_user, payload_id(payload, "vote_id"))
+    votes.cast_ballot(current_user, vote, payload)
+    return {"ok": True, "vote": votes.vote_dict(vote, current_user)}
 
 
 @socket_handler("vote:close")
 def vote_close(payload):
-    vote = svc.close_vote(current_user, svc.get_vote(current_user, _id(payload, "vote_id")))
-    return {"ok": True, "vote": svc.vote_dict(vote, current_user)}
+    vote = votes.close_vote(current_user, votes.get_vote(current_user, payload_id(payload, "vote_id")))
+    return {"ok": True, "vote": votes.vote_dict(vote, current_user)}
 
 
 @socket_handler("speakers:raise")
 def speakers_raise(payload):
     meeting = _meeting(payload)
-    svc.raise_hand(current_user, meeting)
-    return {"ok": True, "speakers": svc.speakers_state(meeting)}
+    speakers.raise_hand(current_user, meeting)
+    return {"ok": True, "speakers": speakers.speakers_state(meeting)}
 
 
 @socket_handler("speakers:lower")
 def speakers_lower(payload):
     meeting = _meeting(payload)
-    svc.lower_hand(current_user, meeting)
-    return {"ok": True, "speakers": svc.speakers_state(meeting)}
+    speakers.lower_hand(current_user, meeting)
+    return {"ok": True, "speakers": speakers.speakers_state(meeting)}
 
 
 @socket_handler("speakers:grant")
 def speakers_grant(payload):
-    req, meeting = svc.get_speaker_request(current_user, _id(payload, "request_id"))
-    svc.grant_floor(current_user, req, meeting)
-    return {"ok": True, "speakers": svc.speakers_state(meeting)}
+    req, meeting = speakers.get_speaker_request(current_user, payload_id(payload, "request_id"))
+    speakers.grant_floor(current_user, req, meeting)
+    return {"ok": True, "speakers": speakers.speakers_state(meeting)}
 
 
 @socket_handler("speakers:remove")
 def speakers_remove(payload):
-    req, meeting = svc.get_speaker_request(current_user, _id(payload, "request_id"))
-    svc.remove_request(current_user, req, meeting)
-    return {"ok": True, "speakers": svc.speakers_state(meeting)}
+    req, meeting = speakers.get_speaker_request(current_user, payload_id(payload, "request_id"))
+    speakers.remove_request(current_user, req, meeting)
+    return {"ok": True, "speakers": speakers.speakers_state(meeting)}

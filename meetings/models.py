@@ -51,6 +51,11 @@ class Meeting(db.Model):
         "AgendaItem", back_populates="meeting", cascade="all, delete-orphan", order_by="AgendaItem.position"
     )
 
+    @property
+    def is_over(self):
+        """Ended or cancelled: its chat, votes and speaker queue are closed."""
+        return self.status in ("ended", "cancelled")
+
 
 class Participant(db.Model):
     """An invitation: one user in one meeting, with their role there."""

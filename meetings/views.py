@@ -17,8 +17,7 @@ from core.errors import ACCESS_ERRORS, Forbidden, ServiceError
 from core.extensions import db
 from core.i18n import register_js_strings
 from core.validation import display_zone, parse_id
-from meetings import attendance as attendance_calc
-from meetings import bp, labels, permissions, services
+from meetings import attendance, bp, chat, labels, permissions, presence, queries, services
 
 STATUS_LABELS = {
     "scheduled": _l("Upcoming"),
@@ -34,7 +33,7 @@ ui.add_nav(ui.NavItem("meetings.index", _l("Meetings"), "camera-video", lambda u
 def _home_context(user):
     if not user.is_authenticated:
         return None
-    return {"meetings": services.today_for(user), "can_create": permissions.can_create(user)}
+    return {"meetings": queries.today_for(user), "can_create": permissions.can_create(user)}
 
 
 ui.add_home_section(ui.HomeSection("meetings/_home.html", _home_context, order=30))
@@ -84,7 +83,7 @@ def meeting_labels():
 
 
 def _get(meeting_id, full=False):
-    return services.get_meeting(current_user, meeting_id, full=full)
+    return queries.get_meeting(current_user, meeting_id, full=full)
 
 
 # -- list -----------------------------------------------------------------------
@@ -95,7 +94,7 @@ def index():
     scope = request.args.get("scope", "mine")
     if scope != "all" or not permissions.is_staff(current_user):
         scope = "mine"
-    groups = services.list_for(current_user, scope)
+    groups = queries.list_for(current_user, scope)
     return render_template("meetings/index.html", groups=groups, scope=scope,
                            can_create=permissions.can_create(current_user))
 
@@ -222,18 +221,16 @@ def edit(meeting_id):
 @login_required
 def detail(meeting_id):
     meeting = _get(meeting_id, full=True)
-    participants = services.participants_of(meeting)
+    participants = queries.participants_of(meeting)
     rows = None
     if permissions.can_see_attendance(current_user, meeting) and meeting.status != "scheduled":
-        rows = services.attendance(current_user, meeting)
-    present = set(services.present_user_ids(meeting.id)) if meeting.status == "live" else set()
-    message_count = db.session.scalar(
-        db.select(db.func.count()).select_from(services.ChatMessage).where(services.ChatMessage.meeting_id == meeting.id)
-    )
+        rows = attendance.table(current_user, meeting)
+    present = set(presence.present_user_ids(meeting.id)) if meeting.status == "live" else set()
+    message_count = chat.count(meeting)
     return render_template(
         "meetings/detail.html", meeting=meeting, participants=participants, attendance=rows, present=present,
         me=permissions.participant(current_user, meeting), perms=permissions.room_perms(current_user, meeting),
-        message_count=message_count, fmt_duration=attendance_calc.format_duration,
+        message_count=message_count, fmt_duration=attendance.format_duration,
     )
 
 
@@ -243,7 +240,7 @@ def room(meeting_id):
     meeting = _get(meeting_id, full=True)
     if not permissions.can_join(current_user, meeting):
         abort(404)
-    participants = services.participants_of(meeting)
+    participants = queries.participants_of(meeting)
     perms = permissions.room_perms(current_user, meeting)
     data = {
         "meeting_id": meeting.id,
@@ -308,7 +305,7 @@ def _export_rows(meeting):
     """The header and one row per person; times stay datetimes and durations seconds, for each
     export to write in its own way (text in the CSV, date and duration cells in the XLSX)."""
     try:
-        rows = services.attendance(current_user, meeting)
+        rows = attendance.table(current_user, meeting)
     except Forbidden:
         abort(403)
     header = [_("Full name"), _("Agency"), _("Role"), _("Status"), _("First joined"), _("Last left"),
@@ -338,7 +335,7 @@ def attendance_csv(meeting_id):
     for row in rows:
         row[_FIRST_JOINED] = datetime_filter(row[_FIRST_JOINED], "dd/MM/yyyy HH:mm:ss")
         row[_LAST_LEFT] = datetime_filter(row[_LAST_LEFT], "dd/MM/yyyy HH:mm:ss")
-        row[_TIME_PRESENT] = attendance_calc.format_duration(row[_TIME_PRESENT])
+        row[_TIME_PRESENT] = attendance.format_duration(row[_TIME_PRESENT])
         row[_LATE_MINUTES] = "" if row[_LATE_MINUTES] is None else row[_LATE_MINUTES]
         writer.writerow(row)
     return Response(buf.getvalue(), mimetype="text/csv",

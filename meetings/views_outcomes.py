@@ -11,14 +11,12 @@ from flask_login import current_user, login_required
 from core.errors import ACCESS_ERRORS, ServiceError, json_error
 from core.extensions import db
 from core.i18n import register_js_strings
+from core.text import render_markdown
 from core.validation import arg_int, display_zone
 from directives import labels as directive_labels
-from meetings import bp
-from meetings import documents
+from meetings import bp, conclusions, documents, minutes, pdf, speakers, votes
 from meetings import permissions as perms
-from meetings import services_outcomes as svc
-from meetings import pdf
-
+from meetings.queries import get_meeting
 
 #: labels shown by the outcome pages and panels: the minutes' and votes' states, and for the directives
 #: born from the meeting the words the directive pages use (directives/labels.py)
@@ -82,13 +80,13 @@ register_js_strings({
 
 
 def _meeting(meeting_id):
-    return svc.get_meeting(current_user, meeting_id)
+    return get_meeting(current_user, meeting_id)
 
 
 def documents_lock(meeting):
     """Why the Word documents cannot be downloaded yet, said to the current user and naming who can
     unlock them; None once the minutes are final."""
-    state = svc.minutes_state(meeting)
+    state = minutes.minutes_state(meeting)
     if state["status"] == "final":
         return None
     if perms.can_finalize_minutes(current_user, meeting):
@@ -106,14 +104,14 @@ def documents_lock(meeting):
 def outcomes(meeting_id):
     """Everything the meeting produced: minutes, votes, conclusions, directives, follow-up, documents."""
     meeting = _meeting(meeting_id)
-    state = svc.minutes_state(meeting)
+    state = minutes.minutes_state(meeting)
     return render_template(
-        "meetings/outcomes/summary.html", meeting=meeting, minutes=state, minutes_row=svc.minutes_row(meeting),
-        minutes_html=svc.render_markdown(state["body"]), votes=svc.meeting_votes(meeting, current_user),
-        conclusions=svc.conclusions_payload(meeting)["items"], directives=svc.meeting_directives(meeting),
-        follow_up=svc.follow_up_directives(meeting), operms=perms.outcome_perms(current_user, meeting),
+        "meetings/outcomes/summary.html", meeting=meeting, minutes=state, minutes_row=minutes.minutes_row(meeting),
+        minutes_html=render_markdown(state["body"]), votes=votes.meeting_votes(meeting, current_user),
+        conclusions=conclusions.conclusions_payload(meeting)["items"], directives=conclusions.meeting_directives(meeting),
+        follow_up=conclusions.follow_up_directives(meeting), operms=perms.outcome_perms(current_user, meeting),
         can_set_follow_up=perms.can_manage(current_user, meeting),
-        follow_up_candidates=svc.follow_up_candidates(current_user, meeting) if perms.can_manage(current_user, meeting) else [],
+        follow_up_candidates=conclusions.follow_up_candidates(current_user, meeting) if perms.can_manage(current_user, meeting) else [],
         documents_lock=documents_lock(meeting),
     )
 
@@ -124,7 +122,7 @@ def finalize_minutes(meeting_id):
     """"Chốt biên bản" from the outcomes page (the room's panel uses the API)."""
     meeting = _meeting(meeting_id)
     try:
-        svc.finalize_minutes(current_user, meeting)
+        minutes.finalize_minutes(current_user, meeting)
     except ACCESS_ERRORS:
         raise
     except ServiceError as exc:
@@ -140,7 +138,7 @@ def finalize_minutes(meeting_id):
 def set_follow_up(meeting_id):
     meeting = _meeting(meeting_id)
     try:
-        svc.set_follow_up(current_user, meeting, {"follow_up_of_id": request.form.get("follow_up_of_id")})
+        conclusions.set_follow_up(current_user, meeting, {"follow_up_of_id": request.form.get("follow_up_of_id")})
     except ACCESS_ERRORS:
         raise
     except ServiceError as exc:
@@ -157,8 +155,8 @@ def set_follow_up(meeting_id):
 def minutes_history(meeting_id):
     meeting = _meeting(meeting_id)
     return render_template(
-        "meetings/outcomes/history.html", meeting=meeting, revisions=svc.revisions(meeting),
-        minutes=svc.minutes_state(meeting), operms=perms.outcome_perms(current_user, meeting),
+        "meetings/outcomes/history.html", meeting=meeting, revisions=minutes.revisions(meeting),
+        minutes=minutes.minutes_state(meeting), operms=perms.outcome_perms(current_user, meeting),
     )
 
 
@@ -192,16 +190,16 @@ def diff_rows(old, new, context=3):
 @login_required
 def minutes_revision(meeting_id, version):
     meeting = _meeting(meeting_id)
-    revision = svc.get_revision(meeting, version)
+    revision = minutes.get_revision(meeting, version)
     against = arg_int("against")
     if against is None:
         against = version - 1
-    base = svc.get_revision(meeting, against) if against and against >= 1 else None
+    base = minutes.get_revision(meeting, against) if against and against >= 1 else None
     rows = diff_rows(base.body if base else "", revision.body)
     return render_template(
         "meetings/outcomes/revision.html", meeting=meeting, revision=revision, base=base, rows=rows,
-        html=svc.render_markdown(revision.body), minutes=svc.minutes_state(meeting),
-        versions=[r.version for r in svc.revisions(meeting)], operms=perms.outcome_perms(current_user, meeting),
+        html=render_markdown(revision.body), minutes=minutes.minutes_state(meeting),
+        versions=[r.version for r in minutes.revisions(meeting)], operms=perms.outcome_perms(current_user, meeting),
         changed=sum(1 for r in rows if r[0] not in ("equal", "skip")),
     )
 
@@ -211,7 +209,7 @@ def minutes_revision(meeting_id, version):
 def minutes_restore(meeting_id, version):
     meeting = _meeting(meeting_id)
     try:
-        revision = svc.restore_revision(current_user, meeting, version)
+        revision = minutes.restore_revision(current_user, meeting, version)
     except ACCESS_ERRORS:
         raise
     except ServiceError as exc:
@@ -226,13 +224,13 @@ def minutes_restore(meeting_id, version):
 @bp.route("/conclusions/<int:conclusion_id>/assign", methods=["GET", "POST"])
 @login_required
 def assign_conclusion(conclusion_id):
-    conclusion, meeting = svc.get_conclusion(current_user, conclusion_id)
+    conclusion, meeting = conclusions.get_conclusion(current_user, conclusion_id)
     if not perms.can_issue_from_conclusion(current_user, meeting):
         abort(403)
     from auth import services as auth_services
 
     errors = {}
-    form = dict(svc.directive_defaults(conclusion, meeting))
+    form = dict(conclusions.directive_defaults(conclusion, meeting))
     if request.method == "POST":
         form = {
             "title": request.form.get("title", ""),
@@ -243,7 +241,7 @@ def assign_conclusion(conclusion_id):
             "support_agency_ids": request.form.getlist("support_agency_ids"),
         }
         try:
-            directive = svc.issue_directive_from_conclusion(current_user, conclusion, meeting, form)
+            directive = conclusions.issue_directive_from_conclusion(current_user, conclusion, meeting, form)
         except ACCESS_ERRORS:
             raise
         except ServiceError as exc:
@@ -265,7 +263,7 @@ def assign_conclusion(conclusion_id):
 def _docx(meeting, builder, stem):
     if not perms.can_download_documents(current_user, meeting):
         abort(403)
-    row = svc.minutes_row(meeting)
+    row = minutes.minutes_row(meeting)
     if row is None or row.status != "final":
         message = documents_lock(meeting)
         if g.get("api_token") is not None or request.accept_mimetypes.best == "application/json":
@@ -329,18 +327,18 @@ def conclusions_document_pdf(meeting_id):
 def panels_data(meeting):
     """The initial state of the outcome panels in the live room (JSON for meeting_outcomes.js)."""
     operms = perms.outcome_perms(current_user, meeting)
-    state = svc.minutes_state(meeting)
+    state = minutes.minutes_state(meeting)
     return {
         "meeting_id": meeting.id,
         "user_id": current_user.id,
         "meeting_status": meeting.status,
         "perms": operms,
-        "minutes": dict(state, html=str(svc.render_markdown(state["body"]))),
-        "votes": svc.meeting_votes(meeting, current_user),
-        "speakers": svc.speakers_state(meeting),
-        "conclusions": svc.conclusions_payload(meeting)["items"],
-        "directives": svc.meeting_directives(meeting),
-        "follow_up": svc.follow_up_directives(meeting) if meeting.follow_up_of_id else None,
+        "minutes": dict(state, html=str(render_markdown(state["body"]))),
+        "votes": votes.meeting_votes(meeting, current_user),
+        "speakers": speakers.speakers_state(meeting),
+        "conclusions": conclusions.conclusions_payload(meeting)["items"],
+        "directives": conclusions.meeting_directives(meeting),
+        "follow_up": conclusions.follow_up_directives(meeting) if meeting.follow_up_of_id else None,
         "urls": {
             "api": url_for("meetings_api.get_minutes", meeting_id=meeting.id).rsplit("/minutes", 1)[0],
             "history": url_for("meetings.minutes_history", meeting_id=meeting.id),
@@ -350,22 +348,19 @@ def panels_data(meeting):
             "minutes_docx": url_for("meetings.minutes_document", meeting_id=meeting.id),
             "conclusions_docx": url_for("meetings.conclusions_document", meeting_id=meeting.id),
         },
-        "default_options": svc.DEFAULT_VOTE_OPTIONS,
+        "default_options": votes.DEFAULT_VOTE_OPTIONS,
     }
 
 
 def detail_data(meeting):
     """What the meeting page's outcomes card shows."""
-    from core.extensions import db
-    from meetings.models import Vote
-
     return {
         "perms": perms.outcome_perms(current_user, meeting),
-        "minutes": svc.minutes_state(meeting),
-        "vote_count": db.session.scalar(db.select(db.func.count(Vote.id)).where(Vote.meeting_id == meeting.id)),
-        "conclusions": svc.conclusions(meeting),
-        "directives": svc.meeting_directives(meeting),
-        "follow_up": svc.follow_up_directives(meeting) if meeting.follow_up_of_id else [],
+        "minutes": minutes.minutes_state(meeting),
+        "vote_count": votes.count(meeting),
+        "conclusions": conclusions.for_meeting(meeting),
+        "directives": conclusions.meeting_directives(meeting),
+        "follow_up": conclusions.follow_up_directives(meeting) if meeting.follow_up_of_id else [],
         "documents_lock": documents_lock(meeting),
         "strings": {"deadline": _("Deadline"), "progress": _("Progress")},
     }

@@ -17,8 +17,8 @@ def seed(factory):
     from directives import attachments
     from directives import extensions as dextensions
     from directives import services as dsvc
+    from meetings import chat, conclusions, minutes, speakers, votes
     from meetings import services as msvc
-    from meetings import services_outcomes as osvc
     from notifications.models import Notification
 
     office = factory.agency(code="VP", name="Văn phòng UBND tỉnh", kind="provincial_office")
@@ -46,11 +46,11 @@ def seed(factory):
     msvc.start_meeting(leader, meeting)
     upcoming = msvc.create_meeting(leader, {  # what only a meeting not yet started allows: cancelling it
         "title": "Họp sắp tới", "starts_at": (utcnow() + timedelta(days=2)).isoformat(), "participant_ids": [officer.id]})
-    msvc.send_message(officer, {"meeting_id": meeting.id, "body": "Xin chào", "client_id": "c1"})
-    osvc.save_minutes(leader, meeting, {"base_version": 0, "body": "Biên bản"})
-    vote = osvc.open_vote(leader, meeting, {"question": "Đồng ý?"})
-    speaker = osvc.raise_hand(officer, meeting)
-    conclusion = osvc.add_conclusion(leader, meeting, {"text": "Kết luận"})
+    chat.send_message(officer, {"meeting_id": meeting.id, "body": "Xin chào", "client_id": "c1"})
+    minutes.save_minutes(leader, meeting, {"base_version": 0, "body": "Biên bản"})
+    vote = votes.open_vote(leader, meeting, {"question": "Đồng ý?"})
+    speaker = speakers.raise_hand(officer, meeting)
+    conclusion = conclusions.add_conclusion(leader, meeting, {"text": "Kết luận"})
     notification = db.session.scalar(db.select(Notification).where(Notification.user_id == officer.id))
     token, _raw = auth_services.issue_token(leader, "thu")
     db.session.commit()

@@ -5,7 +5,7 @@ import pytest
 
 from core.dbtypes import utcnow
 from core.extensions import db
-from meetings import services_outcomes as svc
+from meetings import conclusions
 from meetings.models import ConclusionDirective, Meeting, Participant
 from tests.conftest import bearer
 from tests.outcomes_support import MeetingSetup
@@ -86,8 +86,8 @@ def test_only_leaders_assign_tasks_and_bad_fields_are_422(client, factory, setup
 
 
 def test_follow_up_meeting_shows_the_earlier_meetings_directives(client, factory, setup):
-    conclusion = svc.add_conclusion(setup.chair, setup.meeting, {"text": "Hoàn thành báo cáo quý"})
-    directive = svc.issue_directive_from_conclusion(
+    conclusion = conclusions.add_conclusion(setup.chair, setup.meeting, {"text": "Hoàn thành báo cáo quý"})
+    directive = conclusions.issue_directive_from_conclusion(
         setup.chair, conclusion, setup.meeting, {"lead_agency_id": setup.health.id, "deadline": deadline(1)})
     follow = Meeting(title="Họp kiểm điểm", starts_at=utcnow(), chair_id=setup.chair.id, created_by_id=setup.chair.id,
                      follow_up_of_id=setup.meeting_id, status="scheduled")

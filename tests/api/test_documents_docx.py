@@ -9,7 +9,7 @@ from docx.shared import Mm
 from core.dbtypes import utcnow
 from core.extensions import db
 from meetings import documents
-from meetings import services_outcomes as svc
+from meetings import conclusions, minutes, votes
 from meetings.models import AgendaItem, AttendanceSpan
 from tests.conftest import login
 from tests.outcomes_support import MeetingSetup
@@ -38,15 +38,15 @@ def held(factory):
     m.ended_at = now
     m.status = "ended"
     db.session.commit()
-    svc.save_minutes(s.secretary, m, {"body": MINUTES, "base_version": 0})
+    minutes.save_minutes(s.secretary, m, {"body": MINUTES, "base_version": 0})
     m.status = "live"
-    vote = svc.open_vote(s.chair, m, {"question": "Thông qua kế hoạch tiêm chủng đợt 2?", "anonymous": True})
-    svc.cast_ballot(s.member, vote, {"choice": 0})
-    svc.cast_ballot(s.secretary, vote, {"choice": 1})
-    svc.close_vote(s.chair, vote)
-    svc.add_conclusion(s.chair, m, {"text": "Giao Sở Y tế hoàn thành tiêm chủng trước 15/12."})
-    svc.add_conclusion(s.secretary, m, {"text": "Các huyện báo cáo kết quả hằng tuần."})
-    svc.finalize_minutes(s.chair, m)
+    vote = votes.open_vote(s.chair, m, {"question": "Thông qua kế hoạch tiêm chủng đợt 2?", "anonymous": True})
+    votes.cast_ballot(s.member, vote, {"choice": 0})
+    votes.cast_ballot(s.secretary, vote, {"choice": 1})
+    votes.close_vote(s.chair, vote)
+    conclusions.add_conclusion(s.chair, m, {"text": "Giao Sở Y tế hoàn thành tiêm chủng trước 15/12."})
+    conclusions.add_conclusion(s.secretary, m, {"text": "Các huyện báo cáo kết quả hằng tuần."})
+    minutes.finalize_minutes(s.chair, m)
     return s
 
 
@@ -127,7 +127,7 @@ def test_conclusions_notice_is_sent_to_the_agencies_given_tasks_by_name(app, hel
     s = held
     district = factory.agency(code="HTX", name="UBND thị xã Hương Thủy", kind="district")
     health = factory.agency(code="SYT2", name="Sở Y tế", kind="department")
-    conclusion = svc.conclusions(s.meeting)[0]
+    conclusion = conclusions.for_meeting(s.meeting)[0]
     directive_services.issue_directive(s.leader, {
         "title": "Tiêm chủng đợt 2", "body": "Hoàn thành trước 15/12", "deadline": "2027-12-15T17:00:00+07:00",
         "lead_agency_id": district.id, "support_agency_ids": [health.id],
@@ -144,8 +144,8 @@ def test_download_only_when_final_and_only_for_chair_secretary_leaders(app, clie
     url = f"/meetings/{s.meeting_id}/documents/bien-ban.docx"
     login(client, s.chair)
     assert client.get(url).status_code == 302  # not final yet: back to the outcomes page, which says why
-    svc.save_minutes(s.secretary, s.meeting, {"body": "Nội dung", "base_version": 0})
-    svc.finalize_minutes(s.chair, s.meeting)
+    minutes.save_minutes(s.secretary, s.meeting, {"body": "Nội dung", "base_version": 0})
+    minutes.finalize_minutes(s.chair, s.meeting)
     res = client.get(url)
     assert res.status_code == 200 and res.mimetype == documents.DOCX_MIME
     assert "attachment" in res.headers["Content-Disposition"]

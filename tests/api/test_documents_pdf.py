@@ -12,7 +12,7 @@ import pytest
 
 from core.extensions import db
 from meetings import pdf
-from meetings import services_outcomes as svc
+from meetings import conclusions, minutes
 from tests.conftest import login, need
 from tests.outcomes_support import MeetingSetup
 
@@ -25,9 +25,9 @@ def final(factory):
     s = MeetingSetup(factory)
     s.meeting.status = "ended"
     db.session.commit()
-    svc.save_minutes(s.secretary, s.meeting, {"body": "## Khai mạc\nChủ trì **khai mạc** cuộc họp.", "base_version": 0})
-    svc.add_conclusion(s.chair, s.meeting, {"text": "Giao Sở Y tế hoàn thành tiêm chủng trước 15/12."})
-    svc.finalize_minutes(s.chair, s.meeting)
+    minutes.save_minutes(s.secretary, s.meeting, {"body": "## Khai mạc\nChủ trì **khai mạc** cuộc họp.", "base_version": 0})
+    conclusions.add_conclusion(s.chair, s.meeting, {"text": "Giao Sở Y tế hoàn thành tiêm chủng trước 15/12."})
+    minutes.finalize_minutes(s.chair, s.meeting)
     return s
 
 

@@ -8,7 +8,7 @@ import pytest
 from core.dbtypes import utcnow
 from core.errors import Invalid
 from core.extensions import db
-from meetings import services_outcomes as svc
+from meetings import conclusions
 from meetings.models import Meeting
 from tests.conftest import login
 from tests.outcomes_support import MeetingSetup
@@ -37,10 +37,10 @@ def meetings(factory):
 
 def test_only_meetings_held_before_are_offered(app, client, meetings):
     s = meetings
-    offered = {m.id for m in svc.follow_up_candidates(s.chair, s.meeting)}
+    offered = {m.id for m in conclusions.follow_up_candidates(s.chair, s.meeting)}
     assert offered == {s.held.id, s.live_before.id}
     # a meeting that has not started yet may follow up anything already held
-    assert {m.id for m in svc.follow_up_candidates(s.chair, s.future)} == {
+    assert {m.id for m in conclusions.follow_up_candidates(s.chair, s.future)} == {
         s.held.id, s.live_before.id, s.started_later.id, s.meeting_id}
     login(client, s.chair)
     html = client.get(f"/meetings/{s.meeting_id}/outcomes").get_data(as_text=True)
@@ -54,7 +54,7 @@ def test_a_meeting_not_held_before_is_refused_with_the_field_named(app, client, 
     s = meetings
     for later in (s.not_held, s.future, s.started_later):
         with pytest.raises(Invalid) as exc:
-            svc.set_follow_up(s.chair, s.meeting, {"follow_up_of_id": later.id})
+            conclusions.set_follow_up(s.chair, s.meeting, {"follow_up_of_id": later.id})
         assert later.title in exc.value.fields["follow_up_of_id"]
         db.session.rollback()
     assert db.session.get(Meeting, s.meeting_id).follow_up_of_id is None
@@ -63,5 +63,5 @@ def test_a_meeting_not_held_before_is_refused_with_the_field_named(app, client, 
                       follow_redirects=True)
     assert "alert-danger" in res.get_data(as_text=True) and s.future.title in res.get_data(as_text=True)
     assert db.session.get(Meeting, s.meeting_id).follow_up_of_id is None
-    svc.set_follow_up(s.chair, s.meeting, {"follow_up_of_id": s.held.id})
+    conclusions.set_follow_up(s.chair, s.meeting, {"follow_up_of_id": s.held.id})
     assert db.session.get(Meeting, s.meeting_id).follow_up_of_id == s.held.id

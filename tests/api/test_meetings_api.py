@@ -5,7 +5,7 @@ import pytest
 from icalendar import Calendar
 
 from core.extensions import db
-from meetings import services
+from meetings import presence, services
 from meetings.models import AttendanceSpan, Meeting, Participant
 from tests.conftest import bearer, login
 
@@ -284,10 +284,10 @@ def test_sweep_closes_spans_whose_socket_is_gone(people, meeting):
         AttendanceSpan(meeting_id=meeting.id, user_id=people["h2"].id, sid="gone"),
     ])
     db.session.commit()
-    assert services.present_user_ids(meeting.id) == sorted([people["h1"].id, people["h2"].id])
-    assert services.sweep_orphan_spans() == 1
-    assert services.present_user_ids(meeting.id) == [people["h1"].id]
-    assert services.sweep_orphan_spans() == 0
+    assert presence.present_user_ids(meeting.id) == sorted([people["h1"].id, people["h2"].id])
+    assert presence.sweep_orphan_spans() == 1
+    assert presence.present_user_ids(meeting.id) == [people["h1"].id]
+    assert presence.sweep_orphan_spans() == 0
 
 
 def test_editing_agenda_titles_on_the_page_keeps_planned_minutes(client, people, meeting):

@@ -3,7 +3,8 @@ import pytest
 
 from core.audit import AuditLog
 from core.extensions import db
-from meetings import services_outcomes as svc
+from core.text import render_markdown
+from meetings import minutes
 from meetings.models import MinutesRevision
 from tests.conftest import bearer
 from tests.outcomes_support import MeetingSetup
@@ -47,10 +48,10 @@ def test_concurrent_editors_the_stale_save_gets_409_with_the_current_text(client
 
 
 def test_service_level_race_two_saves_on_the_same_base_store_one(app, factory, setup):
-    svc.save_minutes(setup.secretary, setup.meeting, {"body": "a", "base_version": 0})
-    svc.save_minutes(setup.chair, setup.meeting, {"body": "b", "base_version": 1})
-    with pytest.raises(svc.MinutesConflict) as err:
-        svc.save_minutes(setup.secretary, setup.meeting, {"body": "c", "base_version": 1})
+    minutes.save_minutes(setup.secretary, setup.meeting, {"body": "a", "base_version": 0})
+    minutes.save_minutes(setup.chair, setup.meeting, {"body": "b", "base_version": 1})
+    with pytest.raises(minutes.MinutesConflict) as err:
+        minutes.save_minutes(setup.secretary, setup.meeting, {"body": "c", "base_version": 1})
     assert err.value.version == 2 and err.value.body == "b"
     versions = db.session.scalars(db.select(MinutesRevision.version).order_by(MinutesRevision.version)).all()
     assert versions == [1, 2]
@@ -131,7 +132,7 @@ HOSTILE = """# Tiêu đề
 
 
 def test_hostile_markdown_is_sanitised():
-    html = str(svc.render_markdown(HOSTILE))
+    html = str(render_markdown(HOSTILE))
     lowered = html.lower()
     for bad in ("<script", "onerror", "onclick", "onload", "javascript:", "<iframe", "<svg", "<img", "style="):
         assert bad not in lowered, bad
@@ -143,7 +144,7 @@ def test_hostile_markdown_is_sanitised():
 def test_minutes_event_carries_sanitised_html(app, factory, setup, monkeypatch):
     sent = []
     monkeypatch.setattr("core.realtime.socketio.emit", lambda event, payload, to=None: sent.append((event, payload, to)))
-    svc.save_minutes(setup.secretary, setup.meeting, {"body": HOSTILE, "base_version": 0})
+    minutes.save_minutes(setup.secretary, setup.meeting, {"body": HOSTILE, "base_version": 0})
     event, payload, to = sent[-1]
     assert event == "minutes:updated" and to == f"meeting:{setup.meeting_id}"
     assert payload["version"] == 1 and payload["body"] == HOSTILE and payload["status"] == "draft"

@@ -96,8 +96,8 @@ def _seed():
     from directives import attachments
     from directives import extensions as dextensions
     from directives import services as directives
+    from meetings import conclusions, minutes, speakers, votes
     from meetings import services as meetings
-    from meetings import services_outcomes as outcomes
     from werkzeug.datastructures import FileStorage
 
     factory = Factory()
@@ -125,10 +125,10 @@ def _seed():
             "title": f"Họp {n}", "starts_at": utcnow().isoformat(), "participant_ids": [officer.id, colleague.id],
             "secretary_id": officer.id, "agenda": [{"title": "Mục 1"}]})
         meetings.start_meeting(leader, meeting)
-        outcomes.save_minutes(leader, meeting, {"body": "Biên bản", "base_version": 0})
-        outcomes.open_vote(leader, meeting, {"question": "Đồng ý?"})
-        outcomes.add_conclusion(leader, meeting, {"text": "Kết luận"})
-        outcomes.raise_hand(officer, meeting)
+        minutes.save_minutes(leader, meeting, {"body": "Biên bản", "base_version": 0})
+        votes.open_vote(leader, meeting, {"question": "Đồng ý?"})
+        conclusions.add_conclusion(leader, meeting, {"text": "Kết luận"})
+        speakers.raise_hand(officer, meeting)
     principals = {"admin": admin, "leader": leader, "officer": officer}
     return {name: {"id": u.id, "role": u.role, "agency_id": u.agency_id, "token": factory.token(u)}
             for name, u in principals.items()}

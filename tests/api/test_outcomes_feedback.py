@@ -6,7 +6,7 @@ import pytest
 
 from core.dbtypes import utcnow
 from core.extensions import db
-from meetings import services_outcomes as svc
+from meetings import minutes
 from tests.conftest import bearer, login
 from tests.outcomes_support import MeetingSetup
 
@@ -14,7 +14,7 @@ from tests.outcomes_support import MeetingSetup
 @pytest.fixture
 def ended(factory):
     s = MeetingSetup(factory)
-    svc.save_minutes(s.secretary, s.meeting, {"body": "# Biên bản\nNội dung", "base_version": 0})
+    minutes.save_minutes(s.secretary, s.meeting, {"body": "# Biên bản\nNội dung", "base_version": 0})
     s.meeting.status, s.meeting.ended_at = "ended", utcnow()
     db.session.commit()
     return s
@@ -36,7 +36,7 @@ def test_chair_finalizes_from_the_outcomes_page_of_an_ended_meeting_after_a_conf
     assert html.count('disabled aria-describedby="documents-locked"') == 2  # both Word buttons say why
     res = client.post(f"/meetings/{ended.meeting_id}/minutes/finalize", data={"csrf_token": token})
     assert res.status_code == 302 and res.headers["Location"].endswith(url)
-    assert svc.minutes_state(ended.meeting)["status"] == "final"
+    assert minutes.minutes_state(ended.meeting)["status"] == "final"
     html = html_of(client, url)
     assert 'id="documents-locked"' not in html and 'id="download-minutes"' in html
 
@@ -55,7 +55,7 @@ def test_others_are_told_who_unlocks_the_documents_and_cannot_finalize(app, clie
     assert 'id="finalize-minutes"' not in html
     res = client.post(f"/meetings/{ended.meeting_id}/minutes/finalize", data={"csrf_token": token})
     assert res.status_code == 403
-    assert svc.minutes_state(ended.meeting)["status"] == "draft"
+    assert minutes.minutes_state(ended.meeting)["status"] == "draft"
 
 
 def test_finalizing_empty_minutes_is_a_message_not_an_error_page(app, client, factory):
@@ -65,7 +65,7 @@ def test_finalizing_empty_minutes_is_a_message_not_an_error_page(app, client, fa
     assert re.search(r'id="finalize-minutes" disabled', html)
     res = client.post(f"/meetings/{s.meeting_id}/minutes/finalize", data={"csrf_token": token}, follow_redirects=True)
     assert res.status_code == 200 and "alert-danger" in res.get_data(as_text=True)
-    assert svc.minutes_state(s.meeting)["status"] == "draft"
+    assert minutes.minutes_state(s.meeting)["status"] == "draft"
 
 
 def test_an_early_download_is_a_friendly_page_in_the_browser_and_a_json_409_for_programs(app, client, factory, ended):

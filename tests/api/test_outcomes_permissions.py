@@ -2,7 +2,7 @@
 leader, admin, non-participant (404) and anonymous (401)."""
 import pytest
 
-from meetings import services_outcomes as svc
+from meetings import conclusions, minutes, speakers, votes
 from tests.conftest import bearer
 from tests.outcomes_support import MeetingSetup
 
@@ -12,10 +12,10 @@ OK = "ok"
 @pytest.fixture
 def world(factory):
     s = MeetingSetup(factory)
-    svc.save_minutes(s.secretary, s.meeting, {"body": "v1", "base_version": 0})
-    s.vote = svc.open_vote(s.chair, s.meeting, {"question": "Q?"})
-    s.request = svc.raise_hand(s.member2, s.meeting)
-    s.conclusion = svc.add_conclusion(s.chair, s.meeting, {"text": "Kết luận"})
+    minutes.save_minutes(s.secretary, s.meeting, {"body": "v1", "base_version": 0})
+    s.vote = votes.open_vote(s.chair, s.meeting, {"question": "Q?"})
+    s.request = speakers.raise_hand(s.member2, s.meeting)
+    s.conclusion = conclusions.add_conclusion(s.chair, s.meeting, {"text": "Kết luận"})
     return s
 
 

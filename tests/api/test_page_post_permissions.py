@@ -11,8 +11,8 @@ from core.dbtypes import utcnow
 from core.extensions import db
 from directives import extensions as directive_extensions
 from directives import services as directive_services
+from meetings import conclusions, minutes
 from meetings import services as meeting_services
-from meetings import services_outcomes as outcomes
 from tests.conftest import csrf_from, login
 
 #: routes any signed-in user may post to for themselves: nothing to refuse
@@ -50,8 +50,8 @@ def world(factory):
         "title": "Họp giao ban", "starts_at": (utcnow() + timedelta(minutes=5)).isoformat(),
         "participant_ids": [w["officer"].id, w["member"].id]})
     meeting_services.start_meeting(leader, meeting)
-    outcomes.save_minutes(leader, meeting, {"body": "Biên bản", "base_version": 0})
-    conclusion = outcomes.add_conclusion(leader, meeting, {"text": "Giao Sở Y tế chủ trì"})
+    minutes.save_minutes(leader, meeting, {"body": "Biên bản", "base_version": 0})
+    conclusion = conclusions.add_conclusion(leader, meeting, {"text": "Giao Sở Y tế chủ trì"})
     token, _raw = auth_services.issue_token(leader, "tích hợp")
     w["ids"] = {
         "directive_id": directive.id, "assignment_id": lead.id, "extension_id": extension.id,

@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 
 from core.dbtypes import utcnow
-from meetings import services_outcomes as svc
+from meetings import speakers
 from tests.conftest import bearer
 from tests.outcomes_support import MeetingSetup
 
@@ -17,7 +17,7 @@ def setup(factory):
 def test_queue_is_ordered_by_time_and_raising_twice_keeps_the_place(client, factory, setup, monkeypatch):
     t0 = utcnow()
     times = iter([t0, t0 + timedelta(seconds=1), t0 + timedelta(seconds=2), t0 + timedelta(seconds=3)])
-    monkeypatch.setattr("meetings.services_outcomes.utcnow", lambda: next(times))
+    monkeypatch.setattr("meetings.speakers.utcnow", lambda: next(times))
     url = f"/api/v1/meetings/{setup.meeting_id}/speakers"
     for user in (setup.member2, setup.member, setup.secretary):
         assert client.post(url, headers=bearer(factory.token(user))).status_code == 201
@@ -65,8 +65,8 @@ def test_lowering_a_hand_and_who_may_raise(client, factory, setup, monkeypatch):
 
 
 def test_service_grant_by_non_chair_is_refused(app, factory, setup):
-    req = svc.raise_hand(setup.member, setup.meeting)
+    req = speakers.raise_hand(setup.member, setup.meeting)
     from core.errors import Forbidden
 
     with pytest.raises(Forbidden):
-        svc.grant_floor(setup.secretary, req, setup.meeting)
+        speakers.grant_floor(setup.secretary, req, setup.meeting)

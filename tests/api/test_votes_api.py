@@ -5,7 +5,7 @@ import pytest
 
 from core.audit import AuditLog
 from core.extensions import db
-from meetings import services_outcomes as svc
+from meetings import speakers, votes
 from meetings.models import Ballot
 from tests.conftest import bearer
 from tests.outcomes_support import MeetingSetup
@@ -100,9 +100,9 @@ def test_anonymous_vote_never_reveals_who_chose_what(client, factory, setup, mon
 def test_vote_events_are_published_to_the_room(app, factory, setup, monkeypatch):
     sent = []
     monkeypatch.setattr("core.realtime.socketio.emit", lambda event, payload, to=None: sent.append((event, payload, to)))
-    vote = svc.open_vote(setup.chair, setup.meeting, {"question": "Q?"})
-    svc.cast_ballot(setup.member, vote, {"choice": 2})
-    svc.close_vote(setup.chair, vote)
+    vote = votes.open_vote(setup.chair, setup.meeting, {"question": "Q?"})
+    votes.cast_ballot(setup.member, vote, {"choice": 2})
+    votes.close_vote(setup.chair, vote)
     assert [e for e, _p, _t in sent] == ["vote:opened", "vote:tally", "vote:closed"]
     assert all(t == f"meeting:{setup.meeting_id}" for _e, _p, t in sent)
     assert sent[1][1]["counts"] == [0, 0, 1] and sent[2][1]["status"] == "closed"
@@ -123,9 +123,9 @@ def test_ending_the_meeting_closes_its_votes_and_speaker_queue(client, factory, 
 
     sent = []
     monkeypatch.setattr("core.realtime.socketio.emit", lambda event, payload, to=None: sent.append((event, payload)))
-    vote = svc.open_vote(setup.chair, setup.meeting, {"question": "Q?"})
-    svc.cast_ballot(setup.member, vote, {"choice": 1})
-    svc.raise_hand(setup.member, setup.meeting)
+    vote = votes.open_vote(setup.chair, setup.meeting, {"question": "Q?"})
+    votes.cast_ballot(setup.member, vote, {"choice": 1})
+    speakers.raise_hand(setup.member, setup.meeting)
     meeting_services.end_meeting(setup.chair, setup.meeting)
     db.session.expire_all()
     closed = db.session.get(Vote, vote.id)
@@ -140,18 +140,19 @@ def test_ending_the_meeting_closes_its_votes_and_speaker_queue(client, factory, 
 def test_the_batched_list_matches_each_vote_and_costs_a_fixed_number_of_queries(app, factory, setup):
     from sqlalchemy import event
 
-    votes = [svc.open_vote(setup.chair, setup.meeting, {"question": f"Q{i}?", "anonymous": i % 2 == 1}) for i in range(4)]
-    for i, vote in enumerate(votes):
-        svc.cast_ballot(setup.member, vote, {"choice": i % 3})
-        svc.cast_ballot(setup.member2, vote, {"choice": 2})
-    svc.close_vote(setup.chair, votes[0])
-    expected = [svc.vote_dict(v, setup.member) for v in votes]
+    opened = [votes.open_vote(setup.chair, setup.meeting, {"question": f"Q{i}?", "anonymous": i % 2 == 1})
+              for i in range(4)]
+    for i, vote in enumerate(opened):
+        votes.cast_ballot(setup.member, vote, {"choice": i % 3})
+        votes.cast_ballot(setup.member2, vote, {"choice": 2})
+    votes.close_vote(setup.chair, opened[0])
+    expected = [votes.vote_dict(v, setup.member) for v in opened]
     assert setup.meeting.id  # loaded before counting
     statements = []
     listener = lambda *args: statements.append(args[2])  # noqa: E731
     event.listen(db.engine, "before_cursor_execute", listener)
     try:
-        listed = svc.meeting_votes(setup.meeting, setup.member)
+        listed = votes.meeting_votes(setup.meeting, setup.member)
     finally:
         event.remove(db.engine, "before_cursor_execute", listener)
     assert listed == expected

@@ -170,7 +170,7 @@ def test_hidden_objects_answer_exactly_as_missing_ones(app, factory, recorded):
     from core.dbtypes import utcnow
     from directives import services as dsvc
     from meetings import services as msvc
-    from meetings import services_outcomes as osvc
+    from meetings import speakers, votes
 
     people, ids, _base = seed(factory)
     leader, officer = people["leader"], people["officer"]
@@ -179,8 +179,8 @@ def test_hidden_objects_answer_exactly_as_missing_ones(app, factory, recorded):
     meeting = msvc.create_meeting(leader, {"title": "Họp riêng", "starts_at": (utcnow() + timedelta(hours=1)).isoformat(),
                                            "participant_ids": [colleague.id]})
     msvc.start_meeting(leader, meeting)
-    vote = osvc.open_vote(leader, meeting, {"question": "Kín?"})
-    hand = osvc.raise_hand(colleague, meeting)
+    vote = votes.open_vote(leader, meeting, {"question": "Kín?"})
+    hand = speakers.raise_hand(colleague, meeting)
     directive = dsvc.issue_directive(leader, {"title": "Việc riêng", "deadline": (utcnow() + timedelta(days=5)).isoformat(),
                                               "lead_agency_id": other.id})
     hidden = {"meeting_id": meeting.id, "vote_id": vote.id, "request_id": hand.id,

@@ -45,26 +45,26 @@ def run_at_once(app, n, action):
 
 def test_concurrent_saves_on_one_base_version_store_exactly_one(app, factory):
     from auth.models import User
-    from meetings import services_outcomes as svc
+    from meetings import minutes
     from meetings.models import Meeting, MinutesRevision
 
     s = MeetingSetup(factory)
-    svc.save_minutes(s.secretary, s.meeting, {"body": "v1", "base_version": 0})
+    minutes.save_minutes(s.secretary, s.meeting, {"body": "v1", "base_version": 0})
     editors = [s.secretary.id, s.chair.id] * 3
     meeting_id = s.meeting_id
 
     def save(i):
         user = db.session.get(User, editors[i])
         meeting = db.session.get(Meeting, meeting_id)
-        return svc.save_minutes(user, meeting, {"body": f"text {i}", "base_version": 1})["version"]
+        return minutes.save_minutes(user, meeting, {"body": f"text {i}", "base_version": 1})["version"]
 
     results = run_at_once(app, len(editors), save)
     wins = [r for r in results if r[0] == "ok"]
     losses = [r[1] for r in results if r[0] == "error"]
     assert len(wins) == 1 and wins[0][1] == 2, results
-    assert all(isinstance(e, svc.MinutesConflict) for e in losses), losses
+    assert all(isinstance(e, minutes.MinutesConflict) for e in losses), losses
     db.session.expire_all()
-    state = svc.minutes_state(s.meeting)
+    state = minutes.minutes_state(s.meeting)
     assert state["version"] == 2
     assert all(e.version in (1, 2) for e in losses)  # a loser sees the winner's text, or retries on v1's
     assert db.session.scalar(db.select(sa.func.count(MinutesRevision.id))) == 2
@@ -72,15 +72,15 @@ def test_concurrent_saves_on_one_base_version_store_exactly_one(app, factory):
 
 def test_two_tabs_of_one_voter_store_one_ballot(app, factory):
     from auth.models import User
-    from meetings import services_outcomes as svc
+    from meetings import votes
     from meetings.models import Ballot, Vote
 
     s = MeetingSetup(factory)
-    vote_id = svc.open_vote(s.chair, s.meeting, {"question": "Q?"}).id
+    vote_id = votes.open_vote(s.chair, s.meeting, {"question": "Q?"}).id
     member_id = s.member.id
 
     def cast(i):
-        return svc.cast_ballot(db.session.get(User, member_id), db.session.get(Vote, vote_id), {"choice": i % 3})
+        return votes.cast_ballot(db.session.get(User, member_id), db.session.get(Vote, vote_id), {"choice": i % 3})
 
     results = run_at_once(app, 4, cast)
     assert all(r[0] == "ok" for r in results), results

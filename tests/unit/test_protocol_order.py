@@ -24,8 +24,8 @@ def test_people_in_protocol_order(app, factory):
 
 
 def test_invitation_list_and_biên_bản_use_protocol_order(app, factory):
-    from meetings import services
-    from meetings.services_outcomes import attendance_lists
+    from meetings import queries, services
+    from meetings.attendance import present_and_absent
 
     office = factory.agency(code="VP", name="Văn phòng UBND tỉnh", kind="provincial_office")
     district = factory.agency(code="HDS", name="UBND huyện Đông Sơn", kind="district")
@@ -37,8 +37,8 @@ def test_invitation_list_and_biên_bản_use_protocol_order(app, factory):
     meeting = services.create_meeting(chair, {"title": "Họp", "starts_at": "2026-12-01T08:00",
                                               "participant_ids": [u.id for u in members + [member_district]]})
     expected = ["Trịnh Chủ Trì", "Âu Văn Cơ", "Đặng Thị Hoa", "Trần Văn Tú", "An Bình"]
-    assert [p.user.full_name for p in services.participants_of(meeting)] == expected
-    _present, absent = attendance_lists(meeting)
+    assert [p.user.full_name for p in queries.participants_of(meeting)] == expected
+    _present, absent = present_and_absent(meeting)
     assert [u.full_name for u, _role in absent] == expected
 
 

@@ -1,0 +1,137 @@
+"""The meeting chat: messages stored once per client id (retries are idempotent), broadcast
+after commit, read back in pages. The only writer of chat messages."""
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from core.dbtypes import utcnow
+from core.errors import BadRequest, Conflict, NotFound, ServiceError
+from core.extensions import db
+from core.realtime import publish
+from core.validation import text_problem
+from meetings import permissions
+from meetings.models import ChatMessage
+from meetings.presence import present_user_ids
+from meetings.queries import meeting_for_socket, room
+from meetings.schemas import message_to_dict
+
+HISTORY_PAGE = 50
+MAX_PAGE = 200
+#: at most this many missed messages come back in one join ack; the client pages the rest
+MAX_REPLAY = 1000
+
+
+def replay(meeting, last_id):
+    """The join ack: who is present and the messages after ``last_id`` (or the latest page)."""
+    if last_id is None:
+        messages = list(reversed(db.session.scalars(
+            db.select(ChatMessage).where(ChatMessage.meeting_id == meeting.id)
+            .order_by(ChatMessage.id.desc()).limit(HISTORY_PAGE).options(joinedload(ChatMessage.author))
+        ).all()))
+    else:
+        messages = db.session.scalars(
+            db.select(ChatMessage).where(ChatMessage.meeting_id == meeting.id, ChatMessage.id > last_id)
+            .order_by(ChatMessage.id).limit(MAX_REPLAY).options(joinedload(ChatMessage.author))
+        ).all()
+    return {
+        "ok": True,
+        "meeting_id": meeting.id,
+        "status": meeting.status,
+        "present": present_user_ids(meeting.id),
+        "messages": [message_to_dict(m) for m in messages],
+        "more": len(messages) >= (HISTORY_PAGE if last_id is None else MAX_REPLAY),
+    }
+
+
+def _existing_message(meeting_id, author_id, client_id):
+    return db.session.scalar(
+        db.select(ChatMessage).where(ChatMessage.meeting_id == meeting_id, ChatMessage.author_id == author_id,
+                                     ChatMessage.client_id == client_id)
+    )
+
+
+def _rate_limited(user, meeting, now):
+    count, seconds = current_app.config.get("CHAT_RATE_LIMIT", (10, 10))
+    recent = db.session.scalar(
+        db.select(db.func.count(ChatMessage.id)).where(
+            ChatMessage.meeting_id == meeting.id, ChatMessage.author_id == user.id,
+            ChatMessage.created_at > now - timedelta(seconds=seconds))
+    )
+    return recent >= count
+
+
+def send_message(user, data, now=None):
+    """Store a chat message, then (after commit) broadcast ``chat:message`` to the room.
+
+    Idempotent: the same ``client_id`` from the same user returns the stored message
+    and broadcasts nothing new. Returns (message, created).
+    """
+    meeting = meeting_for_socket(user, data)
+    client_id = data.get("client_id")
+    if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > 64 or text_problem(client_id):
+        raise BadRequest(_("client_id must be text of 1 to 64 characters."), code="bad_request")
+    client_id = client_id.strip()
+    existing = _existing_message(meeting.id, user.id, client_id)
+    if existing is not None:
+        return existing, False
+    body = data.get("body")
+    if not isinstance(body, str):
+        raise BadRequest(_("The message must be text."), code="bad_request")
+    body = body.strip()
+    if not body:
+        raise ServiceError(_("The message is empty."), code="empty", status=422)
+    limit = current_app.config["CHAT_MAX_LENGTH"]
+    if len(body) > limit:
+        raise ServiceError(_("The message is longer than %(n)d characters.", n=limit), code="too_long", status=413)
+    problem = text_problem(body, multiline=True)
+    if problem:
+        raise BadRequest(problem, code="bad_request", fields={"body": problem})
+    if meeting.status == "cancelled":
+        raise Conflict(_("This meeting was cancelled."), code="meeting_cancelled")
+    if meeting.status == "ended":
+        raise Conflict(_("This meeting has ended; the chat is closed."), code="meeting_ended")
+    now = now or utcnow()
+    if _rate_limited(user, meeting, now):
+        raise ServiceError(_("Too many messages. Wait a few seconds."), code="rate_limited", status=429)
+    message = ChatMessage(meeting_id=meeting.id, author_id=user.id, body=body, client_id=client_id, created_at=now)
+    db.session.add(message)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # the same retry arrived on another socket or process at the same moment:
+        # nothing else is pending in this transaction, so roll back and answer with the stored one
+        db.session.rollback()
+        existing = _existing_message(meeting.id, user.id, client_id)
+        if existing is None:
+            raise
+        return existing, False
+    message.author = user
+    payload = message_to_dict(message)
+    publish("chat:message", payload, to=room(meeting.id))
+    db.session.commit()
+    return message, True
+
+
+def count(meeting):
+    return db.session.scalar(db.select(db.func.count(ChatMessage.id)).where(ChatMessage.meeting_id == meeting.id))
+
+
+def list_messages(user, meeting, after=None, before=None, limit=HISTORY_PAGE):
+    """Messages oldest first: after an id, or the page just before an id (scroll-back), or the first page."""
+    if not permissions.can_join(user, meeting):
+        raise NotFound(_("Meeting not found."))
+    limit = max(1, min(int(limit or HISTORY_PAGE), MAX_PAGE))
+    query = db.select(ChatMessage).where(ChatMessage.meeting_id == meeting.id).options(joinedload(ChatMessage.author))
+    if before is not None:
+        query = query.where(ChatMessage.id < before)
+        if after is not None:
+            query = query.where(ChatMessage.id > after)
+        rows = list(reversed(db.session.scalars(query.order_by(ChatMessage.id.desc()).limit(limit)).all()))
+    else:
+        if after is not None:
+            query = query.where(ChatMessage.id > after)
+        rows = db.session.scalars(query.order_by(ChatMessage.id).limit(limit)).all()
+    return rows

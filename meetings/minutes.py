@@ -1,0 +1,240 @@
+"""The minutes of a meeting: revisions with a current-version pointer and a stale-version
+conflict check (as Indico's notes), draft then final. The only writer of these tables.
+
+Every action checks its permission (meetings.permissions), validates, writes an audit row in
+the same transaction, queues its realtime event (emitted after commit) and commits.
+"""
+from flask_babel import gettext as _
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from auth.queries import user_brief
+from core import audit
+from core.dbtypes import isoformat, utcnow
+from core.errors import Conflict, Forbidden, NotFound
+from core.extensions import db
+from core.realtime import publish
+from core.text import render_markdown
+from core.validation import Fields, text_problem
+from meetings import permissions as perms
+from meetings.models import Minutes, MinutesRevision
+from meetings.queries import room
+
+#: the longest minutes accepted (characters of Markdown)
+MAX_MINUTES = 200_000
+
+
+class MinutesConflict(Conflict):
+    """A save based on a stale version: carries the current version and body (API.md: top level)."""
+
+    def __init__(self, message, code, version, body, status="draft"):
+        super().__init__(message, code=code, version=version, body=body, minutes_status=status)
+        self.version, self.body, self.minutes_status = version, body, status
+
+    def to_dict(self):
+        data = super().to_dict()
+        data["version"] = self.version
+        data["body"] = self.body
+        data["status"] = self.minutes_status
+        return data
+
+
+def _minutes_row(meeting):
+    return db.session.scalar(db.select(Minutes).where(Minutes.meeting_id == meeting.id))
+
+
+def _ensure_minutes(meeting):
+    """The meeting's Minutes row, created at the first save (a racing creator wins, we reuse its row)."""
+    row = _minutes_row(meeting)
+    if row is not None:
+        return row
+    row = Minutes(meeting_id=meeting.id, version=0, status="draft", updated_at=utcnow())
+    db.session.add(row)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        row = _minutes_row(meeting)
+    return row
+
+
+def _current_body(meeting_id, version):
+    if not version:
+        return ""
+    return db.session.scalar(
+        db.select(MinutesRevision.body).where(
+            MinutesRevision.meeting_id == meeting_id, MinutesRevision.version == version
+        )
+    ) or ""
+
+
+def minutes_state(meeting):
+    """{body, version, status} as API.md shows it (version 0 and empty before the first save)."""
+    row = _minutes_row(meeting)
+    if row is None:
+        return {"body": "", "version": 0, "status": "draft"}
+    return {"body": _current_body(meeting.id, row.version), "version": row.version, "status": row.status}
+
+
+def minutes_payload(meeting, state, actor):
+    """The minutes:updated event: the API fields plus the sanitised HTML (rendered once per broadcast)."""
+    return {
+        "meeting_id": meeting.id,
+        "version": state["version"],
+        "body": state["body"],
+        "status": state["status"],
+        "updated_by": actor.id if actor is not None else None,
+        "updated_by_name": actor.full_name if actor is not None else None,
+        "html": str(render_markdown(state["body"])),
+    }
+
+
+def _publish_minutes(meeting, actor):
+    # read after the change, inside the transaction: the event carries what will be committed
+    publish("minutes:updated", minutes_payload(meeting, minutes_state(meeting), actor), to=room(meeting.id))
+
+
+def _stale(meeting, message=None):
+    state = minutes_state(meeting)
+    if state["status"] == "final":
+        return MinutesConflict(_("The minutes are final and can no longer be edited."), "minutes_final",
+                               state["version"], state["body"], "final")
+    return MinutesConflict(
+        message or _("Someone else saved the minutes meanwhile (version %(v)s). Merge your text with theirs and save again.",
+                     v=state["version"]),
+        "stale_version", state["version"], state["body"],
+    )
+
+
+def _write_revision(actor, meeting, base_version, body, restored_from=None):
+    """Move the pointer from base_version to base_version+1 atomically and store the revision.
+
+    The conditional UPDATE is the conflict check: on PostgreSQL a concurrent writer waits and then
+    matches no row; on SQLite a writer whose snapshot is stale gets an error. Both become a 409.
+    """
+    row = _ensure_minutes(meeting)
+    if row.status == "final":
+        raise _stale(meeting)
+    now = utcnow()
+    try:
+        result = db.session.execute(
+            update(Minutes)
+            .where(Minutes.id == row.id, Minutes.version == base_version, Minutes.status == "draft")
+            .values(version=base_version + 1, updated_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:
+            db.session.rollback()
+            raise _stale(meeting)
+        revision = MinutesRevision(
+            meeting_id=meeting.id, version=base_version + 1, body=body, author_id=actor.id,
+            created_at=now, restored_from=restored_from,
+        )
+        db.session.add(revision)
+        db.session.flush()
+    except (IntegrityError, OperationalError):
+        db.session.rollback()
+        raise _stale(meeting) from None
+    db.session.expire(row)
+    return revision
+
+
+def save_minutes(actor, meeting, data):
+    """PUT {body, base_version}: a new revision, or a 409 carrying the current text."""
+    if not perms.can_keep_minutes(actor, meeting):
+        raise Forbidden(_("Only the chair and the secretary edit the minutes."))
+    f = Fields(data)
+    base_version = f.int("base_version", min_value=0)
+    body = (data or {}).get("body")
+    if body is None:
+        body = ""
+    if not isinstance(body, str):
+        f.error("body", _("Must be text."))
+    elif len(body) > MAX_MINUTES:
+        f.error("body", _("At most %(n)d characters.", n=MAX_MINUTES))
+    elif text_problem(body, multiline=True):
+        f.error("body", text_problem(body, multiline=True))
+    f.check()
+    body = body.replace("\r\n", "\n")
+    row = _ensure_minutes(meeting)
+    if row.status == "final":
+        raise _stale(meeting)
+    if row.version != base_version:
+        raise _stale(meeting)
+    if base_version and body == _current_body(meeting.id, base_version):
+        return {"version": base_version, "unchanged": True}  # an autosave with nothing new
+    revision = _write_revision(actor, meeting, base_version, body)
+    audit.record(actor, "minutes.save", meeting, object_type="meeting", version=revision.version,
+                 length=len(body))
+    _publish_minutes(meeting, actor)
+    db.session.commit()
+    return {"version": revision.version}
+
+
+def restore_revision(actor, meeting, version):
+    """Make an old revision current again, as a new revision (history is never rewritten)."""
+    if not perms.can_keep_minutes(actor, meeting):
+        raise Forbidden(_("Only the chair and the secretary edit the minutes."))
+    old = get_revision(meeting, version)
+    row = _ensure_minutes(meeting)
+    if row.status == "final":
+        raise _stale(meeting)
+    revision = _write_revision(actor, meeting, row.version, old.body, restored_from=old.version)
+    audit.record(actor, "minutes.restore", meeting, object_type="meeting", version=revision.version,
+                 restored_from=old.version)
+    _publish_minutes(meeting, actor)
+    db.session.commit()
+    return revision
+
+
+def finalize_minutes(actor, meeting):
+    """Draft -> final (the chair); final is locked. Repeating it changes nothing."""
+    if not perms.can_finalize_minutes(actor, meeting):
+        raise Forbidden(_("Only the chair finalizes the minutes."))
+    row = _ensure_minutes(meeting)
+    if row.status == "final":
+        return minutes_state(meeting)
+    if row.version == 0:
+        raise Conflict(_("The minutes are empty: write them before finalizing."), code="minutes_empty")
+    row.status = "final"
+    row.finalized_at = utcnow()
+    row.finalized_by_id = actor.id
+    row.updated_at = row.finalized_at
+    audit.record(actor, "minutes.finalize", meeting, object_type="meeting", version=row.version)
+    _publish_minutes(meeting, actor)
+    db.session.commit()
+    return minutes_state(meeting)
+
+
+def minutes_row(meeting):
+    return _minutes_row(meeting)
+
+
+def revisions(meeting):
+    """Every revision, newest first, with its author loaded (one query)."""
+    return db.session.scalars(
+        db.select(MinutesRevision)
+        .where(MinutesRevision.meeting_id == meeting.id)
+        .options(db.joinedload(MinutesRevision.author))
+        .order_by(MinutesRevision.version.desc())
+    ).all()
+
+
+def get_revision(meeting, version):
+    revision = db.session.scalar(
+        db.select(MinutesRevision).where(MinutesRevision.meeting_id == meeting.id, MinutesRevision.version == version)
+    )
+    if revision is None:
+        raise NotFound(_("Revision not found."))
+    return revision
+
+
+def revision_dict(revision):
+    return {
+        "version": revision.version,
+        "author": user_brief(revision.author),
+        "created_at": isoformat(revision.created_at),
+        "restored_from": revision.restored_from,
+        "length": len(revision.body),
+    }
+

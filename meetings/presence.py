@@ -1,0 +1,103 @@
+"""Presence in the live room: one attendance span per socket, opened on join and closed on
+leave, disconnect, the end of the meeting or a sweep of sockets gone with their process.
+
+Presence is published (``meeting:presence``) only when someone's first socket arrives or
+their last one leaves.
+"""
+
+from core.dbtypes import utcnow
+from core.extensions import db
+from core.realtime import SocketConnection, publish
+from core.validation import payload_id
+from meetings import permissions
+from meetings.models import AttendanceSpan
+from meetings.queries import load, meeting_for_socket, room
+
+
+def present_user_ids(meeting_id):
+    """Users with an open attendance span (a socket in the room), sorted."""
+    return sorted(db.session.scalars(
+        db.select(AttendanceSpan.user_id).distinct()
+        .where(AttendanceSpan.meeting_id == meeting_id, AttendanceSpan.left_at.is_(None))
+    ).all())
+
+
+def _user_open_spans(meeting_id, user_id):
+    return db.session.scalar(
+        db.select(db.func.count(AttendanceSpan.id)).where(
+            AttendanceSpan.meeting_id == meeting_id, AttendanceSpan.user_id == user_id,
+            AttendanceSpan.left_at.is_(None))
+    )
+
+
+def _publish_presence(meeting_id):
+    publish("meeting:presence", {"meeting_id": meeting_id, "present": present_user_ids(meeting_id)},
+            to=room(meeting_id))
+
+
+def join(user, data, sid, now=None):
+    """A socket enters the room: an attendance span opens while the meeting runs.
+
+    Returns (meeting, last_message_id). The caller puts the socket in the room,
+    then asks :func:`replay` for what it missed, so nothing falls in between.
+    """
+    meeting = meeting_for_socket(user, data)
+    last_id = payload_id(data, "last_message_id", required=False, minimum=0)
+    if meeting.status in ("scheduled", "live") and db.session.get(SocketConnection, sid) is not None:
+        already = db.session.scalar(
+            db.select(AttendanceSpan.id).where(AttendanceSpan.meeting_id == meeting.id, AttendanceSpan.sid == sid,
+                                               AttendanceSpan.left_at.is_(None))
+        )
+        if already is None:
+            was_present = _user_open_spans(meeting.id, user.id) > 0
+            db.session.add(AttendanceSpan(meeting_id=meeting.id, user_id=user.id, sid=sid, joined_at=now or utcnow()))
+            db.session.flush()
+            if not was_present:
+                _publish_presence(meeting.id)
+            db.session.commit()
+    return meeting, last_id
+
+
+def still_allowed(user, meeting):
+    """Read again after the socket entered the room: an invitation withdrawn between the join's
+    check and the room entry must not leave the socket inside."""
+    db.session.commit()  # a new transaction (and snapshot) for the second look
+    fresh = load(meeting.id)
+    return fresh is not None and permissions.can_join(user, fresh)
+
+
+def close_spans(criteria, now=None):
+    """Close open spans matching ``criteria``; publish presence where someone's last socket left."""
+    spans = db.session.scalars(db.select(AttendanceSpan).where(AttendanceSpan.left_at.is_(None), *criteria)).all()
+    if not spans:
+        return 0
+    now = now or utcnow()
+    for span in spans:
+        span.left_at = max(now, span.joined_at)
+    db.session.flush()
+    for meeting_id, user_id in {(s.meeting_id, s.user_id) for s in spans}:
+        if _user_open_spans(meeting_id, user_id) == 0:
+            _publish_presence(meeting_id)
+    return len(spans)
+
+
+def sweep_orphan_spans(now=None):
+    """Close open spans whose socket is gone (its SocketConnection row was removed), e.g. a
+    disconnect that raced a join. A scheduled job runs it; returns how many it closed."""
+    live_sids = db.select(SocketConnection.sid)
+    closed = close_spans([AttendanceSpan.sid.not_in(live_sids)], now=now)
+    db.session.commit()
+    return closed
+
+
+def leave(user, data, sid):
+    meeting = meeting_for_socket(user, data)
+    close_spans([AttendanceSpan.meeting_id == meeting.id, AttendanceSpan.sid == sid])
+    db.session.commit()
+    return meeting
+
+
+def close_socket(connection):
+    """Disconnect hook: the socket's spans close (also for sockets of crashed processes)."""
+    close_spans([AttendanceSpan.sid == connection.sid])
+    # the caller (core.realtime) commits

@@ -1,0 +1,138 @@
+"""Reads of meetings that every part of the module shares: the meeting a user may see, its
+room, its participants, the list and home pages. No writes here (services do those)."""
+from datetime import timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload, selectinload
+
+from auth.models import User
+from auth.protocol import person_key
+from core.dbtypes import utcnow
+from core.errors import Conflict, NotFound
+from core.extensions import db
+from core.validation import display_zone, payload_id
+from meetings import permissions
+from meetings.models import AgendaItem, Meeting, Participant
+
+
+def room(meeting_id):
+    """The Socket.IO room of one meeting."""
+    return f"meeting:{meeting_id}"
+
+
+def load(meeting_id, *options):
+    """The meeting with this id (an int or its text), or None."""
+    try:
+        meeting_id = int(meeting_id)
+    except (TypeError, ValueError):
+        return None
+    if options:
+        return db.session.scalar(db.select(Meeting).where(Meeting.id == meeting_id).options(*options))
+    return db.session.get(Meeting, meeting_id)
+
+
+def get_meeting(user, meeting_id, full=False):
+    """The meeting if ``user`` may see it; NotFound otherwise (also when it exists)."""
+    options = ()
+    if full:
+        options = (
+            selectinload(Meeting.participants).joinedload(Participant.user).joinedload(User.agency),
+            selectinload(Meeting.agenda_items).joinedload(AgendaItem.presenter),
+            joinedload(Meeting.chair),
+            joinedload(Meeting.secretary),
+        )
+    meeting = load(meeting_id, *options)
+    if meeting is None or not permissions.can_view(user, meeting):
+        raise NotFound(_("Meeting not found."))
+    return meeting
+
+
+def visible_meeting(user, meeting_id):
+    """The meeting if the user may see it, else None."""
+    meeting = load(meeting_id)
+    return meeting if meeting is not None and permissions.can_view(user, meeting) else None
+
+
+def meeting_for_socket(user, data):
+    """The meeting named in a socket payload, or the ack error the API contract names.
+
+    A meeting the user may not join answers exactly as one that does not exist: no id oracle."""
+    meeting = load(payload_id(data, "meeting_id"))
+    if meeting is None or not permissions.can_join(user, meeting):
+        raise NotFound(_("Meeting not found."))
+    return meeting
+
+
+def require_not_over(meeting):
+    """Votes and raised hands belong to a meeting that is still to come or live."""
+    if meeting.is_over:
+        raise Conflict(_("The meeting is over."), code="meeting_over")
+
+
+def participants_of(meeting):
+    """Participant rows with users and agencies: the chair, the secretary, then protocol order."""
+    rows = db.session.scalars(
+        db.select(Participant)
+        .join(User, User.id == Participant.user_id)
+        .where(Participant.meeting_id == meeting.id)
+        .options(joinedload(Participant.user).joinedload(User.agency))
+    ).all()
+    rank = {"chair": 0, "secretary": 1, "member": 2, "guest": 3}
+    return sorted(rows, key=lambda p: (rank.get(p.role, 9), person_key(p.user)))
+
+
+def list_for(user, scope="mine", now=None):
+    """Meetings for the list page: {"live": [...], "upcoming": [...], "past": [...]}.
+
+    ``scope="all"`` (leaders and admins) lists every meeting, otherwise the ones
+    the user is invited to.
+    """
+    query = db.select(Meeting).options(joinedload(Meeting.chair))
+    if not (scope == "all" and permissions.is_staff(user)):
+        invited = db.select(Participant.meeting_id).where(Participant.user_id == user.id)
+        query = query.where(db.or_(Meeting.id.in_(invited), Meeting.chair_id == user.id))
+    live = db.session.scalars(query.where(Meeting.status == "live").order_by(Meeting.started_at.desc())).all()
+    upcoming = db.session.scalars(
+        query.where(Meeting.status == "scheduled").order_by(Meeting.starts_at)
+    ).all()
+    past = db.session.scalars(
+        query.where(Meeting.status.in_(("ended", "cancelled")))
+        .order_by(db.func.coalesce(Meeting.ended_at, Meeting.starts_at).desc())
+        .limit(100)
+    ).all()
+    counts = participant_counts([m.id for m in live + upcoming + past])
+    return {"live": live, "upcoming": upcoming, "past": past, "counts": counts}
+
+
+def participant_counts(meeting_ids):
+    if not meeting_ids:
+        return {}
+    return dict(
+        db.session.execute(
+            db.select(Participant.meeting_id, db.func.count(Participant.id))
+            .where(Participant.meeting_id.in_(meeting_ids))
+            .group_by(Participant.meeting_id)
+        ).all()
+    )
+
+
+def today_for(user, now=None):
+    """The home section: the user's live meetings and those planned for today (display time zone)."""
+    now = now or utcnow()
+    local = now.astimezone(display_zone())
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    day_end = day_start + timedelta(days=1)
+    invited = db.select(Participant.meeting_id).where(Participant.user_id == user.id)
+    rows = db.session.scalars(
+        db.select(Meeting)
+        .where(Meeting.id.in_(invited))
+        .where(
+            db.or_(
+                Meeting.status == "live",
+                db.and_(Meeting.status == "scheduled", Meeting.starts_at >= day_start, Meeting.starts_at < day_end),
+            )
+        )
+        .order_by(Meeting.status != "live", Meeting.starts_at)
+        .options(joinedload(Meeting.chair))
+    ).all()
+    return rows
