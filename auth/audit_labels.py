@@ -3,6 +3,7 @@ A guard test (tests/unit/test_audit_labels.py) fails on any audited action or ke
 from flask_babel import lazy_gettext as _l
 
 from auth.views import KIND_LABELS, ROLE_LABELS
+from core.i18n import LANGUAGE_NAMES
 
 #: the first part of an action ("directive" of "directive.issue"), for grouping the action list
 ACTION_GROUPS = {
@@ -158,6 +159,6 @@ ASSIGNMENT_STATUS_LABELS = {
 VALUE_LABELS = {
     "role": ROLE_LABELS,
     "kind": KIND_LABELS,
-    "locale": {"vi": "Tiếng Việt", "en": "English"},
+    "locale": LANGUAGE_NAMES,
     "priority": {"normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")},
 }

@@ -79,7 +79,7 @@ def request_reset(identifier, address):
     base = current_app.config["PUBLIC_URL"].rstrip("/")  # never the request's Host: it could be forged
     for user in _accounts_for(identifier):
         link = base + url_for("auth.reset_password", token=make_token(user))
-        with force_locale(user.locale or "vi"):
+        with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
             subject = _("Reset your password")
             body = _(
                 "Hello %(name)s,\n\nSomeone, hopefully you, asked to reset the password of the account "

@@ -5,6 +5,8 @@ from datetime import timedelta
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+#: the UI languages, the default (BABEL_DEFAULT_LOCALE) first: the LANGUAGES setting
+LANGUAGES = ("vi", "en")
 
 
 def _bool(name, default=False):
@@ -50,7 +52,7 @@ def load_config(overrides=None):
         "WTF_CSRF_SSL_STRICT": False,
         # Vietnamese first; English on request.
         "BABEL_DEFAULT_LOCALE": "vi",
-        "LANGUAGES": ["vi", "en"],
+        "LANGUAGES": list(LANGUAGES),
         "BABEL_DEFAULT_TIMEZONE": os.environ.get("DISPLAY_TIMEZONE", "Asia/Ho_Chi_Minh"),
         "BABEL_TRANSLATION_DIRECTORIES": str(BASE_DIR / "translations"),
         # failed sign-ins, form and API together: per address and username, and per address

@@ -35,11 +35,20 @@ def register_js_strings(strings):
     JS_STRINGS.update(strings)
 
 
+#: each language by its own name, for the language switch and the profile
+LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
+
+
+def languages():
+    """[(code, name)] of the configured languages (LANGUAGES), the default first."""
+    return [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]]
+
+
 def select_locale():
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]
     if current_user and current_user.is_authenticated:
-        return current_user.locale or "vi"
+        return current_user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     lang = session.get("lang")
     if lang in current_app.config["LANGUAGES"]:
         return lang
@@ -84,6 +93,7 @@ def init_app(app):
     compile_catalogs()
     app.jinja_env.filters["dt"] = datetime_filter
     app.jinja_env.filters["date"] = date_filter
+    app.jinja_env.globals["languages"] = languages
 
 
 # -- catalog maintenance (flask --app wsgi translations update|check) ------------

@@ -8,6 +8,8 @@ import re
 
 from werkzeug.routing.converters import IntegerConverter, NumberConverter
 
+from core.config import LANGUAGES
+
 API_PREFIX = "/api/v1"
 MAX_ID = 2**63 - 1  # a signed 64-bit integer: the largest id any database here can hold
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -137,7 +139,7 @@ path("/users",
              ok_schema=ITEMS),
      post=_op("Create a user", "admin", 201,
               _obj(["username", "password", "full_name", "role"], username=USERNAME, password=PASSWORD, full_name=_text(255),
-                   role=ROLES, agency_id=_null(ID), email=S, title=S, locale={"enum": ["vi", "en"]}),
+                   role=ROLES, agency_id=_null(ID), email=S, title=S, locale={"enum": list(LANGUAGES)}),
               errors=(400, 401, 403, 409, 422), ok_schema=USER))
 path("/users/{user_id}",
      get=_op("One user", "any user", errors=(401, 404), ok_schema=USER),

@@ -1,4 +1,5 @@
 """Notify users: a row each, a live push to their bell, and mail when configured."""
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
@@ -19,7 +20,7 @@ def notify(users, kind, text, link=None, email_subject=None, email_body=None):
     """
     rows = []
     for user in users:
-        with force_locale(user.locale or "vi"):
+        with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
             line = text(user) if callable(text) else str(text)
             subject = email_subject(user) if callable(email_subject) else email_subject
             body = email_body(user) if callable(email_body) else email_body
