@@ -11,23 +11,48 @@ from core.extensions import db
 from core.realtime import LEADERS_ROOM, agency_room, publish, user_room
 from core.validation import Fields
 from directives import permissions
-from directives.models import PRIORITIES, Assignment, ExtensionRequest
+from directives.models import PRIORITIES, Assignment
 from directives.services import (
     BODY_MAX,
     TITLE_MAX,
-    active_agency_users,
     add_event,
+    check_agency_choice,
     close_if_done,
     directive_path,
     directive_status_label,
-    notify_users,
+    notify_new,
+    notify_officers,
+    publish_new,
     publish_update,
+    reject_pending_extensions,
 )
 
 #: what a correction may change (the fields of issue_directive)
 CORRECTABLE_FIELDS = ("title", "body", "deadline", "priority", "lead_agency_id", "support_agency_ids")
+#: the fields that are the directive's own columns (the others are its agencies)
+DIRECTIVE_FIELDS = ("title", "body", "priority", "deadline")
+AGENCY_FIELDS = ("lead_agency_id", "support_agency_ids")
 CORRECTION_REASON_MAX = 500
 
+
+def _on_directive(directive):
+    """The assignments still on the directive (an agency taken off keeps a cancelled one)."""
+    return [a for a in directive.assignments if a.status != "cancelled"]
+
+
+def _current_lead(directive):
+    return next((a.agency_id for a in _on_directive(directive) if a.role == "lead"), None)
+
+
+def _current_support(directive):
+    return [a.agency_id for a in _on_directive(directive) if a.role == "support"]
+
+
+def _iso(value):
+    return isoformat(value) if hasattr(value, "isoformat") else value
+
+
+# -- reading the correction ---------------------------------------------------------------
 
 def _correction_fields(directive, data, now):
     """The parsed new values of the fields present in ``data`` ({field: value}), the reason and the
@@ -35,62 +60,81 @@ def _correction_fields(directive, data, now):
     f = Fields(data)
     given = {name for name in CORRECTABLE_FIELDS if name in f.data}
     reason = f.str("reason", max_len=CORRECTION_REASON_MAX)
-    new = {}
-    if "title" in given:
-        new["title"] = f.str("title", max_len=TITLE_MAX)
-    if "body" in given:
-        new["body"] = (f.str("body", required=False, max_len=BODY_MAX, default="", multiline=True) or "")
-    if "deadline" in given:
-        new["deadline"] = f.datetime("deadline")
-        if new["deadline"] is not None and new["deadline"] != directive.deadline and new["deadline"] <= now:
-            f.error("deadline", _("The deadline must be in the future."))
-    if "priority" in given:
-        new["priority"] = f.choice("priority", PRIORITIES)
-    current_lead = next((a.agency_id for a in directive.assignments if a.role == "lead" and a.status != "cancelled"),
-                        None)
-    lead_id = f.int("lead_agency_id") if "lead_agency_id" in given else current_lead
-    if "support_agency_ids" in given:
-        support_ids = f.int_list("support_agency_ids")
-    else:  # the supporters stay, less one that has just become the lead
-        support_ids = [a.agency_id for a in directive.assignments
-                       if a.role == "support" and a.status != "cancelled" and a.agency_id != lead_id]
-    # An agency already on the directive may stay even if it was deactivated since; a new one must be active.
-    on_directive = {a.agency_id for a in directive.assignments if a.status != "cancelled"}
-    wanted = ([lead_id] if lead_id else []) + support_ids
-    agencies = {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(wanted or [-1])))}
-
-    def usable(agency_id):
-        return agency_id in agencies and (agencies[agency_id].active or agency_id in on_directive)
-
-    if "lead_agency_id" in given and lead_id is not None and not usable(lead_id):
-        f.error("lead_agency_id", _("No such agency."))
-    bad_support = [i for i in support_ids if not usable(i)]
-    if bad_support:
-        f.error("support_agency_ids", _("No such agency: %(ids)s", ids=", ".join(map(str, bad_support))))
-    elif lead_id is not None and lead_id in support_ids:
-        f.error("support_agency_ids", _("The lead agency cannot also be a supporting agency."))
-    for a in directive.assignments:  # accepted work stays on the record
-        if a.status == "completed" and a.agency_id not in wanted:
-            f.error("lead_agency_id" if a.role == "lead" else "support_agency_ids",
-                    _("%(agency)s has already completed its part and stays on the directive.", agency=a.agency.name))
+    new = _directive_values(f, given, directive, now)
+    lead_id, support_ids = _agency_ids(f, given, directive)
+    agencies = _check_agencies(f, "lead_agency_id" in given, directive, lead_id, support_ids)
     f.check()
-    if "lead_agency_id" in given or "support_agency_ids" in given:
+    if given & set(AGENCY_FIELDS):
         new["lead_agency_id"] = lead_id
         new["support_agency_ids"] = support_ids
     return new, reason, agencies
 
 
-def _reopen(assignment, deadline, role, now):
-    """An agency taken off earlier and put back: it starts again from "not yet acknowledged"."""
-    assignment.status = "pending"
-    assignment.role = role
-    assignment.deadline = deadline
-    assignment.progress = 0
-    for column in ("first_seen_at", "first_seen_by_id", "acknowledged_at", "acknowledged_by_id", "submitted_at",
-                   "completed_at", "completed_by_id"):
-        setattr(assignment, column, None)
-    assignment.updated_at = now
+def _directive_values(f, given, directive, now):
+    parsers = {
+        "title": lambda: f.str("title", max_len=TITLE_MAX),
+        "body": lambda: f.str("body", required=False, max_len=BODY_MAX, default="", multiline=True) or "",
+        "deadline": lambda: _new_deadline(f, directive, now),
+        "priority": lambda: f.choice("priority", PRIORITIES),
+    }
+    return {name: parse() for name, parse in parsers.items() if name in given}
 
+
+def _new_deadline(f, directive, now):
+    deadline = f.datetime("deadline")
+    if deadline is not None and deadline != directive.deadline and deadline <= now:
+        f.error("deadline", _("The deadline must be in the future."))
+    return deadline
+
+
+def _agency_ids(f, given, directive):
+    """(lead agency id, supporting agency ids) after the correction: those given, else today's."""
+    lead_id = f.int("lead_agency_id") if "lead_agency_id" in given else _current_lead(directive)
+    if "support_agency_ids" in given:
+        return lead_id, f.int_list("support_agency_ids")
+    # the supporters stay, less one that has just become the lead
+    return lead_id, [i for i in _current_support(directive) if i != lead_id]
+
+
+def _check_agencies(f, lead_given, directive, lead_id, support_ids):
+    """{id: Agency} of the agencies wanted, with errors on ``f`` for those that cannot be.
+
+    An agency already on the directive may stay even if it was deactivated since; a new one must be
+    active. An agency that completed its part stays (accepted work stays on the record)."""
+    on_directive = {a.agency_id for a in _on_directive(directive)}
+    wanted = ([lead_id] if lead_id else []) + support_ids
+    agencies = {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(wanted or [-1])))}
+    check_agency_choice(f, lead_id, support_ids, check_lead=lead_given,
+                        usable=lambda i: i in agencies and (agencies[i].active or i in on_directive))
+    _keep_completed(f, directive, wanted)
+    return agencies
+
+
+def _keep_completed(f, directive, wanted):
+    for a in directive.assignments:
+        if a.status == "completed" and a.agency_id not in wanted:
+            f.error("lead_agency_id" if a.role == "lead" else "support_agency_ids",
+                    _("%(agency)s has already completed its part and stays on the directive.", agency=a.agency.name))
+
+
+def _changes(directive, new):
+    """{field: {"from", "to"}} of the fields whose new value differs from today's."""
+    before = {"title": directive.title, "body": directive.body or "", "deadline": directive.deadline,
+              "priority": directive.priority, "lead_agency_id": _current_lead(directive),
+              "support_agency_ids": sorted(_current_support(directive))}
+    if "support_agency_ids" in new:
+        new["support_agency_ids"] = sorted(new["support_agency_ids"])
+    return {name: {"from": before[name], "to": value} for name, value in new.items() if before[name] != value}
+
+
+def _roles(directive, new):
+    """{agency id: role} of the agencies on the directive after the correction."""
+    if "lead_agency_id" in new:
+        return {new["lead_agency_id"]: "lead", **dict.fromkeys(new["support_agency_ids"], "support")}
+    return {a.agency_id: a.role for a in _on_directive(directive)}
+
+
+# -- applying it ------------------------------------------------------------------------
 
 def correct_directive(actor, directive, data, now=None):
     """Correct a directive in force instead of cancelling it and issuing another: any of title, body,
@@ -111,6 +155,27 @@ def correct_directive(actor, directive, data, now=None):
     changed: nothing is written. 404/403 as for cancelling, 409 unless the directive is in force,
     Invalid naming the bad fields.
     """
+    _require_correct(actor, directive)
+    now = now or utcnow()
+    new, reason, agencies = _correction_fields(directive, data or {}, now)
+    changes = _changes(directive, new)
+    if not changes:
+        return {}
+    correction = _Correction(actor, directive, reason, changes, agencies, now)
+    audit.apply_changes(directive, {name: changes[name]["to"] for name in DIRECTIVE_FIELDS if name in changes})
+    correction.apply(_roles(directive, new))
+    reject_pending_extensions([a.id for a in correction.removed], actor, reason, now)
+    close_if_done(directive, actor, now)
+    audit.record(actor, "directive.correct", directive, reason=reason, changes=correction.shared,
+                 added_agency_ids=[a.agency_id for a in correction.added],
+                 removed_agency_ids=[a.agency_id for a in correction.removed],
+                 moved_assignment_ids=[a.id for a in correction.moved])
+    correction.announce(sorted(changes))
+    db.session.commit()
+    return changes
+
+
+def _require_correct(actor, directive):
     if not permissions.can_view_directive(actor, directive):
         raise NotFound(_("Directive not found."))
     if not permissions.can_correct(actor, directive):
@@ -118,134 +183,134 @@ def correct_directive(actor, directive, data, now=None):
     if directive.status != "issued":
         raise Conflict(_("Only a directive in force can be corrected; this one is %(status)s.",
                          status=directive_status_label(directive.status)), code="invalid_transition")
-    now = now or utcnow()
-    new, reason, agencies = _correction_fields(directive, data or {}, now)
-
-    by_agency = {a.agency_id: a for a in directive.assignments}
-    old_lead = next((a.agency_id for a in directive.assignments if a.role == "lead" and a.status != "cancelled"), None)
-    old_support = sorted(a.agency_id for a in directive.assignments if a.role == "support" and a.status != "cancelled")
-    before = {"title": directive.title, "body": directive.body or "", "deadline": directive.deadline,
-              "priority": directive.priority, "lead_agency_id": old_lead, "support_agency_ids": old_support}
-    if "support_agency_ids" in new:
-        new["support_agency_ids"] = sorted(new["support_agency_ids"])
-    changes = {name: {"from": before[name], "to": value} for name, value in new.items() if before[name] != value}
-    if not changes:
-        return {}
-
-    old_deadline = directive.deadline
-    for name in ("title", "body", "priority", "deadline"):
-        if name in changes:
-            setattr(directive, name, changes[name]["to"])
-    if "lead_agency_id" in new:
-        roles = {new["lead_agency_id"]: "lead", **{i: "support" for i in new["support_agency_ids"]}}
-    else:
-        roles = {a.agency_id: a.role for a in directive.assignments if a.status != "cancelled"}
-
-    def iso(value):
-        return isoformat(value) if hasattr(value, "isoformat") else value
-
-    shared = {name: {"from": iso(c["from"]), "to": iso(c["to"])} for name, c in changes.items()}
-    names = {}  # agency names, so a change of agencies reads in the history without another lookup
-    if "lead_agency_id" in changes or "support_agency_ids" in changes:
-        names = {str(a.agency_id): a.agency.name for a in directive.assignments}
-        names.update({str(i): agency.name for i, agency in agencies.items()})
-    kept, added, removed, moved = [], [], [], []
-
-    for agency_id, assignment in by_agency.items():
-        if agency_id in roles and assignment.status != "cancelled":
-            own = dict(shared)
-            if assignment.role != roles[agency_id]:
-                own["role"] = {"from": assignment.role, "to": roles[agency_id]}
-                assignment.role = roles[agency_id]
-            extra = {"agency_names": names} if names else {}
-            if "deadline" in changes and assignment.is_open:
-                if assignment.deadline == old_deadline:
-                    target = directive.deadline
-                else:  # an extension granted earlier: kept when it is later than the new deadline
-                    target = max(assignment.deadline, directive.deadline)
-                    if target == assignment.deadline:
-                        extra["deadline_kept"] = isoformat(assignment.deadline)
-                if target != assignment.deadline:
-                    own["assignment_deadline"] = {"from": isoformat(assignment.deadline), "to": isoformat(target)}
-                    assignment.deadline = target
-                    moved.append(assignment)
-            assignment.updated_at = now
-            add_event(assignment, actor, "correct", assignment.status, assignment.status, note=reason, now=now,
-                   changes=own, **extra)
-            kept.append(assignment)
-        elif agency_id in roles:  # taken off earlier, now back
-            _reopen(assignment, directive.deadline, roles[agency_id], now)
-            add_event(assignment, actor, "add", "cancelled", "pending", note=reason, now=now, role=assignment.role,
-                   deadline=assignment.deadline)
-            added.append(assignment)
-        elif assignment.status != "cancelled":
-            old_status = assignment.status
-            assignment.status = "cancelled"
-            assignment.updated_at = now
-            extra = {}
-            if assignment.role == "lead":  # one lead per directive, even counting the cancelled rows
-                assignment.role = "support"
-                extra["role"] = {"from": "lead", "to": "support"}
-            add_event(assignment, actor, "remove", old_status, "cancelled", note=reason, now=now, **extra)
-            removed.append(assignment)
-    for agency_id, role in roles.items():
-        if agency_id not in by_agency:
-            assignment = Assignment(directive=directive, agency=agencies[agency_id], role=role, status="pending",
-                                    deadline=directive.deadline, updated_at=now)
-            db.session.add(assignment)
-            db.session.flush()
-            add_event(assignment, actor, "add", None, "pending", note=reason, now=now, role=role,
-                   deadline=directive.deadline)
-            added.append(assignment)
-    if removed:  # nobody can decide an extension of an agency that is no longer on the directive
-        db.session.execute(
-            db.update(ExtensionRequest)
-            .where(ExtensionRequest.status == "pending",
-                   ExtensionRequest.assignment_id.in_([a.id for a in removed]))
-            .values(status="rejected", decided_by_id=actor.id, decided_at=now, decision_note=reason)
-            .execution_options(synchronize_session="fetch")
-        )
-    close_if_done(directive, actor, now)
-    audit.record(actor, "directive.correct", directive, reason=reason, changes=shared,
-                 added_agency_ids=[a.agency_id for a in added], removed_agency_ids=[a.agency_id for a in removed],
-                 moved_assignment_ids=[a.id for a in moved])
-    _announce_correction(directive, reason, sorted(changes), kept, added, removed, now)
-    db.session.commit()
-    return changes
 
 
-def _announce_correction(directive, reason, changed, kept, added, removed, now):
-    """Realtime and the bell: directive:new to added agencies, directive:updated to the others, to the
-    issuer and the leaders (open pages refresh), assignment:updated for every assignment touched."""
-    link = directive_path(directive.id)
-    for a in added:
-        publish("directive:new", {"directive_id": directive.id, "assignment_id": a.id, "title": directive.title,
-                                  "deadline": isoformat(a.deadline), "priority": directive.priority},
-                to=agency_room(a.agency_id))
-    for a in kept + removed:
-        publish("directive:updated", {
-            "directive_id": directive.id, "number": directive.number, "assignment_id": a.id, "agency_id": a.agency_id,
-            "title": directive.title,
-            "deadline": isoformat(a.deadline), "priority": directive.priority, "status": a.status,
-            "changed": changed, "reason": reason, "removed": a in removed,
-        }, to=agency_room(a.agency_id))
-    publish("directive:updated", {"directive_id": directive.id, "number": directive.number, "title": directive.title,
-                                  "deadline": isoformat(directive.deadline), "priority": directive.priority,
-                                  "changed": changed, "reason": reason},
-            to=[user_room(directive.issuer_id), LEADERS_ROOM])
-    for a in kept + added + removed:
-        publish_update(a, now)
+class _Correction:
+    """One correction being applied: what each assignment's history says, and which assignments were
+    kept, added (or put back), taken off, or had their deadline moved."""
 
-    def officers(assignments):
-        return [u for u in active_agency_users({a.agency_id for a in assignments}) if u.role == "officer"]
+    def __init__(self, actor, directive, reason, changes, agencies, now):
+        self.actor, self.directive, self.reason, self.now = actor, directive, reason, now
+        self.agencies = agencies
+        self.old_deadline = directive.deadline
+        self.moves_deadline = "deadline" in changes
+        #: the changes as the history and the audit row keep them (times as ISO text)
+        self.shared = {name: {"from": _iso(c["from"]), "to": _iso(c["to"])} for name, c in changes.items()}
+        # agency names, so a change of agencies reads in the history without another lookup
+        self.names = self._agency_names() if set(changes) & set(AGENCY_FIELDS) else {}
+        self.kept, self.added, self.removed, self.moved = [], [], [], []
 
-    number, title = directive.number, directive.title
-    notify_users(officers(added), "directive.new",
-            lambda u: _("New directive %(number)s: %(title)s", number=number, title=title), link,
-            subject=lambda u: _("New directive %(number)s: %(title)s", number=number, title=title))
-    notify_users(officers(kept), "directive.corrected",
-            lambda u: _("Directive %(number)s was corrected: %(reason)s", number=number, reason=reason), link,
-            subject=lambda u: _("Directive %(number)s was corrected: %(title)s", number=number, title=title))
-    notify_users(officers(removed), "directive.removed",
-            lambda u: _("Your agency was taken off directive %(number)s: %(reason)s", number=number, reason=reason),
-            link)
+    def _agency_names(self):
+        names = {str(a.agency_id): a.agency.name for a in self.directive.assignments}
+        names.update({str(i): agency.name for i, agency in self.agencies.items()})
+        return names
+
+    def apply(self, roles):
+        by_agency = {a.agency_id: a for a in self.directive.assignments}
+        for agency_id, assignment in by_agency.items():
+            if agency_id in roles and assignment.status != "cancelled":
+                self.keep(assignment, roles[agency_id])
+            elif agency_id in roles:
+                self.put_back(assignment, roles[agency_id])
+            elif assignment.status != "cancelled":
+                self.take_off(assignment)
+        for agency_id, role in roles.items():
+            if agency_id not in by_agency:
+                self.add(self.agencies[agency_id], role)
+
+    def _event(self, assignment, action, from_status, **data):
+        add_event(assignment, self.actor, action, from_status, assignment.status, note=self.reason, now=self.now,
+                  **data)
+
+    def keep(self, assignment, role):
+        """Still on the directive: a "correct" event with every change, its own role and deadline included."""
+        own = dict(self.shared)
+        if assignment.role != role:
+            own["role"] = {"from": assignment.role, "to": role}
+            assignment.role = role
+        extra = {"agency_names": self.names} if self.names else {}
+        if self.moves_deadline and assignment.is_open:
+            self._move_deadline(assignment, own, extra)
+        assignment.updated_at = self.now
+        self._event(assignment, "correct", assignment.status, changes=own, **extra)
+        self.kept.append(assignment)
+
+    def _move_deadline(self, assignment, own, extra):
+        if assignment.deadline == self.old_deadline:
+            target = self.directive.deadline
+        else:  # an extension granted earlier: kept when it is later than the new deadline
+            target = max(assignment.deadline, self.directive.deadline)
+            if target == assignment.deadline:
+                extra["deadline_kept"] = isoformat(assignment.deadline)
+        if target != assignment.deadline:
+            own["assignment_deadline"] = {"from": isoformat(assignment.deadline), "to": isoformat(target)}
+            assignment.deadline = target
+            self.moved.append(assignment)
+
+    def put_back(self, assignment, role):
+        """Taken off earlier, now back: it starts again from "not yet acknowledged"."""
+        assignment.status = "pending"
+        assignment.role = role
+        assignment.deadline = self.directive.deadline
+        assignment.progress = 0
+        for column in ("first_seen_at", "first_seen_by_id", "acknowledged_at", "acknowledged_by_id", "submitted_at",
+                       "completed_at", "completed_by_id"):
+            setattr(assignment, column, None)
+        assignment.updated_at = self.now
+        self._event(assignment, "add", "cancelled", role=role, deadline=assignment.deadline)
+        self.added.append(assignment)
+
+    def take_off(self, assignment):
+        """Its assignment becomes cancelled, never deleted."""
+        old_status = assignment.status
+        assignment.status = "cancelled"
+        assignment.updated_at = self.now
+        extra = {}
+        if assignment.role == "lead":  # one lead per directive, even counting the cancelled rows
+            assignment.role = "support"
+            extra["role"] = {"from": "lead", "to": "support"}
+        self._event(assignment, "remove", old_status, **extra)
+        self.removed.append(assignment)
+
+    def add(self, agency, role):
+        assignment = Assignment(directive=self.directive, agency=agency, role=role, status="pending",
+                                deadline=self.directive.deadline, updated_at=self.now)
+        db.session.add(assignment)
+        db.session.flush()
+        self._event(assignment, "add", None, role=role, deadline=self.directive.deadline)
+        self.added.append(assignment)
+
+    def announce(self, changed):
+        """Realtime and the bell: directive:new to added agencies, directive:updated to the others, to
+        the issuer and the leaders (open pages refresh), assignment:updated for every assignment touched."""
+        directive, reason = self.directive, self.reason
+        for a in self.added:
+            publish_new(directive, a)
+        for a in self.kept + self.removed:
+            publish("directive:updated", {
+                "directive_id": directive.id, "number": directive.number, "assignment_id": a.id,
+                "agency_id": a.agency_id, "title": directive.title, "deadline": isoformat(a.deadline),
+                "priority": directive.priority, "status": a.status, "changed": changed, "reason": reason,
+                "removed": a in self.removed,
+            }, to=agency_room(a.agency_id))
+        publish("directive:updated", {"directive_id": directive.id, "number": directive.number,
+                                      "title": directive.title, "deadline": isoformat(directive.deadline),
+                                      "priority": directive.priority, "changed": changed, "reason": reason},
+                to=[user_room(directive.issuer_id), LEADERS_ROOM])
+        for a in self.kept + self.added + self.removed:
+            publish_update(a, self.now)
+        self._notify()
+
+    def _notify(self):
+        directive, reason, link = self.directive, self.reason, directive_path(self.directive.id)
+        number, title = directive.number, directive.title
+        notify_new(directive, {a.agency_id for a in self.added})
+        notify_officers({a.agency_id for a in self.kept}, "directive.corrected",
+                        lambda u: _("Directive %(number)s was corrected: %(reason)s", number=number, reason=reason),
+                        link,
+                        subject=lambda u: _("Directive %(number)s was corrected: %(title)s", number=number,
+                                            title=title))
+        notify_officers({a.agency_id for a in self.removed}, "directive.removed",
+                        lambda u: _("Your agency was taken off directive %(number)s: %(reason)s", number=number,
+                                    reason=reason),
+                        link)

@@ -80,6 +80,29 @@ LIST_HEADERS = ["Số", "Trích yếu", "Mức độ", "Trạng thái", "Ngườ
                 "Đơn vị chủ trì", "Đơn vị phối hợp", "Đã tiếp nhận", "Tình hình thực hiện", "Gia hạn từ"]
 
 
+def _directive_line(d, now):
+    """One directive's line of the list (LIST_HEADERS)."""
+    # the deadline the directive runs to now is the lead agency's; the one given at issue when it moved
+    deadline = d.current_deadline
+    return [
+        d.number, d.title, label(PRIORITY_LABELS, d.priority), label(DIRECTIVE_STATUS_LABELS, d.status),
+        d.issuer.full_name if d.issuer else "", local_naive(d.issued_at), local_naive(deadline),
+        *_agency_columns(d, now), local_naive(d.deadline) if deadline != d.deadline else None,
+    ]
+
+
+def _agency_columns(d, now):
+    """Lead, supporting agencies, acknowledged out of how many, and each agency's tracking."""
+    # an agency taken off the directive is not one of its agencies any more (all are, once cancelled)
+    assignments = [a for a in d.assignments if d.status == "cancelled" or a.status != "cancelled"]
+    lead = [a.agency.name for a in assignments if a.role == "lead"]
+    support = [a.agency.name for a in assignments if a.role == "support"]
+    active = [a for a in d.assignments if a.status != "cancelled"]
+    acknowledged = sum(1 for a in active if a.acknowledged_at is not None)
+    tracking = "; ".join(f"{a.agency.code}: {label(TRACKING_LABELS, tracking_of(a, now))}" for a in assignments)
+    return [", ".join(lead), ", ".join(support), f"{acknowledged}/{len(active)}", tracking]
+
+
 @_in_vietnamese
 def xlsx_directive_list(rows, now=None):
     """The (filtered) directive list: one line per directive, with its agencies and their tracking.
@@ -90,21 +113,7 @@ def xlsx_directive_list(rows, now=None):
     ws = _sheet(wb, "Danh sách chỉ đạo", "DANH SÁCH CHỈ ĐẠO", LIST_HEADERS,
                 [14, 50, 12, 14, 24, 17, 17, 30, 40, 14, 40, 17])
     for d in rows:
-        # an agency taken off the directive is not one of its agencies any more (all are, once cancelled)
-        assignments = [a for a in d.assignments if d.status == "cancelled" or a.status != "cancelled"]
-        lead = [a.agency.name for a in assignments if a.role == "lead"]
-        support = [a.agency.name for a in assignments if a.role == "support"]
-        active = [a for a in d.assignments if a.status != "cancelled"]
-        acknowledged = sum(1 for a in active if a.acknowledged_at is not None)
-        tracking = "; ".join(f"{a.agency.code}: {label(TRACKING_LABELS, tracking_of(a, now))}" for a in assignments)
-        # the deadline the directive runs to now is the lead agency's; the one given at issue when it moved
-        deadline = d.current_deadline
-        ws.append([
-            d.number, d.title, label(PRIORITY_LABELS, d.priority), label(DIRECTIVE_STATUS_LABELS, d.status),
-            d.issuer.full_name if d.issuer else "", local_naive(d.issued_at), local_naive(deadline),
-            ", ".join(lead), ", ".join(support), f"{acknowledged}/{len(active)}", tracking,
-            local_naive(d.deadline) if deadline != d.deadline else None,
-        ])
+        ws.append(_directive_line(d, now))
     _finish(ws, datetime_columns=(6, 7, 12))
     return _bytes(wb)
 

@@ -64,81 +64,111 @@ def event_detail(event, with_role=True, with_transition=True):
     with_role: False where the role is shown beside the agency already; with_transition: False where
     the status before and after have columns of their own.
     """
-    from core.i18n import datetime_filter
-    from core.validation import parse_datetime
-
-    data = event.data or {}
-
-    def when(key):
-        value = parse_datetime(data.get(key)) if data.get(key) else None
-        return datetime_filter(value) if value else "—"
-
-    parts = []
-    if event.action in ("issue", "add"):
-        if with_role and data.get("role"):
-            parts.append(_("Role: %(role)s", role=label(ROLE_LABELS, data["role"])))
-        if data.get("deadline"):
-            parts.append(_("Deadline: %(when)s", when=when("deadline")))
-    elif event.action == "report" and "progress" in data:
-        parts.append(_("Progress %(n)s%%", n=data["progress"]))
-    elif event.action == "extension_request":
-        parts.append(_("Deadline %(old)s → %(new)s asked", old=when("old_deadline"), new=when("requested_deadline")))
-    elif event.action == "extension_reject" and data.get("requested_deadline"):
-        parts.append(_("Asked for %(when)s", when=when("requested_deadline")))
-    elif event.action in ("extension_approve", "deadline_follow"):
-        parts.append(_("Deadline %(old)s → %(new)s", old=when("old_deadline"), new=when("new_deadline")))
-        lead = _lead_agency_name(event) if event.action == "deadline_follow" else None
-        if lead:
-            parts.append(_("following the extension granted to the lead agency %(agency)s", agency=lead))
-    elif event.action == "correct":
-        parts.extend(_correction_lines(data))
+    describe = _DETAILS.get(event.action)
+    parts = describe(event, event.data or {}, with_role) if describe else []
     if (with_transition and not parts and event.from_status and event.to_status
             and event.from_status != event.to_status):
         parts.append(f"{label(STATUS_LABELS, event.from_status)} → {label(STATUS_LABELS, event.to_status)}")
     return "; ".join(parts)
 
 
-def _correction_lines(data):
-    """A correction, one part per changed field: from → to (services.correct_directive)."""
+def _when(value):
+    """A time kept as ISO text in an event's data, as people read it ('—' when absent)."""
     from core.i18n import datetime_filter
     from core.validation import parse_datetime
 
+    parsed = parse_datetime(value) if value else None
+    return datetime_filter(parsed) if parsed else "—"
+
+
+def _issue_detail(event, data, with_role):
+    parts = []
+    if with_role and data.get("role"):
+        parts.append(_("Role: %(role)s", role=label(ROLE_LABELS, data["role"])))
+    if data.get("deadline"):
+        parts.append(_("Deadline: %(when)s", when=_when(data["deadline"])))
+    return parts
+
+
+def _report_detail(event, data, with_role):
+    return [_("Progress %(n)s%%", n=data["progress"])] if "progress" in data else []
+
+
+def _extension_request_detail(event, data, with_role):
+    return [_("Deadline %(old)s → %(new)s asked", old=_when(data.get("old_deadline")),
+              new=_when(data.get("requested_deadline")))]
+
+
+def _extension_reject_detail(event, data, with_role):
+    return [_("Asked for %(when)s", when=_when(data["requested_deadline"]))] if data.get("requested_deadline") else []
+
+
+def _deadline_moved_detail(event, data, with_role):
+    parts = [_("Deadline %(old)s → %(new)s", old=_when(data.get("old_deadline")), new=_when(data.get("new_deadline")))]
+    lead = _lead_agency_name(event) if event.action == "deadline_follow" else None
+    if lead:
+        parts.append(_("following the extension granted to the lead agency %(agency)s", agency=lead))
+    return parts
+
+
+def _correct_detail(event, data, with_role):
+    return _correction_lines(data)
+
+
+#: the detail line of each kind of history event (others have none: the status change says it)
+_DETAILS = {
+    "issue": _issue_detail, "add": _issue_detail, "report": _report_detail,
+    "extension_request": _extension_request_detail, "extension_reject": _extension_reject_detail,
+    "extension_approve": _deadline_moved_detail, "deadline_follow": _deadline_moved_detail,
+    "correct": _correct_detail,
+}
+
+
+def _correction_lines(data):
+    """A correction, one part per changed field: from → to (corrections.correct_directive)."""
     names = data.get("agency_names") or {}
-
-    def when(value):
-        parsed = parse_datetime(value) if value else None
-        return datetime_filter(parsed) if parsed else "—"
-
-    def agencies(ids):
-        return ", ".join(names.get(str(i), f"#{i}") for i in ids)
-
+    changes = data.get("changes") or {}
     lines = []
-    for field, change in (data.get("changes") or {}).items():
-        old, new = change.get("from"), change.get("to")
-        if field == "title":
-            lines.append(_("Subject “%(old)s” → “%(new)s”", old=old, new=new))
-        elif field == "body":
-            lines.append(_("Content changed"))
-        elif field == "deadline":
-            lines.append(_("Deadline %(old)s → %(new)s", old=when(old), new=when(new)))
-        elif field == "priority":
-            lines.append(_("Priority %(old)s → %(new)s", old=label(PRIORITY_LABELS, old), new=label(PRIORITY_LABELS, new)))
-        elif field == "lead_agency_id":
-            lines.append(_("Lead agency %(old)s → %(new)s", old=agencies([old]), new=agencies([new])))
-        elif field == "support_agency_ids":
-            came = [i for i in new or [] if i not in (old or [])]
-            went = [i for i in old or [] if i not in (new or [])]
-            if came:
-                lines.append(_("Support agencies added: %(names)s", names=agencies(came)))
-            if went:
-                lines.append(_("Support agencies taken off: %(names)s", names=agencies(went)))
-        elif field == "role":
-            lines.append(_("Role %(old)s → %(new)s", old=label(ROLE_LABELS, old), new=label(ROLE_LABELS, new)))
-        elif field == "assignment_deadline" and change != (data.get("changes") or {}).get("deadline"):
-            lines.append(_("This agency's deadline %(old)s → %(new)s", old=when(old), new=when(new)))
+    for field, change in changes.items():
+        if field == "assignment_deadline" and change == changes.get("deadline"):
+            continue  # the agency's deadline moved with the directive's: said once
+        describe = _CHANGE_LINES.get(field)
+        if describe:
+            lines.extend(describe(change.get("from"), change.get("to"), names))
     if data.get("deadline_kept"):
-        lines.append(_("This agency keeps its extended deadline %(when)s", when=when(data["deadline_kept"])))
+        lines.append(_("This agency keeps its extended deadline %(when)s", when=_when(data["deadline_kept"])))
     return lines
+
+
+def _agencies(names, ids):
+    return ", ".join(names.get(str(i), f"#{i}") for i in ids)
+
+
+def _support_lines(old, new, names):
+    old, new = old or [], new or []
+    came = [i for i in new if i not in old]
+    went = [i for i in old if i not in new]
+    lines = [_("Support agencies added: %(names)s", names=_agencies(names, came))] if came else []
+    if went:
+        lines.append(_("Support agencies taken off: %(names)s", names=_agencies(names, went)))
+    return lines
+
+
+#: a correction's line for each changed field, from its old and new value and the agencies' names
+_CHANGE_LINES = {
+    "title": lambda old, new, names: [_("Subject “%(old)s” → “%(new)s”", old=old, new=new)],
+    "body": lambda old, new, names: [_("Content changed")],
+    "deadline": lambda old, new, names: [_("Deadline %(old)s → %(new)s", old=_when(old), new=_when(new))],
+    "priority": lambda old, new, names: [_("Priority %(old)s → %(new)s", old=label(PRIORITY_LABELS, old),
+                                           new=label(PRIORITY_LABELS, new))],
+    "lead_agency_id": lambda old, new, names: [_("Lead agency %(old)s → %(new)s", old=_agencies(names, [old]),
+                                                 new=_agencies(names, [new]))],
+    "support_agency_ids": _support_lines,
+    "role": lambda old, new, names: [_("Role %(old)s → %(new)s", old=label(ROLE_LABELS, old),
+                                       new=label(ROLE_LABELS, new))],
+    "assignment_deadline": lambda old, new, names: [_("This agency's deadline %(old)s → %(new)s", old=_when(old),
+                                                      new=_when(new))],
+}
 
 
 def _lead_agency_name(event):

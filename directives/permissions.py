@@ -37,6 +37,21 @@ def can_act(user, assignment):
     )
 
 
+def acts_for_agency():
+    """The users who act on an agency's assignments (can_act), as a criterion on User: its officers.
+    They are the ones told of a new, corrected or cancelled directive and reminded of deadlines."""
+    from auth.models import User
+
+    return User.role == "officer"
+
+
+def decides():
+    """The users who decide (can_decide), as a criterion on User: the leaders. They get the daily digest."""
+    from auth.models import User
+
+    return User.role == "leader"
+
+
 def can_decide(user, directive=None):
     """Accept, return, decide extensions, cancel: leaders."""
     return _authenticated(user) and user.role == "leader"

@@ -289,6 +289,23 @@ def agency_stats(now=None, filters=None, include_empty=False):
     """
     now = now or utcnow()
     conditions, needs_directive = _stats_filters(filters)
+    counts = _tracking_counts(now, conditions, needs_directive)
+    agency_query = select(Agency)
+    if include_empty:
+        agency_query = agency_query.where(or_(Agency.active.is_(True), Agency.id.in_(list(counts) or [-1])))
+    else:
+        agency_query = agency_query.where(Agency.id.in_(list(counts) or [-1]))
+    medians = _median_ack_seconds(conditions, needs_directive) if counts else {}
+    return [_agency_row(agency, counts.get(agency.id), medians.get(agency.id))
+            for agency in sorted(db.session.scalars(agency_query), key=agency_key)]  # protocol order
+
+
+def _zero_counts():
+    return dict.fromkeys(("assigned", "acknowledged") + TRACKING_VALUES, 0)
+
+
+def _tracking_counts(now, conditions, needs_directive):
+    """{agency id: {assigned, acknowledged, and the count per tracking state}}, in one GROUP BY."""
     # The CASE is evaluated once per row in a subquery, then grouped: a few rows per agency come back.
     # "agency_id + 0": a plain scan of the table beats walking the (agency, status, deadline) index
     # and fetching every row from it (SQLite: 40 ms instead of 100+ ms over 50,000 assignments).
@@ -303,30 +320,23 @@ def agency_stats(now=None, filters=None, include_empty=False):
     ).all()
     counts = {}
     for agency_id, tracking, n, acknowledged in grouped:
-        item = counts.setdefault(agency_id, dict.fromkeys(("assigned", "acknowledged") + TRACKING_VALUES, 0))
+        item = counts.setdefault(agency_id, _zero_counts())
         item["assigned"] += n
         item["acknowledged"] += acknowledged
         if tracking in item:
             item[tracking] += n
-    agency_query = select(Agency)
-    if include_empty:
-        agency_query = agency_query.where(or_(Agency.active.is_(True), Agency.id.in_(list(counts) or [-1])))
-    else:
-        agency_query = agency_query.where(Agency.id.in_(list(counts) or [-1]))
-    medians = _median_ack_seconds(conditions, needs_directive) if counts else {}
+    return counts
 
-    out = []
-    for agency in sorted(db.session.scalars(agency_query), key=agency_key):  # protocol order
-        agency_id = agency.id
-        item = {"agency_id": agency_id, "agency_code": agency.code, "agency_name": agency.name}
-        item.update(counts.get(agency_id) or dict.fromkeys(("assigned", "acknowledged") + TRACKING_VALUES, 0))
-        judged = item["completed_on_time"] + item["completed_late"] + item["overdue"]
-        assigned = item["assigned"]
-        item["acknowledged_pct"] = round(100.0 * item["acknowledged"] / assigned, 1) if assigned else None
-        item["on_time_rate"] = round(100.0 * item["completed_on_time"] / judged, 1) if judged else None
-        item["median_ack_seconds"] = medians.get(agency_id)
-        out.append(item)
-    return out
+
+def _agency_row(agency, counts, median):
+    item = {"agency_id": agency.id, "agency_code": agency.code, "agency_name": agency.name}
+    item.update(counts or _zero_counts())
+    judged = item["completed_on_time"] + item["completed_late"] + item["overdue"]
+    assigned = item["assigned"]
+    item["acknowledged_pct"] = round(100.0 * item["acknowledged"] / assigned, 1) if assigned else None
+    item["on_time_rate"] = round(100.0 * item["completed_on_time"] / judged, 1) if judged else None
+    item["median_ack_seconds"] = median
+    return item
 
 
 def _median_ack_seconds(conditions, needs_directive=True):

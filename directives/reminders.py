@@ -19,12 +19,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, selectinload
 
 from auth.models import User
+from auth.queries import users_in_agencies
 from core import audit
 from core.dbtypes import isoformat, utcnow
 from core.extensions import db
 from core.scheduler import register_job
 from core.validation import display_zone
-from directives import bp
+from directives import bp, permissions
 from directives.models import Assignment, Directive, ReminderSent
 from directives.services import directive_path
 from directives.tracking import due_soon_window, setting
@@ -55,9 +56,7 @@ def _officers_by_agency(agency_ids):
     out = {}
     if not agency_ids:
         return out
-    users = db.session.scalars(
-        select(User).where(User.agency_id.in_(list(agency_ids)), User.active.is_(True), User.role == "officer")
-    ).all()
+    users = db.session.scalars(users_in_agencies(agency_ids, permissions.acts_for_agency())).all()
     for user in users:
         out.setdefault(user.agency_id, []).append(user)
     return out
@@ -85,13 +84,27 @@ def _local(value):
 
 def run_reminders(now=None):
     """Send every reminder that is due and was not sent before. Returns {kind: how many sent}."""
-    from notifications.services import notify
-
     now = now or utcnow()
+    sent = {"due_soon": 0, "overdue": 0, "unacknowledged": 0, "digest": 0}
+    jobs = _due_reminders(now)
+    officers = _officers_by_agency({a.agency_id for _kind, a, _key in jobs})
+    for kind, a, key in jobs:
+        if _claim(key, kind, a.id, now):
+            _remind(kind, a, officers.get(a.agency_id, []))
+            sent[kind] += 1
+    sent["digest"] = _daily_digest(now)
+    if any(sent.values()):
+        audit.record(None, "directive.reminders", object_type="system", **sent)
+    db.session.commit()
+    if any(sent.values()):
+        log.info("directive reminders sent: %s", sent)
+    return sent
+
+
+def _due_reminders(now):
+    """[(kind, assignment, key)] of the reminders due now and not sent yet."""
     window = due_soon_window()
     unack_hours = _config_int("REMIND_UNACKNOWLEDGED_HOURS", 4)
-    sent = {"due_soon": 0, "overdue": 0, "unacknowledged": 0, "digest": 0}
-
     due_soon = _candidates(Assignment.deadline > now, Assignment.deadline <= now + window)
     overdue = _candidates(Assignment.deadline <= now)
     unacknowledged = _candidates(Assignment.status == "pending",
@@ -102,40 +115,33 @@ def run_reminders(now=None):
         + [("unacknowledged", a, f"unacknowledged:{a.id}") for a in unacknowledged]
     )
     done = _already_sent(key for _kind, _a, key in jobs)
-    jobs = [job for job in jobs if job[2] not in done]
-    officers = _officers_by_agency({a.agency_id for _kind, a, _key in jobs})
+    return [job for job in jobs if job[2] not in done]
 
-    for kind, a, key in jobs:
-        if not _claim(key, kind, a.id, now):
-            continue
-        d = a.directive
-        link = directive_path(d.id)
-        recipients = officers.get(a.agency_id, [])
-        if kind == "due_soon":
-            text = lambda u, d=d, a=a: _("Due soon: %(number)s %(title)s (deadline %(deadline)s)",  # noqa: E731
-                                         number=d.number, title=d.title, deadline=_local(a.deadline))
-        elif kind == "overdue":
-            text = lambda u, d=d, a=a: _("Overdue: %(number)s %(title)s (deadline was %(deadline)s)",  # noqa: E731
-                                         number=d.number, title=d.title, deadline=_local(a.deadline))
-            if d.issuer is not None and d.issuer.active:
-                notify([d.issuer], "reminder.overdue",
-                       lambda u, d=d, a=a: _("%(agency)s is overdue on %(number)s %(title)s",
-                                             agency=a.agency.name, number=d.number, title=d.title), link=link)
-        else:
-            text = lambda u, d=d: _("Not yet acknowledged: %(number)s %(title)s",  # noqa: E731
-                                    number=d.number, title=d.title)
-        if recipients:
-            notify(recipients, f"reminder.{kind}", text, link=link, email_subject=text,
-                   email_body=lambda u, text=text, link=link: f"{text(u)}\n\n{current_app.config['PUBLIC_URL']}{link}")
-        sent[kind] += 1
 
-    sent["digest"] = _daily_digest(now)
-    if any(sent.values()):
-        audit.record(None, "directive.reminders", object_type="system", **sent)
-    db.session.commit()
-    if any(sent.values()):
-        log.info("directive reminders sent: %s", sent)
-    return sent
+def _reminder_text(kind, d, a):
+    if kind == "due_soon":
+        return lambda u: _("Due soon: %(number)s %(title)s (deadline %(deadline)s)", number=d.number,
+                           title=d.title, deadline=_local(a.deadline))
+    if kind == "overdue":
+        return lambda u: _("Overdue: %(number)s %(title)s (deadline was %(deadline)s)", number=d.number,
+                           title=d.title, deadline=_local(a.deadline))
+    return lambda u: _("Not yet acknowledged: %(number)s %(title)s", number=d.number, title=d.title)
+
+
+def _remind(kind, a, recipients):
+    """One reminder to the agency's officers; an overdue one to the issuer too."""
+    from notifications.services import notify
+
+    d = a.directive
+    link = directive_path(d.id)
+    text = _reminder_text(kind, d, a)
+    if kind == "overdue" and d.issuer is not None and d.issuer.active:
+        notify([d.issuer], "reminder.overdue",
+               lambda u: _("%(agency)s is overdue on %(number)s %(title)s", agency=a.agency.name, number=d.number,
+                           title=d.title), link=link)
+    if recipients:
+        notify(recipients, f"reminder.{kind}", text, link=link, email_subject=text,
+               email_body=lambda u: f"{text(u)}\n\n{current_app.config['PUBLIC_URL']}{link}")
 
 
 def _daily_digest(now):
@@ -159,7 +165,7 @@ def _daily_digest(now):
     names = dict(db.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_([r[0] for r in rows]))).all())
     total = sum(count for _id, count in rows)
     lines = sorted(((names.get(agency_id, "?"), count) for agency_id, count in rows), key=lambda x: (-x[1], x[0]))
-    leaders = db.session.scalars(select(User).where(User.role == "leader", User.active.is_(True))).all()
+    leaders = db.session.scalars(select(User).where(permissions.decides(), User.active.is_(True))).all()
 
     def text(user):
         return _("Daily summary: %(count)d overdue assignments in %(agencies)d agencies", count=total,

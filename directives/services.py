@@ -12,7 +12,8 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from auth.models import Agency, User
+from auth.models import Agency
+from auth.queries import users_in_agencies
 from core import audit
 from core.dbtypes import isoformat, utcnow
 from core.errors import Conflict, Forbidden, NotFound
@@ -43,6 +44,11 @@ def directive_path(directive_id):
 
 # -- helpers for writing ------------------------------------------------------------
 
+def _plain(data):
+    """``data`` with times as ISO text: what an event's and an audit row's JSON hold."""
+    return {k: (isoformat(v) if hasattr(v, "isoformat") else v) for k, v in data.items()}
+
+
 def add_event(assignment, actor, action, from_status, to_status, note=None, now=None, **data):
     event = AssignmentEvent(
         assignment=assignment,
@@ -52,7 +58,7 @@ def add_event(assignment, actor, action, from_status, to_status, note=None, now=
         from_status=from_status,
         to_status=to_status,
         note=note,
-        data={k: (isoformat(v) if hasattr(v, "isoformat") else v) for k, v in data.items()},
+        data=_plain(data),
     )
     db.session.add(event)
     return event
@@ -111,8 +117,7 @@ def record_change(assignment, actor, action, old_status, now, note=None, **data)
     assignment.updated_at = now
     add_event(assignment, actor, action, old_status, assignment.status, note=note, now=now, **data)
     audit.record(actor, f"assignment.{action}", assignment, directive_id=assignment.directive_id,
-                 from_status=old_status, to_status=assignment.status, **{
-                     k: (isoformat(v) if hasattr(v, "isoformat") else v) for k, v in data.items()})
+                 from_status=old_status, to_status=assignment.status, **_plain(data))
     publish_update(assignment, now)
 
 
@@ -123,19 +128,41 @@ def close_if_done(directive, actor, now):
         audit.record(actor, "directive.close", directive)
 
 
-def active_agency_users(agency_ids):
-    if not agency_ids:
-        return []
-    return db.session.scalars(
-        select(User).where(User.agency_id.in_(list(agency_ids)), User.active.is_(True))
-    ).all()
-
-
 def notify_users(users, kind, text, link, subject=None):
     from notifications.services import notify
 
     if users:
         notify(users, kind, text, link=link, email_subject=subject)
+
+
+def notify_officers(agency_ids, kind, text, link, subject=None):
+    """Tell the people who act for these agencies (permissions.acts_for_agency)."""
+    if agency_ids:
+        users = db.session.scalars(users_in_agencies(agency_ids, permissions.acts_for_agency())).all()
+        notify_users(users, kind, text, link, subject=subject)
+
+
+def reject_pending_extensions(assignment_ids, actor, reason, now):
+    """Close the extension requests nobody can decide any more (the directive cancelled, the agency
+    taken off), with the reason of that change."""
+    db.session.execute(
+        db.update(ExtensionRequest)
+        .where(ExtensionRequest.status == "pending", ExtensionRequest.assignment_id.in_(assignment_ids))
+        .values(status="rejected", decided_by_id=actor.id, decided_at=now, decision_note=reason)
+        .execution_options(synchronize_session="fetch")
+    )
+
+
+def check_agency_choice(f, lead_id, support_ids, usable, check_lead=True):
+    """Errors on ``f`` for a lead or supporting agency that is not ``usable`` (an id), or a lead that
+    also supports."""
+    if check_lead and lead_id is not None and not usable(lead_id):
+        f.error("lead_agency_id", _("No such agency."))
+    bad_support = [i for i in support_ids if not usable(i)]
+    if bad_support:
+        f.error("support_agency_ids", _("No such agency: %(ids)s", ids=", ".join(map(str, bad_support))))
+    elif lead_id is not None and lead_id in support_ids:
+        f.error("support_agency_ids", _("The lead agency cannot also be a supporting agency."))
 
 
 # -- issue and cancel ----------------------------------------------------------------
@@ -158,100 +185,103 @@ def issue_directive(actor, data, now=None):
     now = now or utcnow()
     f = Fields(data)
     client_id = f.str("client_id", required=False, max_len=64)
-    if client_id:
-        existing = _issued_with(actor, client_id)
-        if existing is not None:
-            return existing  # a retry of a request that already succeeded
-    title = f.str("title", max_len=TITLE_MAX)
-    body = f.str("body", required=False, max_len=BODY_MAX, default="", multiline=True)
-    deadline = f.datetime("deadline")
-    priority = f.choice("priority", PRIORITIES, required=False, default="normal")
-    lead_id = f.int("lead_agency_id")
-    support_ids = f.int_list("support_agency_ids")
-    source_meeting_id = f.int("source_meeting_id", required=False)
-    if deadline is not None and deadline <= now:
-        f.error("deadline", _("The deadline must be in the future."))
-    agencies = {}
-    wanted = ([lead_id] if lead_id else []) + support_ids
-    if wanted:
-        agencies = {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(wanted)))}
-    if lead_id is not None and (lead_id not in agencies or not agencies[lead_id].active):
-        f.error("lead_agency_id", _("No such agency."))
-    bad_support = [i for i in support_ids if i not in agencies or not agencies[i].active]
-    if bad_support:
-        f.error("support_agency_ids", _("No such agency: %(ids)s", ids=", ".join(map(str, bad_support))))
-    elif lead_id is not None and lead_id in support_ids:
-        f.error("support_agency_ids", _("The lead agency cannot also be a supporting agency."))
-    if source_meeting_id is not None:
-        from meetings.models import Meeting
-
-        if db.session.get(Meeting, source_meeting_id) is None:
-            f.error("source_meeting_id", _("No such meeting."))
-    f.check()
-
-    year = now.astimezone(display_zone()).year
-    suffix = current_app.config.get("DIRECTIVE_NUMBER_SUFFIX", "UBND-TH")
-    directive = None
-    for _attempt in range(5):  # two leaders issuing at the same moment: the loser takes the next number
-        seq = _next_number(year)
-        candidate = Directive(
-            number=f"{seq}/{suffix}", year=year, seq=seq, title=title, body=body or "", issuer_id=actor.id,
-            issued_at=now, priority=priority, status="issued", deadline=deadline,
-            source_meeting_id=source_meeting_id, client_id=client_id,
-        )
-        try:
-            with db.session.begin_nested():
-                db.session.add(candidate)
-                db.session.flush()
-            directive = candidate
-            break
-        except IntegrityError:
-            if client_id:
-                existing = _issued_with(actor, client_id)
-                if existing is not None:  # the same request, retried while the first was running
-                    return existing
-            continue
-    if directive is None:
-        raise Conflict(_("Could not allocate a directive number; please try again."))
-
-    roles = [(lead_id, "lead")] + [(i, "support") for i in support_ids]
-    assignments = []
-    for agency_id, role in roles:
-        a = Assignment(directive=directive, agency=agencies[agency_id], role=role, status="pending",
-                       deadline=deadline, updated_at=now)
-        db.session.add(a)
-        assignments.append(a)
+    existing = _issued_with(actor, client_id)
+    if existing is not None:
+        return existing  # a retry of a request that already succeeded
+    values, lead_id, support_ids, agencies = _issue_fields(f, now)
+    directive, created = _insert_numbered(actor, values, client_id, now)
+    if not created:
+        return directive
+    assignments = [Assignment(directive=directive, agency=agencies[agency_id], role=role, status="pending",
+                              deadline=directive.deadline, updated_at=now)
+                   for agency_id, role in [(lead_id, "lead")] + [(i, "support") for i in support_ids]]
+    db.session.add_all(assignments)
     db.session.flush()
     for a in assignments:
-        add_event(a, actor, "issue", None, "pending", now=now, role=a.role, deadline=deadline)
-    audit.record(actor, "directive.issue", directive, number=directive.number, title=title,
-                 lead_agency_id=lead_id, support_agency_ids=support_ids, deadline=isoformat(deadline),
-                 priority=priority)
-
-    link = directive_path(directive.id)
-    officers = [u for u in active_agency_users(agencies.keys()) if u.role == "officer"]
-    notify_users(
-        officers, "directive.new",
-        lambda u: _("New directive %(number)s: %(title)s", number=directive.number, title=title),
-        link,
-        subject=lambda u: _("New directive %(number)s: %(title)s", number=directive.number, title=title),
-    )
+        add_event(a, actor, "issue", None, "pending", now=now, role=a.role, deadline=directive.deadline)
+    audit.record(actor, "directive.issue", directive, number=directive.number, title=directive.title,
+                 lead_agency_id=lead_id, support_agency_ids=support_ids, deadline=isoformat(directive.deadline),
+                 priority=directive.priority)
+    notify_new(directive, agencies.keys())
     for a in assignments:
-        publish(
-            "directive:new",
-            {"directive_id": directive.id, "assignment_id": a.id, "title": title,
-             "deadline": isoformat(deadline), "priority": priority},
-            to=agency_room(a.agency_id),
-        )
+        publish_new(directive, a)
         publish_update(a, now)
     db.session.commit()
     return directive
 
 
+def _issue_fields(f, now):
+    """The new directive's column values, its lead and supporting agency ids and {id: Agency};
+    Invalid naming every bad field."""
+    values = {
+        "title": f.str("title", max_len=TITLE_MAX),
+        "body": f.str("body", required=False, max_len=BODY_MAX, default="", multiline=True) or "",
+        "deadline": f.datetime("deadline"),
+        "priority": f.choice("priority", PRIORITIES, required=False, default="normal"),
+    }
+    lead_id = f.int("lead_agency_id")
+    support_ids = f.int_list("support_agency_ids")
+    values["source_meeting_id"] = f.int("source_meeting_id", required=False)
+    if values["deadline"] is not None and values["deadline"] <= now:
+        f.error("deadline", _("The deadline must be in the future."))
+    wanted = ([lead_id] if lead_id else []) + support_ids
+    agencies = {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(wanted)))} if wanted else {}
+    check_agency_choice(f, lead_id, support_ids, lambda i: i in agencies and agencies[i].active)
+    _check_meeting(f, values["source_meeting_id"])
+    f.check()
+    return values, lead_id, support_ids, agencies
+
+
+def _check_meeting(f, meeting_id):
+    from meetings.models import Meeting
+
+    if meeting_id is not None and db.session.get(Meeting, meeting_id) is None:
+        f.error("source_meeting_id", _("No such meeting."))
+
+
+def _insert_numbered(actor, values, client_id, now):
+    """(the directive with the year's next number, True); (the directive the same request made, False)
+    when a retry of it (same ``client_id``) won the race."""
+    year = now.astimezone(display_zone()).year
+    suffix = current_app.config.get("DIRECTIVE_NUMBER_SUFFIX", "UBND-TH")
+    for _attempt in range(5):  # two leaders issuing at the same moment: the loser takes the next number
+        seq = _next_number(year)
+        candidate = Directive(number=f"{seq}/{suffix}", year=year, seq=seq, issuer_id=actor.id, issued_at=now,
+                              status="issued", client_id=client_id, **values)
+        try:
+            with db.session.begin_nested():
+                db.session.add(candidate)
+                db.session.flush()
+            return candidate, True
+        except IntegrityError:
+            existing = _issued_with(actor, client_id)
+            if existing is not None:  # the same request, retried while the first was running
+                return existing, False
+    raise Conflict(_("Could not allocate a directive number; please try again."))
+
+
 def _issued_with(actor, client_id):
+    if not client_id:
+        return None
     return db.session.scalar(
         select(Directive).where(Directive.issuer_id == actor.id, Directive.client_id == client_id)
     )
+
+
+def notify_new(directive, agency_ids):
+    """The bell and the e-mail of a directive new to these agencies."""
+    number, title = directive.number, directive.title
+    notify_officers(agency_ids, "directive.new",
+                    lambda u: _("New directive %(number)s: %(title)s", number=number, title=title),
+                    directive_path(directive.id),
+                    subject=lambda u: _("New directive %(number)s: %(title)s", number=number, title=title))
+
+
+def publish_new(directive, assignment):
+    """directive:new to the assignment's agency: its inbox shows the directive at once."""
+    publish("directive:new", {"directive_id": directive.id, "assignment_id": assignment.id, "title": directive.title,
+                              "deadline": isoformat(assignment.deadline), "priority": directive.priority},
+            to=agency_room(assignment.agency_id))
 
 
 def cancel_directive(actor, directive, data=None, now=None):
@@ -273,20 +303,12 @@ def cancel_directive(actor, directive, data=None, now=None):
             old = a.status
             a.status = "cancelled"
             record_change(a, actor, "cancel", old, now, note=reason)
-    # An extension nobody can decide any more is closed with the cancellation's reason.
-    db.session.execute(
-        db.update(ExtensionRequest)
-        .where(ExtensionRequest.status == "pending",
-               ExtensionRequest.assignment_id.in_([a.id for a in directive.assignments]))
-        .values(status="rejected", decided_by_id=actor.id, decided_at=now, decision_note=reason)
-        .execution_options(synchronize_session="fetch")
-    )
+    reject_pending_extensions([a.id for a in directive.assignments], actor, reason, now)
     audit.record(actor, "directive.cancel", directive, reason=reason)
-    officers = [u for u in active_agency_users({a.agency_id for a in directive.assignments}) if u.role == "officer"]
-    notify_users(officers, "directive.cancelled",
-            lambda u: _("Directive %(number)s was cancelled: %(title)s", number=directive.number,
-                        title=directive.title),
-            directive_path(directive.id))
+    notify_officers({a.agency_id for a in directive.assignments}, "directive.cancelled",
+                    lambda u: _("Directive %(number)s was cancelled: %(title)s", number=directive.number,
+                                title=directive.title),
+                    directive_path(directive.id))
     db.session.commit()
     return directive
 
@@ -455,5 +477,4 @@ def return_assignment(actor, assignment, data, now=None):
 
 
 def notify_agency(assignment, kind, text):
-    officers = [u for u in active_agency_users([assignment.agency_id]) if u.role == "officer"]
-    notify_users(officers, kind, text, directive_path(assignment.directive_id))
+    notify_officers([assignment.agency_id], kind, text, directive_path(assignment.directive_id))
