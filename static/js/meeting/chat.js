@@ -122,6 +122,23 @@ function dropFromOutbox(clientId) {
   stored.save(outbox);
 }
 
+/** The message a new id goes before, keeping id order: most arrive at the end (null), replays and
+ * scroll-back may not. */
+function nextAfter(id) {
+  if (!(id < lastId || (oldestId !== null && id < oldestId))) return null;
+  for (const child of list.children) {
+    if (Number(child.dataset.id) > id) return child;
+  }
+  return null;
+}
+
+/** One of ours is stored: it is no longer pending, nor in the outbox. */
+function delivered(clientId) {
+  const pending = pendingBox.querySelector('[data-client-id="' + CSS.escape(clientId) + '"]');
+  if (pending) pending.remove();
+  if (outbox.some((o) => o.client_id === clientId)) dropFromOutbox(clientId);
+}
+
 function renderMessage(m) {
   if (rendered.has(m.id)) return false;
   const mine = m.author && m.author.id === me;
@@ -129,22 +146,11 @@ function renderMessage(m) {
   el.dataset.id = String(m.id);
   el.dataset.clientId = m.client_id || "";
   if (mine) setState(el, "sent");
-  // keep id order: most arrive at the end, replays and scroll-back may not
-  let before = null;
-  if (m.id < lastId || (oldestId !== null && m.id < oldestId)) {
-    for (const child of list.children) {
-      if (Number(child.dataset.id) > m.id) { before = child; break; }
-    }
-  }
-  list.insertBefore(el, before);
+  list.insertBefore(el, nextAfter(m.id));
   rendered.set(m.id, el);
   if (m.id > lastId) lastId = m.id;
   if (oldestId === null || m.id < oldestId) oldestId = m.id;
-  if (mine && m.client_id) {
-    const pending = pendingBox.querySelector('[data-client-id="' + CSS.escape(m.client_id) + '"]');
-    if (pending) pending.remove();
-    if (outbox.some((o) => o.client_id === m.client_id)) dropFromOutbox(m.client_id);
-  }
+  if (mine && m.client_id) delivered(m.client_id);
   return true;
 }
 

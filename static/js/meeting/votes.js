@@ -20,6 +20,18 @@ function render() {
   setBadges("votes", items.filter((v) => v.status === "open").length);
 }
 
+function progressBar(pct) {
+  const bar = el("div", "progress vote-bar mt-1");
+  bar.setAttribute("role", "progressbar");
+  bar.setAttribute("aria-valuenow", String(pct));
+  bar.setAttribute("aria-valuemin", "0");
+  bar.setAttribute("aria-valuemax", "100");
+  const fill = el("div", "progress-bar");
+  fill.style.width = pct + "%";
+  bar.appendChild(fill);
+  return bar;
+}
+
 /** One option of a vote: a button while it can be chosen, its count, its bar, who chose it. */
 function optionRow(v, option, i, voters) {
   const canVote = P.can_cast_ballot && v.status === "open";
@@ -34,20 +46,11 @@ function optionRow(v, option, i, voters) {
   const label = el("span", "", option);
   if (v.my_choice === i) { label.prepend(icon("check-circle-fill me-1")); }
   line.appendChild(label);
-  const total = v.total || 0;
   const count = v.counts ? v.counts[i] : 0;
-  const pct = total ? Math.round((100 * count) / total) : 0;
+  const pct = v.total ? Math.round((100 * count) / v.total) : 0;
   line.appendChild(el("span", "fw-semibold vote-count", count + " · " + pct + "%"));
   row.appendChild(line);
-  const bar = el("div", "progress vote-bar mt-1");
-  bar.setAttribute("role", "progressbar");
-  bar.setAttribute("aria-valuenow", String(pct));
-  bar.setAttribute("aria-valuemin", "0");
-  bar.setAttribute("aria-valuemax", "100");
-  const fill = el("div", "progress-bar");
-  fill.style.width = pct + "%";
-  bar.appendChild(fill);
-  row.appendChild(bar);
+  row.appendChild(progressBar(pct));
   if (!v.anonymous && voters) row.appendChild(el("div", "small text-body-secondary mt-1 vote-names", voters.join(", ")));
   return row;
 }
