@@ -2,7 +2,7 @@
 from flask_babel import gettext as _
 
 from auth import permissions
-from auth.models import AGENCY_KINDS, Agency
+from auth.models import Agency, AgencyKind
 from core import audit
 from core.errors import Conflict, Forbidden, NotFound
 from core.extensions import db
@@ -20,7 +20,8 @@ def _agency_fields(data, agency=None):
     f = Fields(data)
     code = f.str("code", required=agency is None, max_len=32)
     name = f.str("name", required=agency is None, max_len=255)
-    kind = f.choice("kind", AGENCY_KINDS, required=False, default=agency.kind if agency else "department")
+    kind = f.choice("kind", tuple(AgencyKind), required=False,
+                    default=agency.kind if agency else AgencyKind.DEPARTMENT.value)
     parent_id = f.int("parent_id", required=False) if f.has("parent_id") else None
     parent = None
     if parent_id is not None:

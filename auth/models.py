@@ -1,19 +1,41 @@
 """Agencies, users and API tokens."""
+import enum
+
 from flask_login import UserMixin
 
 from core.dbtypes import UTCDateTime, utcnow
 from core.extensions import db
 
-ROLES = ("admin", "leader", "officer")
-#: in protocol order: the provincial office, departments, districts (huyện, thị xã, thành phố), communes
-#: (xã, phường, thị trấn), then anything else
-AGENCY_KINDS = ("provincial_office", "department", "district", "commune", "other")
+
+
+class Role(enum.StrEnum):
+    """What a user does; what each role may do is decided in auth/permissions.py only."""
+
+    ADMIN = "admin"
+    LEADER = "leader"
+    OFFICER = "officer"
+
+
+class AgencyKind(enum.StrEnum):
+    """In protocol order: the provincial office, departments, districts (huyện, thị xã, thành phố),
+    communes (xã, phường, thị trấn), then anything else."""
+
+    PROVINCIAL_OFFICE = "provincial_office"
+    DEPARTMENT = "department"
+    DISTRICT = "district"
+    COMMUNE = "commune"
+    OTHER = "other"
+
+
+def _one_of(column, enum_class):
+    return f"{column} IN ({', '.join(repr(member.value) for member in enum_class)})"
 
 
 class Agency(db.Model):
     """A unit of the province: the provincial office, a department, a district..."""
 
     __tablename__ = "agencies"
+    __table_args__ = (db.CheckConstraint(_one_of("kind", AgencyKind), name="kind"),)
 
     id = db.Column(db.Integer, primary_key=True)
     #: short unique code, e.g. "SYT" (health department)
@@ -22,8 +44,8 @@ class Agency(db.Model):
     name = db.Column(db.String(255), nullable=False)
     #: the agency above it in the tree, if any
     parent_id = db.Column(db.Integer, db.ForeignKey("agencies.id", ondelete="RESTRICT"), index=True)
-    #: one of AGENCY_KINDS: provincial_office, department, district, commune or other
-    kind = db.Column(db.String(32), nullable=False, default="department")
+    #: an AgencyKind: provincial_office, department, district, commune or other
+    kind = db.Column(db.String(32), nullable=False, default=AgencyKind.DEPARTMENT.value)
     #: inactive agencies keep their history but get no new work
     active = db.Column(db.Boolean, nullable=False, default=True)
     #: when it was created
@@ -44,6 +66,7 @@ class Agency(db.Model):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (db.CheckConstraint(_one_of("role", Role), name="role"),)
 
     id = db.Column(db.Integer, primary_key=True)
     #: login name, stored lower-case
@@ -52,8 +75,8 @@ class User(UserMixin, db.Model):
     full_name = db.Column(db.String(255), nullable=False)
     #: for notifications by mail; optional
     email = db.Column(db.String(255))
-    #: admin, leader or officer
-    role = db.Column(db.String(16), nullable=False, default="officer")
+    #: a Role: admin, leader or officer
+    role = db.Column(db.String(16), nullable=False, default=Role.OFFICER.value)
     #: the agency the user works for (officers always have one)
     agency_id = db.Column(db.Integer, db.ForeignKey("agencies.id", ondelete="RESTRICT"), index=True)
     #: job title, e.g. "Chủ tịch UBND tỉnh"
@@ -84,14 +107,6 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self):  # Flask-Login: inactive users cannot be logged in
         return bool(self.active)
-
-    @property
-    def is_admin(self):
-        return self.role == "admin"
-
-    @property
-    def is_leader(self):
-        return self.role == "leader"
 
     def to_dict(self):
         return {

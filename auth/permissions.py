@@ -1,17 +1,38 @@
-"""Who may do what with accounts and agencies. Used by services, views and templates."""
+"""Who may do what with accounts and agencies. Used by services, views and templates; the one place
+in auth, core and notifications that reads a user's role."""
+from auth.models import Role
+
+
+def _has_role(user, *roles):
+    return user is not None and getattr(user, "is_authenticated", False) and user.role in roles
 
 
 def is_staff(user):
     """Leaders and admins see the whole province."""
-    return user.is_authenticated and user.role in ("leader", "admin")
+    return _has_role(user, Role.LEADER, Role.ADMIN)
+
+
+def is_leader(user):
+    """The province's leaders: listed first in protocol order, their title says what they lead."""
+    return _has_role(user, Role.LEADER)
 
 
 def can_manage_accounts(user):
-    return user.is_authenticated and user.role == "admin"
+    return _has_role(user, Role.ADMIN)
+
+
+def role_manages_accounts(role):
+    """Whether a user given ``role`` manages accounts (an admin may not take that from themselves)."""
+    return role == Role.ADMIN
+
+
+def role_needs_agency(role):
+    """Officers always belong to an agency."""
+    return role == Role.OFFICER
 
 
 def can_manage_agencies(user):
-    return user.is_authenticated and user.role == "admin"
+    return _has_role(user, Role.ADMIN)
 
 
 def can_list_agencies(user):
@@ -19,9 +40,9 @@ def can_list_agencies(user):
 
 
 def can_revoke_token(user, token):
-    return user.is_authenticated and (token.user_id == user.id or user.role == "admin")
+    return user.is_authenticated and (token.user_id == user.id or _has_role(user, Role.ADMIN))
 
 
 def can_view_audit(user):
     """The audit trail shows everyone's actions: administrators only."""
-    return user.is_authenticated and user.role == "admin"
+    return _has_role(user, Role.ADMIN)

@@ -5,10 +5,11 @@ On an invitation, an attendance list or a biên bản: the provincial leaders fi
 office, departments, districts, communes), each kind in alphabetical order, and
 within an agency its people by name; names in Vietnamese order (core.collation).
 """
-from auth.models import AGENCY_KINDS
+from auth import permissions
+from auth.models import AgencyKind
 from core.collation import sort_key
 
-_KIND_RANK = {kind: n for n, kind in enumerate(AGENCY_KINDS)}
+_KIND_RANK = {kind: n for n, kind in enumerate(AgencyKind)}
 
 
 def agency_key(agency):
@@ -34,7 +35,7 @@ def _leader_rank(user):
 
 def person_key(user):
     """Sort key of a user: leaders (chairman, vice-chairmen, others), then by agency, then name."""
-    if user.role == "leader":
+    if permissions.is_leader(user):
         return (0, _leader_rank(user), (), sort_key(user.full_name))
     return (1, 0, agency_key(user.agency), sort_key(user.full_name))
 
@@ -51,6 +52,6 @@ def affiliation(user, role_label=""):
     parts = []
     if title and title.casefold() != str(role_label).strip().casefold():
         parts.append(title)
-    if agency and not (title and (user.role == "leader" or agency.casefold() in title.casefold())):
+    if agency and not (title and (permissions.is_leader(user) or agency.casefold() in title.casefold())):
         parts.append(agency)
     return " · ".join(parts)

@@ -9,7 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from auth import permissions, throttle
-from auth.models import ROLES, Agency, ApiToken, BrowserLogin, User
+from auth.models import Agency, ApiToken, BrowserLogin, Role, User
 from auth.protocol import agency_key
 from core import audit
 from core.dbtypes import utcnow
@@ -304,7 +304,7 @@ def create_user(actor, data, *, system=False):
     username = f.str("username", max_len=64)
     password = f.str("password", max_len=200)
     full_name = f.str("full_name", max_len=255)
-    role = f.choice("role", ROLES)
+    role = f.choice("role", tuple(Role))
     email = _email(f)
     title = f.str("title", required=False, max_len=255)
     locale = f.choice("locale", current_app.config["LANGUAGES"], required=False, default="vi")
@@ -312,7 +312,7 @@ def create_user(actor, data, *, system=False):
     if username and not _valid_username(username):
         f.error("username", _("Use letters, digits, dot, dash or underscore."))
     agency = _agency(f, f.int("agency_id", required=False))
-    if agency is None and role == "officer":
+    if agency is None and permissions.role_needs_agency(role):
         f.error("agency_id", _("Officers belong to an agency."))
     f.check()
     username = username.lower()
@@ -375,16 +375,16 @@ def _user_update_fields(actor, user, data):
     """(fields, {column: new value} of those given, the agency, a new password), or Invalid."""
     f = Fields(data)
     values = {"full_name": f.str("full_name", required=False, max_len=255),
-              "role": f.choice("role", ROLES, required=False),
+              "role": f.choice("role", tuple(Role), required=False),
               "email": _email(f),
               "title": f.str("title", required=False, max_len=255)}
     password = f.str("password", required=False, max_len=200)
     _check_password_rules(f, "password", password)
     role = values["role"] or user.role
     agency = _agency(f, f.int("agency_id", required=False)) if "agency_id" in f.data else user.agency
-    if agency is None and role == "officer":
+    if agency is None and permissions.role_needs_agency(role):
         f.error("agency_id", _("Officers belong to an agency."))
-    if user.id == actor.id and role != "admin":
+    if user.id == actor.id and not permissions.role_manages_accounts(role):
         f.error("role", _("You cannot remove your own administrator role."))
     f.check()
     return f, {k: v for k, v in values.items() if v is not None}, agency, password

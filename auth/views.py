@@ -6,7 +6,7 @@ from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
 
 from auth import agencies as agency_services
 from auth import bp, permissions, services
-from auth.models import AGENCY_KINDS, ROLES, ApiToken, User
+from auth.models import AgencyKind, ApiToken, Role, User
 from auth.protocol import affiliation
 from auth.throttle import TooManyAttempts
 from core import i18n, ui
@@ -17,13 +17,13 @@ from core.extensions import db
 from core.urls import safe_next
 from core.validation import Fields, arg_int, text_problem
 
-ROLE_LABELS = {"admin": _l("Administrator"), "leader": _l("Leader"), "officer": _l("Officer")}
+ROLE_LABELS = {Role.ADMIN: _l("Administrator"), Role.LEADER: _l("Leader"), Role.OFFICER: _l("Officer")}
 KIND_LABELS = {
-    "provincial_office": _l("Provincial office"),
-    "department": _l("Department"),
-    "district": _l("District"),
-    "commune": _l("Commune, ward or town"),
-    "other": _l("Other"),
+    AgencyKind.PROVINCIAL_OFFICE: _l("Provincial office"),
+    AgencyKind.DEPARTMENT: _l("Department"),
+    AgencyKind.DISTRICT: _l("District"),
+    AgencyKind.COMMUNE: _l("Commune, ward or town"),
+    AgencyKind.OTHER: _l("Other"),
 }
 
 ui.add_nav(ui.NavItem("auth.users", _l("Users"), "people", permissions.can_manage_accounts, order=80))
@@ -221,7 +221,7 @@ def edit_user(user_id=None):
         if not errors:
             return redirect(url_for("auth.users"))
     form = request.form if request.method == "POST" else (user.to_dict() if user else {})
-    return render_template("auth/user_form.html", user=user, form=form, errors=errors, roles=ROLES,
+    return render_template("auth/user_form.html", user=user, form=form, errors=errors, roles=tuple(Role),
                            tree=services.agency_tree(include_inactive=False))
 
 
@@ -280,4 +280,4 @@ def edit_agency(agency_id=None):
             return redirect(url_for("auth.agencies"))
     form = request.form if request.method == "POST" else (agency.to_dict() if agency else {})
     return render_template("auth/agency_form.html", agency=agency, form=form, errors=errors,
-                           kinds=AGENCY_KINDS, tree=services.agency_tree())
+                           kinds=tuple(AgencyKind), tree=services.agency_tree())
