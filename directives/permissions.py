@@ -15,6 +15,11 @@ def is_staff(user):
     return _authenticated(user) and user.role in ("leader", "admin")
 
 
+def has_inbox(user):
+    """An officer of an agency: the inbox, the home page's waiting directives, their own assignment's card."""
+    return _authenticated(user) and user.role == "officer" and user.agency_id is not None
+
+
 def can_issue(user):
     return _authenticated(user) and user.role == "leader"
 

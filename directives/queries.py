@@ -23,6 +23,7 @@ from directives.models import (
     PRIORITIES,
     Assignment,
     AssignmentEvent,
+    Attachment,
     Directive,
     ExtensionRequest,
     ProgressReport,
@@ -198,6 +199,24 @@ def assignment_list_query(user, filters=None, now=None):
     return query.order_by(Assignment.deadline, Directive.issued_at.desc(), Assignment.id)
 
 
+def list_summaries(directive_ids):
+    """Per directive: agencies, acknowledged, and the count per tracking state, in one query."""
+    out = {i: {"agencies": 0, "acknowledged": 0, "tracking": {}} for i in directive_ids}
+    if not directive_ids:
+        return out
+    expr = tracking_expr(utcnow())
+    rows = db.session.execute(
+        select(Assignment.directive_id, expr, func.count(Assignment.id), func.count(Assignment.acknowledged_at))
+        .where(Assignment.directive_id.in_(directive_ids)).group_by(Assignment.directive_id, expr)
+    ).all()
+    for directive_id, track, total, acknowledged in rows:
+        entry = out[directive_id]
+        entry["agencies"] += total
+        entry["acknowledged"] += acknowledged
+        entry["tracking"][track] = entry["tracking"].get(track, 0) + total
+    return out
+
+
 def inbox(user, filters=None, now=None, limit=200):
     """The officer's agency's assignments, pending ones first, then open ones by deadline,
     then finished ones; each with its directive loaded (one query)."""
@@ -244,6 +263,41 @@ def history(assignment):
         .options(selectinload(AssignmentEvent.actor))
         .order_by(AssignmentEvent.created_at, AssignmentEvent.id)
     ).all()
+
+
+def directive_events(directive):
+    """Every history event of the directive's assignments, newest first, with actors and assignments
+    loaded (one query)."""
+    ids = [a.id for a in directive.assignments]
+    if not ids:
+        return []
+    return db.session.scalars(
+        select(AssignmentEvent).where(AssignmentEvent.assignment_id.in_(ids))
+        .options(selectinload(AssignmentEvent.actor), selectinload(AssignmentEvent.assignment))
+        .order_by(AssignmentEvent.created_at.desc(), AssignmentEvent.id.desc())
+    ).all()
+
+
+def pending_extensions(directive):
+    """The directive's extension requests waiting for a decision, with their agencies loaded."""
+    return db.session.scalars(
+        select(ExtensionRequest).join(ExtensionRequest.assignment)
+        .where(Assignment.directive_id == directive.id, ExtensionRequest.status == "pending")
+        .options(selectinload(ExtensionRequest.assignment).selectinload(Assignment.agency))
+        .order_by(ExtensionRequest.id)
+    ).all()
+
+
+def report_files(directive):
+    """Files of the directive's progress reports, by report id (one query)."""
+    rows = db.session.scalars(
+        select(Attachment).where(Attachment.directive_id == directive.id, Attachment.report_id.is_not(None))
+        .order_by(Attachment.id)
+    ).all()
+    out = {}
+    for att in rows:
+        out.setdefault(att.report_id, []).append(att)
+    return out
 
 
 # -- the dashboard ----------------------------------------------------------------
@@ -369,14 +423,15 @@ def stats_totals(stats):
     keys = ("assigned", "acknowledged", "on_track", "due_soon", "overdue", "completed_on_time", "completed_late")
     total = {key: sum(row[key] for row in stats) for key in keys}
     judged = total["completed_on_time"] + total["completed_late"] + total["overdue"]
-    total["acknowledged_pct"] = round(100.0 * total["acknowledged"] / total["assigned"], 1) if total["assigned"] else None
+    assigned = total["assigned"]
+    total["acknowledged_pct"] = round(100.0 * total["acknowledged"] / assigned, 1) if assigned else None
     total["on_time_rate"] = round(100.0 * total["completed_on_time"] / judged, 1) if judged else None
     return total
 
 
 def unacknowledged_count(user):
     """How many of the user's agency's assignments wait to be acknowledged (a navbar badge)."""
-    if user is None or getattr(user, "agency_id", None) is None or user.role != "officer":
+    if not permissions.has_inbox(user):
         return 0
     return db.session.scalar(
         select(func.count(Assignment.id)).where(Assignment.agency_id == user.agency_id,

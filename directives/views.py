@@ -1,240 +1,39 @@
-"""Directive pages: the officer's inbox, the directive page, the leader's form, list and dashboard.
+"""The directive page and its actions, and the leader's forms to issue and to correct a directive.
 
-Thin: parse the form, call ``directives.services``, render. A ServiceError becomes a
-message on the form (keeping what was typed) or a flash on the directive page.
+Thin: parse the form, call the service, render. A refused field becomes a message on the form
+(keeping what was typed, 422); any other refusal a flash on the directive page.
 """
-
 import json
 import uuid
 
-import markdown as markdown_lib
-import nh3
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from markupsafe import Markup
-from sqlalchemy.orm import selectinload
 
 from auth import services as auth_services
-from core import ui
-from core.collation import sort_key
-from core.dbtypes import utcnow
-from core.errors import ACCESS_ERRORS, Invalid, NotFound, ServiceError
-from core.extensions import db
-from core.i18n import register_js_strings
+from core.errors import Invalid
+from core.forms import call_service
 from core.urls import safe_next
-from core.validation import arg_int, arg_page, display_zone
-from core.xlsx import stamped_filename, xlsx_response
-from directives import bp, corrections, exports, extensions, labels, permissions, queries, services, tracking
-from directives.models import Assignment, AssignmentEvent, Attachment, ExtensionRequest
+from core.validation import display_zone
+from directives import (
+    bp,
+    corrections,
+    extensions,
+    labels,
+    page_helpers,  # noqa: F401  (the templates' helpers and the markdown filter)
+    permissions,
+    queries,
+    services,
+)
 
-PAGE_SIZE = 20
-
-EVENT_ICONS = {
-    "issue": "send", "seen": "eye", "acknowledge": "check2-circle", "report": "graph-up-arrow",
-    "submit": "send-check", "accept": "patch-check", "return": "arrow-counterclockwise",
-    "extension_request": "calendar-plus", "extension_approve": "calendar-check", "extension_reject": "calendar-x",
-    "deadline_follow": "calendar-range", "cancel": "x-octagon",
-    "correct": "pencil-square", "add": "plus-circle", "remove": "dash-circle",
-}
-
-register_js_strings({
-    "dir_acknowledge": _l("Acknowledge"),
-    "dir_acknowledged": _l("Acknowledged"),
-    "dir_ack_failed": _l("Could not acknowledge. Please try again."),
-    "dir_ack_waiting": _l("Waiting to send"),
-    "dir_ack_queued": _l("No connection: the acknowledgement will be sent as soon as the connection is back."),
-    "dir_ack_sent": _l("The acknowledgement was sent."),
-    "dir_new_arrived": _l("New directive: %(title)s"),
-    "dir_updated": _l("This directive was updated."),
-    "dir_form_kept": _l("The directive changed while you were typing; reload to see the latest state."),
-    "dir_all_acknowledged": _l("Everything acknowledged"),
-    "dir_waiting": _l("waiting for acknowledgement"),
-    "dir_reload": _l("Reload"),
-    "dir_selected_none": _l("No support agency selected"),
-    "dir_selected_n": _l("%(n)s selected"),
-    "dir_no_match": _l("No agency matches."),
-    "dur_seconds": _l("%(s)s s"),
-    "dur_minutes": _l("%(m)s min"),
-    "dur_hours": _l("%(h)s h %(m)s min"),
-    "dur_days": _l("%(d)s d %(h)s h"),
-    "dash_total": _l("Total"),
-    "dash_updated": _l("Updated %(time)s"),
-    "dash_no_data": _l("No assignments yet."),
-    "dash_rank_line": _l("On time %(rate)s · overdue %(n)s"),
-    "tracking_on_track": labels.TRACKING_LABELS["on_track"],
-    "tracking_due_soon": labels.TRACKING_LABELS["due_soon"],
-    "tracking_overdue": labels.TRACKING_LABELS["overdue"],
-    "tracking_completed_on_time": labels.TRACKING_LABELS["completed_on_time"],
-    "tracking_completed_late": labels.TRACKING_LABELS["completed_late"],
-})
-
-
-# -- helpers shared with templates ----------------------------------------------
-
-_ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "u", "s", "ul", "ol", "li", "blockquote", "code", "pre",
-                 "h1", "h2", "h3", "h4", "h5", "h6", "hr", "a", "table", "thead", "tbody", "tr", "th", "td"}
-
-
-def render_markdown(text):
-    """Markdown to HTML, sanitised with nh3: no script, no event handlers, safe links only."""
-    html = markdown_lib.markdown(text or "", extensions=["extra", "sane_lists", "nl2br"], output_format="html")
-    clean = nh3.clean(html, tags=_ALLOWED_TAGS, attributes={"a": {"href", "title"}},
-                      url_schemes={"http", "https", "mailto"}, link_rel="noopener noreferrer nofollow")
-    return Markup(clean)
-
-
-def human_duration(seconds):
-    """'45 s', '12 min', '2 h 15 min', '3 d 4 h' in the user's language; '—' when unknown."""
-    if seconds is None:
-        return "—"
-    seconds = max(int(round(seconds)), 0)
-    if seconds < 60:
-        return _("%(s)s s", s=seconds)
-    minutes = seconds // 60
-    if minutes < 60:
-        return _("%(m)s min", m=minutes)
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return _("%(h)s h %(m)s min", h=hours, m=minutes)
-    days, hours = divmod(hours, 24)
-    return _("%(d)s d %(h)s h", d=days, h=hours)
-
-
-def _ack_seconds(assignment):
-    issued = assignment.directive.issued_at
-    if assignment.acknowledged_at is None or issued is None:
-        return None
-    return (assignment.acknowledged_at - issued).total_seconds()
-
-
-def _pct(value):
-    return "—" if value is None else f"{value:.0f}%"
-
-
-def _track(assignment):
-    return tracking.tracking_of(assignment, utcnow())
-
-
-def _event_time(ev, key):
-    """A time kept in a history event's data (ISO text), as a datetime; None when absent."""
-    from core.validation import parse_datetime
-
-    value = (ev.data or {}).get(key)
-    return parse_datetime(value) if value else None
-
-
-@bp.app_context_processor
-def directive_helpers():
-    return {
-        # one table of words for the pages, the exports and the Word documents: directives/labels.py
-        "PRIORITY_LABELS": labels.PRIORITY_LABELS,
-        "STATUS_LABELS": labels.STATUS_LABELS,
-        "TRACKING_LABELS": labels.TRACKING_LABELS,
-        "DIRECTIVE_STATUS_LABELS": labels.DIRECTIVE_STATUS_LABELS,
-        "ASSIGNMENT_ROLE_LABELS": labels.ROLE_LABELS,
-        "EVENT_LABELS": labels.EVENT_LABELS,
-        "EVENT_ICONS": EVENT_ICONS,
-        "human_duration": human_duration,
-        "directive_permissions": permissions,
-        "ack_seconds": _ack_seconds,
-        "pct": _pct,
-        "track": _track,
-        "event_detail": labels.event_detail,
-        "event_time": _event_time,
-        "new_client_id": lambda: uuid.uuid4().hex,
-    }
-
-
-bp.add_app_template_filter(render_markdown, "markdown")
-
-
-def _is_officer(user):
-    return user.is_authenticated and user.role == "officer" and user.agency_id is not None
-
-
-ui.add_nav(ui.NavItem("directives.inbox", _l("Directives"), "inbox", _is_officer, order=10))
-ui.add_nav(ui.NavItem("directives.new", _l("Issue a directive"), "send", permissions.can_issue, order=10))
-ui.add_nav(ui.NavItem("directives.index", _l("Directive list"), "list-check", permissions.is_staff, order=11))
-ui.add_nav(ui.NavItem("directives.dashboard", _l("Tracking board"), "bar-chart-line", permissions.can_view_stats,
-                      order=12))
-
-
-def _home_officer(user):
-    """Home page: the officer's directives still waiting for acknowledgement."""
-    if not _is_officer(user):
-        return None
-    return {"assignments": queries.inbox(user, {"only_unacknowledged": True}, limit=10),
-            "count": queries.unacknowledged_count(user)}
-
-
-def _home_leader(user):
-    """Home page: the leader's key numbers."""
-    if not permissions.can_view_stats(user):
-        return None
-    return {"totals": _totals(queries.agency_stats())}
-
-
-ui.add_home_section(ui.HomeSection("directives/home_officer.html", _home_officer, order=5))
-ui.add_home_section(ui.HomeSection("directives/home_leader.html", _home_leader, order=5))
-
-
-def _totals(stats):
-    totals = queries.stats_totals(stats)
-    totals["unacknowledged"] = max(totals["assigned"] - totals["acknowledged"], 0)
-    return totals
-
-
-def _filters(args, keys):
-    out = {}
-    for key in keys:
-        value = args.get(key, "").strip()
-        if value:
-            out[key] = value
-    return out
-
-
-# -- officer inbox --------------------------------------------------------------
-
-INBOX_FILTERS = ("status", "tracking", "q")
-#: rows per step of the inbox (waiting ones come first, finished ones last)
-INBOX_PAGE = 50
-
-
-@bp.route("/directives/inbox")
-@login_required
-def inbox():
-    if current_user.agency_id is None or permissions.is_staff(current_user):
-        return redirect(url_for("directives.index"))
-    filters = _filters(request.args, INBOX_FILTERS)
-    shown = min(max(arg_int("shown", INBOX_PAGE), INBOX_PAGE), 10 * INBOX_PAGE)
-    errors = {}
-    try:
-        rows = queries.inbox(current_user, filters, limit=shown + 1)
-    except Invalid as exc:
-        errors = exc.fields
-        rows = queries.inbox(current_user, {k: v for k, v in filters.items() if k not in exc.fields},
-                              limit=shown + 1)
-    more_url = url_for("directives.inbox", shown=shown + INBOX_PAGE, **filters) if len(rows) > shown else None
-    return render_template("directives/inbox.html", rows=rows[:shown], filters=filters, errors=errors,
-                           more_url=more_url, unacknowledged=queries.unacknowledged_count(current_user))
-
-
-@bp.route("/assignments/<int:assignment_id>/row")
-@login_required
-def inbox_row(assignment_id):
-    """One inbox row, fetched by the live inbox when a directive arrives or a row changes."""
-    assignment = queries.get_assignment(current_user, assignment_id)
-    if not permissions.can_act(current_user, assignment):
-        raise NotFound()
-    return render_template("directives/_inbox_row.html", a=assignment)
+#: where a refusal without fields lands: a flash on the page, not a field of the form
+MESSAGE = "_message"
 
 
 # -- the directive page ---------------------------------------------------------
 
 def _own_assignment(directive, user):
-    if not _is_officer(user):
+    if not permissions.has_inbox(user):
         return None
     for assignment in directive.assignments:
         if assignment.agency_id == user.agency_id:
@@ -242,36 +41,42 @@ def _own_assignment(directive, user):
     return None
 
 
+#: actions whose rows of one moment group into one entry of the history (a correction's rows only
+#: when they say the same for each agency)
+GROUPED_ACTIONS = ("issue", "cancel", "deadline_follow", "correct", "add", "remove")
+SAME_DATA_ACTIONS = ("correct", "add", "remove")
+
+
 def _directive_events(directive):
-    """The whole directive's history across its agencies, newest first, in one query.
+    """The whole directive's history across its agencies, newest first.
 
     The issue rows (one per agency, same moment) become one entry listing the agencies, each with its
     role; so do a cancellation's rows and the supporting agencies' deadlines moved with the lead's."""
-    ids = [a.id for a in directive.assignments]
-    if not ids:
-        return []
-    events = db.session.scalars(
-        db.select(AssignmentEvent).where(AssignmentEvent.assignment_id.in_(ids))
-        .options(selectinload(AssignmentEvent.actor), selectinload(AssignmentEvent.assignment))
-        .order_by(AssignmentEvent.created_at.desc(), AssignmentEvent.id.desc())
-    ).all()
     out = []
-    for ev in events:
-        agency = ev.assignment.agency.name
-        if ev.action == "issue":
-            # the role given at issue (kept in the event), not today's: a correction may swap the lead
-            role = (ev.data or {}).get("role") or ev.assignment.role
-            agency = f"{agency} ({labels.label(labels.ROLE_LABELS, role)})"
+    for ev in queries.directive_events(directive):
+        agency = _history_agency(ev)
         last = out[-1] if out else None
-        if (ev.action in ("issue", "cancel", "deadline_follow", "correct", "add", "remove") and last is not None
-                and last["action"] == ev.action and last["event"].created_at == ev.created_at
-                # a correction's rows group when they say the same for each agency
-                and (ev.action not in ("correct", "add", "remove") or last["event"].data == ev.data)):
+        if last is not None and _same_entry(last["event"], ev):
             last["agencies"].insert(0, agency)
             last["grouped"].append(ev)
-            continue
-        out.append({"action": ev.action, "event": ev, "agencies": [agency], "grouped": [ev]})
+        else:
+            out.append({"action": ev.action, "event": ev, "agencies": [agency], "grouped": [ev]})
     return out
+
+
+def _history_agency(ev):
+    """The agency an event is about; at issue with the role given then (kept in the event), not
+    today's: a correction may swap the lead."""
+    agency = ev.assignment.agency.name
+    if ev.action != "issue":
+        return agency
+    role = (ev.data or {}).get("role") or ev.assignment.role
+    return f"{agency} ({labels.label(labels.ROLE_LABELS, role)})"
+
+
+def _same_entry(last, ev):
+    return (ev.action in GROUPED_ACTIONS and last.action == ev.action and last.created_at == ev.created_at
+            and (ev.action not in SAME_DATA_ACTIONS or last.data == ev.data))
 
 
 def _deadline_moved_by(events):
@@ -281,18 +86,6 @@ def _deadline_moved_by(events):
         for ev in item["grouped"]:
             if ev.action in ("extension_approve", "deadline_follow"):
                 out.setdefault(ev.assignment_id, ev.action)
-    return out
-
-
-def _report_files(directive):
-    """Files of the directive's progress reports, by report id (one query)."""
-    rows = db.session.scalars(
-        db.select(Attachment).where(Attachment.directive_id == directive.id, Attachment.report_id.is_not(None))
-        .order_by(Attachment.id)
-    ).all()
-    out = {}
-    for att in rows:
-        out.setdefault(att.report_id, []).append(att)
     return out
 
 
@@ -325,17 +118,12 @@ def _latest_submissions(events):
 def _page_context(directive, errors=None, form=None, failed_action=None):
     own = _own_assignment(directive, current_user)
     events = _directive_events(directive)
-    extensions = db.session.scalars(
-        db.select(ExtensionRequest).join(ExtensionRequest.assignment)
-        .where(Assignment.directive_id == directive.id, ExtensionRequest.status == "pending")
-        .options(selectinload(ExtensionRequest.assignment).selectinload(Assignment.agency))
-        .order_by(ExtensionRequest.id)
-    ).all()
+    pending = queries.pending_extensions(directive)
     return {
         "d": directive,
         "assignments": list(directive.assignments),
         "own": own,
-        "own_pending_extension": next((x for x in extensions if own and x.assignment_id == own.id), None),
+        "own_pending_extension": next((x for x in pending if own and x.assignment_id == own.id), None),
         "events": events,
         "deadline_moved_by": _deadline_moved_by(events),
         # the result itself, where the leader decides on it
@@ -343,9 +131,9 @@ def _page_context(directive, errors=None, form=None, failed_action=None):
         # shown in the officer's card, not only far below in the history
         "own_return": _leader_word(events, own, "return", ("submit",)),
         "own_rejection": _leader_word(events, own, "extension_reject", ("extension_request", "extension_approve")),
-        "report_files": _report_files(directive),
+        "report_files": queries.report_files(directive),
         "can_decide": permissions.can_decide(current_user, directive),
-        "pending_extensions": extensions,
+        "pending_extensions": pending,
         "errors": errors or {},
         "form": form or {},
         "failed_action": failed_action,
@@ -374,19 +162,15 @@ def live(directive_id):
 def _act(directive_id, fn, success):
     """Run one action from the directive page. Bad fields: the page again with the errors and
     what was typed (422); an illegal transition: a message on the page."""
-    try:
-        fn()
+    _result, errors = call_service(fn, field=MESSAGE)
+    if not errors:
         flash(success, "success")
-    except Invalid as exc:
-        db.session.rollback()
+    elif MESSAGE in errors:
+        flash(errors[MESSAGE], "error")
+    else:
         directive = queries.get_directive(current_user, directive_id)
-        ctx = _page_context(directive, errors=exc.fields, form=request.form, failed_action=request.endpoint)
+        ctx = _page_context(directive, errors=errors, form=request.form, failed_action=request.endpoint)
         return render_template("directives/show.html", **ctx), 422
-    except ACCESS_ERRORS:
-        raise
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
     return redirect(url_for("directives.show", directive_id=directive_id) + "#actions")
 
 
@@ -395,14 +179,11 @@ def _act(directive_id, fn, success):
 def acknowledge(assignment_id):
     """The no-script path of the one-click Acknowledge (the page's script calls the API)."""
     assignment = queries.get_assignment(current_user, assignment_id)
-    try:
-        services.acknowledge(current_user, assignment)
+    _result, errors = call_service(services.acknowledge, current_user, assignment)
+    if errors:
+        flash(errors["_"], "error")
+    else:
         flash(_("Acknowledged %(number)s.", number=assignment.directive.number), "success")
-    except ACCESS_ERRORS:
-        raise
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
     return redirect(safe_next(request.form.get("next"), default="directives.inbox"))
 
 
@@ -521,31 +302,44 @@ def cancel(directive_id):
 def new():
     if not permissions.can_issue(current_user):
         abort(403)
-    errors = {}
-    form = {"priority": "normal", "client_id": uuid.uuid4().hex}  # a double click or a retry issues once
     if request.method == "POST":
-        form = request.form.to_dict()
-        form["support_agency_ids"] = request.form.getlist("support_agency_ids")
-        files = [f for f in request.files.getlist("attachments") if f and f.filename]
-        try:
-            _precheck_uploads(files, "attachments")
-            directive = services.issue_directive(current_user, form)
-        except ServiceError as exc:
-            db.session.rollback()
-            errors = getattr(exc, "fields", None) or {"_": exc.message}
-        else:
-            flash(_("Directive %(number)s was issued.", number=directive.number), "success")
-            try:
-                if not directive.attachments:  # a retried post (same client_id) got the first directive back
-                    _attachments().save_uploads(files, directive, current_user, field="attachments")
-            except ServiceError as exc:  # issued already: say so rather than invite a second issue
-                db.session.rollback()
-                flash(_("A file could not be attached: %(message)s", message=exc.message), "warning")
-            return redirect(url_for("directives.show", directive_id=directive.id))
-    elif request.args.get("source_meeting_id"):
+        return _issue_from_form()
+    form = {"priority": "normal", "client_id": uuid.uuid4().hex}  # a double click or a retry issues once
+    if request.args.get("source_meeting_id"):
         form["source_meeting_id"] = request.args.get("source_meeting_id")
+    return _new_form(form)
+
+
+def _posted_form():
+    """The directive form as posted, the ticked supporting agencies as a list."""
+    form = request.form.to_dict()
+    form["support_agency_ids"] = request.form.getlist("support_agency_ids")
+    return form
+
+
+def _issue_from_form():
+    form = _posted_form()
+    files = [f for f in request.files.getlist("attachments") if f and f.filename]
+    directive, errors = call_service(_issue_with_files_checked, form, files)
+    if errors:
+        return _new_form(form, errors)
+    flash(_("Directive %(number)s was issued.", number=directive.number), "success")
+    if not directive.attachments:  # a retried post (same client_id) got the first directive back
+        _unused, failed = call_service(_attachments().save_uploads, files, directive, current_user,
+                                       field="attachments")
+        if failed:  # issued already: say so rather than invite a second issue
+            flash(_("A file could not be attached: %(message)s", message="; ".join(failed.values())), "warning")
+    return redirect(url_for("directives.show", directive_id=directive.id))
+
+
+def _issue_with_files_checked(form, files):
+    _precheck_uploads(files, "attachments")
+    return services.issue_directive(current_user, form)
+
+
+def _new_form(form, errors=None):
     selected = {str(x) for x in form.get("support_agency_ids") or []}
-    return render_template("directives/new.html", form=form, errors=errors, selected=selected,
+    return render_template("directives/new.html", form=form, errors=errors or {}, selected=selected,
                            accept=_attachments().accept_attribute(),
                            tree=auth_services.agency_tree(include_inactive=False)), (422 if errors else 200)
 
@@ -594,173 +388,37 @@ def edit(directive_id):
         flash(_("Only a directive in force can be corrected; this one is %(status)s.",
                 status=services.directive_status_label(directive.status)), "error")
         return redirect(url_for("directives.show", directive_id=directive.id))
-    errors = {}
     base = _correction_values(directive)
-    form = dict(base, reason="", base=json.dumps(base))
-    if request.method == "POST":
-        form = request.form.to_dict()
-        form["support_agency_ids"] = request.form.getlist("support_agency_ids")
-        try:
-            opened_with = json.loads(form.get("base") or "null")
-        except ValueError:
-            opened_with = None
-        data = _changed_fields(form, opened_with if isinstance(opened_with, dict) else base)
-        data["reason"] = form.get("reason", "")
-        try:
-            changed = corrections.correct_directive(current_user, directive, data)
-        except ACCESS_ERRORS:
-            raise
-        except ServiceError as exc:
-            db.session.rollback()
-            errors = getattr(exc, "fields", None) or {"_": exc.message}
-        else:
-            if changed:
-                flash(_("Directive %(number)s was corrected; the agencies were told.", number=directive.number),
-                      "success")
-            else:
-                flash(_("Nothing was changed."), "info")
-            return redirect(url_for("directives.show", directive_id=directive.id))
+    if request.method == "GET":
+        return _edit_form(directive, dict(base, reason="", base=json.dumps(base)))
+    form = _posted_form()
+    data = _changed_fields(form, _opened_with(form) or base)
+    data["reason"] = form.get("reason", "")
+    changed, errors = call_service(corrections.correct_directive, current_user, directive, data)
+    if errors:
+        return _edit_form(directive, form, errors)
+    if changed:
+        flash(_("Directive %(number)s was corrected; the agencies were told.", number=directive.number), "success")
+    else:
+        flash(_("Nothing was changed."), "info")
+    return redirect(url_for("directives.show", directive_id=directive.id))
+
+
+def _opened_with(form):
+    """The values the form was opened with (sent back with it), or None."""
+    try:
+        opened_with = json.loads(form.get("base") or "null")
+    except ValueError:
+        return None
+    return opened_with if isinstance(opened_with, dict) else None
+
+
+def _edit_form(directive, form, errors=None):
     assigned = {a.agency_id for a in directive.assignments if a.status != "cancelled"}
     tree = [(a, depth) for a, depth in auth_services.agency_tree() if a.active or a.id in assigned]
-    return render_template("directives/edit.html", d=directive, form=form, errors=errors,
+    return render_template("directives/edit.html", d=directive, form=form, errors=errors or {},
                            selected={str(x) for x in form.get("support_agency_ids") or []}, tree=tree), \
         (422 if errors else 200)
-
-
-# -- leader: list and export ------------------------------------------------------
-
-LIST_FILTERS = ("status", "tracking", "agency_id", "acknowledged", "priority", "date_from", "date_to", "q")
-
-
-def _list_view():
-    """"assignments": one row per agency and directive, what a number of the tracking board counts;
-    else one row per directive."""
-    return "assignments" if request.args.get("view") == "assignments" else "directives"
-
-
-def _list_query():
-    """The filtered select of directives (or of assignments), plus the filters and the bad ones (dropped)."""
-    filters = _filters(request.args, LIST_FILTERS)
-    if request.args.get("unacknowledged") == "1" and "acknowledged" not in filters:
-        filters["acknowledged"] = "no"  # older links (an agency still pending): the same rows
-    build = queries.assignment_list_query if _list_view() == "assignments" else queries.list_query
-    errors = {}
-    try:
-        query = build(current_user, filters)
-    except Invalid as exc:
-        errors = exc.fields
-        query = build(current_user, {k: v for k, v in filters.items() if k not in exc.fields})
-    return query, filters, errors
-
-
-@bp.route("/directives")
-@login_required
-def index():
-    if not permissions.is_staff(current_user):
-        return redirect(url_for("directives.inbox")) if current_user.agency_id else abort(403)
-    view = _list_view()
-    query, filters, errors = _list_query()
-    page = arg_page()
-    pagination = db.paginate(query, page=page, per_page=PAGE_SIZE, error_out=False)
-    rows = list(pagination.items)
-    shown = dict(filters, view="assignments") if view == "assignments" else filters
-    return render_template(
-        "directives/list.html", view=view, pagination=pagination, filters=filters, errors=errors,
-        directives=rows if view == "directives" else [], assignments=rows if view == "assignments" else [],
-        summary=_summaries([d.id for d in rows]) if view == "directives" else {}, tree=auth_services.agency_tree(),
-        export_url=url_for("directives.export_list", **shown),
-        page_url=lambda n: url_for("directives.index", page=n, **shown),
-        directives_url=url_for("directives.index", **filters),
-        assignments_url=url_for("directives.index", view="assignments", **filters),
-        can_issue=permissions.can_issue(current_user), can_export=permissions.can_export(current_user),
-    )
-
-
-def _summaries(directive_ids):
-    """Per directive: agencies, acknowledged, and the count per tracking state, in one query."""
-    out = {i: {"agencies": 0, "acknowledged": 0, "tracking": {}} for i in directive_ids}
-    if not directive_ids:
-        return out
-    expr = tracking.tracking_expr(utcnow())
-    rows = db.session.execute(
-        db.select(Assignment.directive_id, expr, db.func.count(Assignment.id), db.func.count(Assignment.acknowledged_at))
-        .where(Assignment.directive_id.in_(directive_ids)).group_by(Assignment.directive_id, expr)
-    ).all()
-    for directive_id, track, total, acknowledged in rows:
-        entry = out[directive_id]
-        entry["agencies"] += total
-        entry["acknowledged"] += acknowledged
-        entry["tracking"][track] = entry["tracking"].get(track, 0) + total
-    return out
-
-
-@bp.route("/directives/export.xlsx")
-@login_required
-def export_list():
-    if not permissions.can_export(current_user):
-        abort(403)
-    query, _filters_used, _errors = _list_query()
-    rows = db.session.scalars(query).unique().all()
-    if _list_view() == "assignments":
-        return xlsx_response(exports.xlsx_assignment_list(rows), stamped_filename("giao-viec-theo-don-vi"))
-    return xlsx_response(exports.xlsx_directive_list(rows), stamped_filename("chi-dao"))
-
-
-@bp.route("/assignments/<int:assignment_id>/history.xlsx")
-@login_required
-def export_history(assignment_id):
-    assignment = queries.get_assignment(current_user, assignment_id)
-    return xlsx_response(exports.xlsx_assignment_history(assignment), f"lich-su-giao-viec-{assignment.id}.xlsx")
-
-
-# -- leader: dashboard ------------------------------------------------------------
-
-DASHBOARD_FILTERS = ("date_from", "date_to", "priority")
-
-
-def _stats():
-    filters = _filters(request.args, DASHBOARD_FILTERS)
-    try:
-        return queries.agency_stats(filters=filters), filters, {}
-    except Invalid as exc:
-        kept = {k: v for k, v in filters.items() if k not in exc.fields}
-        return queries.agency_stats(filters=kept), kept, exc.fields
-
-
-def _ranking(stats):
-    """Best first: on-time rate, then fewest overdue, then most acknowledged, then fastest."""
-    ranked = [r for r in stats if r["assigned"]]
-    ranked.sort(key=lambda r: (-(r["on_time_rate"] if r["on_time_rate"] is not None else -1), r["overdue"],
-                               -(r["acknowledged_pct"] or 0), r["median_ack_seconds"] or 10**12, r["agency_name"]))
-    return ranked
-
-
-@bp.route("/directives/dashboard")
-@login_required
-def dashboard():
-    if not permissions.can_view_stats(current_user):
-        abort(403)
-    stats, filters, errors = _stats()
-    stats = sorted(stats, key=lambda r: (-r["overdue"], -r["due_soon"], sort_key(r["agency_name"])))
-    return render_template(
-        "directives/dashboard.html", stats=stats, totals=_totals(stats), filters=filters, errors=errors,
-        ranking=_ranking(stats), now=utcnow(),
-        stats_url=url_for("directives_api.stats", **filters),  # refetched live by static/js/dashboard.js
-        export_url=url_for("directives.export_dashboard", **filters),
-        can_export=permissions.can_export(current_user),
-        # every number drills down to the assignments it counts, under the board's own filters
-        drill_url=url_for("directives.index", view="assignments", **filters),
-        drill=lambda **kw: url_for("directives.index", view="assignments", **filters, **kw),
-    )
-
-
-@bp.route("/directives/dashboard/export.xlsx")
-@login_required
-def export_dashboard():
-    if not permissions.can_export(current_user):
-        abort(403)
-    stats, _filters_used, _errors = _stats()
-    return xlsx_response(exports.xlsx_agency_report(stats), stamped_filename("bao-cao-theo-don-vi"))
 
 
 # -- attachments ------------------------------------------------------------------

@@ -482,7 +482,7 @@ def test_dashboard_shows_per_agency_numbers_charts_and_its_data_endpoint(client,
 
 
 def test_median_time_to_acknowledge_is_shown_in_human_units(app):
-    from directives.views import human_duration
+    from directives.page_helpers import human_duration
 
     with app.test_request_context():
         assert human_duration(None) == "—"
