@@ -25,7 +25,7 @@ from core.dbtypes import utcnow
 from core.errors import Forbidden, NotFound
 from core.extensions import db
 from meetings import permissions
-from meetings.models import AttendanceSpan, Participant
+from meetings.models import AttendanceSpan, Participant, ParticipantRole
 from meetings.queries import participants_of
 
 
@@ -160,7 +160,7 @@ def _add_people(rows, participants):
         person = p.user if p else others.get(row["user_id"])
         row["full_name"] = person.full_name if person else ""
         row["agency"] = person.agency.name if person and person.agency else ""
-        row["role"] = p.role if p else "guest"
+        row["role"] = p.role if p else ParticipantRole.GUEST
 
 
 def present_and_absent(meeting):

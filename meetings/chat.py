@@ -13,7 +13,7 @@ from core.extensions import db
 from core.realtime import publish
 from core.validation import text_problem
 from meetings import permissions
-from meetings.models import ChatMessage
+from meetings.models import ChatMessage, MeetingStatus
 from meetings.presence import present_user_ids
 from meetings.queries import meeting_for_socket, room
 from meetings.schemas import message_to_dict
@@ -89,9 +89,9 @@ def send_message(user, data, now=None):
     problem = text_problem(body, multiline=True)
     if problem:
         raise BadRequest(problem, code="bad_request", fields={"body": problem})
-    if meeting.status == "cancelled":
+    if meeting.status == MeetingStatus.CANCELLED:
         raise Conflict(_("This meeting was cancelled."), code="meeting_cancelled")
-    if meeting.status == "ended":
+    if meeting.status == MeetingStatus.ENDED:
         raise Conflict(_("This meeting has ended; the chat is closed."), code="meeting_ended")
     now = now or utcnow()
     if _rate_limited(user, meeting, now):

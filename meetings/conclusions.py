@@ -18,7 +18,7 @@ from core.extensions import db
 from core.realtime import publish
 from core.validation import Fields, display_zone
 from meetings import permissions as perms
-from meetings.models import Conclusion, ConclusionDirective, Meeting, Participant
+from meetings.models import Conclusion, ConclusionDirective, Meeting, MeetingStatus, Participant
 from meetings.queries import room, visible_meeting
 
 
@@ -255,7 +255,8 @@ def _held_before(meeting):
     """Conditions for a meeting held before ``meeting``: it has started (live or ended) and, if
     ``meeting`` has started too, earlier than it. A scheduled meeting has not happened yet, whatever
     its planned date, so its conclusions cannot be followed up."""
-    conditions = [Meeting.id != meeting.id, Meeting.status.in_(("live", "ended")), Meeting.started_at.is_not(None)]
+    conditions = [Meeting.id != meeting.id, Meeting.status.in_((MeetingStatus.LIVE, MeetingStatus.ENDED)),
+                  Meeting.started_at.is_not(None)]
     if meeting.started_at is not None:
         conditions.append(Meeting.started_at < meeting.started_at)
     return conditions

@@ -23,6 +23,7 @@ from flask_babel import force_locale
 from directives import labels as directive_labels
 from meetings import attendance, conclusions, minutes, votes
 from meetings import labels as meeting_labels
+from meetings.models import MinutesStatus, ParticipantRole, VoteStatus
 
 FONT = "Times New Roman"
 BODY_PT = 13
@@ -342,7 +343,7 @@ def minutes_docx(meeting):
     present, absent = attendance.present_and_absent(meeting)
     _label_line(doc, "Thành phần tham dự (có mặt)", f"{len(present)} người")
     for user, role in present:
-        shown_role = role in ("chair", "secretary")
+        shown_role = role in (ParticipantRole.CHAIR, ParticipantRole.SECRETARY)
         line = _person(user) + (f" ({_word(meeting_labels.ROLE_LABELS, role)})" if shown_role else "")
         doc.add_paragraph(line, style="List Bullet")
     _label_line(doc, "Vắng mặt", f"{len(absent)} người" if absent else "không")
@@ -363,7 +364,7 @@ def minutes_docx(meeting):
     else:
         _para(doc, "(Chưa có nội dung biên bản.)", italic=True)
 
-    closed_votes = [v for v in votes.for_meeting(meeting) if v.status == "closed"]
+    closed_votes = [v for v in votes.for_meeting(meeting) if v.status == VoteStatus.CLOSED]
     if closed_votes:
         present_count = len(present)
         _para(doc, "3. Kết quả biểu quyết", bold=True)
@@ -394,7 +395,7 @@ def minutes_docx(meeting):
     ended = meeting.ended_at
     closing = f"Cuộc họp kết thúc vào lúc {_time_text(ended)}." if ended else "Cuộc họp kết thúc cùng ngày."
     _para(doc, closing, first_line=10)
-    if row is not None and row.status == "final":
+    if row is not None and row.status == MinutesStatus.FINAL:
         _para(doc, "Biên bản đã được chủ trì cuộc họp thông qua và các thành viên dự họp thống nhất.",
               first_line=10)
     _signatures(doc, "THƯ KÝ", meeting.secretary.full_name if meeting.secretary else "",

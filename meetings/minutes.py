@@ -17,7 +17,7 @@ from core.realtime import publish
 from core.text import render_markdown
 from core.validation import Fields, text_problem
 from meetings import permissions as perms
-from meetings.models import Minutes, MinutesRevision
+from meetings.models import Minutes, MinutesRevision, MinutesStatus
 from meetings.queries import room
 
 #: the longest minutes accepted (characters of Markdown)
@@ -27,7 +27,7 @@ MAX_MINUTES = 200_000
 class MinutesConflict(Conflict):
     """A save based on a stale version: carries the current version and body (API.md: top level)."""
 
-    def __init__(self, message, code, version, body, status="draft"):
+    def __init__(self, message, code, version, body, status=MinutesStatus.DRAFT):
         super().__init__(message, code=code, version=version, body=body, minutes_status=status)
         self.version, self.body, self.minutes_status = version, body, status
 
@@ -48,7 +48,7 @@ def _ensure_minutes(meeting):
     row = _minutes_row(meeting)
     if row is not None:
         return row
-    row = Minutes(meeting_id=meeting.id, version=0, status="draft", updated_at=utcnow())
+    row = Minutes(meeting_id=meeting.id, version=0, status=MinutesStatus.DRAFT, updated_at=utcnow())
     db.session.add(row)
     try:
         db.session.flush()
@@ -72,7 +72,7 @@ def minutes_state(meeting):
     """{body, version, status} as API.md shows it (version 0 and empty before the first save)."""
     row = _minutes_row(meeting)
     if row is None:
-        return {"body": "", "version": 0, "status": "draft"}
+        return {"body": "", "version": 0, "status": MinutesStatus.DRAFT}
     return {"body": _current_body(meeting.id, row.version), "version": row.version, "status": row.status}
 
 
@@ -96,9 +96,9 @@ def _publish_minutes(meeting, actor):
 
 def _stale(meeting, message=None):
     state = minutes_state(meeting)
-    if state["status"] == "final":
+    if state["status"] == MinutesStatus.FINAL:
         return MinutesConflict(_("The minutes are final and can no longer be edited."), "minutes_final",
-                               state["version"], state["body"], "final")
+                               state["version"], state["body"], MinutesStatus.FINAL)
     return MinutesConflict(
         message or _("Someone else saved the minutes meanwhile (version %(v)s). Merge your text with theirs and save again.",
                      v=state["version"]),
@@ -113,13 +113,13 @@ def _write_revision(actor, meeting, base_version, body, restored_from=None):
     matches no row; on SQLite a writer whose snapshot is stale gets an error. Both become a 409.
     """
     row = _ensure_minutes(meeting)
-    if row.status == "final":
+    if row.status == MinutesStatus.FINAL:
         raise _stale(meeting)
     now = utcnow()
     try:
         result = db.session.execute(
             update(Minutes)
-            .where(Minutes.id == row.id, Minutes.version == base_version, Minutes.status == "draft")
+            .where(Minutes.id == row.id, Minutes.version == base_version, Minutes.status == MinutesStatus.DRAFT)
             .values(version=base_version + 1, updated_at=now)
             .execution_options(synchronize_session=False)
         )
@@ -157,7 +157,7 @@ def save_minutes(actor, meeting, data):
     f.check()
     body = body.replace("\r\n", "\n")
     row = _ensure_minutes(meeting)
-    if row.status == "final":
+    if row.status == MinutesStatus.FINAL:
         raise _stale(meeting)
     if row.version != base_version:
         raise _stale(meeting)
@@ -177,7 +177,7 @@ def restore_revision(actor, meeting, version):
         raise Forbidden(_("Only the chair and the secretary edit the minutes."))
     old = get_revision(meeting, version)
     row = _ensure_minutes(meeting)
-    if row.status == "final":
+    if row.status == MinutesStatus.FINAL:
         raise _stale(meeting)
     revision = _write_revision(actor, meeting, row.version, old.body, restored_from=old.version)
     audit.record(actor, "minutes.restore", meeting, object_type="meeting", version=revision.version,
@@ -192,11 +192,11 @@ def finalize_minutes(actor, meeting):
     if not perms.can_finalize_minutes(actor, meeting):
         raise Forbidden(_("Only the chair finalizes the minutes."))
     row = _ensure_minutes(meeting)
-    if row.status == "final":
+    if row.status == MinutesStatus.FINAL:
         return minutes_state(meeting)
     if row.version == 0:
         raise Conflict(_("The minutes are empty: write them before finalizing."), code="minutes_empty")
-    row.status = "final"
+    row.status = MinutesStatus.FINAL
     row.finalized_at = utcnow()
     row.finalized_by_id = actor.id
     row.updated_at = row.finalized_at

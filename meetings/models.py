@@ -2,15 +2,58 @@
 
 Outcome models (minutes revisions, votes, speaker queue, conclusions) follow below.
 """
+from enum import StrEnum
+
 from core.dbtypes import UTCDateTime, utcnow
 from core.extensions import db
 
-MEETING_STATUSES = ("scheduled", "live", "ended", "cancelled")
-PARTICIPANT_ROLES = ("chair", "secretary", "member", "guest")
+
+class MeetingStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    LIVE = "live"
+    ENDED = "ended"
+    CANCELLED = "cancelled"
+
+
+class ParticipantRole(StrEnum):
+    CHAIR = "chair"
+    SECRETARY = "secretary"
+    MEMBER = "member"
+    GUEST = "guest"
+
+
+class MinutesStatus(StrEnum):
+    DRAFT = "draft"
+    FINAL = "final"
+
+
+class VoteStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class SpeakerStatus(StrEnum):
+    WAITING = "waiting"
+    SPEAKING = "speaking"
+    DONE = "done"
+    WITHDRAWN = "withdrawn"  # the hand lowered
+    REMOVED = "removed"  # by the chair, or when the meeting ended
+
+
+#: the speaker requests still in the queue (waiting) or holding the floor
+SPEAKER_ACTIVE = (SpeakerStatus.WAITING, SpeakerStatus.SPEAKING)
+#: a meeting in one of these states is over: chat, votes and the speaker queue are closed
+MEETING_OVER = (MeetingStatus.ENDED, MeetingStatus.CANCELLED)
+
+
+def one_of(column, states):
+    """The CHECK constraint that keeps ``column`` to the values of a StrEnum (named ck_<table>_<column>)."""
+    return db.CheckConstraint(f"{column} IN ({', '.join(repr(str(s)) for s in states)})", name=column)
 
 
 class Meeting(db.Model):
     __tablename__ = "meetings"
+    __table_args__ = (one_of("status", MeetingStatus),)
 
     id = db.Column(db.Integer, primary_key=True)
     #: e.g. "Họp giao ban tháng 11"
@@ -29,8 +72,8 @@ class Meeting(db.Model):
     chair_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="RESTRICT"), nullable=False, index=True)
     #: who keeps the minutes, optional
     secretary_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"), index=True)
-    #: scheduled, live, ended or cancelled
-    status = db.Column(db.String(16), nullable=False, default="scheduled", index=True)
+    #: scheduled, live, ended or cancelled (MeetingStatus)
+    status = db.Column(db.String(16), nullable=False, default=MeetingStatus.SCHEDULED, index=True)
     #: when the chair opened the live room
     started_at = db.Column(UTCDateTime)
     #: when the chair ended it
@@ -41,6 +84,9 @@ class Meeting(db.Model):
     created_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
     #: when it was created
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    #: the calendar invitation's SEQUENCE: grows with each change or cancellation sent, so calendars
+    #: replace the older invitation
+    ics_sequence = db.Column(db.Integer, nullable=False, default=0, server_default="0")
 
     chair = db.relationship("User", foreign_keys=[chair_id])
     secretary = db.relationship("User", foreign_keys=[secretary_id])
@@ -54,22 +100,25 @@ class Meeting(db.Model):
     @property
     def is_over(self):
         """Ended or cancelled: its chat, votes and speaker queue are closed."""
-        return self.status in ("ended", "cancelled")
+        return self.status in MEETING_OVER
 
 
 class Participant(db.Model):
     """An invitation: one user in one meeting, with their role there."""
 
     __tablename__ = "meeting_participants"
-    __table_args__ = (db.UniqueConstraint("meeting_id", "user_id", name="uq_meeting_participants_meeting_user"),)
+    __table_args__ = (
+        db.UniqueConstraint("meeting_id", "user_id", name="uq_meeting_participants_meeting_user"),
+        one_of("role", ParticipantRole),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     #: the meeting
     meeting_id = db.Column(db.Integer, db.ForeignKey("meetings.id", ondelete="CASCADE"), nullable=False, index=True)
     #: the invited user
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
-    #: chair, secretary, member or guest
-    role = db.Column(db.String(16), nullable=False, default="member")
+    #: chair, secretary, member or guest (ParticipantRole)
+    role = db.Column(db.String(16), nullable=False, default=ParticipantRole.MEMBER)
     #: invited because their whole agency was, if so
     via_agency_id = db.Column(db.Integer, db.ForeignKey("agencies.id", ondelete="SET NULL"))
     #: when the invitation was made
@@ -143,12 +192,6 @@ class ChatMessage(db.Model):
 
 # --- outcomes: minutes, votes, speaker queue, conclusions ---
 
-MINUTES_STATUSES = ("draft", "final")
-VOTE_STATUSES = ("open", "closed")
-SPEAKER_STATUSES = ("waiting", "speaking", "done", "withdrawn", "removed")
-#: the speaker requests still in the queue (waiting) or holding the floor
-SPEAKER_ACTIVE = ("waiting", "speaking")
-
 
 class Minutes(db.Model):
     """The minutes of one meeting: the pointer to the current revision, and draft/final.
@@ -158,14 +201,15 @@ class Minutes(db.Model):
     """
 
     __tablename__ = "meeting_minutes"
+    __table_args__ = (one_of("status", MinutesStatus),)
 
     id = db.Column(db.Integer, primary_key=True)
     #: the meeting (one minutes document per meeting)
     meeting_id = db.Column(db.Integer, db.ForeignKey("meetings.id", ondelete="CASCADE"), nullable=False, unique=True)
     #: the current revision's version number; 0 before the first save
     version = db.Column(db.Integer, nullable=False, default=0)
-    #: draft (editable) or final (locked)
-    status = db.Column(db.String(16), nullable=False, default="draft")
+    #: draft (editable) or final (locked) (MinutesStatus)
+    status = db.Column(db.String(16), nullable=False, default=MinutesStatus.DRAFT)
     #: when the chair finalized them
     finalized_at = db.Column(UTCDateTime)
     #: the chair who finalized them
@@ -204,6 +248,7 @@ class Vote(db.Model):
     """A vote (biểu quyết) the chair opens in a meeting."""
 
     __tablename__ = "meeting_votes"
+    __table_args__ = (one_of("status", VoteStatus),)
 
     id = db.Column(db.Integer, primary_key=True)
     #: the meeting
@@ -214,8 +259,8 @@ class Vote(db.Model):
     options = db.Column(db.JSON, nullable=False)
     #: anonymous: nobody (chair, API, pages, documents) learns who chose what
     anonymous = db.Column(db.Boolean, nullable=False, default=False)
-    #: open (ballots accepted, changeable) or closed
-    status = db.Column(db.String(16), nullable=False, default="open")
+    #: open (ballots accepted, changeable) or closed (VoteStatus)
+    status = db.Column(db.String(16), nullable=False, default=VoteStatus.OPEN)
     #: the chair who opened it
     opened_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="RESTRICT"), nullable=False)
     #: when it opened
@@ -257,15 +302,18 @@ class SpeakerRequest(db.Model):
     """A raised hand: the queue is the waiting requests ordered by time."""
 
     __tablename__ = "meeting_speaker_requests"
-    __table_args__ = (db.Index("ix_speaker_queue", "meeting_id", "status", "requested_at"),)
+    __table_args__ = (
+        db.Index("ix_speaker_queue", "meeting_id", "status", "requested_at"),
+        one_of("status", SpeakerStatus),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     #: the meeting
     meeting_id = db.Column(db.Integer, db.ForeignKey("meetings.id", ondelete="CASCADE"), nullable=False)
     #: who asks to speak
     user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
-    #: waiting, speaking, done, withdrawn (hand lowered) or removed (by the chair)
-    status = db.Column(db.String(16), nullable=False, default="waiting")
+    #: waiting, speaking, done, withdrawn (hand lowered) or removed (by the chair) (SpeakerStatus)
+    status = db.Column(db.String(16), nullable=False, default=SpeakerStatus.WAITING)
     #: when the hand was raised: the queue order
     requested_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     #: when the chair gave the floor

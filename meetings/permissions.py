@@ -8,7 +8,9 @@ socket handlers and the outcomes part of the module (minutes, votes, ...).
 - the chair (or an admin) manages it: edit, start, end, cancel;
 - the chair and the secretary keep the minutes.
 """
+from auth.models import AgencyKind, Role
 from core.extensions import db
+from meetings.models import MeetingStatus, Participant
 
 
 def _authenticated(user):
@@ -17,15 +19,13 @@ def _authenticated(user):
 
 def is_staff(user):
     """Leaders and admins see the whole province."""
-    return _authenticated(user) and user.role in ("leader", "admin")
+    return _authenticated(user) and user.role in (Role.LEADER, Role.ADMIN)
 
 
 def participant(user, meeting):
     """The user's Participant row in the meeting, or None."""
     if not _authenticated(user) or meeting is None:
         return None
-    from meetings.models import Participant
-
     return db.session.scalar(
         db.select(Participant).where(Participant.meeting_id == meeting.id, Participant.user_id == user.id)
     )
@@ -57,7 +57,7 @@ def can_join(user, meeting):
 
 def can_chat(user, meeting):
     """Write in the chat: whoever may join, while the meeting is not over."""
-    return can_join(user, meeting) and meeting.status in ("scheduled", "live")
+    return can_join(user, meeting) and not meeting.is_over
 
 
 def can_keep_minutes(user, meeting):
@@ -66,8 +66,8 @@ def can_keep_minutes(user, meeting):
 
 def is_office_staff(user):
     """Staff of the provincial office: they prepare meetings for the leaders they serve."""
-    return (_authenticated(user) and user.role == "officer" and user.agency is not None
-            and user.agency.kind == "provincial_office")
+    return (_authenticated(user) and user.role == Role.OFFICER and user.agency is not None
+            and user.agency.kind == AgencyKind.PROVINCIAL_OFFICE)
 
 
 def is_organiser(user, meeting):
@@ -78,7 +78,7 @@ def is_organiser(user, meeting):
 def can_manage(user, meeting):
     """Start, end, cancel: the chair, whoever organised it for the chair, or an admin."""
     return (is_chair(user, meeting) or is_organiser(user, meeting)
-            or (_authenticated(user) and user.role == "admin"))
+            or (_authenticated(user) and user.role == Role.ADMIN))
 
 
 def can_change(user, meeting):
@@ -87,19 +87,29 @@ def can_change(user, meeting):
 
 
 def can_edit(user, meeting):
-    return can_change(user, meeting) and meeting.status in ("scheduled", "live")
+    return can_change(user, meeting) and not meeting.is_over
 
 
 def can_start(user, meeting):
-    return can_manage(user, meeting) and meeting.status == "scheduled"
+    return can_manage(user, meeting) and meeting.status == MeetingStatus.SCHEDULED
 
 
 def can_end(user, meeting):
-    return can_manage(user, meeting) and meeting.status == "live"
+    return can_manage(user, meeting) and meeting.status == MeetingStatus.LIVE
 
 
 def can_cancel(user, meeting):
-    return can_manage(user, meeting) and meeting.status == "scheduled"
+    return can_manage(user, meeting) and meeting.status == MeetingStatus.SCHEDULED
+
+
+def may_chair(user):
+    """Chair a meeting: the province's leaders."""
+    return user is not None and user.role == Role.LEADER
+
+
+def may_be_secretary(user):
+    """Offered as a meeting's secretary: anyone but a leader (leaders chair)."""
+    return not may_chair(user)
 
 
 def can_create(user):
@@ -164,7 +174,7 @@ def can_record_conclusions(user, meeting):
 
 def can_issue_from_conclusion(user, meeting):
     """"Giao nhiệm vụ": leaders who can see the meeting turn its conclusions into directives."""
-    return _authenticated(user) and user.role == "leader" and can_view(user, meeting)
+    return _authenticated(user) and may_chair(user) and can_view(user, meeting)
 
 
 def can_download_documents(user, meeting):

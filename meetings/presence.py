@@ -43,7 +43,7 @@ def join(user, data, sid, now=None):
     """
     meeting = meeting_for_socket(user, data)
     last_id = payload_id(data, "last_message_id", required=False, minimum=0)
-    if meeting.status in ("scheduled", "live") and db.session.get(SocketConnection, sid) is not None:
+    if not meeting.is_over and db.session.get(SocketConnection, sid) is not None:
         already = db.session.scalar(
             db.select(AttendanceSpan.id).where(AttendanceSpan.meeting_id == meeting.id, AttendanceSpan.sid == sid,
                                                AttendanceSpan.left_at.is_(None))

@@ -12,7 +12,7 @@ from core.errors import Conflict, NotFound
 from core.extensions import db
 from core.validation import display_zone, payload_id
 from meetings import permissions
-from meetings.models import AgendaItem, Meeting, Participant
+from meetings.models import MEETING_OVER, AgendaItem, Meeting, MeetingStatus, Participant, ParticipantRole
 
 
 def room(meeting_id):
@@ -77,11 +77,17 @@ def participants_of(meeting):
         .where(Participant.meeting_id == meeting.id)
         .options(joinedload(Participant.user).joinedload(User.agency))
     ).all()
-    rank = {"chair": 0, "secretary": 1, "member": 2, "guest": 3}
+    rank = {role: n for n, role in enumerate(ParticipantRole)}  # chair, secretary, member, guest
     return sorted(rows, key=lambda p: (rank.get(p.role, 9), person_key(p.user)))
 
 
-def list_for(user, scope="mine", now=None):
+def invitable_users():
+    """Every active user with their agency, in protocol order: the meeting form's pickers."""
+    users = db.session.scalars(db.select(User).where(User.active.is_(True)).options(joinedload(User.agency))).all()
+    return sorted(users, key=person_key)
+
+
+def list_for(user, scope="mine"):
     """Meetings for the list page: {"live": [...], "upcoming": [...], "past": [...]}.
 
     ``scope="all"`` (leaders and admins) lists every meeting, otherwise the ones
@@ -91,12 +97,14 @@ def list_for(user, scope="mine", now=None):
     if not (scope == "all" and permissions.is_staff(user)):
         invited = db.select(Participant.meeting_id).where(Participant.user_id == user.id)
         query = query.where(db.or_(Meeting.id.in_(invited), Meeting.chair_id == user.id))
-    live = db.session.scalars(query.where(Meeting.status == "live").order_by(Meeting.started_at.desc())).all()
+    live = db.session.scalars(
+        query.where(Meeting.status == MeetingStatus.LIVE).order_by(Meeting.started_at.desc())
+    ).all()
     upcoming = db.session.scalars(
-        query.where(Meeting.status == "scheduled").order_by(Meeting.starts_at)
+        query.where(Meeting.status == MeetingStatus.SCHEDULED).order_by(Meeting.starts_at)
     ).all()
     past = db.session.scalars(
-        query.where(Meeting.status.in_(("ended", "cancelled")))
+        query.where(Meeting.status.in_(MEETING_OVER))
         .order_by(db.func.coalesce(Meeting.ended_at, Meeting.starts_at).desc())
         .limit(100)
     ).all()
@@ -128,11 +136,12 @@ def today_for(user, now=None):
         .where(Meeting.id.in_(invited))
         .where(
             db.or_(
-                Meeting.status == "live",
-                db.and_(Meeting.status == "scheduled", Meeting.starts_at >= day_start, Meeting.starts_at < day_end),
+                Meeting.status == MeetingStatus.LIVE,
+                db.and_(Meeting.status == MeetingStatus.SCHEDULED, Meeting.starts_at >= day_start,
+                        Meeting.starts_at < day_end),
             )
         )
-        .order_by(Meeting.status != "live", Meeting.starts_at)
+        .order_by(Meeting.status != MeetingStatus.LIVE, Meeting.starts_at)
         .options(joinedload(Meeting.chair))
     ).all()
     return rows

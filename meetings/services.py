@@ -16,7 +16,7 @@ from core.i18n import datetime_filter
 from core.realtime import leave_room_after_commit, publish, user_room
 from core.validation import Fields
 from meetings import ics, permissions, speakers, votes
-from meetings.models import AgendaItem, AttendanceSpan, Meeting, Participant
+from meetings.models import AgendaItem, AttendanceSpan, Meeting, MeetingStatus, Participant, ParticipantRole
 from meetings.presence import close_spans
 from meetings.queries import participants_of, room
 from meetings.schemas import status_payload
@@ -33,9 +33,21 @@ def _active_users(ids):
     return {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(ids), User.active.is_(True)))}
 
 
-def _parse(data, actor):
+def _parse(data):
     """Validated meeting fields, the invitation list and the agenda, or one Invalid naming every bad field."""
     f = Fields(data)
+    values = _meeting_values(f)
+    participant_ids = f.int_list("participant_ids")
+    agency_ids = f.int_list("agency_ids")
+    values["secretary_id"] = f.int("secretary_id", required=False, min_value=1)
+    _check_people(f, participant_ids, values["secretary_id"])
+    _check_agencies(f, agency_ids)
+    agenda = _parse_agenda(data.get("agenda"), f)
+    f.check()
+    return values, participant_ids, agency_ids, agenda
+
+
+def _meeting_values(f):
     values = {
         "title": f.str("title", max_len=255),
         "description": f.str("description", required=False, max_len=MAX_DESCRIPTION, default="", multiline=True),
@@ -44,33 +56,46 @@ def _parse(data, actor):
         "place": f.str("place", required=False, max_len=255, default=""),
         "online": f.bool("online", default=True),
     }
-    participant_ids = f.int_list("participant_ids")
-    agency_ids = f.int_list("agency_ids")
-    secretary_id = f.int("secretary_id", required=False, min_value=1)
     if values["starts_at"] and values["ends_at"] and values["ends_at"] <= values["starts_at"]:
         f.error("ends_at", _("The end must be after the start."))
+    return values
 
+
+def _check_people(f, participant_ids, secretary_id):
     users = _active_users(set(participant_ids) | ({secretary_id} if secretary_id else set()))
     unknown = [uid for uid in participant_ids if uid not in users]
     if unknown:
         f.error("participant_ids", _("Unknown or inactive users: %(ids)s", ids=", ".join(map(str, unknown))))
     if secretary_id and secretary_id not in users:
         f.error("secretary_id", _("Unknown or inactive user."))
-    agencies = {}
-    if agency_ids:
-        agencies = {a.id: a for a in db.session.scalars(
-            db.select(Agency).where(Agency.id.in_(agency_ids), Agency.active.is_(True)))}
-        missing = [aid for aid in agency_ids if aid not in agencies]
-        if missing:
-            f.error("agency_ids", _("Unknown or inactive agencies: %(ids)s", ids=", ".join(map(str, missing))))
 
-    agenda = _parse_agenda(data.get("agenda"), f)
-    f.check()
-    values["secretary_id"] = secretary_id
-    return values, participant_ids, agency_ids, users, agenda
+
+def _check_agencies(f, agency_ids):
+    if not agency_ids:
+        return
+    active = set(db.session.scalars(db.select(Agency.id).where(Agency.id.in_(agency_ids), Agency.active.is_(True))))
+    missing = [aid for aid in agency_ids if aid not in active]
+    if missing:
+        f.error("agency_ids", _("Unknown or inactive agencies: %(ids)s", ids=", ".join(map(str, missing))))
 
 
 def _parse_agenda(raw, f):
+    """[{title, presenter_id, planned_minutes}] from the API's list or the page's textarea (one
+    title per line); the first problem is reported on ``agenda``."""
+    entries = _agenda_entries(raw, f)
+    items = []
+    for n, entry in enumerate(entries, start=1):
+        item = _agenda_item(n, entry, f)
+        if item is None:
+            return []
+        items.append(item)
+    presenters = {i["presenter_id"] for i in items if i["presenter_id"]}
+    if presenters and len(_active_users(presenters)) != len(presenters):
+        f.error("agenda", _("Unknown presenter."))
+    return items
+
+
+def _agenda_entries(raw, f):
     if raw in (None, "", []):
         return []
     if isinstance(raw, str):  # the page's textarea: one item per line
@@ -81,26 +106,27 @@ def _parse_agenda(raw, f):
     if len(raw) > MAX_AGENDA_ITEMS:
         f.error("agenda", _("At most %(n)d items.", n=MAX_AGENDA_ITEMS))
         return []
-    items = []
-    for n, entry in enumerate(raw, start=1):
-        if isinstance(entry, str):
-            entry = {"title": entry}
-        if not isinstance(entry, dict):
-            f.error("agenda", _("Item %(n)d must be an object with a title.", n=n))
-            return []
-        sub = Fields(entry)
-        title = sub.str("title", max_len=500)
-        presenter_id = sub.int("presenter_id", required=False, min_value=1)
-        planned = sub.int("planned_minutes", required=False, min_value=1, max_value=1440)
-        if sub.errors:
-            name, message = next(iter(sub.errors.items()))
-            f.error("agenda", _("Item %(n)d, %(field)s: %(message)s", n=n, field=name, message=message))
-            return []
-        items.append({"title": title, "presenter_id": presenter_id, "planned_minutes": planned})
-    presenters = {i["presenter_id"] for i in items if i["presenter_id"]}
-    if presenters and len(_active_users(presenters)) != len(presenters):
-        f.error("agenda", _("Unknown presenter."))
-    return items
+    return raw
+
+
+def _agenda_item(n, entry, f):
+    """Item ``n`` validated, or None after reporting its problem on ``agenda``."""
+    if isinstance(entry, str):
+        entry = {"title": entry}
+    if not isinstance(entry, dict):
+        f.error("agenda", _("Item %(n)d must be an object with a title.", n=n))
+        return None
+    sub = Fields(entry)
+    item = {
+        "title": sub.str("title", max_len=500),
+        "presenter_id": sub.int("presenter_id", required=False, min_value=1),
+        "planned_minutes": sub.int("planned_minutes", required=False, min_value=1, max_value=1440),
+    }
+    if sub.errors:
+        name, message = next(iter(sub.errors.items()))
+        f.error("agenda", _("Item %(n)d, %(field)s: %(message)s", n=n, field=name, message=message))
+        return None
+    return item
 
 
 def _desired_invitations(chair, secretary_id, participant_ids, agency_ids):
@@ -110,12 +136,12 @@ def _desired_invitations(chair, secretary_id, participant_ids, agency_ids):
         for user_id, agency_id in db.session.execute(
             db.select(User.id, User.agency_id).where(User.agency_id.in_(agency_ids), User.active.is_(True))
         ):
-            desired[user_id] = ("member", agency_id)
+            desired[user_id] = (ParticipantRole.MEMBER, agency_id)
     for uid in participant_ids:
-        desired[uid] = ("member", None)
+        desired[uid] = (ParticipantRole.MEMBER, None)
     if secretary_id:
-        desired[secretary_id] = ("secretary", desired.get(secretary_id, (None, None))[1])
-    desired[chair.id] = ("chair", None)
+        desired[secretary_id] = (ParticipantRole.SECRETARY, desired.get(secretary_id, (None, None))[1])
+    desired[chair.id] = (ParticipantRole.CHAIR, None)
     return desired
 
 
@@ -155,10 +181,11 @@ def _sync_invitations(meeting, desired, now):
 def create_meeting(actor, data):
     if not permissions.can_create(actor):
         raise Forbidden(_("Only leaders and administrators schedule meetings."))
-    values, participant_ids, agency_ids, _users, agenda = _parse(data, actor)
+    values, participant_ids, agency_ids, agenda = _parse(data)
     chair = _chair_for(actor, data)
     now = utcnow()
-    meeting = Meeting(chair_id=chair.id, created_by_id=actor.id, status="scheduled", created_at=now, **values)
+    meeting = Meeting(chair_id=chair.id, created_by_id=actor.id, status=MeetingStatus.SCHEDULED, created_at=now,
+                      **values)
     db.session.add(meeting)
     db.session.flush()
     _set_agenda(meeting, agenda)
@@ -180,45 +207,51 @@ def _chair_for(actor, data):
     if chair_id is None or (chair_id == actor.id and permissions.is_staff(actor)):
         return actor
     chair = db.session.get(User, chair_id)
-    if chair is None or not chair.active or chair.role != "leader":
+    if chair is None or not chair.active or not permissions.may_chair(chair):
         raise Invalid({"chair_id": _("The chair must be an active leader.")})
     return chair
 
 
+#: the details an invitee's calendar shows: changing one sends them the updated invitation
+_CALENDAR_FIELDS = {"title", "starts_at", "ends_at", "place", "online"}
+
+
 def update_meeting(actor, meeting, data):
     if not permissions.can_change(actor, meeting):
-        raise NotFound(_("Meeting not found.")) if not permissions.can_view(actor, meeting) else Forbidden(
-            _("Only the chair can change this meeting."))
-    if meeting.status not in ("scheduled", "live"):
+        if not permissions.can_view(actor, meeting):
+            raise NotFound(_("Meeting not found."))
+        raise Forbidden(_("Only the chair can change this meeting."))
+    if meeting.is_over:
         raise Conflict(_("An ended or cancelled meeting cannot be changed."), code="meeting_closed")
-    values, participant_ids, agency_ids, _users, agenda = _parse(data, actor)
+    values, participant_ids, agency_ids, agenda = _parse(data)
     if isinstance(data.get("agenda"), str):
-        # the page edits titles only: keep each kept item's presenter and planned minutes
-        kept = {a.title: a for a in meeting.agenda_items}
-        for item in agenda:
-            old = kept.get(item["title"])
-            if old is not None:
-                item["presenter_id"] = item["presenter_id"] or old.presenter_id
-                item["planned_minutes"] = item["planned_minutes"] or old.planned_minutes
-    before = {k: getattr(meeting, k) for k in values}
-    for key, value in values.items():
-        setattr(meeting, key, value)
+        _keep_agenda_details(meeting, agenda)
+    changed = {key: [str(old), str(new)] for key, (old, new) in audit.apply_changes(meeting, values).items()}
     _set_agenda(meeting, agenda)
     chair = db.session.get(User, meeting.chair_id)
     desired = _desired_invitations(chair, values["secretary_id"], participant_ids, agency_ids)
     added, removed = _sync_invitations(meeting, desired, utcnow())
-    changed = {k: [str(before[k]), str(v)] for k, v in values.items() if before[k] != v}
     audit.record(actor, "meeting.update", meeting, changed=changed, invited=len(desired), added=added,
                  removed=removed)
+    meeting.ics_sequence += 1
     _revoke_access(meeting, removed)
     _invite(meeting, [uid for uid in added if uid != actor.id], actor)
     _invite(meeting, removed, actor, "removed")
-    if set(changed) & {"title", "starts_at", "ends_at", "place", "online"}:
-        kept = [uid for uid in desired if uid not in added and uid != actor.id]
-        _invite(meeting, kept, actor, "changed")
+    if set(changed) & _CALENDAR_FIELDS:
+        _invite(meeting, [uid for uid in desired if uid not in added and uid != actor.id], actor, "changed")
     publish("meeting:updated", {"meeting_id": meeting.id, "status": meeting.status}, to=room(meeting.id))
     db.session.commit()
     return meeting
+
+
+def _keep_agenda_details(meeting, agenda):
+    """The page edits titles only: keep each kept item's presenter and planned minutes."""
+    kept = {a.title: a for a in meeting.agenda_items}
+    for item in agenda:
+        old = kept.get(item["title"])
+        if old is not None:
+            item["presenter_id"] = item["presenter_id"] or old.presenter_id
+            item["planned_minutes"] = item["planned_minutes"] or old.planned_minutes
 
 
 def _revoke_access(meeting, user_ids):
@@ -235,18 +268,27 @@ def _revoke_access(meeting, user_ids):
     close_spans([AttendanceSpan.meeting_id == meeting.id, AttendanceSpan.user_id.in_(gone)])
 
 
-def ics_sequence(meeting):
-    """Grows with each change, so calendars replace the older invitation."""
-    return db.session.scalar(
-        db.select(db.func.count())
-        .select_from(audit.AuditLog)
-        .where(audit.AuditLog.object_type == "meeting", audit.AuditLog.object_id == meeting.id,
-               audit.AuditLog.action.in_(("meeting.update", "meeting.cancel")))
-    ) or 0
-
-
 def invitation_ics(meeting, method="REQUEST"):
-    return ics.build(meeting, participants_of(meeting), method=method, sequence=ics_sequence(meeting))
+    return ics.build(meeting, participants_of(meeting), method=method, sequence=meeting.ics_sequence)
+
+
+def _invitation_text(meeting, kind):
+    when = datetime_filter(meeting.starts_at)
+    return {
+        "invited": lambda: _('Invitation: "%(title)s", %(when)s', title=meeting.title, when=when),
+        "changed": lambda: _('Changed: "%(title)s", now %(when)s', title=meeting.title, when=when),
+        "cancelled": lambda: _('Cancelled: "%(title)s", %(when)s', title=meeting.title, when=when),
+        "removed": lambda: _('You are no longer invited: "%(title)s", %(when)s', title=meeting.title, when=when),
+    }[kind]()
+
+
+def _invitation_subject(meeting, kind):
+    return {
+        "invited": lambda: _("Meeting invitation: %(title)s", title=meeting.title),
+        "changed": lambda: _("Meeting changed: %(title)s", title=meeting.title),
+        "cancelled": lambda: _("Meeting cancelled: %(title)s", title=meeting.title),
+        "removed": lambda: _("Invitation withdrawn: %(title)s", title=meeting.title),
+    }[kind]()
 
 
 def _invite(meeting, user_ids, actor, kind="invited"):
@@ -254,24 +296,22 @@ def _invite(meeting, user_ids, actor, kind="invited"):
     with the calendar entry (.ics: REQUEST to invite or update, CANCEL when cancelled)."""
     if not user_ids:
         return
-    from flask_babel import force_locale
-
     from notifications import mail
     from notifications.services import notify
 
     users = db.session.scalars(db.select(User).where(User.id.in_(list(user_ids)))).all()
-    when = meeting.starts_at
-    texts = {
-        "invited": lambda: _('Invitation: "%(title)s", %(when)s', title=meeting.title, when=datetime_filter(when)),
-        "changed": lambda: _('Changed: "%(title)s", now %(when)s', title=meeting.title, when=datetime_filter(when)),
-        "cancelled": lambda: _('Cancelled: "%(title)s", %(when)s', title=meeting.title, when=datetime_filter(when)),
-        "removed": lambda: _('You are no longer invited: "%(title)s", %(when)s', title=meeting.title,
-                             when=datetime_filter(when)),
-    }
     link = "/meetings" if kind == "removed" else f"/meetings/{meeting.id}"  # the meeting is no longer theirs to open
-    notify(users, f"meeting.{kind}", lambda user: texts[kind](), link)
-    if not mail.mail_enabled():
-        return
+    notify(users, f"meeting.{kind}", lambda user: _invitation_text(meeting, kind), link)
+    if mail.mail_enabled():
+        _mail_invitations(meeting, users, kind)
+
+
+def _mail_invitations(meeting, users, kind):
+    """One e-mail per user with an address, in their language, with the .ics attached."""
+    from flask_babel import force_locale
+
+    from notifications import mail
+
     db.session.flush()
     method = "CANCEL" if kind in ("cancelled", "removed") else "REQUEST"
     attachment = [("moi-hop.ics" if method == "REQUEST" else "huy-hop.ics", "text/calendar",
@@ -280,19 +320,13 @@ def _invite(meeting, user_ids, actor, kind="invited"):
         if not user.email:
             continue
         with force_locale(user.locale or "vi"):
-            subjects = {
-                "invited": _("Meeting invitation: %(title)s", title=meeting.title),
-                "changed": _("Meeting changed: %(title)s", title=meeting.title),
-                "cancelled": _("Meeting cancelled: %(title)s", title=meeting.title),
-                "removed": _("Invitation withdrawn: %(title)s", title=meeting.title),
-            }
             details = _(
                 "Time: %(when)s\nPlace: %(place)s\nChair: %(chair)s\nDetails: %(url)s",
-                when=datetime_filter(when), place=meeting.place or _("Online"),
+                when=datetime_filter(meeting.starts_at), place=meeting.place or _("Online"),
                 chair=meeting.chair.full_name if meeting.chair else "", url=ics.meeting_url(meeting),
             )
-            body = f"{texts[kind]()}\n\n{details}"
-            subject = subjects[kind]
+            body = f"{_invitation_text(meeting, kind)}\n\n{details}"
+            subject = _invitation_subject(meeting, kind)
         mail.send_after_commit(user.email, subject, body, attachments=attachment)
 
 
@@ -302,12 +336,13 @@ def cancel_meeting(actor, meeting, reason=""):
     f = Fields({"reason": reason})
     reason = f.str("reason", required=False, max_len=500, default="", multiline=True)
     f.check()
-    if meeting.status != "scheduled":
+    if meeting.status != MeetingStatus.SCHEDULED:
         raise Conflict(_("Only a meeting that has not started can be cancelled."), code="not_scheduled")
-    meeting.status = "cancelled"
+    meeting.status = MeetingStatus.CANCELLED
     meeting.ended_at = utcnow()
     _close_outcomes(meeting)
     audit.record(actor, "meeting.cancel", meeting, reason=reason)
+    meeting.ics_sequence += 1
     _invite(meeting, [p.user_id for p in participants_of(meeting) if p.user_id != actor.id], actor, "cancelled")
     publish("meeting:status", status_payload(meeting), to=room(meeting.id))
     db.session.commit()
@@ -317,11 +352,11 @@ def cancel_meeting(actor, meeting, reason=""):
 def start_meeting(actor, meeting):
     if not permissions.can_manage(actor, meeting):
         raise Forbidden(_("Only the chair can start the meeting."))
-    if meeting.status == "live":
+    if meeting.status == MeetingStatus.LIVE:
         return meeting  # starting twice changes nothing
-    if meeting.status != "scheduled":
+    if meeting.status != MeetingStatus.SCHEDULED:
         raise Conflict(_("This meeting is over."), code="meeting_ended")
-    meeting.status = "live"
+    meeting.status = MeetingStatus.LIVE
     meeting.started_at = utcnow()
     audit.record(actor, "meeting.start", meeting)
     publish("meeting:status", status_payload(meeting), to=room(meeting.id))
@@ -338,12 +373,12 @@ def end_meeting(actor, meeting):
     """Live -> ended: chat closes, every open attendance span is closed at the end time."""
     if not permissions.can_manage(actor, meeting):
         raise Forbidden(_("Only the chair can end the meeting."))
-    if meeting.status == "ended":
+    if meeting.status == MeetingStatus.ENDED:
         return meeting
-    if meeting.status != "live":
+    if meeting.status != MeetingStatus.LIVE:
         raise Conflict(_("Only a live meeting can be ended."), code="not_live")
     now = utcnow()
-    meeting.status = "ended"
+    meeting.status = MeetingStatus.ENDED
     meeting.ended_at = now
     _close_outcomes(meeting)
     db.session.execute(
@@ -376,7 +411,8 @@ def current_values(meeting):
         "place": meeting.place,
         "online": meeting.online,
         "secretary_id": meeting.secretary_id,
-        "participant_ids": [p.user_id for p in participants if p.via_agency_id is None and p.role != "chair"],
+        "participant_ids": [p.user_id for p in participants
+                            if p.via_agency_id is None and p.role != ParticipantRole.CHAIR],
         "agency_ids": sorted({p.via_agency_id for p in participants if p.via_agency_id}),
         "agenda": [{"title": a.title, "presenter_id": a.presenter_id, "planned_minutes": a.planned_minutes}
                    for a in meeting.agenda_items],

@@ -13,7 +13,7 @@ from core.errors import Conflict, Forbidden, NotFound
 from core.extensions import db
 from core.realtime import publish
 from meetings import permissions as perms
-from meetings.models import SPEAKER_ACTIVE, SpeakerRequest
+from meetings.models import SPEAKER_ACTIVE, SpeakerRequest, SpeakerStatus
 from meetings.queries import require_not_over, room, visible_meeting
 
 
@@ -25,11 +25,11 @@ def speakers_state(meeting):
         .options(db.joinedload(SpeakerRequest.user))
         .order_by(SpeakerRequest.requested_at, SpeakerRequest.id)
     ).all()
-    current = next((r for r in rows if r.status == "speaking"), None)
+    current = next((r for r in rows if r.status == SpeakerStatus.SPEAKING), None)
     return {
         "meeting_id": meeting.id,
         "current": _speaker_dict(current) if current else None,
-        "queue": [_speaker_dict(r) for r in rows if r.status == "waiting"],
+        "queue": [_speaker_dict(r) for r in rows if r.status == SpeakerStatus.WAITING],
     }
 
 
@@ -65,7 +65,7 @@ def raise_hand(actor, meeting):
     existing = _active_request(meeting, actor.id)
     if existing is not None:
         return existing
-    req = SpeakerRequest(meeting_id=meeting.id, user_id=actor.id, status="waiting", requested_at=utcnow())
+    req = SpeakerRequest(meeting_id=meeting.id, user_id=actor.id, status=SpeakerStatus.WAITING, requested_at=utcnow())
     db.session.add(req)
     audit.record(actor, "speaker.raise", req, object_type="speaker_request", meeting_id=meeting.id)
     _publish_speakers(meeting)
@@ -80,7 +80,7 @@ def lower_hand(actor, meeting):
     req = _active_request(meeting, actor.id)
     if req is None:
         return None
-    req.status = "withdrawn" if req.status == "waiting" else "done"
+    req.status = SpeakerStatus.WITHDRAWN if req.status == SpeakerStatus.WAITING else SpeakerStatus.DONE
     req.ended_at = utcnow()
     audit.record(actor, "speaker.lower", req, object_type="speaker_request", meeting_id=meeting.id)
     _publish_speakers(meeting)
@@ -100,16 +100,16 @@ def grant_floor(actor, req, meeting):
     """The chair gives the floor: the current speaker (if any) is done, this request speaks."""
     if not perms.can_run_speakers(actor, meeting):
         raise Forbidden(_("Only the chair gives the floor."))
-    if req.status == "speaking":
+    if req.status == SpeakerStatus.SPEAKING:
         return req
-    if req.status != "waiting":
+    if req.status != SpeakerStatus.WAITING:
         raise Conflict(_("This request is no longer waiting."), code="not_waiting")
     now = utcnow()
     for current in db.session.scalars(
-        db.select(SpeakerRequest).where(SpeakerRequest.meeting_id == meeting.id, SpeakerRequest.status == "speaking")
+        db.select(SpeakerRequest).where(SpeakerRequest.meeting_id == meeting.id, SpeakerRequest.status == SpeakerStatus.SPEAKING)
     ):
-        current.status, current.ended_at = "done", now
-    req.status, req.granted_at = "speaking", now
+        current.status, current.ended_at = SpeakerStatus.DONE, now
+    req.status, req.granted_at = SpeakerStatus.SPEAKING, now
     audit.record(actor, "speaker.grant", req, object_type="speaker_request", meeting_id=meeting.id,
                  user_id=req.user_id)
     _publish_speakers(meeting)
@@ -123,7 +123,7 @@ def remove_request(actor, req, meeting):
         raise Forbidden(_("Only the chair manages the speaker queue."))
     if req.status not in SPEAKER_ACTIVE:
         return req
-    req.status = "removed" if req.status == "waiting" else "done"
+    req.status = SpeakerStatus.REMOVED if req.status == SpeakerStatus.WAITING else SpeakerStatus.DONE
     req.ended_at = utcnow()
     audit.record(actor, "speaker.remove", req, object_type="speaker_request", meeting_id=meeting.id,
                  user_id=req.user_id)
@@ -141,7 +141,7 @@ def clear(meeting):
                                         SpeakerRequest.status.in_(SPEAKER_ACTIVE))
     ).all()
     for req in requests:
-        req.status = "done" if req.status == "speaking" else "removed"
+        req.status = SpeakerStatus.DONE if req.status == SpeakerStatus.SPEAKING else SpeakerStatus.REMOVED
         req.ended_at = now
     if requests:
         publish("speakers:updated", {"meeting_id": meeting.id, "current": None, "queue": []}, to=room(meeting.id))

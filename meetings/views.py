@@ -7,23 +7,22 @@ from flask import Response, abort, current_app, flash, redirect, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
 
 from auth import services as auth_services
-from auth.models import User
-from auth.protocol import person_key
+from auth.models import AgencyKind
 from core import ui, xlsx
-from core.errors import ACCESS_ERRORS, Forbidden, ServiceError
-from core.extensions import db
+from core.errors import Forbidden
+from core.forms import call_service
 from core.i18n import register_js_strings
 from core.validation import display_zone, parse_id
 from meetings import attendance, bp, chat, labels, permissions, presence, queries, services
+from meetings.models import MeetingStatus
 
 STATUS_LABELS = {
-    "scheduled": _l("Upcoming"),
-    "live": _l("Live now"),
-    "ended": _l("Ended"),
-    "cancelled": _l("Cancelled"),
+    MeetingStatus.SCHEDULED: _l("Upcoming"),
+    MeetingStatus.LIVE: _l("Live now"),
+    MeetingStatus.ENDED: _l("Ended"),
+    MeetingStatus.CANCELLED: _l("Cancelled"),
 }
 ROLE_LABELS = labels.ROLE_LABELS  # one table with the Word minutes: meetings/labels.py
 
@@ -130,21 +129,18 @@ def _form_from_request():
 def _secretary_groups(users):
     """The secretary picker: the provincial office's staff first (they keep the minutes), then
     everyone else by agency, so the usual choice is at the top of a province-wide list."""
-    office = [u for u in users if u.agency is not None and u.agency.kind == "provincial_office"
-              and u.role != "leader"]
+    office = [u for u in users if u.agency is not None and u.agency.kind == AgencyKind.PROVINCIAL_OFFICE
+              and permissions.may_be_secretary(u)]
     others = {}
     for user in users:
-        if user not in office and user.role != "leader":
+        if user not in office and permissions.may_be_secretary(user):
             others.setdefault(user.agency.name if user.agency else _("No agency"), []).append(user)
     groups = [(_("Provincial office staff"), office)] if office else []
     return groups + list(others.items())
 
 
 def _form_context(form, errors, meeting=None):
-    users = db.session.scalars(
-        db.select(User).where(User.active.is_(True)).options(joinedload(User.agency))
-    ).all()
-    users = sorted(users, key=person_key)
+    users = queries.invitable_users()
     tree = auth_services.agency_tree(include_inactive=False)
     rank = {agency.id: n for n, (agency, _depth) in enumerate(tree)}
     groups = {}
@@ -165,7 +161,7 @@ def _form_context(form, errors, meeting=None):
         "user_groups": [(name, members) for (_rank, name), members in sorted(groups.items())],
         "secretary_groups": _secretary_groups(users),
         "chair_choices": [(u.id, f"{u.full_name}{' — ' + u.title if u.title else ''}")
-                          for u in users if u.role == "leader"],
+                          for u in users if permissions.may_chair(u)],
         "agencies": tree,
         "selected_users": as_ints(form.get("participant_ids")),
         "selected_agencies": as_ints(form.get("agency_ids")),
@@ -180,13 +176,10 @@ def create():
     errors = {}
     if request.method == "POST":
         form = _form_from_request()
-        try:
-            meeting = services.create_meeting(current_user, form)
+        meeting, errors = call_service(services.create_meeting, current_user, form, field="title")
+        if not errors:
             flash(_("The meeting was scheduled and the invitations were sent."), "success")
             return redirect(url_for("meetings.detail", meeting_id=meeting.id))
-        except ServiceError as exc:
-            db.session.rollback()
-            errors = getattr(exc, "fields", None) or {"title": exc.message}
     else:
         form = {"online": True, "participant_ids": [], "agency_ids": [], "agenda": "", "secretary_id": None,
                 "chair_id": current_user.id if permissions.is_staff(current_user) else None}
@@ -202,13 +195,10 @@ def edit(meeting_id):
     errors = {}
     if request.method == "POST":
         form = _form_from_request()
-        try:
-            services.update_meeting(current_user, meeting, form)
+        _meeting, errors = call_service(services.update_meeting, current_user, meeting, form, field="title")
+        if not errors:
             flash(_("The meeting was saved."), "success")
             return redirect(url_for("meetings.detail", meeting_id=meeting.id))
-        except ServiceError as exc:
-            db.session.rollback()
-            errors = getattr(exc, "fields", None) or {"title": exc.message}
     else:
         form = services.current_values(meeting)
         form["agenda"] = "\n".join(item["title"] for item in form["agenda"])
@@ -223,9 +213,9 @@ def detail(meeting_id):
     meeting = _get(meeting_id, full=True)
     participants = queries.participants_of(meeting)
     rows = None
-    if permissions.can_see_attendance(current_user, meeting) and meeting.status != "scheduled":
+    if permissions.can_see_attendance(current_user, meeting) and meeting.status != MeetingStatus.SCHEDULED:
         rows = attendance.table(current_user, meeting)
-    present = set(presence.present_user_ids(meeting.id)) if meeting.status == "live" else set()
+    present = set(presence.present_user_ids(meeting.id)) if meeting.status == MeetingStatus.LIVE else set()
     message_count = chat.count(meeting)
     return render_template(
         "meetings/detail.html", meeting=meeting, participants=participants, attendance=rows, present=present,
@@ -266,22 +256,22 @@ def change_status(meeting_id, action):
     meeting = _get(meeting_id)
     if not permissions.can_manage(current_user, meeting):
         abort(403)
-    try:
-        if action == "start":
-            services.start_meeting(current_user, meeting)
-            flash(_("The meeting has started."), "success")
-            return redirect(url_for("meetings.room", meeting_id=meeting.id))
-        if action == "end":
-            services.end_meeting(current_user, meeting)
-            flash(_("The meeting has ended."), "info")
-        else:
-            services.cancel_meeting(current_user, meeting, request.form.get("reason", ""))
-            flash(_("The meeting was cancelled and the invitees were told."), "info")
-    except ACCESS_ERRORS:
-        raise
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    if action == "start":
+        _meeting, errors = call_service(services.start_meeting, current_user, meeting)
+        done = _("The meeting has started.")
+    elif action == "end":
+        _meeting, errors = call_service(services.end_meeting, current_user, meeting)
+        done = _("The meeting has ended.")
+    else:
+        _meeting, errors = call_service(services.cancel_meeting, current_user, meeting, request.form.get("reason", ""))
+        done = _("The meeting was cancelled and the invitees were told.")
+    if errors:
+        flash("; ".join(errors.values()), "error")
+    elif action == "start":
+        flash(done, "success")
+        return redirect(url_for("meetings.room", meeting_id=meeting.id))
+    else:
+        flash(done, "info")
     return redirect(url_for("meetings.detail", meeting_id=meeting.id))
 
 
@@ -289,7 +279,7 @@ def change_status(meeting_id, action):
 @login_required
 def ics_download(meeting_id):
     meeting = _get(meeting_id, full=True)
-    method = "CANCEL" if meeting.status == "cancelled" else "REQUEST"
+    method = "CANCEL" if meeting.status == MeetingStatus.CANCELLED else "REQUEST"
     body = services.invitation_ics(meeting, method=method)
     return Response(body, mimetype="text/calendar",
                     headers={"Content-Disposition": f'attachment; filename="cuoc-hop-{meeting.id}.ics"'})

@@ -16,6 +16,7 @@ from core.validation import arg_int, display_zone
 from directives import labels as directive_labels
 from meetings import bp, conclusions, documents, minutes, pdf, speakers, votes
 from meetings import permissions as perms
+from meetings.models import MinutesStatus
 from meetings.queries import get_meeting
 
 #: labels shown by the outcome pages and panels: the minutes' and votes' states, and for the directives
@@ -87,7 +88,7 @@ def documents_lock(meeting):
     """Why the Word documents cannot be downloaded yet, said to the current user and naming who can
     unlock them; None once the minutes are final."""
     state = minutes.minutes_state(meeting)
-    if state["status"] == "final":
+    if state["status"] == MinutesStatus.FINAL:
         return None
     if perms.can_finalize_minutes(current_user, meeting):
         if not state["version"]:
@@ -264,7 +265,7 @@ def _docx(meeting, builder, stem):
     if not perms.can_download_documents(current_user, meeting):
         abort(403)
     row = minutes.minutes_row(meeting)
-    if row is None or row.status != "final":
+    if row is None or row.status != MinutesStatus.FINAL:
         message = documents_lock(meeting)
         if g.get("api_token") is not None or request.accept_mimetypes.best == "application/json":
             return json_error(409, "minutes_not_final", message)  # a program: the API's JSON error

@@ -21,7 +21,7 @@ from core.extensions import db
 from core.realtime import publish
 from core.validation import Fields, text_problem
 from meetings import permissions as perms
-from meetings.models import Ballot, Meeting, Participant, Vote
+from meetings.models import Ballot, Meeting, Participant, Vote, VoteStatus
 from meetings.queries import require_not_over, room, visible_meeting
 
 #: the usual choices of a Vietnamese meeting vote (data, not UI text: they go into the minutes as is)
@@ -74,7 +74,7 @@ def eligible_voters(meeting):
 
 
 def vote_dict(vote, user=None):
-    counts, total = (vote.result, sum(vote.result)) if vote.status == "closed" and vote.result else tally(vote)
+    counts, total = (vote.result, sum(vote.result)) if vote.status == VoteStatus.CLOSED and vote.result else tally(vote)
     data = {
         "id": vote.id,
         "meeting_id": vote.meeting_id,
@@ -143,7 +143,7 @@ def meeting_votes(meeting, user=None):
             mine[keys[key]] = choice
     out = []
     for v in votes:
-        shown = v.result if v.status == "closed" and v.result else counts[v.id]
+        shown = v.result if v.status == VoteStatus.CLOSED and v.result else counts[v.id]
         data = {
             "id": v.id, "meeting_id": v.meeting_id, "question": v.question, "options": list(v.options),
             "anonymous": v.anonymous, "status": v.status, "opened_at": isoformat(v.opened_at),
@@ -181,7 +181,7 @@ def open_vote(actor, meeting, data):
     anonymous = f.bool("anonymous")
     f.check()
     vote = Vote(meeting_id=meeting.id, question=question, options=options, anonymous=anonymous,
-                status="open", opened_by_id=actor.id, opened_at=utcnow())
+                status=VoteStatus.OPEN, opened_by_id=actor.id, opened_at=utcnow())
     db.session.add(vote)
     audit.record(actor, "vote.open", vote, object_type="vote", meeting_id=meeting.id, question=question,
                  anonymous=anonymous)
@@ -208,7 +208,7 @@ def cast_ballot(actor, vote, data):
     f = Fields(data)
     choice = f.int("choice", min_value=0, max_value=len(vote.options) - 1)
     f.check()
-    if vote.status != "open":
+    if vote.status != VoteStatus.OPEN:
         raise Conflict(_("This vote is closed."), code="vote_closed")
     key = voter_key(vote.id, actor.id)
     # an anonymous ballot keeps no time of its own: matching it with the audit trail's times
@@ -233,7 +233,7 @@ def cast_ballot(actor, vote, data):
         details["choice"] = choice
     audit.record(actor, "vote.cast", vote, object_type="vote", **details)
     # the guard against a close that committed meanwhile: only an open vote takes ballots
-    if db.session.scalar(db.select(Vote.status).where(Vote.id == vote.id)) != "open":
+    if db.session.scalar(db.select(Vote.status).where(Vote.id == vote.id)) != VoteStatus.OPEN:
         db.session.rollback()
         raise Conflict(_("This vote is closed."), code="vote_closed")
     db.session.flush()
@@ -247,11 +247,11 @@ def close_vote(actor, vote):
     meeting = db.session.get(Meeting, vote.meeting_id)
     if not perms.can_run_votes(actor, meeting):
         raise Forbidden(_("Only the chair closes votes."))
-    if vote.status == "closed":
+    if vote.status == VoteStatus.CLOSED:
         return vote
     changed = db.session.execute(
-        update(Vote).where(Vote.id == vote.id, Vote.status == "open")
-        .values(status="closed", closed_at=utcnow()).execution_options(synchronize_session=False)
+        update(Vote).where(Vote.id == vote.id, Vote.status == VoteStatus.OPEN)
+        .values(status=VoteStatus.CLOSED, closed_at=utcnow()).execution_options(synchronize_session=False)
     ).rowcount
     db.session.expire(vote)
     if changed != 1:
@@ -271,9 +271,9 @@ def close_all(meeting, reason):
     """Close every open vote of the meeting with its counts as the result (the meeting is over).
     No one closed them by hand, so the audit rows name no actor and say why."""
     now = utcnow()
-    for vote in db.session.scalars(db.select(Vote).where(Vote.meeting_id == meeting.id, Vote.status == "open")):
+    for vote in db.session.scalars(db.select(Vote).where(Vote.meeting_id == meeting.id, Vote.status == VoteStatus.OPEN)):
         counts, _total = tally(vote)
-        vote.status, vote.closed_at, vote.result = "closed", now, counts
+        vote.status, vote.closed_at, vote.result = VoteStatus.CLOSED, now, counts
         audit.record(None, "vote.close", vote, object_type="vote", meeting_id=meeting.id, result=counts,
                      reason=reason)
         publish("vote:closed", vote_dict(vote), to=room(meeting.id))
