@@ -81,7 +81,7 @@ def _row(uid, user_spans, invited, window, ended_at, ref, grace_seconds):
     present = bool(merged)
     online = ended_at is None and any(span.left_at is None for span in user_spans)
     first = min(span.joined_at for span in user_spans) if present else None
-    late_seconds = max(0, int((first - ref).total_seconds())) if present else None
+    late_seconds = _seconds_late(first, ref)
     return {
         "user_id": uid,
         "invited": invited,
@@ -93,6 +93,11 @@ def _row(uid, user_spans, invited, window, ended_at, ref, grace_seconds):
         "late_seconds": late_seconds,
         "late": late_seconds is not None and late_seconds > grace_seconds,
     }
+
+
+def _seconds_late(first_joined, ref):
+    """How long after ``ref`` the user first joined (0 when on time); None when they never did."""
+    return None if first_joined is None else max(0, int((first_joined - ref).total_seconds()))
 
 
 def _within(user_spans, window_start, window_end):
@@ -152,15 +157,19 @@ def _spans(meeting):
 def _add_people(rows, participants):
     """Name, agency and role on each row; an uninvited joiner is a guest."""
     by_id = {p.user_id: p for p in participants}
-    extra = [r["user_id"] for r in rows if r["user_id"] not in by_id]
-    others = {u.id: u for u in db.session.scalars(
-        db.select(User).where(User.id.in_(extra)).options(joinedload(User.agency)))} if extra else {}
+    others = _users_by_id([r["user_id"] for r in rows if r["user_id"] not in by_id])
     for row in rows:
         p = by_id.get(row["user_id"])
         person = p.user if p else others.get(row["user_id"])
         row["full_name"] = person.full_name if person else ""
         row["agency"] = person.agency.name if person and person.agency else ""
         row["role"] = p.role if p else ParticipantRole.GUEST
+
+
+def _users_by_id(ids):
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(ids)).options(joinedload(User.agency)))}
 
 
 def present_and_absent(meeting):

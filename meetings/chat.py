@@ -70,29 +70,12 @@ def send_message(user, data, now=None):
     and broadcasts nothing new. Returns (message, created).
     """
     meeting = meeting_for_socket(user, data)
-    client_id = data.get("client_id")
-    if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > 64 or text_problem(client_id):
-        raise BadRequest(_("client_id must be text of 1 to 64 characters."), code="bad_request")
-    client_id = client_id.strip()
+    client_id = _client_id(data)
     existing = _existing_message(meeting.id, user.id, client_id)
     if existing is not None:
         return existing, False
-    body = data.get("body")
-    if not isinstance(body, str):
-        raise BadRequest(_("The message must be text."), code="bad_request")
-    body = body.strip()
-    if not body:
-        raise ServiceError(_("The message is empty."), code="empty", status=422)
-    limit = current_app.config["CHAT_MAX_LENGTH"]
-    if len(body) > limit:
-        raise ServiceError(_("The message is longer than %(n)d characters.", n=limit), code="too_long", status=413)
-    problem = text_problem(body, multiline=True)
-    if problem:
-        raise BadRequest(problem, code="bad_request", fields={"body": problem})
-    if meeting.status == MeetingStatus.CANCELLED:
-        raise Conflict(_("This meeting was cancelled."), code="meeting_cancelled")
-    if meeting.status == MeetingStatus.ENDED:
-        raise Conflict(_("This meeting has ended; the chat is closed."), code="meeting_ended")
+    body = _body(data)
+    _require_chat_open(meeting)
     now = now or utcnow()
     if _rate_limited(user, meeting, now):
         raise ServiceError(_("Too many messages. Wait a few seconds."), code="rate_limited", status=429)
@@ -109,10 +92,41 @@ def send_message(user, data, now=None):
             raise
         return existing, False
     message.author = user
-    payload = message_to_dict(message)
-    publish("chat:message", payload, to=room(meeting.id))
+    publish("chat:message", message_to_dict(message), to=room(meeting.id))
     db.session.commit()
     return message, True
+
+
+def _client_id(data):
+    """The sender's idempotency key: text of 1 to 64 characters."""
+    client_id = data.get("client_id")
+    if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > 64 or text_problem(client_id):
+        raise BadRequest(_("client_id must be text of 1 to 64 characters."), code="bad_request")
+    return client_id.strip()
+
+
+def _body(data):
+    """The message text, trimmed: not empty, not longer than CHAT_MAX_LENGTH, no control characters."""
+    body = data.get("body")
+    if not isinstance(body, str):
+        raise BadRequest(_("The message must be text."), code="bad_request")
+    body = body.strip()
+    if not body:
+        raise ServiceError(_("The message is empty."), code="empty", status=422)
+    limit = current_app.config["CHAT_MAX_LENGTH"]
+    if len(body) > limit:
+        raise ServiceError(_("The message is longer than %(n)d characters.", n=limit), code="too_long", status=413)
+    problem = text_problem(body, multiline=True)
+    if problem:
+        raise BadRequest(problem, code="bad_request", fields={"body": problem})
+    return body
+
+
+def _require_chat_open(meeting):
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise Conflict(_("This meeting was cancelled."), code="meeting_cancelled")
+    if meeting.status == MeetingStatus.ENDED:
+        raise Conflict(_("This meeting has ended; the chat is closed."), code="meeting_ended")
 
 
 def count(meeting):

@@ -327,14 +327,30 @@ def _directive_lines(doc, directives):
 
 def minutes_docx(meeting):
     """BIÊN BẢN CUỘC HỌP from the final minutes; returns the .docx bytes."""
-    parent, office, place = issuer()
-    state = minutes.minutes_state(meeting)
-    row = minutes.minutes_row(meeting)
+    _parent, _office, place = issuer()
     doc = _new_document()
-    date_ref = meeting.started_at or meeting.starts_at
-    _header(doc, f"Số:       /BB-{issuer_code()}", _date_line(place, date_ref))
+    _header(doc, f"Số:       /BB-{issuer_code()}", _date_line(place, meeting.started_at or meeting.starts_at))
     _title(doc, "BIÊN BẢN CUỘC HỌP", meeting.title)
+    present = _minutes_who_and_where(doc, meeting)
+    _para(doc, "II. NỘI DUNG CUỘC HỌP", bold=True)
+    _minutes_agenda(doc, meeting)
+    _para(doc, "2. Diễn biến cuộc họp", bold=True)
+    body = minutes.minutes_state(meeting)["body"]
+    if body.strip():
+        markdown_to_docx(doc, body)
+    else:
+        _para(doc, "(Chưa có nội dung biên bản.)", italic=True)
+    voted = _minutes_votes(doc, meeting, len(present))
+    _para(doc, f"{4 if voted else 3}. Kết luận của chủ trì cuộc họp", bold=True)
+    _conclusion_list(doc, conclusions.for_meeting(meeting))
+    if meeting.follow_up_of_id:
+        _minutes_follow_up(doc, meeting)
+    _minutes_closing(doc, meeting)
+    return _bytes(doc)
 
+
+def _minutes_who_and_where(doc, meeting):
+    """Section I: time, place, chair, secretary, who was there and who was not; returns those present."""
     _para(doc, "I. THỜI GIAN, ĐỊA ĐIỂM, THÀNH PHẦN", bold=True)
     _label_line(doc, "Thời gian", "Bắt đầu lúc " + _time_text(meeting.started_at or meeting.starts_at))
     _label_line(doc, "Địa điểm", meeting.place or ("Phòng họp trực tuyến" if meeting.online else ""))
@@ -349,58 +365,59 @@ def minutes_docx(meeting):
     _label_line(doc, "Vắng mặt", f"{len(absent)} người" if absent else "không")
     for user, _role in absent:
         doc.add_paragraph(_person(user), style="List Bullet")
+    return present
 
-    _para(doc, "II. NỘI DUNG CUỘC HỌP", bold=True)
-    if meeting.agenda_items:
-        _para(doc, "1. Chương trình họp", bold=True)
-        for item in meeting.agenda_items:
-            p = doc.add_paragraph(style="List Bullet")
-            p.add_run(item.title)
-            if item.presenter:
-                p.add_run(f" (trình bày: {item.presenter.full_name})").italic = True
-    _para(doc, "2. Diễn biến cuộc họp", bold=True)
-    if state["body"].strip():
-        markdown_to_docx(doc, state["body"])
-    else:
-        _para(doc, "(Chưa có nội dung biên bản.)", italic=True)
 
+def _minutes_agenda(doc, meeting):
+    if not meeting.agenda_items:
+        return
+    _para(doc, "1. Chương trình họp", bold=True)
+    for item in meeting.agenda_items:
+        p = doc.add_paragraph(style="List Bullet")
+        p.add_run(item.title)
+        if item.presenter:
+            p.add_run(f" (trình bày: {item.presenter.full_name})").italic = True
+
+
+def _minutes_votes(doc, meeting, present_count):
+    """Section II.3, the closed votes and their results; False when there was none."""
     closed_votes = [v for v in votes.for_meeting(meeting) if v.status == VoteStatus.CLOSED]
-    if closed_votes:
-        present_count = len(present)
-        _para(doc, "3. Kết quả biểu quyết", bold=True)
-        for i, vote in enumerate(closed_votes, start=1):
-            p = doc.add_paragraph()
-            p.paragraph_format.first_line_indent = Mm(10)
-            p.add_run(f"Biểu quyết {i}: ").bold = True
-            p.add_run(vote.question)
-            p.add_run(" (biểu quyết kín)" if vote.anonymous else " (biểu quyết công khai)").italic = True
-            q = doc.add_paragraph()
-            q.paragraph_format.left_indent = Mm(10)
-            q.add_run(f"Kết quả: {_vote_result_sentence(vote, present_count)}.")
+    if not closed_votes:
+        return False
+    _para(doc, "3. Kết quả biểu quyết", bold=True)
+    for i, vote in enumerate(closed_votes, start=1):
+        p = doc.add_paragraph()
+        p.paragraph_format.first_line_indent = Mm(10)
+        p.add_run(f"Biểu quyết {i}: ").bold = True
+        p.add_run(vote.question)
+        p.add_run(" (biểu quyết kín)" if vote.anonymous else " (biểu quyết công khai)").italic = True
+        q = doc.add_paragraph()
+        q.paragraph_format.left_indent = Mm(10)
+        q.add_run(f"Kết quả: {_vote_result_sentence(vote, present_count)}.")
+    return True
 
-    conclusion_rows = conclusions.for_meeting(meeting)
-    _para(doc, f"{4 if closed_votes else 3}. Kết luận của chủ trì cuộc họp", bold=True)
-    _conclusion_list(doc, conclusion_rows)
 
-    if meeting.follow_up_of_id:
-        previous = meeting.follow_up_of
-        _para(doc, "Rà soát việc thực hiện kết luận cuộc họp trước"
-              + (f" ({previous.title})" if previous else ""), bold=True)
-        directives = conclusions.follow_up_directives(meeting)
-        if directives:
-            _directive_lines(doc, directives)
-        else:
-            _para(doc, "(Cuộc họp trước không giao nhiệm vụ nào.)", italic=True)
+def _minutes_follow_up(doc, meeting):
+    previous = meeting.follow_up_of
+    _para(doc, "Rà soát việc thực hiện kết luận cuộc họp trước"
+          + (f" ({previous.title})" if previous else ""), bold=True)
+    directives = conclusions.follow_up_directives(meeting)
+    if directives:
+        _directive_lines(doc, directives)
+    else:
+        _para(doc, "(Cuộc họp trước không giao nhiệm vụ nào.)", italic=True)
 
+
+def _minutes_closing(doc, meeting):
     ended = meeting.ended_at
     closing = f"Cuộc họp kết thúc vào lúc {_time_text(ended)}." if ended else "Cuộc họp kết thúc cùng ngày."
     _para(doc, closing, first_line=10)
+    row = minutes.minutes_row(meeting)
     if row is not None and row.status == MinutesStatus.FINAL:
         _para(doc, "Biên bản đã được chủ trì cuộc họp thông qua và các thành viên dự họp thống nhất.",
               first_line=10)
     _signatures(doc, "THƯ KÝ", meeting.secretary.full_name if meeting.secretary else "",
                 "CHỦ TRÌ", meeting.chair.full_name if meeting.chair else "")
-    return _bytes(doc)
 
 
 def conclusions_docx(meeting):

@@ -39,13 +39,8 @@ def build(meeting, participants, method="REQUEST", sequence=0):
     event.add("dtend", meeting.ends_at or meeting.starts_at + DEFAULT_LENGTH)
     event.add("summary", meeting.title)
     url = meeting_url(meeting)
-    description = (meeting.description or "").strip()
-    agenda = [f"{item.position}. {item.title}" for item in meeting.agenda_items]
-    parts = [p for p in (description, "\n".join(agenda), url) if p]
-    event.add("description", "\n\n".join(parts))
-    location = meeting.place or ""
-    if meeting.online:
-        location = f"{location} · {url}" if location else url
+    event.add("description", _description(meeting, url))
+    location = _location(meeting, url)
     if location:
         event.add("location", location)
     event.add("url", url)
@@ -53,12 +48,28 @@ def build(meeting, participants, method="REQUEST", sequence=0):
     if meeting.chair is not None:
         event.add("organizer", _address(meeting.chair))
     for participant in participants:
-        if participant.user_id == meeting.chair_id:
-            continue
-        attendee = _address(participant.user)
-        attendee.params["ROLE"] = vText("REQ-PARTICIPANT")
-        attendee.params["PARTSTAT"] = vText("NEEDS-ACTION")
-        attendee.params["RSVP"] = vText("FALSE")
-        event.add("attendee", attendee, encode=0)
+        if participant.user_id != meeting.chair_id:
+            event.add("attendee", _attendee(participant.user), encode=0)
     cal.add_component(event)
     return cal.to_ical()
+
+
+def _description(meeting, url):
+    """The purpose, the agenda, the link: what a calendar shows under the title."""
+    agenda = "\n".join(f"{item.position}. {item.title}" for item in meeting.agenda_items)
+    return "\n\n".join(part for part in ((meeting.description or "").strip(), agenda, url) if part)
+
+
+def _location(meeting, url):
+    location = meeting.place or ""
+    if meeting.online:
+        location = f"{location} · {url}" if location else url
+    return location
+
+
+def _attendee(user):
+    attendee = _address(user)
+    attendee.params["ROLE"] = vText("REQ-PARTICIPANT")
+    attendee.params["PARTSTAT"] = vText("NEEDS-ACTION")
+    attendee.params["RSVP"] = vText("FALSE")
+    return attendee

@@ -4,6 +4,8 @@ conflict check (as Indico's notes), draft then final. The only writer of these t
 Every action checks its permission (meetings.permissions), validates, writes an audit row in
 the same transaction, queues its realtime event (emitted after commit) and commits.
 """
+import difflib
+
 from flask_babel import gettext as _
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -139,27 +141,30 @@ def _write_revision(actor, meeting, base_version, body, restored_from=None):
     return revision
 
 
-def save_minutes(actor, meeting, data):
-    """PUT {body, base_version}: a new revision, or a 409 carrying the current text."""
-    if not perms.can_keep_minutes(actor, meeting):
-        raise Forbidden(_("Only the chair and the secretary edit the minutes."))
-    f = Fields(data)
-    base_version = f.int("base_version", min_value=0)
-    body = (data or {}).get("body")
+def _body(f, body):
+    """The minutes text (None: empty), or the problem reported on ``body``."""
     if body is None:
-        body = ""
+        return ""
     if not isinstance(body, str):
         f.error("body", _("Must be text."))
     elif len(body) > MAX_MINUTES:
         f.error("body", _("At most %(n)d characters.", n=MAX_MINUTES))
     elif text_problem(body, multiline=True):
         f.error("body", text_problem(body, multiline=True))
+    return body
+
+
+def save_minutes(actor, meeting, data):
+    """PUT {body, base_version}: a new revision, or a 409 carrying the current text."""
+    if not perms.can_keep_minutes(actor, meeting):
+        raise Forbidden(_("Only the chair and the secretary edit the minutes."))
+    f = Fields(data)
+    base_version = f.int("base_version", min_value=0)
+    body = _body(f, (data or {}).get("body"))
     f.check()
     body = body.replace("\r\n", "\n")
     row = _ensure_minutes(meeting)
-    if row.status == MinutesStatus.FINAL:
-        raise _stale(meeting)
-    if row.version != base_version:
+    if row.status == MinutesStatus.FINAL or row.version != base_version:
         raise _stale(meeting)
     if base_version and body == _current_body(meeting.id, base_version):
         return {"version": base_version, "unchanged": True}  # an autosave with nothing new
@@ -238,3 +243,42 @@ def revision_dict(revision):
         "length": len(revision.body),
     }
 
+
+def diff_rows(old, new, context=3):
+    """Side-by-side rows [(kind, old_no, old_text, new_no, new_text)] of two revisions' texts, with
+    distant unchanged lines folded into ("skip", ...) rows. Plain data: the template escapes every line."""
+    a, b = (old or "").split("\n"), (new or "").split("\n")
+    rows = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            at_start, at_end = not rows, i2 == len(a) and j2 == len(b)
+            rows.extend(_equal_rows(a, b, i1, i2, j1, context, at_start, at_end))
+        else:
+            rows.extend(_changed_rows(a, b, range(i1, i2), range(j1, j2)))
+    return rows
+
+
+def _equal_rows(a, b, i1, i2, j1, context, at_start, at_end):
+    """An unchanged run; longer than 2 * context + 1 lines, its middle folds into one "skip" row
+    (at the start or the end of the text, no context is kept on that side)."""
+    block = [("equal", i1 + k + 1, a[i1 + k], j1 + k + 1, b[j1 + k]) for k in range(i2 - i1)]
+    if len(block) <= 2 * context + 1:
+        return block
+    head = [] if at_start else block[:context]
+    tail = [] if at_end else block[-context:]
+    return head + [("skip", None, len(block) - len(head) - len(tail), None, None)] + tail
+
+
+def _changed_rows(a, b, left, right):
+    """Changed lines side by side: replaced where both sides have a line, else deleted or inserted."""
+    rows = []
+    for k in range(max(len(left), len(right))):
+        lo = left[k] if k < len(left) else None
+        ro = right[k] if k < len(right) else None
+        kind = "replace" if lo is not None and ro is not None else ("delete" if lo is not None else "insert")
+        rows.append((kind, _line_no(lo), a[lo] if lo is not None else "", _line_no(ro), b[ro] if ro is not None else ""))
+    return rows
+
+
+def _line_no(index):
+    return index + 1 if index is not None else None

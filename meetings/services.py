@@ -218,9 +218,7 @@ _CALENDAR_FIELDS = {"title", "starts_at", "ends_at", "place", "online"}
 
 def update_meeting(actor, meeting, data):
     if not permissions.can_change(actor, meeting):
-        if not permissions.can_view(actor, meeting):
-            raise NotFound(_("Meeting not found."))
-        raise Forbidden(_("Only the chair can change this meeting."))
+        _refuse_change(actor, meeting)
     if meeting.is_over:
         raise Conflict(_("An ended or cancelled meeting cannot be changed."), code="meeting_closed")
     values, participant_ids, agency_ids, agenda = _parse(data)
@@ -242,6 +240,13 @@ def update_meeting(actor, meeting, data):
     publish("meeting:updated", {"meeting_id": meeting.id, "status": meeting.status}, to=room(meeting.id))
     db.session.commit()
     return meeting
+
+
+def _refuse_change(actor, meeting):
+    """Someone who may not even see the meeting is told it does not exist."""
+    if not permissions.can_view(actor, meeting):
+        raise NotFound(_("Meeting not found."))
+    raise Forbidden(_("Only the chair can change this meeting."))
 
 
 def _keep_agenda_details(meeting, agenda):

@@ -1,6 +1,5 @@
 """Pages of the meeting outcomes: the outcomes page, minutes history with diff and restore,
 "Giao nhiệm vụ" (a conclusion becomes a directive) and the Word documents."""
-import difflib
 from urllib.parse import quote
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
@@ -161,32 +160,6 @@ def minutes_history(meeting_id):
     )
 
 
-def diff_rows(old, new, context=3):
-    """Side-by-side rows [(kind, old_no, old_text, new_no, new_text)] with distant unchanged lines folded
-    into ("skip", ...) rows. Plain data: the template escapes every line."""
-    a, b = (old or "").split("\n"), (new or "").split("\n")
-    rows = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            block = [("equal", i1 + k + 1, a[i1 + k], j1 + k + 1, b[j1 + k]) for k in range(i2 - i1)]
-            if len(block) > 2 * context + 1:
-                head = block[:context] if rows else []
-                tail = block[-context:] if i2 < len(a) or j2 < len(b) else []
-                skipped = len(block) - len(head) - len(tail)
-                block = head + [("skip", None, skipped, None, None)] + tail
-            rows.extend(block)
-            continue
-        left = list(range(i1, i2))
-        right = list(range(j1, j2))
-        for k in range(max(len(left), len(right))):
-            lo = left[k] if k < len(left) else None
-            ro = right[k] if k < len(right) else None
-            kind = "replace" if lo is not None and ro is not None else ("delete" if lo is not None else "insert")
-            rows.append((kind, lo + 1 if lo is not None else None, a[lo] if lo is not None else "",
-                         ro + 1 if ro is not None else None, b[ro] if ro is not None else ""))
-    return rows
-
-
 @bp.route("/meetings/<int:meeting_id>/minutes/history/<int:version>")
 @login_required
 def minutes_revision(meeting_id, version):
@@ -196,7 +169,7 @@ def minutes_revision(meeting_id, version):
     if against is None:
         against = version - 1
     base = minutes.get_revision(meeting, against) if against and against >= 1 else None
-    rows = diff_rows(base.body if base else "", revision.body)
+    rows = minutes.diff_rows(base.body if base else "", revision.body)
     return render_template(
         "meetings/outcomes/revision.html", meeting=meeting, revision=revision, base=base, rows=rows,
         html=render_markdown(revision.body), minutes=minutes.minutes_state(meeting),
@@ -250,11 +223,11 @@ def assign_conclusion(conclusion_id):
         else:
             flash(_("Directive %(number)s was issued from the conclusion.", number=directive.number), "success")
             return redirect(url_for("meetings.outcomes", meeting_id=meeting.id) + "#directives")
-    from directives.models import PRIORITIES
+    from directives.models import Priority
 
     return render_template(
         "meetings/outcomes/assign.html", meeting=meeting, conclusion=conclusion, form=form, errors=errors,
-        agencies=auth_services.agency_tree(include_inactive=False), priorities=PRIORITIES,
+        agencies=auth_services.agency_tree(include_inactive=False), priorities=tuple(Priority),
         support_ids={str(i) for i in form.get("support_agency_ids", [])},
     ), (422 if errors else 200)
 

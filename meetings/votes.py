@@ -73,9 +73,13 @@ def eligible_voters(meeting):
     return db.session.scalar(db.select(func.count(Participant.id)).where(Participant.meeting_id == meeting.id)) or 0
 
 
-def vote_dict(vote, user=None):
-    counts, total = (vote.result, sum(vote.result)) if vote.status == VoteStatus.CLOSED and vote.result else tally(vote)
-    data = {
+def _stored_result(vote):
+    """The counts stored when the vote closed (shown instead of a new count), else None."""
+    return vote.result if vote.status == VoteStatus.CLOSED and vote.result else None
+
+
+def _shape(vote, counts, ballots):
+    return {
         "id": vote.id,
         "meeting_id": vote.meeting_id,
         "question": vote.question,
@@ -85,9 +89,14 @@ def vote_dict(vote, user=None):
         "opened_at": isoformat(vote.opened_at),
         "closed_at": isoformat(vote.closed_at),
         "counts": counts,
-        "total": total,
-        "ballots": _named_ballots(vote),
+        "total": sum(counts),
+        "ballots": ballots,
     }
+
+
+def vote_dict(vote, user=None):
+    counts = _stored_result(vote) or tally(vote)[0]
+    data = _shape(vote, counts, _named_ballots(vote))
     if user is not None:
         data["my_choice"] = my_choice(vote, user)
     return data
@@ -115,14 +124,30 @@ def meeting_votes(meeting, user=None):
     votes = for_meeting(meeting)
     if not votes:
         return []
-    ids = [v.id for v in votes]
+    counts, named, mine = _counts_of(votes), _ballots_of(votes), _choices_of(votes, user)
+    out = []
+    for vote in votes:
+        data = _shape(vote, _stored_result(vote) or counts[vote.id], named[vote.id])
+        if user is not None:
+            data["my_choice"] = mine.get(vote.id)
+        out.append(data)
+    return out
+
+
+def _counts_of(votes):
+    """{vote id: counts per option} in one query."""
     counts = {v.id: [0] * len(v.options) for v in votes}
-    for vote_id, choice, count in db.session.execute(
+    for vote_id, choice, n in db.session.execute(
         db.select(Ballot.vote_id, Ballot.choice, func.count(Ballot.id))
-        .where(Ballot.vote_id.in_(ids)).group_by(Ballot.vote_id, Ballot.choice)
+        .where(Ballot.vote_id.in_(list(counts))).group_by(Ballot.vote_id, Ballot.choice)
     ):
         if 0 <= choice < len(counts[vote_id]):
-            counts[vote_id][choice] = count
+            counts[vote_id][choice] = n
+    return counts
+
+
+def _ballots_of(votes):
+    """{vote id: [{user_id, full_name, choice}] by name}; always [] for an anonymous vote."""
     named = {v.id: [] for v in votes}
     named_ids = [v.id for v in votes if not v.anonymous]
     if named_ids:
@@ -134,25 +159,18 @@ def meeting_votes(meeting, user=None):
             named[vote_id].append({"user_id": uid, "full_name": name, "choice": choice})
     for voters in named.values():
         voters.sort(key=lambda row: sort_key(row["full_name"]))
-    mine = {}
-    if user is not None and getattr(user, "is_authenticated", False):
-        keys = {voter_key(v.id, user.id): v.id for v in votes}
-        for key, choice in db.session.execute(
-            db.select(Ballot.voter_key, Ballot.choice).where(Ballot.vote_id.in_(ids), Ballot.voter_key.in_(keys))
-        ):
-            mine[keys[key]] = choice
-    out = []
-    for v in votes:
-        shown = v.result if v.status == VoteStatus.CLOSED and v.result else counts[v.id]
-        data = {
-            "id": v.id, "meeting_id": v.meeting_id, "question": v.question, "options": list(v.options),
-            "anonymous": v.anonymous, "status": v.status, "opened_at": isoformat(v.opened_at),
-            "closed_at": isoformat(v.closed_at), "counts": shown, "total": sum(shown), "ballots": named[v.id],
-        }
-        if user is not None:
-            data["my_choice"] = mine.get(v.id)
-        out.append(data)
-    return out
+    return named
+
+
+def _choices_of(votes, user):
+    """{vote id: the user's choice} in one query."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return {}
+    keys = {voter_key(v.id, user.id): v.id for v in votes}
+    return {keys[key]: choice for key, choice in db.session.execute(
+        db.select(Ballot.voter_key, Ballot.choice).where(Ballot.vote_id.in_(list(keys.values())),
+                                                         Ballot.voter_key.in_(keys))
+    )}
 
 
 def open_vote(actor, meeting, data):
@@ -162,22 +180,7 @@ def open_vote(actor, meeting, data):
     require_not_over(meeting)
     f = Fields(data)
     question = f.str("question", max_len=500)
-    raw_options = (data or {}).get("options")
-    if isinstance(raw_options, str):
-        raw_options = raw_options.splitlines()
-    if raw_options in (None, []):
-        options = list(DEFAULT_VOTE_OPTIONS)
-    elif not isinstance(raw_options, (list, tuple)) or not all(isinstance(o, str) for o in raw_options):
-        f.error("options", _("Must be a list of choices."))
-        options = []
-    else:
-        options = list(dict.fromkeys(o.strip() for o in raw_options if o.strip()))
-        if len(options) < 2 or len(options) > MAX_VOTE_OPTIONS:
-            f.error("options", _("Give between 2 and %(n)d different choices.", n=MAX_VOTE_OPTIONS))
-        elif any(len(o) > 200 for o in options):
-            f.error("options", _("At most %(n)d characters.", n=200))
-        elif any(text_problem(o) for o in options):
-            f.error("options", next(text_problem(o) for o in options if text_problem(o)))
+    options = _vote_options(f, (data or {}).get("options"))
     anonymous = f.bool("anonymous")
     f.check()
     vote = Vote(meeting_id=meeting.id, question=question, options=options, anonymous=anonymous,
@@ -188,6 +191,30 @@ def open_vote(actor, meeting, data):
     publish("vote:opened", vote_dict(vote), to=room(meeting.id))
     db.session.commit()
     return vote
+
+
+def _vote_options(f, raw):
+    """The choices: the usual three when none are given, else 2 to MAX_VOTE_OPTIONS distinct lines."""
+    if isinstance(raw, str):
+        raw = raw.splitlines()
+    if raw in (None, []):
+        return list(DEFAULT_VOTE_OPTIONS)
+    if not isinstance(raw, (list, tuple)) or not all(isinstance(o, str) for o in raw):
+        f.error("options", _("Must be a list of choices."))
+        return []
+    options = list(dict.fromkeys(o.strip() for o in raw if o.strip()))
+    problem = _options_problem(options)
+    if problem:
+        f.error("options", problem)
+    return options
+
+
+def _options_problem(options):
+    if len(options) < 2 or len(options) > MAX_VOTE_OPTIONS:
+        return _("Give between 2 and %(n)d different choices.", n=MAX_VOTE_OPTIONS)
+    if any(len(o) > 200 for o in options):
+        return _("At most %(n)d characters.", n=200)
+    return next((text_problem(o) for o in options if text_problem(o)), None)
 
 
 def _tally_payload(vote, actor, choice):
