@@ -35,10 +35,6 @@ def can_manage_agencies(user):
     return _has_role(user, Role.ADMIN)
 
 
-def can_list_agencies(user):
-    return user.is_authenticated
-
-
 def can_revoke_token(user, token):
     return user.is_authenticated and (token.user_id == user.id or _has_role(user, Role.ADMIN))
 

@@ -106,13 +106,6 @@ def start_login(user, remember=False):
     return login.id
 
 
-def login_is_live(login_id, user_id):
-    """False once that browser login ended or expired (or never existed for this user)."""
-    login = db.session.get(BrowserLogin, login_id)
-    return (login is not None and login.user_id == user_id and login.ended_at is None
-            and login.expires_at > utcnow())
-
-
 def user_for_login_key(key):
     """The active user behind a session or "keep me signed in" cookie, or None once its login ended.
 

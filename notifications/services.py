@@ -3,7 +3,6 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from auth.models import User
 from core.dbtypes import utcnow
 from core.errors import NotFound
 from core.extensions import db
@@ -33,15 +32,6 @@ def notify(users, kind, text, link=None, email_subject=None, email_body=None):
     for row in rows:
         publish("notification:new", row.to_dict(), to=user_room(row.user_id))
     return rows
-
-
-def users_of_agencies(agency_ids):
-    """Active users of these agencies, for notifying whole agencies."""
-    if not agency_ids:
-        return []
-    return db.session.scalars(
-        db.select(User).where(User.agency_id.in_(list(agency_ids)), User.active.is_(True))
-    ).all()
 
 
 def unread_count(user):

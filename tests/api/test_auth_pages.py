@@ -94,6 +94,49 @@ def test_non_admin_gets_403_on_admin_pages(client, factory):
         assert "Bạn không có quyền truy cập trang này" in html and "Traceback" not in html
 
 
+def _snapshot():
+    """Every account and agency as stored, to prove a refused write changed nothing."""
+    from auth.models import ApiToken
+
+    db.session.expire_all()
+    rows = [[o.to_dict() for o in db.session.scalars(db.select(model).order_by(model.id))]
+            for model in (User, Agency, ApiToken)]
+    return rows, db.session.scalars(db.select(User.password_hash).order_by(User.id)).all()
+
+
+def test_refused_admin_writes_change_nothing(client, factory):
+    agency = factory.agency(code="SYT")
+    officer = factory.user(agency=agency)
+    csrf = login(client, factory.user(role="leader"))
+    before = _snapshot()
+    writes = {
+        "/admin/users/new": {"username": "moi", "password": "mat-khau-1", "full_name": "Mới", "role": "admin"},
+        f"/admin/users/{officer.id}/edit": {"full_name": "Đổi", "role": "admin", "agency_id": str(agency.id)},
+        "/admin/agencies/new": {"code": "MOI", "name": "Mới", "kind": "department"},
+        f"/admin/agencies/{agency.id}/edit": {"code": "DOI", "name": "Đổi", "kind": "district"},
+    }
+    for path, data in writes.items():
+        assert client.post(path, data={**data, "csrf_token": csrf}).status_code == 403, path
+    assert _snapshot() == before
+
+
+def test_refused_profile_and_token_writes_change_nothing(client, factory):
+    from auth import services
+
+    user, other = factory.user(), factory.user()
+    _token, _raw = services.issue_token(other, "theirs")
+    csrf = login(client, user)
+    before = _snapshot()
+    res = client.post("/account", data={"full_name": "Tên Mới", "email": "sai", "locale": "en", "csrf_token": csrf})
+    assert res.status_code == 200
+    res = client.post("/account/password", data={"current_password": "sai-mat-khau", "new_password": "mat-khau-moi",
+                                                 "confirm_password": "mat-khau-moi", "csrf_token": csrf})
+    assert res.status_code == 200
+    assert client.post(f"/account/tokens/{_token.id}/revoke", data={"csrf_token": csrf}).status_code == 404
+    assert client.post("/account/tokens", data={"name": "x" * 101, "csrf_token": csrf}).status_code == 302
+    assert _snapshot() == before
+
+
 def test_admin_pages_create_and_edit(client, factory):
     admin = factory.user(role="admin")
     csrf = login(client, admin)
@@ -244,7 +287,7 @@ def test_remembered_browser_comes_back_on_its_own_login_so_logout_closes_its_soc
         assert sess.get("login_id") == sess.get("_user_id") == first_login
     from auth import services
 
-    assert services.login_is_live(sess["login_id"], user.id)
+    assert services.user_for_login_key(sess["login_id"]) == user
 
 
 @pytest.mark.parametrize("app_config", [{"TRUSTED_PROXIES": 1}])
@@ -311,10 +354,9 @@ def test_a_login_ends_after_the_session_lifetime_and_is_then_pruned(client, fact
     assert db.session.get(BrowserLogin, old).expires_at > utcnow() + app.permanent_session_lifetime - timedelta(minutes=1)
     db.session.get(BrowserLogin, old).expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
-    assert not services.login_is_live(old, user.id)
+    assert services.user_for_login_key(old) is None
     fresh = services.start_login(user)
-    assert db.session.get(BrowserLogin, old) is None and services.login_is_live(fresh, user.id)
-    assert not services.login_is_live(fresh, user.id + 1)
+    assert db.session.get(BrowserLogin, old) is None and services.user_for_login_key(fresh) == user
 
 
 def test_changing_the_password_signs_out_the_other_browsers(client, factory, app):

@@ -200,7 +200,6 @@ def test_role_permissions(app, factory):
     assert [permissions.can_manage_accounts(u) for u in (admin, leader, officer, anonymous)] == [True, False, False, False]
     assert [permissions.can_manage_agencies(u) for u in (admin, leader, officer, anonymous)] == [True, False, False, False]
     assert [permissions.is_staff(u) for u in (admin, leader, officer, anonymous)] == [True, True, False, False]
-    assert [permissions.can_list_agencies(u) for u in (admin, leader, officer, anonymous)] == [True, True, True, False]
     token, _raw = services.issue_token(officer)
     assert permissions.can_revoke_token(officer, token)
     assert permissions.can_revoke_token(admin, token)
