@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from core.errors import ACCESS_ERRORS, ServiceError, json_error
-from core.extensions import db
+from core.errors import json_error
+from core.forms import call_service
 from core.i18n import register_js_strings
 from core.text import render_markdown
 from core.validation import arg_int, display_zone
@@ -121,13 +121,9 @@ def outcomes(meeting_id):
 def finalize_minutes(meeting_id):
     """"Chốt biên bản" from the outcomes page (the room's panel uses the API)."""
     meeting = _meeting(meeting_id)
-    try:
-        minutes.finalize_minutes(current_user, meeting)
-    except ACCESS_ERRORS:
-        raise
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    _state, errors = call_service(minutes.finalize_minutes, current_user, meeting)
+    if errors:
+        flash("; ".join(errors.values()), "error")
     else:
         flash(_("The minutes are final. The Word documents can be downloaded now."), "success")
     return redirect(url_for("meetings.outcomes", meeting_id=meeting.id))
@@ -137,12 +133,10 @@ def finalize_minutes(meeting_id):
 @login_required
 def set_follow_up(meeting_id):
     meeting = _meeting(meeting_id)
-    try:
-        conclusions.set_follow_up(current_user, meeting, {"follow_up_of_id": request.form.get("follow_up_of_id")})
-    except ACCESS_ERRORS:
-        raise
-    except ServiceError as exc:
-        flash("; ".join(getattr(exc, "fields", {}).values()) or exc.message, "error")
+    _saved, errors = call_service(conclusions.set_follow_up, current_user, meeting,
+                                  {"follow_up_of_id": request.form.get("follow_up_of_id")})
+    if errors:
+        flash("; ".join(errors.values()), "error")
     else:
         flash(_("The follow-up was saved."), "success")
     return redirect(url_for("meetings.outcomes", meeting_id=meeting.id) + "#follow-up")
@@ -182,12 +176,9 @@ def minutes_revision(meeting_id, version):
 @login_required
 def minutes_restore(meeting_id, version):
     meeting = _meeting(meeting_id)
-    try:
-        revision = minutes.restore_revision(current_user, meeting, version)
-    except ACCESS_ERRORS:
-        raise
-    except ServiceError as exc:
-        flash(exc.message, "error")
+    revision, errors = call_service(minutes.restore_revision, current_user, meeting, version)
+    if errors:
+        flash("; ".join(errors.values()), "error")
         return redirect(url_for("meetings.minutes_revision", meeting_id=meeting.id, version=version))
     flash(_("Version %(old)s was restored as version %(new)s.", old=version, new=revision.version), "success")
     return redirect(url_for("meetings.minutes_history", meeting_id=meeting.id))
@@ -214,13 +205,9 @@ def assign_conclusion(conclusion_id):
             "lead_agency_id": request.form.get("lead_agency_id", ""),
             "support_agency_ids": request.form.getlist("support_agency_ids"),
         }
-        try:
-            directive = conclusions.issue_directive_from_conclusion(current_user, conclusion, meeting, form)
-        except ACCESS_ERRORS:
-            raise
-        except ServiceError as exc:
-            errors = getattr(exc, "fields", None) or {"_": exc.message}
-        else:
+        directive, errors = call_service(conclusions.issue_directive_from_conclusion, current_user, conclusion,
+                                         meeting, form)
+        if not errors:
             flash(_("Directive %(number)s was issued from the conclusion.", number=directive.number), "success")
             return redirect(url_for("meetings.outcomes", meeting_id=meeting.id) + "#directives")
     from directives.models import Priority
