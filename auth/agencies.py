@@ -51,6 +51,11 @@ def _check_code_free(code, agency=None):
         raise Conflict(_("An agency with code %(code)s already exists.", code=code), code="duplicate")
 
 
+def _given(**values):
+    """The values that were given (an empty code or name keeps the old one)."""
+    return {name: value for name, value in values.items() if value}
+
+
 def create_agency(actor, data):
     if not permissions.can_manage_agencies(actor):
         raise Forbidden(_("Only administrators manage agencies."))
@@ -71,8 +76,7 @@ def update_agency(actor, agency, data):
     code = code.upper() if code else None
     if code and code != agency.code:
         _check_code_free(code, agency)
-    changes = audit.apply_changes(agency, {k: v for k, v in (("code", code), ("name", name)) if v})
-    changes |= audit.apply_changes(agency, {"kind": kind})
+    changes = audit.apply_changes(agency, _given(code=code, name=name, kind=kind))
     if "parent_id" in f.data:
         changes |= audit.apply_changes(agency, {"parent_id": parent.id if parent else None})
         agency.parent = parent

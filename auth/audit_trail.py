@@ -229,14 +229,18 @@ def _size(n):
 
 def _text(row, key, value, names):
     """One value in words: names for ids, labels for codes, dates in the display zone."""
-    if value is None or value == "":
-        return "—"
-    if isinstance(value, bool):
-        return _("Yes") if value else _("No")
     if isinstance(value, list):
         return ", ".join(_text(row, key, v, names) for v in value) or "—"
     if isinstance(value, dict):
         return ", ".join(f"{k}: {_text(row, k, v, names)}" for k, v in value.items()) or "—"
+    return _one_text(row, key, value, names)
+
+
+def _one_text(row, key, value, names):
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
     if isinstance(value, int):
         return _int_text(row, key, value, names)
     if isinstance(value, str):
@@ -283,15 +287,17 @@ def _details(row, names):
     changes = row.action.endswith(".update") or row.action in CHANGE_ACTIONS
     out = _status_detail(data)
     for key, value in data.items():
-        if key in ("from_status", "to_status"):
-            continue
-        if key == "changed" and isinstance(value, dict):
-            out.extend(_change(row, k, v, names, True) for k, v in value.items())
-        elif key == "changes" and isinstance(value, dict):  # a correction: {field: {from, to}}
-            out.extend(_change(row, k, _from_to(v), names, True) for k, v in value.items())
-        else:
-            out.append(_change(row, key, value, names, changes))
+        if key not in ("from_status", "to_status"):
+            out.extend(_key_details(row, key, value, names, changes))
     return out
+
+
+def _key_details(row, key, value, names, changes):
+    if key == "changed" and isinstance(value, dict):
+        return [_change(row, k, v, names, True) for k, v in value.items()]
+    if key == "changes" and isinstance(value, dict):  # a correction: {field: {from, to}}
+        return [_change(row, k, _from_to(v), names, True) for k, v in value.items()]
+    return [_change(row, key, value, names, changes)]
 
 
 def _status_detail(data):

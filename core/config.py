@@ -9,6 +9,11 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 LANGUAGES = ("vi", "en")
 
 
+def _optional(name):
+    """An environment variable, None when unset or empty."""
+    return os.environ.get(name) or None
+
+
 def _bool(name, default=False):
     value = os.environ.get(name)
     if value is None:
@@ -34,10 +39,9 @@ def load_config(overrides=None):
         "SECRET_KEY": secret,
         "DEBUG": False,
         "INSTANCE_PATH": str(instance),
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL")
-        or f"sqlite:///{instance / 'app.db'}",
+        "SQLALCHEMY_DATABASE_URI": _optional("DATABASE_URL") or f"sqlite:///{instance / 'app.db'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "REDIS_URL": _optional("REDIS_URL"),
         # The Redis pub/sub channel; deployments (or test runs) sharing one Redis need their own.
         "SOCKETIO_CHANNEL": os.environ.get("SOCKETIO_CHANNEL", "flask-socketio"),
         "ASYNC_MODE": os.environ.get("ASYNC_MODE", "gevent"),
@@ -61,19 +65,19 @@ def load_config(overrides=None):
                                               "LOGIN_RATE_LIMIT_PER_ADDRESS"),
         # "keep me signed in": the cookie and its browser login last this long
         "REMEMBER_COOKIE_DURATION": timedelta(days=int(os.environ.get("REMEMBER_DAYS", "30"))),
-        "RATELIMIT_STORAGE_URI": os.environ.get("REDIS_URL") or "memory://",
+        "RATELIMIT_STORAGE_URI": _optional("REDIS_URL") or "memory://",
         "RATELIMIT_HEADERS_ENABLED": True,
         # scrypt in production; tests and benchmarks may choose a cheaper method.
         "PASSWORD_HASH_METHOD": os.environ.get("PASSWORD_HASH_METHOD", "scrypt"),
         "API_TOKEN_DAYS": int(os.environ.get("API_TOKEN_DAYS", "30")),
-        "MAIL_SERVER": os.environ.get("MAIL_SERVER") or None,
+        "MAIL_SERVER": _optional("MAIL_SERVER"),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
-        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
-        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USERNAME": _optional("MAIL_USERNAME"),
+        "MAIL_PASSWORD": _optional("MAIL_PASSWORD"),
         "MAIL_USE_TLS": _bool("MAIL_USE_TLS"),
         "MAIL_SENDER": os.environ.get("MAIL_SENDER", "no-reply@localhost"),
         # whom a user with a disabled account is told to ask, e.g. "Phòng CNTT, 0203 3812 345"
-        "SUPPORT_CONTACT": os.environ.get("SUPPORT_CONTACT") or None,
+        "SUPPORT_CONTACT": _optional("SUPPORT_CONTACT"),
         # the e-mailed "forgot password" link works this long
         "PASSWORD_RESET_MINUTES": int(os.environ.get("PASSWORD_RESET_MINUTES", "30")),
         # "forgot password" requests per address, and per name or e-mail typed; then 429
