@@ -11,7 +11,14 @@ from core.extensions import db
 from core.realtime import LEADERS_ROOM, agency_room, publish, user_room
 from core.validation import Fields
 from directives import permissions
-from directives.models import PRIORITIES, Assignment
+from directives.models import (
+    Assignment,
+    AssignmentRole,
+    AssignmentStatus,
+    DirectiveStatus,
+    EventAction,
+    Priority,
+)
 from directives.services import (
     BODY_MAX,
     TITLE_MAX,
@@ -37,15 +44,15 @@ CORRECTION_REASON_MAX = 500
 
 def _on_directive(directive):
     """The assignments still on the directive (an agency taken off keeps a cancelled one)."""
-    return [a for a in directive.assignments if a.status != "cancelled"]
+    return [a for a in directive.assignments if a.status != AssignmentStatus.CANCELLED]
 
 
 def _current_lead(directive):
-    return next((a.agency_id for a in _on_directive(directive) if a.role == "lead"), None)
+    return next((a.agency_id for a in _on_directive(directive) if a.role == AssignmentRole.LEAD), None)
 
 
 def _current_support(directive):
-    return [a.agency_id for a in _on_directive(directive) if a.role == "support"]
+    return [a.agency_id for a in _on_directive(directive) if a.role == AssignmentRole.SUPPORT]
 
 
 def _iso(value):
@@ -75,7 +82,7 @@ def _directive_values(f, given, directive, now):
         "title": lambda: f.str("title", max_len=TITLE_MAX),
         "body": lambda: f.str("body", required=False, max_len=BODY_MAX, default="", multiline=True) or "",
         "deadline": lambda: _new_deadline(f, directive, now),
-        "priority": lambda: f.choice("priority", PRIORITIES),
+        "priority": lambda: f.choice("priority", tuple(Priority)),
     }
     return {name: parse() for name, parse in parsers.items() if name in given}
 
@@ -112,8 +119,8 @@ def _check_agencies(f, lead_given, directive, lead_id, support_ids):
 
 def _keep_completed(f, directive, wanted):
     for a in directive.assignments:
-        if a.status == "completed" and a.agency_id not in wanted:
-            f.error("lead_agency_id" if a.role == "lead" else "support_agency_ids",
+        if a.status == AssignmentStatus.COMPLETED and a.agency_id not in wanted:
+            f.error("lead_agency_id" if a.role == AssignmentRole.LEAD else "support_agency_ids",
                     _("%(agency)s has already completed its part and stays on the directive.", agency=a.agency.name))
 
 
@@ -130,7 +137,8 @@ def _changes(directive, new):
 def _roles(directive, new):
     """{agency id: role} of the agencies on the directive after the correction."""
     if "lead_agency_id" in new:
-        return {new["lead_agency_id"]: "lead", **dict.fromkeys(new["support_agency_ids"], "support")}
+        return {new["lead_agency_id"]: AssignmentRole.LEAD,
+                **dict.fromkeys(new["support_agency_ids"], AssignmentRole.SUPPORT)}
     return {a.agency_id: a.role for a in _on_directive(directive)}
 
 
@@ -180,7 +188,7 @@ def _require_correct(actor, directive):
         raise NotFound(_("Directive not found."))
     if not permissions.can_correct(actor, directive):
         raise Forbidden(_("Only leaders can correct a directive."))
-    if directive.status != "issued":
+    if directive.status != DirectiveStatus.ISSUED:
         raise Conflict(_("Only a directive in force can be corrected; this one is %(status)s.",
                          status=directive_status_label(directive.status)), code="invalid_transition")
 
@@ -208,11 +216,11 @@ class _Correction:
     def apply(self, roles):
         by_agency = {a.agency_id: a for a in self.directive.assignments}
         for agency_id, assignment in by_agency.items():
-            if agency_id in roles and assignment.status != "cancelled":
+            if agency_id in roles and assignment.status != AssignmentStatus.CANCELLED:
                 self.keep(assignment, roles[agency_id])
             elif agency_id in roles:
                 self.put_back(assignment, roles[agency_id])
-            elif assignment.status != "cancelled":
+            elif assignment.status != AssignmentStatus.CANCELLED:
                 self.take_off(assignment)
         for agency_id, role in roles.items():
             if agency_id not in by_agency:
@@ -232,7 +240,7 @@ class _Correction:
         if self.moves_deadline and assignment.is_open:
             self._move_deadline(assignment, own, extra)
         assignment.updated_at = self.now
-        self._event(assignment, "correct", assignment.status, changes=own, **extra)
+        self._event(assignment, EventAction.CORRECT, assignment.status, changes=own, **extra)
         self.kept.append(assignment)
 
     def _move_deadline(self, assignment, own, extra):
@@ -249,7 +257,7 @@ class _Correction:
 
     def put_back(self, assignment, role):
         """Taken off earlier, now back: it starts again from "not yet acknowledged"."""
-        assignment.status = "pending"
+        assignment.status = AssignmentStatus.PENDING
         assignment.role = role
         assignment.deadline = self.directive.deadline
         assignment.progress = 0
@@ -257,27 +265,27 @@ class _Correction:
                        "completed_at", "completed_by_id"):
             setattr(assignment, column, None)
         assignment.updated_at = self.now
-        self._event(assignment, "add", "cancelled", role=role, deadline=assignment.deadline)
+        self._event(assignment, EventAction.ADD, AssignmentStatus.CANCELLED, role=role, deadline=assignment.deadline)
         self.added.append(assignment)
 
     def take_off(self, assignment):
         """Its assignment becomes cancelled, never deleted."""
         old_status = assignment.status
-        assignment.status = "cancelled"
+        assignment.status = AssignmentStatus.CANCELLED
         assignment.updated_at = self.now
         extra = {}
-        if assignment.role == "lead":  # one lead per directive, even counting the cancelled rows
-            assignment.role = "support"
-            extra["role"] = {"from": "lead", "to": "support"}
-        self._event(assignment, "remove", old_status, **extra)
+        if assignment.role == AssignmentRole.LEAD:  # one lead per directive, even counting the cancelled rows
+            assignment.role = AssignmentRole.SUPPORT
+            extra["role"] = {"from": AssignmentRole.LEAD, "to": AssignmentRole.SUPPORT}
+        self._event(assignment, EventAction.REMOVE, old_status, **extra)
         self.removed.append(assignment)
 
     def add(self, agency, role):
-        assignment = Assignment(directive=self.directive, agency=agency, role=role, status="pending",
+        assignment = Assignment(directive=self.directive, agency=agency, role=role, status=AssignmentStatus.PENDING,
                                 deadline=self.directive.deadline, updated_at=self.now)
         db.session.add(assignment)
         db.session.flush()
-        self._event(assignment, "add", None, role=role, deadline=self.directive.deadline)
+        self._event(assignment, EventAction.ADD, None, role=role, deadline=self.directive.deadline)
         self.added.append(assignment)
 
     def announce(self, changed):

@@ -6,7 +6,14 @@ from core.dbtypes import utcnow
 from core.errors import Conflict
 from core.extensions import db
 from core.validation import Fields
-from directives.models import OPEN_STATUSES, ExtensionRequest
+from directives.models import (
+    AGENCY_OPEN_STATUSES,
+    OPEN_STATUSES,
+    AssignmentRole,
+    EventAction,
+    ExtensionRequest,
+    ExtensionStatus,
+)
 from directives.services import (
     NOTE_MAX,
     directive_path,
@@ -29,19 +36,19 @@ def request_extension(actor, assignment, data, now=None):
     if deadline is not None and deadline <= max(assignment.deadline, now):
         f.error("deadline", _("The new deadline must be later than the current one."))
     f.check()
-    require_status(assignment, ("pending", "acknowledged", "in_progress"), _("ask for an extension"))
+    require_status(assignment, AGENCY_OPEN_STATUSES, _("ask for an extension"))
     pending = db.session.scalar(
         select(ExtensionRequest.id).where(ExtensionRequest.assignment_id == assignment.id,
-                                          ExtensionRequest.status == "pending")
+                                          ExtensionRequest.status == ExtensionStatus.PENDING)
     )
     if pending:
         raise Conflict(_("An extension request is already waiting for a decision."), code="extension_pending")
     ext = ExtensionRequest(assignment=assignment, requested_by_id=actor.id, created_at=now,
                            requested_deadline=deadline, old_deadline=assignment.deadline, reason=reason,
-                           status="pending")
+                           status=ExtensionStatus.PENDING)
     db.session.add(ext)
     db.session.flush()
-    record_change(assignment, actor, "extension_request", assignment.status, now, note=reason,
+    record_change(assignment, actor, EventAction.EXTENSION_REQUEST, assignment.status, now, note=reason,
              extension_id=ext.id, requested_deadline=deadline, old_deadline=assignment.deadline)
     notify_users([assignment.directive.issuer], "directive.extension_requested",
             lambda u: _("%(agency)s asks for more time on %(number)s", agency=assignment.agency.name,
@@ -55,9 +62,9 @@ def request_extension(actor, assignment, data, now=None):
 def _decidable_extension(actor, ext):
     assignment = ext.assignment
     require_decide(actor, assignment.directive)
-    if ext.status != "pending":
+    if ext.status != ExtensionStatus.PENDING:
         raise Conflict(_("This extension request was already decided."), code="invalid_transition")
-    require_status(assignment, ("pending", "acknowledged", "in_progress"), _("decide an extension"))
+    require_status(assignment, AGENCY_OPEN_STATUSES, _("decide an extension"))
     return assignment
 
 
@@ -75,15 +82,15 @@ def approve_extension(actor, ext, now=None):
                          "request.", when=_when(assignment.deadline)), code="extension_superseded")
     now = now or utcnow()
     old_deadline = assignment.deadline
-    ext.status = "approved"
+    ext.status = ExtensionStatus.APPROVED
     ext.decided_by_id = actor.id
     ext.decided_at = now
     assignment.deadline = ext.requested_deadline
-    record_change(assignment, actor, "extension_approve", assignment.status, now, extension_id=ext.id,
+    record_change(assignment, actor, EventAction.EXTENSION_APPROVE, assignment.status, now, extension_id=ext.id,
              old_deadline=old_deadline, new_deadline=ext.requested_deadline)
     notify_agency(assignment, "directive.extension_approved",
                    lambda u: _("The extension for %(number)s was approved", number=assignment.directive.number))
-    if assignment.role == "lead":
+    if assignment.role == AssignmentRole.LEAD:
         _move_supporting_deadlines(actor, assignment, ext, old_deadline, now)
     db.session.commit()
     return ext
@@ -94,10 +101,11 @@ def _move_supporting_deadlines(actor, lead, ext, old_deadline, now):
     that same deadline follow it, recorded in their history as a consequence of the lead's extension."""
     directive = lead.directive
     for support in directive.assignments:
-        if support.role != "support" or support.status not in OPEN_STATUSES or support.deadline != old_deadline:
+        if (support.role != AssignmentRole.SUPPORT or support.status not in OPEN_STATUSES
+                or support.deadline != old_deadline):
             continue
         support.deadline = lead.deadline
-        record_change(support, actor, "deadline_follow", support.status, now, extension_id=ext.id,
+        record_change(support, actor, EventAction.DEADLINE_FOLLOW, support.status, now, extension_id=ext.id,
                  lead_assignment_id=lead.id, old_deadline=old_deadline, new_deadline=lead.deadline)
         notify_agency(support, "directive.deadline_moved",
                        lambda u, support=support: _(
@@ -120,11 +128,12 @@ def reject_extension(actor, ext, data=None, now=None):
     reason = f.str("reason", max_len=NOTE_MAX, multiline=True)
     f.check()
     now = now or utcnow()
-    ext.status = "rejected"
+    ext.status = ExtensionStatus.REJECTED
     ext.decided_by_id = actor.id
     ext.decided_at = now
     ext.decision_note = reason
-    record_change(assignment, actor, "extension_reject", assignment.status, now, note=reason, extension_id=ext.id,
+    record_change(assignment, actor, EventAction.EXTENSION_REJECT, assignment.status, now, note=reason,
+                  extension_id=ext.id,
              requested_deadline=ext.requested_deadline)
     notify_agency(assignment, "directive.extension_rejected",
                    lambda u: _("The extension for %(number)s was rejected: %(reason)s",

@@ -8,17 +8,20 @@ in the user's language on a page, in Vietnamese in an export (exports wrap thems
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-PRIORITY_LABELS = {"normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")}
+from directives.models import AssignmentRole, AssignmentStatus, DirectiveStatus, EventAction, Priority
+
+PRIORITY_LABELS = {Priority.NORMAL: _l("Normal"), Priority.HIGH: _l("High"), Priority.URGENT: _l("Urgent")}
 #: the directive's own state; an issued directive is still being carried out
-DIRECTIVE_STATUS_LABELS = {"issued": _l("In force"), "cancelled": _l("Cancelled"), "closed": _l("Closed")}
+DIRECTIVE_STATUS_LABELS = {DirectiveStatus.ISSUED: _l("In force"), DirectiveStatus.CANCELLED: _l("Cancelled"),
+                           DirectiveStatus.CLOSED: _l("Closed")}
 #: one agency's assignment
 STATUS_LABELS = {
-    "pending": _l("Not acknowledged"),
-    "acknowledged": _l("Acknowledged"),
-    "in_progress": _l("In progress"),
-    "submitted": _l("Submitted"),
-    "completed": _l("Completed"),
-    "cancelled": _l("Cancelled"),
+    AssignmentStatus.PENDING: _l("Not acknowledged"),
+    AssignmentStatus.ACKNOWLEDGED: _l("Acknowledged"),
+    AssignmentStatus.IN_PROGRESS: _l("In progress"),
+    AssignmentStatus.SUBMITTED: _l("Submitted"),
+    AssignmentStatus.COMPLETED: _l("Completed"),
+    AssignmentStatus.CANCELLED: _l("Cancelled"),
 }
 TRACKING_LABELS = {
     "on_track": _l("On track"),
@@ -28,24 +31,24 @@ TRACKING_LABELS = {
     "completed_late": _l("Done late"),
     "cancelled": _l("Cancelled"),
 }
-ROLE_LABELS = {"lead": _l("Lead"), "support": _l("Support")}
+ROLE_LABELS = {AssignmentRole.LEAD: _l("Lead"), AssignmentRole.SUPPORT: _l("Support")}
 #: what happened, one line of an assignment's history
 EVENT_LABELS = {
-    "issue": _l("Issued"),
-    "seen": _l("Opened"),
-    "acknowledge": _l("Acknowledged"),
-    "report": _l("Progress report"),
-    "submit": _l("Submitted the result"),
-    "accept": _l("Accepted as completed"),
-    "return": _l("Returned for more work"),
-    "extension_request": _l("Asked for an extension"),
-    "extension_approve": _l("Extension approved"),
-    "extension_reject": _l("Extension rejected"),
-    "deadline_follow": _l("Deadline moved with the lead agency"),
-    "cancel": _l("Directive cancelled"),
-    "correct": _l("Directive corrected"),
-    "add": _l("Added to the directive"),
-    "remove": _l("Taken off the directive"),
+    EventAction.ISSUE: _l("Issued"),
+    EventAction.SEEN: _l("Opened"),
+    EventAction.ACKNOWLEDGE: _l("Acknowledged"),
+    EventAction.REPORT: _l("Progress report"),
+    EventAction.SUBMIT: _l("Submitted the result"),
+    EventAction.ACCEPT: _l("Accepted as completed"),
+    EventAction.RETURN: _l("Returned for more work"),
+    EventAction.EXTENSION_REQUEST: _l("Asked for an extension"),
+    EventAction.EXTENSION_APPROVE: _l("Extension approved"),
+    EventAction.EXTENSION_REJECT: _l("Extension rejected"),
+    EventAction.DEADLINE_FOLLOW: _l("Deadline moved with the lead agency"),
+    EventAction.CANCEL: _l("Directive cancelled"),
+    EventAction.CORRECT: _l("Directive corrected"),
+    EventAction.ADD: _l("Added to the directive"),
+    EventAction.REMOVE: _l("Taken off the directive"),
 }
 
 
@@ -105,7 +108,7 @@ def _extension_reject_detail(event, data, with_role):
 
 def _deadline_moved_detail(event, data, with_role):
     parts = [_("Deadline %(old)s → %(new)s", old=_when(data.get("old_deadline")), new=_when(data.get("new_deadline")))]
-    lead = _lead_agency_name(event) if event.action == "deadline_follow" else None
+    lead = _lead_agency_name(event) if event.action == EventAction.DEADLINE_FOLLOW else None
     if lead:
         parts.append(_("following the extension granted to the lead agency %(agency)s", agency=lead))
     return parts
@@ -117,10 +120,10 @@ def _correct_detail(event, data, with_role):
 
 #: the detail line of each kind of history event (others have none: the status change says it)
 _DETAILS = {
-    "issue": _issue_detail, "add": _issue_detail, "report": _report_detail,
-    "extension_request": _extension_request_detail, "extension_reject": _extension_reject_detail,
-    "extension_approve": _deadline_moved_detail, "deadline_follow": _deadline_moved_detail,
-    "correct": _correct_detail,
+    EventAction.ISSUE: _issue_detail, EventAction.ADD: _issue_detail, EventAction.REPORT: _report_detail,
+    EventAction.EXTENSION_REQUEST: _extension_request_detail, EventAction.EXTENSION_REJECT: _extension_reject_detail,
+    EventAction.EXTENSION_APPROVE: _deadline_moved_detail, EventAction.DEADLINE_FOLLOW: _deadline_moved_detail,
+    EventAction.CORRECT: _correct_detail,
 }
 
 

@@ -1,16 +1,88 @@
-"""Directives, the per-agency assignments they create, and everything that happens to them."""
+"""Directives, the per-agency assignments they create, and everything that happens to them.
+
+Every state column holds one value of its StrEnum below, kept so by a CHECK constraint
+(migrations/versions/0011_directive_states.py).
+"""
+from enum import StrEnum
+
 from sqlalchemy import JSON
 
 from core.dbtypes import UTCDateTime, utcnow
 from core.extensions import db
 
-PRIORITIES = ("normal", "high", "urgent")
-DIRECTIVE_STATUSES = ("issued", "cancelled", "closed")
-ROLES = ("lead", "support")
-ASSIGNMENT_STATUSES = ("pending", "acknowledged", "in_progress", "submitted", "completed", "cancelled")
-#: statuses in which the agency still has work to do
-OPEN_STATUSES = ("pending", "acknowledged", "in_progress", "submitted")
-EXTENSION_STATUSES = ("pending", "approved", "rejected")
+
+class Priority(StrEnum):
+    NORMAL = "normal"
+    HIGH = "high"
+    URGENT = "urgent"
+
+
+class DirectiveStatus(StrEnum):
+    ISSUED = "issued"  # in force: being carried out
+    CANCELLED = "cancelled"
+    CLOSED = "closed"  # every assignment completed or cancelled
+
+
+class AssignmentRole(StrEnum):
+    LEAD = "lead"  # chủ trì
+    SUPPORT = "support"  # phối hợp
+
+
+class AssignmentStatus(StrEnum):
+    PENDING = "pending"  # not yet acknowledged
+    ACKNOWLEDGED = "acknowledged"
+    IN_PROGRESS = "in_progress"
+    SUBMITTED = "submitted"  # the result waits for a leader
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"  # the directive cancelled, or the agency taken off it
+
+
+class ExtensionStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class EventAction(StrEnum):
+    """What happened, one line of an assignment's history (the audit action is ``assignment.<action>``)."""
+
+    ISSUE = "issue"
+    SEEN = "seen"
+    ACKNOWLEDGE = "acknowledge"
+    REPORT = "report"
+    SUBMIT = "submit"
+    ACCEPT = "accept"
+    RETURN = "return"
+    EXTENSION_REQUEST = "extension_request"
+    EXTENSION_APPROVE = "extension_approve"
+    EXTENSION_REJECT = "extension_reject"
+    DEADLINE_FOLLOW = "deadline_follow"  # a supporting agency's deadline moved with the lead's extension
+    CANCEL = "cancel"
+    CORRECT = "correct"
+    ADD = "add"  # an agency added by a correction (or put back)
+    REMOVE = "remove"  # an agency taken off by a correction
+
+
+class ReminderKind(StrEnum):
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    UNACKNOWLEDGED = "unacknowledged"
+    DIGEST = "digest"
+
+
+#: statuses in which the agency still has work to do (or a leader still has to decide on it)
+OPEN_STATUSES = (AssignmentStatus.PENDING, AssignmentStatus.ACKNOWLEDGED, AssignmentStatus.IN_PROGRESS,
+                 AssignmentStatus.SUBMITTED)
+#: statuses of an assignment that is over
+DONE_STATUSES = (AssignmentStatus.COMPLETED, AssignmentStatus.CANCELLED)
+#: statuses in which the agency itself still has work to do (a submitted result waits for a leader)
+AGENCY_OPEN_STATUSES = (AssignmentStatus.PENDING, AssignmentStatus.ACKNOWLEDGED, AssignmentStatus.IN_PROGRESS)
+
+
+def one_of(column, states):
+    """The CHECK constraint keeping ``column`` to the values of a StrEnum (named ck_<table>_<column>;
+    a NULL passes)."""
+    return db.CheckConstraint(f"{column} IN ({', '.join(repr(str(s)) for s in states)})", name=column)
 
 
 class Directive(db.Model):
@@ -22,6 +94,8 @@ class Directive(db.Model):
         # a retried request (same issuer, same client id) finds the directive it already made
         db.UniqueConstraint("issuer_id", "client_id", name="uq_directives_issuer_client"),
         db.Index("ix_directives_issued_at", "issued_at"),
+        one_of("priority", Priority),
+        one_of("status", DirectiveStatus),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -40,9 +114,9 @@ class Directive(db.Model):
     #: when it was issued (UTC)
     issued_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     #: normal, high or urgent
-    priority = db.Column(db.String(16), nullable=False, default="normal", index=True)
+    priority = db.Column(db.String(16), nullable=False, default=Priority.NORMAL, index=True)
     #: issued, cancelled or closed (every assignment completed or cancelled)
-    status = db.Column(db.String(16), nullable=False, default="issued", index=True)
+    status = db.Column(db.String(16), nullable=False, default=DirectiveStatus.ISSUED, index=True)
     #: the deadline given at issue; each assignment carries its own copy that extensions move
     deadline = db.Column(UTCDateTime, nullable=False)
     #: the meeting whose conclusion it came from, if any
@@ -71,7 +145,7 @@ class Directive(db.Model):
     @property
     def lead_assignment(self):
         """The lead agency's assignment (None only before the assignments are written)."""
-        return next((a for a in self.assignments if a.role == "lead"), None)
+        return next((a for a in self.assignments if a.role == AssignmentRole.LEAD), None)
 
     @property
     def current_deadline(self):
@@ -90,6 +164,8 @@ class Assignment(db.Model):
         # the dashboard groups by agency and filters by status and deadline
         db.Index("ix_assignments_agency_status_deadline", "agency_id", "status", "deadline"),
         db.Index("ix_assignments_status_deadline", "status", "deadline"),
+        one_of("role", AssignmentRole),
+        one_of("status", AssignmentStatus),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -98,9 +174,9 @@ class Assignment(db.Model):
     #: the agency that must carry it out
     agency_id = db.Column(db.Integer, db.ForeignKey("agencies.id", ondelete="RESTRICT"), nullable=False)
     #: lead (chủ trì) or support (phối hợp)
-    role = db.Column(db.String(16), nullable=False, default="lead")
+    role = db.Column(db.String(16), nullable=False, default=AssignmentRole.LEAD)
     #: pending, acknowledged, in_progress, submitted, completed or cancelled
-    status = db.Column(db.String(16), nullable=False, default="pending")
+    status = db.Column(db.String(16), nullable=False, default=AssignmentStatus.PENDING)
     #: this agency's deadline (the directive's, moved by approved extensions)
     deadline = db.Column(UTCDateTime, nullable=False)
     #: first time anyone of the agency opened it
@@ -174,6 +250,7 @@ class ExtensionRequest(db.Model):
     """An agency asks for a later deadline; a leader approves or rejects it."""
 
     __tablename__ = "directive_extension_requests"
+    __table_args__ = (one_of("status", ExtensionStatus),)
 
     id = db.Column(db.Integer, primary_key=True)
     #: the assignment whose deadline would move
@@ -190,7 +267,7 @@ class ExtensionRequest(db.Model):
     #: why more time is needed
     reason = db.Column(db.Text, nullable=False)
     #: pending, approved or rejected
-    status = db.Column(db.String(16), nullable=False, default="pending", index=True)
+    status = db.Column(db.String(16), nullable=False, default=ExtensionStatus.PENDING, index=True)
     #: the leader who decided
     decided_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
     #: when it was decided
@@ -207,7 +284,12 @@ class AssignmentEvent(db.Model):
     """One line of an assignment's history: who did what, when, and the status before and after."""
 
     __tablename__ = "directive_assignment_events"
-    __table_args__ = (db.Index("ix_assignment_events_assignment_id_id", "assignment_id", "id"),)
+    __table_args__ = (
+        db.Index("ix_assignment_events_assignment_id_id", "assignment_id", "id"),
+        one_of("action", EventAction),
+        one_of("from_status", AssignmentStatus),
+        one_of("to_status", AssignmentStatus),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     #: the assignment
@@ -217,9 +299,7 @@ class AssignmentEvent(db.Model):
     actor_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
     #: when (UTC)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
-    #: what: issue, seen, acknowledge, report, submit, accept, return, extension_request,
-    #: extension_approve, extension_reject, deadline_follow (a supporting agency's deadline moved with
-    #: the lead agency's extension), cancel
+    #: what happened: one of EventAction
     action = db.Column(db.String(32), nullable=False)
     #: status before
     from_status = db.Column(db.String(16))
@@ -278,6 +358,7 @@ class ReminderSent(db.Model):
     """One reminder that went out; its unique key makes sure it never goes out twice."""
 
     __tablename__ = "directive_reminders_sent"
+    __table_args__ = (one_of("kind", ReminderKind),)
 
     id = db.Column(db.Integer, primary_key=True)
     #: e.g. "due_soon:12:2026-12-01T10:00:00+00:00", "digest:2026-11-26"

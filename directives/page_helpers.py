@@ -11,13 +11,15 @@ from core.i18n import register_js_strings
 from core.text import render_markdown
 from core.validation import parse_datetime
 from directives import bp, labels, permissions, tracking
+from directives.models import EventAction
 
 EVENT_ICONS = {
-    "issue": "send", "seen": "eye", "acknowledge": "check2-circle", "report": "graph-up-arrow",
-    "submit": "send-check", "accept": "patch-check", "return": "arrow-counterclockwise",
-    "extension_request": "calendar-plus", "extension_approve": "calendar-check", "extension_reject": "calendar-x",
-    "deadline_follow": "calendar-range", "cancel": "x-octagon",
-    "correct": "pencil-square", "add": "plus-circle", "remove": "dash-circle",
+    EventAction.ISSUE: "send", EventAction.SEEN: "eye", EventAction.ACKNOWLEDGE: "check2-circle",
+    EventAction.REPORT: "graph-up-arrow", EventAction.SUBMIT: "send-check", EventAction.ACCEPT: "patch-check",
+    EventAction.RETURN: "arrow-counterclockwise", EventAction.EXTENSION_REQUEST: "calendar-plus",
+    EventAction.EXTENSION_APPROVE: "calendar-check", EventAction.EXTENSION_REJECT: "calendar-x",
+    EventAction.DEADLINE_FOLLOW: "calendar-range", EventAction.CANCEL: "x-octagon",
+    EventAction.CORRECT: "pencil-square", EventAction.ADD: "plus-circle", EventAction.REMOVE: "dash-circle",
 }
 
 register_js_strings({

@@ -17,15 +17,16 @@ from core.extensions import db
 from core.validation import Fields, parse_datetime
 from directives import permissions
 from directives.models import (
-    ASSIGNMENT_STATUSES,
-    DIRECTIVE_STATUSES,
     OPEN_STATUSES,
-    PRIORITIES,
     Assignment,
     AssignmentEvent,
+    AssignmentStatus,
     Attachment,
     Directive,
+    DirectiveStatus,
     ExtensionRequest,
+    ExtensionStatus,
+    Priority,
     ProgressReport,
 )
 from directives.tracking import ALL_TRACKING_VALUES, TRACKING_VALUES, due_soon_window, tracking_expr
@@ -119,9 +120,9 @@ def _list_conditions(filters, now):
     On the assignment: agency_id, tracking, acknowledged (``no`` leaves cancelled assignments out:
     they wait for nobody)."""
     f = Fields(filters)
-    status = f.choice("status", DIRECTIVE_STATUSES, required=False)
+    status = f.choice("status", tuple(DirectiveStatus), required=False)
     tracking = f.choice("tracking", ALL_TRACKING_VALUES, required=False)
-    priority = f.choice("priority", PRIORITIES, required=False)
+    priority = f.choice("priority", tuple(Priority), required=False)
     agency_id = f.int("agency_id", required=False)
     acknowledged = f.choice("acknowledged", ACKNOWLEDGED_FILTER, required=False)
     q = f.str("q", required=False, max_len=200)
@@ -151,7 +152,7 @@ def _list_conditions(filters, now):
     if acknowledged == "yes":
         on_assignment.append(Assignment.acknowledged_at.is_not(None))
     elif acknowledged == "no":
-        on_assignment += [Assignment.acknowledged_at.is_(None), Assignment.status != "cancelled"]
+        on_assignment += [Assignment.acknowledged_at.is_(None), Assignment.status != AssignmentStatus.CANCELLED]
     return on_directive, on_assignment, only_unacknowledged
 
 
@@ -172,7 +173,7 @@ def list_query(user, filters=None, now=None):
     if only_unacknowledged:
         agency = getattr(user, "agency_id", None)
         query = query.where(exists().where(Assignment.directive_id == Directive.id, Assignment.agency_id == agency,
-                                           Assignment.status == "pending"))
+                                           Assignment.status == AssignmentStatus.PENDING))
     return query.options(*_directive_options()).order_by(Directive.issued_at.desc(), Directive.id.desc())
 
 
@@ -191,8 +192,8 @@ def assignment_list_query(user, filters=None, now=None):
         .options(contains_eager(Assignment.directive).selectinload(Directive.issuer),
                  selectinload(Assignment.agency), selectinload(Assignment.acknowledged_by))
     )
-    if filters.get("tracking") != "cancelled":
-        query = query.where(Assignment.status != "cancelled")
+    if filters.get("tracking") != "cancelled":  # the tracking state
+        query = query.where(Assignment.status != AssignmentStatus.CANCELLED)
     if not permissions.is_staff(user):  # an officer: only their own agency's
         agency = getattr(user, "agency_id", None)
         query = query.where(Assignment.agency_id == agency if agency is not None else false())
@@ -225,13 +226,13 @@ def inbox(user, filters=None, now=None, limit=200):
     if user is None or getattr(user, "agency_id", None) is None:
         return []
     f = Fields(filters)
-    status = f.choice("status", ASSIGNMENT_STATUSES, required=False)
+    status = f.choice("status", tuple(AssignmentStatus), required=False)
     tracking = f.choice("tracking", ALL_TRACKING_VALUES, required=False)
-    priority = f.choice("priority", PRIORITIES, required=False)
+    priority = f.choice("priority", tuple(Priority), required=False)
     q = f.str("q", required=False, max_len=200)
     only_unacknowledged = f.bool("only_unacknowledged")
     f.check()
-    rank = case((Assignment.status == "pending", 0), (Assignment.status.in_(OPEN_STATUSES), 1), else_=2)
+    rank = case((Assignment.status == AssignmentStatus.PENDING, 0), (Assignment.status.in_(OPEN_STATUSES), 1), else_=2)
     query = (
         select(Assignment)
         .join(Assignment.directive)
@@ -242,7 +243,7 @@ def inbox(user, filters=None, now=None, limit=200):
     if status:
         query = query.where(Assignment.status == status)
     if only_unacknowledged:
-        query = query.where(Assignment.status == "pending")
+        query = query.where(Assignment.status == AssignmentStatus.PENDING)
     if tracking:
         query = query.where(tracking_expr(now) == tracking)
     if priority:
@@ -282,7 +283,7 @@ def pending_extensions(directive):
     """The directive's extension requests waiting for a decision, with their agencies loaded."""
     return db.session.scalars(
         select(ExtensionRequest).join(ExtensionRequest.assignment)
-        .where(Assignment.directive_id == directive.id, ExtensionRequest.status == "pending")
+        .where(Assignment.directive_id == directive.id, ExtensionRequest.status == ExtensionStatus.PENDING)
         .options(selectinload(ExtensionRequest.assignment).selectinload(Assignment.agency))
         .order_by(ExtensionRequest.id)
     ).all()
@@ -313,12 +314,12 @@ def _ack_seconds_expr():
 def _stats_filters(filters):
     """(conditions over Assignment and Directive, whether they need the join with Directive)."""
     f = Fields(filters or {})
-    priority = f.choice("priority", PRIORITIES, required=False)
+    priority = f.choice("priority", tuple(Priority), required=False)
     date_from = _parse_date_bound(f, "date_from")
     date_to = _parse_date_bound(f, "date_to", end=True)
     agency_id = f.int("agency_id", required=False)
     f.check()
-    conditions = [Assignment.status != "cancelled"]
+    conditions = [Assignment.status != AssignmentStatus.CANCELLED]
     if agency_id:
         conditions.append(Assignment.agency_id == agency_id)
     directive_conditions = []
@@ -435,7 +436,7 @@ def unacknowledged_count(user):
         return 0
     return db.session.scalar(
         select(func.count(Assignment.id)).where(Assignment.agency_id == user.agency_id,
-                                                Assignment.status == "pending")
+                                                Assignment.status == AssignmentStatus.PENDING)
     ) or 0
 
 

@@ -26,13 +26,19 @@ from core.extensions import db
 from core.scheduler import register_job
 from core.validation import display_zone
 from directives import bp, permissions
-from directives.models import Assignment, Directive, ReminderSent
+from directives.models import (
+    AGENCY_OPEN_STATUSES,
+    Assignment,
+    AssignmentStatus,
+    Directive,
+    DirectiveStatus,
+    ReminderKind,
+    ReminderSent,
+)
 from directives.services import directive_path
 from directives.tracking import due_soon_window, setting
 
 log = logging.getLogger(__name__)
-#: open work the agency still has to do (a submitted result waits for the leader, not the agency)
-AGENCY_OPEN = ("pending", "acknowledged", "in_progress")
 
 
 def _config_int(name, default):
@@ -66,7 +72,7 @@ def _candidates(*conditions):
     return db.session.scalars(
         select(Assignment)
         .join(Assignment.directive)
-        .where(Directive.status == "issued", Assignment.status.in_(AGENCY_OPEN), *conditions)
+        .where(Directive.status == DirectiveStatus.ISSUED, Assignment.status.in_(AGENCY_OPEN_STATUSES), *conditions)
         .options(contains_eager(Assignment.directive).selectinload(Directive.issuer), selectinload(Assignment.agency))
         .order_by(Assignment.id)
     ).all()
@@ -85,14 +91,14 @@ def _local(value):
 def run_reminders(now=None):
     """Send every reminder that is due and was not sent before. Returns {kind: how many sent}."""
     now = now or utcnow()
-    sent = {"due_soon": 0, "overdue": 0, "unacknowledged": 0, "digest": 0}
+    sent = dict.fromkeys(map(str, ReminderKind), 0)
     jobs = _due_reminders(now)
     officers = _officers_by_agency({a.agency_id for _kind, a, _key in jobs})
     for kind, a, key in jobs:
         if _claim(key, kind, a.id, now):
             _remind(kind, a, officers.get(a.agency_id, []))
             sent[kind] += 1
-    sent["digest"] = _daily_digest(now)
+    sent[ReminderKind.DIGEST] = _daily_digest(now)
     if any(sent.values()):
         audit.record(None, "directive.reminders", object_type="system", **sent)
     db.session.commit()
@@ -107,22 +113,22 @@ def _due_reminders(now):
     unack_hours = _config_int("REMIND_UNACKNOWLEDGED_HOURS", 4)
     due_soon = _candidates(Assignment.deadline > now, Assignment.deadline <= now + window)
     overdue = _candidates(Assignment.deadline <= now)
-    unacknowledged = _candidates(Assignment.status == "pending",
+    unacknowledged = _candidates(Assignment.status == AssignmentStatus.PENDING,
                                  Directive.issued_at <= now - timedelta(hours=unack_hours))
     jobs = (
-        [("due_soon", a, f"due_soon:{a.id}:{isoformat(a.deadline)}") for a in due_soon]
-        + [("overdue", a, f"overdue:{a.id}:{isoformat(a.deadline)}") for a in overdue]
-        + [("unacknowledged", a, f"unacknowledged:{a.id}") for a in unacknowledged]
+        [(ReminderKind.DUE_SOON, a, f"due_soon:{a.id}:{isoformat(a.deadline)}") for a in due_soon]
+        + [(ReminderKind.OVERDUE, a, f"overdue:{a.id}:{isoformat(a.deadline)}") for a in overdue]
+        + [(ReminderKind.UNACKNOWLEDGED, a, f"unacknowledged:{a.id}") for a in unacknowledged]
     )
     done = _already_sent(key for _kind, _a, key in jobs)
     return [job for job in jobs if job[2] not in done]
 
 
 def _reminder_text(kind, d, a):
-    if kind == "due_soon":
+    if kind == ReminderKind.DUE_SOON:
         return lambda u: _("Due soon: %(number)s %(title)s (deadline %(deadline)s)", number=d.number,
                            title=d.title, deadline=_local(a.deadline))
-    if kind == "overdue":
+    if kind == ReminderKind.OVERDUE:
         return lambda u: _("Overdue: %(number)s %(title)s (deadline was %(deadline)s)", number=d.number,
                            title=d.title, deadline=_local(a.deadline))
     return lambda u: _("Not yet acknowledged: %(number)s %(title)s", number=d.number, title=d.title)
@@ -135,7 +141,7 @@ def _remind(kind, a, recipients):
     d = a.directive
     link = directive_path(d.id)
     text = _reminder_text(kind, d, a)
-    if kind == "overdue" and d.issuer is not None and d.issuer.active:
+    if kind == ReminderKind.OVERDUE and d.issuer is not None and d.issuer.active:
         notify([d.issuer], "reminder.overdue",
                lambda u: _("%(agency)s is overdue on %(number)s %(title)s", agency=a.agency.name, number=d.number,
                            title=d.title), link=link)
@@ -152,12 +158,13 @@ def _daily_digest(now):
     rows = db.session.execute(
         select(Assignment.agency_id, db.func.count(Assignment.id))
         .join(Directive, Directive.id == Assignment.directive_id)
-        .where(Directive.status == "issued", Assignment.status.in_(AGENCY_OPEN), Assignment.deadline <= now)
+        .where(Directive.status == DirectiveStatus.ISSUED, Assignment.status.in_(AGENCY_OPEN_STATUSES),
+               Assignment.deadline <= now)
         .group_by(Assignment.agency_id)
     ).all()
     if not rows:
         return 0
-    if not _claim(f"digest:{local.date().isoformat()}", "digest", None, now):
+    if not _claim(f"digest:{local.date().isoformat()}", ReminderKind.DIGEST, None, now):
         return 0
     from auth.models import Agency
     from notifications.services import notify

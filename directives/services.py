@@ -22,12 +22,18 @@ from core.realtime import LEADERS_ROOM, agency_room, publish, user_room
 from core.validation import Fields, display_zone
 from directives import permissions
 from directives.models import (
+    DONE_STATUSES,
     OPEN_STATUSES,
-    PRIORITIES,
     Assignment,
     AssignmentEvent,
+    AssignmentRole,
+    AssignmentStatus,
     Directive,
+    DirectiveStatus,
+    EventAction,
     ExtensionRequest,
+    ExtensionStatus,
+    Priority,
     ProgressReport,
 )
 from directives.tracking import tracking_of
@@ -102,12 +108,12 @@ def require_status(assignment, allowed, action_text):
 
 def status_label(status):
     labels = {
-        "pending": _("not yet acknowledged"),
-        "acknowledged": _("acknowledged"),
-        "in_progress": _("in progress"),
-        "submitted": _("submitted, waiting for acceptance"),
-        "completed": _("completed"),
-        "cancelled": _("cancelled"),
+        AssignmentStatus.PENDING: _("not yet acknowledged"),
+        AssignmentStatus.ACKNOWLEDGED: _("acknowledged"),
+        AssignmentStatus.IN_PROGRESS: _("in progress"),
+        AssignmentStatus.SUBMITTED: _("submitted, waiting for acceptance"),
+        AssignmentStatus.COMPLETED: _("completed"),
+        AssignmentStatus.CANCELLED: _("cancelled"),
     }
     return labels.get(status, status)
 
@@ -123,8 +129,8 @@ def record_change(assignment, actor, action, old_status, now, note=None, **data)
 
 def close_if_done(directive, actor, now):
     """A directive whose assignments are all completed or cancelled is closed."""
-    if directive.status == "issued" and all(a.status in ("completed", "cancelled") for a in directive.assignments):
-        directive.status = "closed"
+    if directive.status == DirectiveStatus.ISSUED and all(a.status in DONE_STATUSES for a in directive.assignments):
+        directive.status = DirectiveStatus.CLOSED
         audit.record(actor, "directive.close", directive)
 
 
@@ -147,8 +153,8 @@ def reject_pending_extensions(assignment_ids, actor, reason, now):
     taken off), with the reason of that change."""
     db.session.execute(
         db.update(ExtensionRequest)
-        .where(ExtensionRequest.status == "pending", ExtensionRequest.assignment_id.in_(assignment_ids))
-        .values(status="rejected", decided_by_id=actor.id, decided_at=now, decision_note=reason)
+        .where(ExtensionRequest.status == ExtensionStatus.PENDING, ExtensionRequest.assignment_id.in_(assignment_ids))
+        .values(status=ExtensionStatus.REJECTED, decided_by_id=actor.id, decided_at=now, decision_note=reason)
         .execution_options(synchronize_session="fetch")
     )
 
@@ -192,13 +198,15 @@ def issue_directive(actor, data, now=None):
     directive, created = _insert_numbered(actor, values, client_id, now)
     if not created:
         return directive
-    assignments = [Assignment(directive=directive, agency=agencies[agency_id], role=role, status="pending",
-                              deadline=directive.deadline, updated_at=now)
-                   for agency_id, role in [(lead_id, "lead")] + [(i, "support") for i in support_ids]]
+    roles = [(lead_id, AssignmentRole.LEAD)] + [(i, AssignmentRole.SUPPORT) for i in support_ids]
+    assignments = [Assignment(directive=directive, agency=agencies[agency_id], role=role,
+                              status=AssignmentStatus.PENDING, deadline=directive.deadline, updated_at=now)
+                   for agency_id, role in roles]
     db.session.add_all(assignments)
     db.session.flush()
     for a in assignments:
-        add_event(a, actor, "issue", None, "pending", now=now, role=a.role, deadline=directive.deadline)
+        add_event(a, actor, EventAction.ISSUE, None, AssignmentStatus.PENDING, now=now, role=a.role,
+                  deadline=directive.deadline)
     audit.record(actor, "directive.issue", directive, number=directive.number, title=directive.title,
                  lead_agency_id=lead_id, support_agency_ids=support_ids, deadline=isoformat(directive.deadline),
                  priority=directive.priority)
@@ -217,7 +225,7 @@ def _issue_fields(f, now):
         "title": f.str("title", max_len=TITLE_MAX),
         "body": f.str("body", required=False, max_len=BODY_MAX, default="", multiline=True) or "",
         "deadline": f.datetime("deadline"),
-        "priority": f.choice("priority", PRIORITIES, required=False, default="normal"),
+        "priority": f.choice("priority", tuple(Priority), required=False, default=Priority.NORMAL),
     }
     lead_id = f.int("lead_agency_id")
     support_ids = f.int_list("support_agency_ids")
@@ -247,7 +255,7 @@ def _insert_numbered(actor, values, client_id, now):
     for _attempt in range(5):  # two leaders issuing at the same moment: the loser takes the next number
         seq = _next_number(year)
         candidate = Directive(number=f"{seq}/{suffix}", year=year, seq=seq, issuer_id=actor.id, issued_at=now,
-                              status="issued", client_id=client_id, **values)
+                              status=DirectiveStatus.ISSUED, client_id=client_id, **values)
         try:
             with db.session.begin_nested():
                 db.session.add(candidate)
@@ -291,18 +299,18 @@ def cancel_directive(actor, directive, data=None, now=None):
     f = Fields(data or {})
     reason = f.str("reason", max_len=NOTE_MAX, multiline=True)
     f.check()
-    if directive.status != "issued":
+    if directive.status != DirectiveStatus.ISSUED:
         raise Conflict(_("Only an issued directive can be cancelled; this one is %(status)s.",
                          status=directive_status_label(directive.status)), code="invalid_transition")
-    directive.status = "cancelled"
+    directive.status = DirectiveStatus.CANCELLED
     directive.cancelled_at = now
     directive.cancelled_by_id = actor.id
     directive.cancel_reason = reason
     for a in directive.assignments:
         if a.status in OPEN_STATUSES:
             old = a.status
-            a.status = "cancelled"
-            record_change(a, actor, "cancel", old, now, note=reason)
+            a.status = AssignmentStatus.CANCELLED
+            record_change(a, actor, EventAction.CANCEL, old, now, note=reason)
     reject_pending_extensions([a.id for a in directive.assignments], actor, reason, now)
     audit.record(actor, "directive.cancel", directive, reason=reason)
     notify_officers({a.agency_id for a in directive.assignments}, "directive.cancelled",
@@ -314,7 +322,8 @@ def cancel_directive(actor, directive, data=None, now=None):
 
 
 def directive_status_label(status):
-    return {"issued": _("issued"), "cancelled": _("cancelled"), "closed": _("closed")}.get(status, status)
+    return {DirectiveStatus.ISSUED: _("issued"), DirectiveStatus.CANCELLED: _("cancelled"),
+            DirectiveStatus.CLOSED: _("closed")}.get(status, status)
 
 
 # -- the agency's side ----------------------------------------------------------------
@@ -340,7 +349,7 @@ def mark_seen(actor, assignment, now=None):
         db.session.refresh(assignment)
         return assignment
     db.session.refresh(assignment)
-    record_change(assignment, actor, "seen", assignment.status, now)
+    record_change(assignment, actor, EventAction.SEEN, assignment.status, now)
     db.session.commit()
     return assignment
 
@@ -350,16 +359,17 @@ def acknowledge(actor, assignment, now=None):
     require_act(actor, assignment)
     if assignment.acknowledged_at is not None:
         return assignment
-    require_status(assignment, ("pending",), _("acknowledge"))
+    require_status(assignment, (AssignmentStatus.PENDING,), _("acknowledge"))
     now = now or utcnow()
     # Conditional, so two officers clicking at once acknowledge once; the second gets the first's answer.
-    values = {"status": "acknowledged", "acknowledged_at": now, "acknowledged_by_id": actor.id, "updated_at": now}
+    values = {"status": AssignmentStatus.ACKNOWLEDGED, "acknowledged_at": now, "acknowledged_by_id": actor.id,
+              "updated_at": now}
     if assignment.first_seen_at is None:
         values.update(first_seen_at=now, first_seen_by_id=actor.id)
     result = db.session.execute(
         db.update(Assignment)
         .where(Assignment.id == assignment.id, Assignment.acknowledged_at.is_(None),
-               Assignment.status == "pending")
+               Assignment.status == AssignmentStatus.PENDING)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -368,9 +378,9 @@ def acknowledge(actor, assignment, now=None):
         db.session.refresh(assignment)
         if assignment.acknowledged_at is not None:
             return assignment
-        require_status(assignment, ("pending",), _("acknowledge"))
+        require_status(assignment, (AssignmentStatus.PENDING,), _("acknowledge"))
     db.session.refresh(assignment)
-    record_change(assignment, actor, "acknowledge", "pending", now)
+    record_change(assignment, actor, EventAction.ACKNOWLEDGE, AssignmentStatus.PENDING, now)
     db.session.commit()
     return assignment
 
@@ -392,18 +402,19 @@ def report_progress(actor, assignment, data, now=None):
         )
         if existing is not None:
             return existing
-    if assignment.status == "pending":
+    if assignment.status == AssignmentStatus.PENDING:
         raise Conflict(_("Acknowledge the directive before reporting progress."), code="invalid_transition",
                        status_now=assignment.status)
-    require_status(assignment, ("acknowledged", "in_progress"), _("report progress"))
+    require_status(assignment, (AssignmentStatus.ACKNOWLEDGED, AssignmentStatus.IN_PROGRESS), _("report progress"))
     old = assignment.status
     report = ProgressReport(assignment=assignment, author_id=actor.id, progress=progress, note=note or "",
                             created_at=now, client_id=client_id)
     db.session.add(report)
     assignment.progress = progress
-    assignment.status = "in_progress"
+    assignment.status = AssignmentStatus.IN_PROGRESS
     db.session.flush()
-    record_change(assignment, actor, "report", old, now, note=note or None, progress=progress, report_id=report.id)
+    record_change(assignment, actor, EventAction.REPORT, old, now, note=note or None, progress=progress,
+                  report_id=report.id)
     db.session.commit()
     return report
 
@@ -417,19 +428,19 @@ def submit(actor, assignment, data=None, now=None):
     f = Fields(data or {})
     note = f.str("note", required=False, max_len=NOTE_MAX, default="", multiline=True)
     f.check()
-    if assignment.status == "pending":
+    if assignment.status == AssignmentStatus.PENDING:
         raise Conflict(_("Acknowledge the directive before submitting a result."), code="invalid_transition",
                        status_now=assignment.status)
-    require_status(assignment, ("acknowledged", "in_progress"), _("submit"))
+    require_status(assignment, (AssignmentStatus.ACKNOWLEDGED, AssignmentStatus.IN_PROGRESS), _("submit"))
     old = assignment.status
     report = ProgressReport(assignment=assignment, author_id=actor.id, progress=100, note=note or "",
                             is_submission=True, created_at=now)
     db.session.add(report)
-    assignment.status = "submitted"
+    assignment.status = AssignmentStatus.SUBMITTED
     assignment.submitted_at = now
     assignment.progress = 100
     db.session.flush()
-    record_change(assignment, actor, "submit", old, now, note=note or None, report_id=report.id)
+    record_change(assignment, actor, EventAction.SUBMIT, old, now, note=note or None, report_id=report.id)
     notify_users([assignment.directive.issuer], "directive.submitted",
             lambda u: _("%(agency)s submitted its result for %(number)s", agency=assignment.agency.name,
                         number=assignment.directive.number),
@@ -443,13 +454,13 @@ def submit(actor, assignment, data=None, now=None):
 def accept(actor, assignment, now=None):
     """Accept the submitted result: status completed, completed_at set."""
     require_decide(actor, assignment.directive)
-    require_status(assignment, ("submitted",), _("accept"))
+    require_status(assignment, (AssignmentStatus.SUBMITTED,), _("accept"))
     now = now or utcnow()
     old = assignment.status
-    assignment.status = "completed"
+    assignment.status = AssignmentStatus.COMPLETED
     assignment.completed_at = now
     assignment.completed_by_id = actor.id
-    record_change(assignment, actor, "accept", old, now)
+    record_change(assignment, actor, EventAction.ACCEPT, old, now)
     close_if_done(assignment.directive, actor, now)
     notify_agency(assignment, "directive.accepted",
                    lambda u: _("The result for %(number)s was accepted", number=assignment.directive.number))
@@ -463,12 +474,12 @@ def return_assignment(actor, assignment, data, now=None):
     f = Fields(data or {})
     reason = f.str("reason", max_len=NOTE_MAX, multiline=True)
     f.check()
-    require_status(assignment, ("submitted",), _("return"))
+    require_status(assignment, (AssignmentStatus.SUBMITTED,), _("return"))
     now = now or utcnow()
     old = assignment.status
-    assignment.status = "in_progress"
+    assignment.status = AssignmentStatus.IN_PROGRESS
     assignment.submitted_at = None
-    record_change(assignment, actor, "return", old, now, note=reason)
+    record_change(assignment, actor, EventAction.RETURN, old, now, note=reason)
     notify_agency(assignment, "directive.returned",
                    lambda u: _("The result for %(number)s was returned: %(reason)s",
                                number=assignment.directive.number, reason=reason))

@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import case, func, literal
 
 from core.dbtypes import UTCDateTime, utcnow
+from directives.models import AssignmentStatus
 
 TRACKING_VALUES = ("on_track", "due_soon", "overdue", "completed_on_time", "completed_late")
 ALL_TRACKING_VALUES = TRACKING_VALUES + ("cancelled",)
@@ -52,9 +53,9 @@ def tracking_of(assignment, now=None, window=None):
     now = now or utcnow()
     window = _window(window)
     status = assignment.status
-    if status == "cancelled":
+    if status == AssignmentStatus.CANCELLED:
         return "cancelled"
-    if status == "completed":
+    if status == AssignmentStatus.COMPLETED:
         done_at = assignment.submitted_at or assignment.completed_at
         if done_at is not None and done_at <= assignment.deadline:
             return "completed_on_time"
@@ -76,8 +77,8 @@ def tracking_expr(now=None, window=None, model=None):
     soon_param = literal(now + window, UTCDateTime)
     done_at = func.coalesce(model.submitted_at, model.completed_at)
     return case(
-        (model.status == "cancelled", "cancelled"),
-        (model.status == "completed",
+        (model.status == AssignmentStatus.CANCELLED, "cancelled"),
+        (model.status == AssignmentStatus.COMPLETED,
          case((done_at <= model.deadline, "completed_on_time"), else_="completed_late")),
         (model.deadline <= now_param, "overdue"),
         (model.deadline <= soon_param, "due_soon"),

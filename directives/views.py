@@ -25,6 +25,7 @@ from directives import (
     queries,
     services,
 )
+from directives.models import AssignmentRole, AssignmentStatus, DirectiveStatus, EventAction, Priority
 
 #: where a refusal without fields lands: a flash on the page, not a field of the form
 MESSAGE = "_message"
@@ -43,8 +44,8 @@ def _own_assignment(directive, user):
 
 #: actions whose rows of one moment group into one entry of the history (a correction's rows only
 #: when they say the same for each agency)
-GROUPED_ACTIONS = ("issue", "cancel", "deadline_follow", "correct", "add", "remove")
-SAME_DATA_ACTIONS = ("correct", "add", "remove")
+SAME_DATA_ACTIONS = (EventAction.CORRECT, EventAction.ADD, EventAction.REMOVE)
+GROUPED_ACTIONS = (EventAction.ISSUE, EventAction.CANCEL, EventAction.DEADLINE_FOLLOW, *SAME_DATA_ACTIONS)
 
 
 def _directive_events(directive):
@@ -68,7 +69,7 @@ def _history_agency(ev):
     """The agency an event is about; at issue with the role given then (kept in the event), not
     today's: a correction may swap the lead."""
     agency = ev.assignment.agency.name
-    if ev.action != "issue":
+    if ev.action != EventAction.ISSUE:
         return agency
     role = (ev.data or {}).get("role") or ev.assignment.role
     return f"{agency} ({labels.label(labels.ROLE_LABELS, role)})"
@@ -84,7 +85,7 @@ def _deadline_moved_by(events):
     out = {}
     for item in events:  # newest first
         for ev in item["grouped"]:
-            if ev.action in ("extension_approve", "deadline_follow"):
+            if ev.action in (EventAction.EXTENSION_APPROVE, EventAction.DEADLINE_FOLLOW):
                 out.setdefault(ev.assignment_id, ev.action)
     return out
 
@@ -110,7 +111,7 @@ def _latest_submissions(events):
     out = {}
     for item in events:  # newest first
         for ev in item["grouped"]:
-            if ev.action == "submit":
+            if ev.action == EventAction.SUBMIT:
                 out.setdefault(ev.assignment_id, ev)
     return out
 
@@ -129,8 +130,9 @@ def _page_context(directive, errors=None, form=None, failed_action=None):
         # the result itself, where the leader decides on it
         "submissions": _latest_submissions(events),
         # shown in the officer's card, not only far below in the history
-        "own_return": _leader_word(events, own, "return", ("submit",)),
-        "own_rejection": _leader_word(events, own, "extension_reject", ("extension_request", "extension_approve")),
+        "own_return": _leader_word(events, own, EventAction.RETURN, (EventAction.SUBMIT,)),
+        "own_rejection": _leader_word(events, own, EventAction.EXTENSION_REJECT,
+                                      (EventAction.EXTENSION_REQUEST, EventAction.EXTENSION_APPROVE)),
         "report_files": queries.report_files(directive),
         "can_decide": permissions.can_decide(current_user, directive),
         "pending_extensions": pending,
@@ -304,7 +306,7 @@ def new():
         abort(403)
     if request.method == "POST":
         return _issue_from_form()
-    form = {"priority": "normal", "client_id": uuid.uuid4().hex}  # a double click or a retry issues once
+    form = {"priority": Priority.NORMAL, "client_id": uuid.uuid4().hex}  # a double click or a retry issues once
     if request.args.get("source_meeting_id"):
         form["source_meeting_id"] = request.args.get("source_meeting_id")
     return _new_form(form)
@@ -349,13 +351,13 @@ def _new_form(form, errors=None):
 def _correction_values(directive):
     """The edit form's starting values: the directive as it stands (agencies taken off left out)."""
 
-    on = [a for a in directive.assignments if a.status != "cancelled"]
-    lead = next((a.agency_id for a in on if a.role == "lead"), "")
+    on = [a for a in directive.assignments if a.status != AssignmentStatus.CANCELLED]
+    lead = next((a.agency_id for a in on if a.role == AssignmentRole.LEAD), "")
     return {
         "title": directive.title, "body": directive.body or "",
         "deadline": directive.deadline.astimezone(display_zone()).strftime("%Y-%m-%dT%H:%M"),
         "priority": directive.priority, "lead_agency_id": str(lead),
-        "support_agency_ids": sorted(str(a.agency_id) for a in on if a.role == "support"),
+        "support_agency_ids": sorted(str(a.agency_id) for a in on if a.role == AssignmentRole.SUPPORT),
     }
 
 
@@ -384,7 +386,7 @@ def edit(directive_id):
     directive = queries.get_directive(current_user, directive_id)
     if not permissions.can_correct(current_user, directive):
         abort(403)
-    if directive.status != "issued":
+    if directive.status != DirectiveStatus.ISSUED:
         flash(_("Only a directive in force can be corrected; this one is %(status)s.",
                 status=services.directive_status_label(directive.status)), "error")
         return redirect(url_for("directives.show", directive_id=directive.id))
@@ -414,7 +416,7 @@ def _opened_with(form):
 
 
 def _edit_form(directive, form, errors=None):
-    assigned = {a.agency_id for a in directive.assignments if a.status != "cancelled"}
+    assigned = {a.agency_id for a in directive.assignments if a.status != AssignmentStatus.CANCELLED}
     tree = [(a, depth) for a, depth in auth_services.agency_tree() if a.active or a.id in assigned]
     return render_template("directives/edit.html", d=directive, form=form, errors=errors or {},
                            selected={str(x) for x in form.get("support_agency_ids") or []}, tree=tree), \
