@@ -136,12 +136,7 @@ def room_perms(user, meeting):
     }
 
 
-# -- functions appended by the outcomes part (issue 5) go below --------------------
-
-
-def can_view_outcomes(user, meeting):
-    """Minutes, votes, speaker queue, conclusions: whoever may see the meeting."""
-    return can_view(user, meeting)
+# -- the outcomes: minutes, votes, speaker queue, conclusions, documents ------------
 
 
 def can_finalize_minutes(user, meeting):

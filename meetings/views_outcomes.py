@@ -1,6 +1,5 @@
 """Pages of the meeting outcomes: the outcomes page, minutes history with diff and restore,
 "Giao nhiệm vụ" (a conclusion becomes a directive) and the Word documents."""
-import difflib
 from urllib.parse import quote
 
 from flask import Response, abort, flash, g, redirect, render_template, request, url_for
@@ -8,8 +7,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from core.errors import ACCESS_ERRORS, ServiceError, json_error
-from core.extensions import db
+from core.errors import json_error
+from core.forms import call_service
 from core.i18n import register_js_strings
 from core.text import render_markdown
 from core.validation import arg_int, display_zone
@@ -122,13 +121,9 @@ def outcomes(meeting_id):
 def finalize_minutes(meeting_id):
     """"Chốt biên bản" from the outcomes page (the room's panel uses the API)."""
     meeting = _meeting(meeting_id)
-    try:
-        minutes.finalize_minutes(current_user, meeting)
-    except ACCESS_ERRORS:
-        raise
-    except ServiceError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
+    _state, errors = call_service(minutes.finalize_minutes, current_user, meeting)
+    if errors:
+        flash("; ".join(errors.values()), "error")
     else:
         flash(_("The minutes are final. The Word documents can be downloaded now."), "success")
     return redirect(url_for("meetings.outcomes", meeting_id=meeting.id))
@@ -138,12 +133,10 @@ def finalize_minutes(meeting_id):
 @login_required
 def set_follow_up(meeting_id):
     meeting = _meeting(meeting_id)
-    try:
-        conclusions.set_follow_up(current_user, meeting, {"follow_up_of_id": request.form.get("follow_up_of_id")})
-    except ACCESS_ERRORS:
-        raise
-    except ServiceError as exc:
-        flash("; ".join(getattr(exc, "fields", {}).values()) or exc.message, "error")
+    _saved, errors = call_service(conclusions.set_follow_up, current_user, meeting,
+                                  {"follow_up_of_id": request.form.get("follow_up_of_id")})
+    if errors:
+        flash("; ".join(errors.values()), "error")
     else:
         flash(_("The follow-up was saved."), "success")
     return redirect(url_for("meetings.outcomes", meeting_id=meeting.id) + "#follow-up")
@@ -161,32 +154,6 @@ def minutes_history(meeting_id):
     )
 
 
-def diff_rows(old, new, context=3):
-    """Side-by-side rows [(kind, old_no, old_text, new_no, new_text)] with distant unchanged lines folded
-    into ("skip", ...) rows. Plain data: the template escapes every line."""
-    a, b = (old or "").split("\n"), (new or "").split("\n")
-    rows = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        if tag == "equal":
-            block = [("equal", i1 + k + 1, a[i1 + k], j1 + k + 1, b[j1 + k]) for k in range(i2 - i1)]
-            if len(block) > 2 * context + 1:
-                head = block[:context] if rows else []
-                tail = block[-context:] if i2 < len(a) or j2 < len(b) else []
-                skipped = len(block) - len(head) - len(tail)
-                block = head + [("skip", None, skipped, None, None)] + tail
-            rows.extend(block)
-            continue
-        left = list(range(i1, i2))
-        right = list(range(j1, j2))
-        for k in range(max(len(left), len(right))):
-            lo = left[k] if k < len(left) else None
-            ro = right[k] if k < len(right) else None
-            kind = "replace" if lo is not None and ro is not None else ("delete" if lo is not None else "insert")
-            rows.append((kind, lo + 1 if lo is not None else None, a[lo] if lo is not None else "",
-                         ro + 1 if ro is not None else None, b[ro] if ro is not None else ""))
-    return rows
-
-
 @bp.route("/meetings/<int:meeting_id>/minutes/history/<int:version>")
 @login_required
 def minutes_revision(meeting_id, version):
@@ -196,7 +163,7 @@ def minutes_revision(meeting_id, version):
     if against is None:
         against = version - 1
     base = minutes.get_revision(meeting, against) if against and against >= 1 else None
-    rows = diff_rows(base.body if base else "", revision.body)
+    rows = minutes.diff_rows(base.body if base else "", revision.body)
     return render_template(
         "meetings/outcomes/revision.html", meeting=meeting, revision=revision, base=base, rows=rows,
         html=render_markdown(revision.body), minutes=minutes.minutes_state(meeting),
@@ -209,12 +176,9 @@ def minutes_revision(meeting_id, version):
 @login_required
 def minutes_restore(meeting_id, version):
     meeting = _meeting(meeting_id)
-    try:
-        revision = minutes.restore_revision(current_user, meeting, version)
-    except ACCESS_ERRORS:
-        raise
-    except ServiceError as exc:
-        flash(exc.message, "error")
+    revision, errors = call_service(minutes.restore_revision, current_user, meeting, version)
+    if errors:
+        flash("; ".join(errors.values()), "error")
         return redirect(url_for("meetings.minutes_revision", meeting_id=meeting.id, version=version))
     flash(_("Version %(old)s was restored as version %(new)s.", old=version, new=revision.version), "success")
     return redirect(url_for("meetings.minutes_history", meeting_id=meeting.id))
@@ -241,13 +205,9 @@ def assign_conclusion(conclusion_id):
             "lead_agency_id": request.form.get("lead_agency_id", ""),
             "support_agency_ids": request.form.getlist("support_agency_ids"),
         }
-        try:
-            directive = conclusions.issue_directive_from_conclusion(current_user, conclusion, meeting, form)
-        except ACCESS_ERRORS:
-            raise
-        except ServiceError as exc:
-            errors = getattr(exc, "fields", None) or {"_": exc.message}
-        else:
+        directive, errors = call_service(conclusions.issue_directive_from_conclusion, current_user, conclusion,
+                                         meeting, form)
+        if not errors:
             flash(_("Directive %(number)s was issued from the conclusion.", number=directive.number), "success")
             return redirect(url_for("meetings.outcomes", meeting_id=meeting.id) + "#directives")
     from directives.models import Priority

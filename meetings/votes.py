@@ -21,7 +21,7 @@ from core.extensions import db
 from core.realtime import publish
 from core.validation import Fields, text_problem
 from meetings import permissions as perms
-from meetings.models import Ballot, Meeting, Participant, Vote, VoteStatus
+from meetings.models import Ballot, Meeting, Vote, VoteStatus
 from meetings.queries import require_not_over, room, visible_meeting
 
 #: the usual choices of a Vietnamese meeting vote (data, not UI text: they go into the minutes as is)
@@ -66,11 +66,6 @@ def _named_ballots(vote):
     ).all()
     return [{"user_id": uid, "full_name": name, "choice": choice}
             for uid, name, choice in sorted_vi(rows, key=lambda row: row[1])]
-
-
-def eligible_voters(meeting):
-    """How many may vote: the invited participants."""
-    return db.session.scalar(db.select(func.count(Participant.id)).where(Participant.meeting_id == meeting.id)) or 0
 
 
 def _stored_result(vote):

@@ -6,7 +6,7 @@ import pytest
 from core.dbtypes import utcnow
 from core.extensions import db
 from meetings import conclusions
-from meetings.models import ConclusionDirective, Meeting, Participant
+from meetings.models import Conclusion, ConclusionDirective, Meeting, Participant
 from tests.conftest import bearer
 from tests.outcomes_support import MeetingSetup
 
@@ -35,6 +35,7 @@ def test_chair_and_secretary_record_conclusions(client, factory, setup):
     assert add(client, factory.token(setup.outsider), setup, "x").status_code == 404
     res = add(client, factory.token(setup.chair), setup, "")
     assert res.status_code == 422 and "text" in res.get_json()["error"]["fields"]
+    assert db.session.scalar(db.select(db.func.count(Conclusion.id))) == 2  # the refused ones left nothing
     items = client.get(f"/api/v1/meetings/{setup.meeting_id}/conclusions",
                        headers=bearer(factory.token(setup.member))).get_json()["items"]
     assert [c["position"] for c in items] == [1, 2]
@@ -67,6 +68,7 @@ def test_conclusion_becomes_a_directive_from_the_meeting(client, factory, setup)
     assert conclusions[0]["directive_ids"] == [directive["id"]]
     # a conclusion with a directive is kept
     assert client.delete(f"/api/v1/conclusions/{cid}", headers=bearer(factory.token(setup.chair))).status_code == 409
+    assert db.session.get(Conclusion, cid) is not None
 
 
 def test_only_leaders_assign_tasks_and_bad_fields_are_422(client, factory, setup):
@@ -119,3 +121,6 @@ def test_the_chair_marks_a_meeting_as_follow_up(client, factory, setup):
     assert client.put(url, json={"follow_up_of_id": None}, headers=chair).get_json()["follow_up_of_id"] is None
     assert client.put(url, json={}, headers=bearer(factory.token(setup.leader))).status_code == 403
     assert client.put(url, json={}, headers=bearer(factory.token(setup.member))).status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Meeting, follow.id).follow_up_of_id is None
+    assert db.session.get(Meeting, setup.meeting_id).follow_up_of_id is None

@@ -51,6 +51,9 @@ def test_the_chair_must_be_named_and_be_a_leader(client, factory, office):
     assert res.status_code == 422 and "chair_id" in res.get_json()["error"]["message"]
     # a department's officer does not schedule meetings
     assert post(client, office["officer"], factory, chair_id=office["chairman"].id).status_code == 403
+    from meetings.models import Meeting
+
+    assert db.session.scalar(db.select(db.func.count(Meeting.id))) == 0
 
 
 def test_a_leader_may_schedule_for_another_leader_and_change_a_meeting_they_do_not_chair(client, factory, office):

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from icalendar import Calendar
 
+from core.audit import AuditLog
 from core.extensions import db
 from meetings import presence, services
 from meetings.models import AttendanceSpan, Meeting, Participant
@@ -120,6 +121,20 @@ def test_permission_matrix_for_the_pages(client, people, meeting, who, detail, r
     assert client.get(f"/meetings/{meeting.id}/attendance.csv").status_code == attendance
     assert client.get(f"/meetings/{meeting.id}/invite.ics").status_code == detail
     assert client.get("/meetings").status_code == 200
+
+
+def test_a_refused_change_changes_nothing(client, factory, people, meeting):
+    title, invited = meeting.title, db.session.scalar(db.select(db.func.count(Participant.id)))
+    url = f"/api/v1/meetings/{meeting.id}"
+    assert client.patch(url, json={"title": "Đổi", "participant_ids": []},
+                        headers=bearer(factory.token(people["h1"]))).status_code == 403
+    assert client.patch(url, json={"title": "", "participant_ids": []},
+                        headers=bearer(factory.token(people["leader"]))).status_code == 422
+    db.session.expire_all()
+    unchanged = db.session.get(Meeting, meeting.id)
+    assert unchanged.title == title and unchanged.ics_sequence == 0
+    assert db.session.scalar(db.select(db.func.count(Participant.id))) == invited
+    assert not db.session.scalar(db.select(AuditLog.id).where(AuditLog.action == "meeting.update"))
 
 
 @pytest.mark.parametrize("who,status", [("h1", 403), ("secretary", 200), ("leader", 200), ("leader2", 200),
@@ -273,6 +288,9 @@ def test_changing_the_time_tells_invitees_and_cancelling_sends_a_cancel(app, cli
     # a cancelled meeting cannot be edited or started
     assert client.patch(f"/api/v1/meetings/{meeting.id}", json={"title": "x"}, headers=bearer(token)).status_code == 409
     assert client.post(f"/api/v1/meetings/{meeting.id}/start", headers=bearer(token)).status_code == 409
+    db.session.expire_all()
+    unchanged = db.session.get(Meeting, meeting.id)
+    assert unchanged.title != "x" and unchanged.status == "cancelled" and unchanged.ics_sequence == 2
 
 
 def test_sweep_closes_spans_whose_socket_is_gone(people, meeting):

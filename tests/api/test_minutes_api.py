@@ -19,6 +19,14 @@ def url(s, tail=""):
     return f"/api/v1/meetings/{s.meeting_id}/minutes{tail}"
 
 
+def revision_count():
+    return db.session.scalar(db.select(db.func.count(MinutesRevision.id)))
+
+
+def audited(action):
+    return db.session.scalar(db.select(db.func.count(AuditLog.id)).where(AuditLog.action == action))
+
+
 def test_empty_minutes_then_first_save_is_version_one(client, factory, setup):
     h = bearer(factory.token(setup.secretary))
     assert client.get(url(setup), headers=h).get_json() == {"body": "", "version": 0, "status": "draft"}
@@ -68,12 +76,14 @@ def test_finalize_by_chair_then_every_edit_is_refused(client, factory, setup):
     sec, chair = bearer(factory.token(setup.secretary)), bearer(factory.token(setup.chair))
     client.put(url(setup), json={"body": "Nội dung", "base_version": 0}, headers=sec)
     assert client.post(url(setup, "/finalize"), headers=sec).status_code == 403  # the secretary may not
+    assert client.get(url(setup), headers=sec).get_json()["status"] == "draft" and audited("minutes.finalize") == 0
     res = client.post(url(setup, "/finalize"), headers=chair)
     assert res.status_code == 200 and res.get_json()["status"] == "final"
     res = client.put(url(setup), json={"body": "sửa sau", "base_version": 1}, headers=sec)
     assert res.status_code == 409 and res.get_json()["error"]["code"] == "minutes_final"
     assert client.post(url(setup, "/revisions/1/restore"), headers=chair).status_code == 409
     assert client.get(url(setup), headers=sec).get_json() == {"body": "Nội dung", "version": 1, "status": "final"}
+    assert revision_count() == 1 and audited("minutes.save") == 1 and audited("minutes.restore") == 0
     # repeating finalize changes nothing
     assert client.post(url(setup, "/finalize"), headers=chair).get_json()["status"] == "final"
 
@@ -81,6 +91,7 @@ def test_finalize_by_chair_then_every_edit_is_refused(client, factory, setup):
 def test_finalize_empty_minutes_is_a_conflict(client, factory, setup):
     res = client.post(url(setup, "/finalize"), headers=bearer(factory.token(setup.chair)))
     assert res.status_code == 409
+    assert minutes.minutes_state(setup.meeting)["status"] == "draft" and audited("minutes.finalize") == 0
 
 
 def test_history_and_restore_creates_a_new_revision(client, factory, setup):
@@ -106,6 +117,7 @@ def test_bad_input_is_422_naming_the_field(client, factory, setup):
     assert res.status_code == 422 and "body" in res.get_json()["error"]["fields"]
     res = client.put(url(setup), data="nope", headers=h)
     assert res.status_code == 400
+    assert revision_count() == 0 and audited("minutes.save") == 0
 
 
 def test_minutes_permissions(client, factory, setup):
@@ -116,7 +128,8 @@ def test_minutes_permissions(client, factory, setup):
     assert client.put(url(setup), json={"body": "x", "base_version": 0}, headers=outsider).status_code == 404
     assert client.get(url(setup)).status_code == 401
     assert client.get(url(setup), headers=bearer(factory.token(setup.leader))).status_code == 200
-    assert client.get(f"/api/v1/meetings/999999/minutes", headers=member).status_code == 404
+    assert client.get("/api/v1/meetings/999999/minutes", headers=member).status_code == 404
+    assert revision_count() == 0 and audited("minutes.save") == 0
 
 
 HOSTILE = """# Tiêu đề

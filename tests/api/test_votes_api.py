@@ -6,7 +6,7 @@ import pytest
 from core.audit import AuditLog
 from core.extensions import db
 from meetings import speakers, votes
-from meetings.models import Ballot
+from meetings.models import Ballot, Vote
 from tests.conftest import bearer
 from tests.outcomes_support import MeetingSetup
 
@@ -27,6 +27,10 @@ def cast(client, token, vote_id, choice):
     return client.put(f"/api/v1/votes/{vote_id}/ballot", json={"choice": choice}, headers=bearer(token))
 
 
+def count(model):
+    return db.session.scalar(db.select(db.func.count(model.id)))
+
+
 def test_default_options_and_one_ballot_per_person_changeable_until_close(client, factory, setup):
     vote = open_vote(client, factory, setup)
     assert vote["options"] == ["Đồng ý", "Không đồng ý", "Ý kiến khác"]
@@ -45,6 +49,7 @@ def test_default_options_and_one_ballot_per_person_changeable_until_close(client
     res = cast(client, m1, vote["id"], 0)
     assert res.status_code == 409 and res.get_json()["error"]["code"] == "vote_closed"
     assert client.get(f"/api/v1/votes/{vote['id']}", headers=bearer(m1)).get_json()["counts"] == [1, 1, 0]
+    assert db.session.scalar(db.select(Ballot.choice).where(Ballot.voter_id == setup.member.id)) == 1
 
 
 def test_custom_options_and_validation(client, factory, setup):
@@ -55,6 +60,7 @@ def test_custom_options_and_validation(client, factory, setup):
     assert res.status_code == 422 and set(res.get_json()["error"]["fields"]) == {"question", "options"}
     res = cast(client, factory.token(setup.member), vote["id"], 7)
     assert res.status_code == 422 and "choice" in res.get_json()["error"]["fields"]
+    assert count(Vote) == 1 and count(Ballot) == 0
 
 
 def test_only_the_chair_opens_and_closes_only_participants_vote(client, factory, setup):
@@ -66,6 +72,8 @@ def test_only_the_chair_opens_and_closes_only_participants_vote(client, factory,
     assert client.post(url, json={"question": "q"}, headers=bearer(factory.token(setup.outsider))).status_code == 404
     assert cast(client, factory.token(setup.outsider), vote["id"], 0).status_code == 404
     assert cast(client, factory.token(setup.leader), vote["id"], 0).status_code == 403  # sees, not invited
+    assert count(Vote) == 1 and count(Ballot) == 0
+    assert client.get(f"/api/v1/votes/{vote['id']}", headers=bearer(factory.token(setup.member))).get_json()["status"] == "open"
     assert cast(client, factory.token(setup.chair), vote["id"], 0).status_code == 200
 
 
@@ -115,6 +123,7 @@ def test_no_vote_in_an_ended_meeting(client, factory, setup):
     res = client.post(f"/api/v1/meetings/{setup.meeting_id}/votes", json={"question": "q"},
                       headers=bearer(factory.token(setup.chair)))
     assert res.status_code == 409
+    assert count(Vote) == 0
 
 
 def test_ending_the_meeting_closes_its_votes_and_speaker_queue(client, factory, setup, monkeypatch):
