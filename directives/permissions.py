@@ -4,24 +4,29 @@
 - officers act only on their own agency's assignments and see only directives assigned to it;
 - leaders and admins see every directive, the dashboard and the exports.
 """
+from auth.models import Role, User
 
 
 def _authenticated(user):
     return user is not None and getattr(user, "is_authenticated", False)
 
 
+def _has_role(user, *roles):
+    return _authenticated(user) and user.role in roles
+
+
 def is_staff(user):
     """Leaders and admins see the whole province."""
-    return _authenticated(user) and user.role in ("leader", "admin")
+    return _has_role(user, Role.LEADER, Role.ADMIN)
 
 
 def has_inbox(user):
     """An officer of an agency: the inbox, the home page's waiting directives, their own assignment's card."""
-    return _authenticated(user) and user.role == "officer" and user.agency_id is not None
+    return _has_role(user, Role.OFFICER) and user.agency_id is not None
 
 
 def can_issue(user):
-    return _authenticated(user) and user.role == "leader"
+    return _has_role(user, Role.LEADER)
 
 
 def can_view_directive(user, directive):
@@ -34,39 +39,30 @@ def can_view_directive(user, directive):
 
 def can_act(user, assignment):
     """Acknowledge, report, submit, ask for an extension: an officer of the assigned agency."""
-    return (
-        _authenticated(user)
-        and user.role == "officer"
-        and user.agency_id is not None
-        and user.agency_id == assignment.agency_id
-    )
+    return has_inbox(user) and user.agency_id == assignment.agency_id
 
 
 def acts_for_agency():
     """The users who act on an agency's assignments (can_act), as a criterion on User: its officers.
     They are the ones told of a new, corrected or cancelled directive and reminded of deadlines."""
-    from auth.models import User
-
-    return User.role == "officer"
+    return User.role == Role.OFFICER
 
 
 def decides():
     """The users who decide (can_decide), as a criterion on User: the leaders. They get the daily digest."""
-    from auth.models import User
-
-    return User.role == "leader"
+    return User.role == Role.LEADER
 
 
 def can_decide(user, directive=None):
     """Accept, return, decide extensions, cancel: leaders."""
-    return _authenticated(user) and user.role == "leader"
+    return _has_role(user, Role.LEADER)
 
 
 def can_correct(user, directive):
     """Correct a directive after issue (title, content, deadline, priority, agencies): its issuer or
     any other leader. Only leaders issue, so today that is every leader; whether it is still in force
     is the service's check (409), not a permission."""
-    return _authenticated(user) and user.role == "leader"
+    return _has_role(user, Role.LEADER)
 
 
 def can_view_stats(user):
