@@ -248,53 +248,66 @@ def _add_inline(p, text):
 _SCRIPT_BLOCK = re.compile(r"(?is)<(script|style|iframe|object)\b.*?</\1\s*>")
 
 
+_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+_BULLET = re.compile(r"^[-*+]\s+(.*)$")
+_NUMBERED = re.compile(r"^(\d+)[.)]\s+(.*)$")
+_RULE = re.compile(r"^(-{3,}|\*{3,}|_{3,})$")
+
+
 def markdown_to_docx(doc, text):
     """Paragraphs, headings (bold), bullet and numbered lists, **bold** and *italic* runs.
     Raw HTML is dropped (script and style blocks with their content): Word gets text only."""
     paragraph_lines = []
-    text = _SCRIPT_BLOCK.sub("", text or "")
-
-    def flush():
-        if paragraph_lines:
-            p = doc.add_paragraph()
-            p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-            p.paragraph_format.first_line_indent = Mm(10)
-            _add_inline(p, " ".join(line.strip() for line in paragraph_lines))
-            paragraph_lines.clear()
-
-    for raw in (text or "").replace("\r\n", "\n").split("\n"):
-        line = raw.rstrip()
-        stripped = line.strip()
-        heading = re.match(r"^(#{1,6})\s+(.*)$", stripped)
-        bullet = re.match(r"^[-*+]\s+(.*)$", stripped)
-        numbered = re.match(r"^(\d+)[.)]\s+(.*)$", stripped)
-        if not stripped or re.match(r"^(-{3,}|\*{3,}|_{3,})$", stripped):
-            flush()
-        elif heading:
-            flush()
-            p = doc.add_paragraph()
-            p.paragraph_format.space_before = Pt(6)
-            run = p.add_run(_plain(heading.group(2)).replace("**", ""))
-            run.bold = True
-            run.font.size = Pt(14 if len(heading.group(1)) == 1 else BODY_PT)
-        elif bullet:
-            flush()
-            _add_inline(doc.add_paragraph(style="List Bullet"), bullet.group(1))
-        elif numbered:
-            flush()
-            p = doc.add_paragraph()
-            p.paragraph_format.left_indent = Mm(10)
-            _add_inline(p, f"{numbered.group(1)}. {numbered.group(2)}")
-        elif stripped.startswith(">"):
-            flush()
-            p = doc.add_paragraph()
-            p.paragraph_format.left_indent = Mm(10)
-            _add_inline(p, stripped.lstrip("> "))
-            for run in p.runs:
-                run.italic = True
+    for raw in _SCRIPT_BLOCK.sub("", text or "").replace("\r\n", "\n").split("\n"):
+        line = raw.strip()
+        block = _block_writer(line) if line else None
+        if not line or _RULE.match(line) or block:
+            _add_paragraph(doc, paragraph_lines)
+            paragraph_lines = []
+            if block:
+                block(doc)
         else:
-            paragraph_lines.append(stripped)
-    flush()
+            paragraph_lines.append(line)
+    _add_paragraph(doc, paragraph_lines)
+
+
+def _add_paragraph(doc, lines):
+    """Running text: the lines of one Markdown paragraph, justified with a first-line indent."""
+    if lines:
+        p = doc.add_paragraph()
+        p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        p.paragraph_format.first_line_indent = Mm(10)
+        _add_inline(p, " ".join(lines))
+
+
+def _block_writer(line):
+    """What writes a heading, a list item or a quote; None for a line of running text."""
+    heading, bullet, numbered = _HEADING.match(line), _BULLET.match(line), _NUMBERED.match(line)
+    if heading:
+        return lambda doc: _add_heading(doc, len(heading.group(1)), heading.group(2))
+    if bullet:
+        return lambda doc: _add_inline(doc.add_paragraph(style="List Bullet"), bullet.group(1))
+    if numbered:
+        return lambda doc: _add_indented(doc, f"{numbered.group(1)}. {numbered.group(2)}")
+    if line.startswith(">"):
+        return lambda doc: _add_indented(doc, line.lstrip("> "), italic=True)
+    return None
+
+
+def _add_heading(doc, level, text):
+    p = doc.add_paragraph()
+    p.paragraph_format.space_before = Pt(6)
+    run = p.add_run(_plain(text).replace("**", ""))
+    run.bold = True
+    run.font.size = Pt(14 if level == 1 else BODY_PT)
+
+
+def _add_indented(doc, text, italic=False):
+    p = doc.add_paragraph()
+    p.paragraph_format.left_indent = Mm(10)
+    _add_inline(p, text)
+    for run in p.runs if italic else ():
+        run.italic = True
 
 
 # -- the documents -----------------------------------------------------------------------
@@ -422,27 +435,32 @@ def _minutes_closing(doc, meeting):
 
 def conclusions_docx(meeting):
     """THÔNG BÁO KẾT LUẬN of the chair at the meeting; returns the .docx bytes."""
-    parent, office, place = issuer()
+    _parent, _office, place = issuer()
     doc = _new_document()
     date_ref = meeting.ended_at or meeting.started_at or meeting.starts_at
     _header(doc, f"Số:       /TB-{issuer_code()}", _date_line(place, date_ref))
-    chair = meeting.chair
-    chair_title = chair.title if chair and chair.title else "Chủ trì cuộc họp"
+    chair_name = meeting.chair.full_name if meeting.chair else ""
+    chair_title = meeting.chair.title if meeting.chair and meeting.chair.title else "Chủ trì cuộc họp"
     meeting_name = _meeting_phrase(meeting.title)
-    _title(doc, "THÔNG BÁO", f"Kết luận của {chair_title} {chair.full_name if chair else ''} tại {meeting_name}")
+    _title(doc, "THÔNG BÁO", f"Kết luận của {chair_title} {chair_name} tại {meeting_name}")
     intro = (f"Ngày {_local(meeting.started_at or meeting.starts_at).strftime('%d/%m/%Y')}, "
-             f"đồng chí {chair.full_name if chair else ''} chủ trì {meeting_name}"
+             f"đồng chí {chair_name} chủ trì {meeting_name}"
              f"{' tại ' + meeting.place if meeting.place else ''}. Sau khi nghe báo cáo và ý kiến của các đại biểu "
              "dự họp, chủ trì cuộc họp kết luận như sau:")
     _para(doc, intro, first_line=10, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
-    conclusion_rows = conclusions.for_meeting(meeting)
-    _conclusion_list(doc, conclusion_rows)
+    _conclusion_list(doc, conclusions.for_meeting(meeting))
     directives = conclusions.meeting_directives(meeting)
     if directives:
         _para(doc, "Các nhiệm vụ đã giao:", bold=True, first_line=10)
         _directive_lines(doc, directives)
     _para(doc, f"{issuer_name()} thông báo để các cơ quan, đơn vị biết, thực hiện./.",
           first_line=10, align=WD_ALIGN_PARAGRAPH.JUSTIFY)
+    _notice_footer(doc, directives)
+    return _bytes(doc)
+
+
+def _notice_footer(doc, directives):
+    """Nơi nhận on the left, the office's signature on the right."""
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)
     left, right = table.rows[0].cells
@@ -454,7 +472,6 @@ def conclusions_docx(meeting):
     _cell_para(right, "TL. CHỦ TỊCH", bold=True, size=13, first=True)
     _cell_para(right, "CHÁNH VĂN PHÒNG", bold=True, size=13)
     _cell_para(right, "(Ký, ghi rõ họ tên)", italic=True, size=13)
-    return _bytes(doc)
 
 
 def _vote_result_sentence(vote, present_count):

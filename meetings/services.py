@@ -233,13 +233,19 @@ def update_meeting(actor, meeting, data):
                  removed=removed)
     meeting.ics_sequence += 1
     _revoke_access(meeting, removed)
-    _invite(meeting, [uid for uid in added if uid != actor.id], actor)
-    _invite(meeting, removed, actor, "removed")
-    if set(changed) & _CALENDAR_FIELDS:
-        _invite(meeting, [uid for uid in desired if uid not in added and uid != actor.id], actor, "changed")
+    _tell_invitees(meeting, actor, desired, added, removed, calendar_changed=bool(set(changed) & _CALENDAR_FIELDS))
     publish("meeting:updated", {"meeting_id": meeting.id, "status": meeting.status}, to=room(meeting.id))
     db.session.commit()
     return meeting
+
+
+def _tell_invitees(meeting, actor, desired, added, removed, calendar_changed):
+    """The newly invited get an invitation, the removed a withdrawal, and the others an update when
+    what their calendar shows has changed (the actor is never told of their own change)."""
+    _invite(meeting, [uid for uid in added if uid != actor.id], actor)
+    _invite(meeting, removed, actor, "removed")
+    if calendar_changed:
+        _invite(meeting, [uid for uid in desired if uid not in added and uid != actor.id], actor, "changed")
 
 
 def _refuse_change(actor, meeting):
