@@ -10,6 +10,7 @@ from core.extensions import db
 from directives import corrections, services
 from directives.models import Assignment, Directive
 from tests.conftest import bearer, login
+from tests.directives_support import directive_state
 
 REASON = "Điều chỉnh theo kế hoạch của tỉnh"
 
@@ -73,16 +74,20 @@ def test_the_history_endpoint_shows_the_correction_with_from_and_to(client, w):
 
 @pytest.mark.parametrize("who, status", [("officer", 403), ("support", 403), ("admin", 403), ("other", 404), (None, 401)])
 def test_only_leaders_correct(client, w, who, status):
+    before = directive_state(w["d"].id)
     res = patch(client, w, who, {"title": "x", "reason": REASON})
     assert res.status_code == status
     assert res.json["error"]["code"] and res.json["error"]["message"]
     assert db.session.get(Directive, w["d"].id).title == "Kiểm tra an toàn thực phẩm"
+    assert directive_state(w["d"].id) == before
 
 
 def test_422_names_the_fields(client, w):
+    before = directive_state(w["d"].id)
     res = patch(client, w, "leader", {"title": "", "deadline": "2001-01-01T00:00:00Z", "priority": "asap",
                                       "lead_agency_id": 999999})
     assert res.status_code == 422
+    assert directive_state(w["d"].id) == before
     fields = res.json["error"]["fields"]
     assert set(fields) >= {"title", "deadline", "priority", "lead_agency_id", "reason"}
     for name in ("title", "deadline", "priority", "lead_agency_id", "reason"):
@@ -91,8 +96,18 @@ def test_422_names_the_fields(client, w):
 
 def test_409_when_cancelled_or_closed(client, w):
     services.cancel_directive(w["users"]["leader"], w["d"], {"reason": "Không còn phù hợp"})
+    before = directive_state(w["d"].id)
     res = patch(client, w, "leader", {"title": "x", "reason": REASON})
     assert res.status_code == 409 and res.json["error"]["code"] == "invalid_transition"
+    assert directive_state(w["d"].id) == before
+
+
+def test_a_correction_without_a_reason_is_422_and_changes_nothing(client, w):
+    before = directive_state(w["d"].id)
+    for body in ({"title": "Tiêu đề mới"}, {"title": "Tiêu đề mới", "reason": "   "}):
+        res = patch(client, w, "leader", body)
+        assert res.status_code == 422 and "reason" in res.json["error"]["fields"]
+    assert directive_state(w["d"].id) == before
 
 
 def test_400_for_a_body_that_is_not_an_object(client, w):
@@ -174,8 +189,10 @@ def test_the_form_without_a_reason_comes_back_with_the_field_marked_and_what_was
     token = login(client, w["users"]["leader"])
     form = edit_form(client.get(f"/directives/{d.id}/edit").get_data(as_text=True))
     form.update(title="Tiêu đề đang sửa", reason="", csrf_token=token)
+    before = directive_state(d.id)
     res = client.post(f"/directives/{d.id}/edit", data=form)
     assert res.status_code == 422
+    assert directive_state(d.id) == before
     html = res.get_data(as_text=True)
     assert 'id="f-reason" name="reason" value=""' in html and "is-invalid" in html.split('id="f-reason"')[0][-200:]
     assert 'value="Tiêu đề đang sửa"' in html

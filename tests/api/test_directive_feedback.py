@@ -11,6 +11,7 @@ from directives import extensions, services
 from directives.models import ExtensionRequest
 from notifications.models import Notification
 from tests.conftest import bearer, login
+from tests.directives_support import directive_state
 
 
 @pytest.fixture
@@ -47,10 +48,12 @@ def card(html):
 def test_api_refuses_a_rejection_without_a_reason_naming_the_field(client, factory, w):
     ext = ask_extension(w)
     leader = bearer(factory.token(w["leader"]))
+    before = directive_state(w["a"].directive_id)
     for body in (None, {}, {"reason": "   "}):
         res = client.post(f"/api/v1/extension-requests/{ext.id}/reject", headers=leader, json=body)
         assert res.status_code == 422, res.get_json()
         assert "reason" in res.get_json()["error"]["fields"] and "reason" in res.get_json()["error"]["message"]
+    assert directive_state(w["a"].directive_id) == before
     db.session.refresh(ext)
     assert ext.status == "pending"
     res = client.post(f"/api/v1/extension-requests/{ext.id}/reject", headers=leader, json={"reason": "Không đủ căn cứ"})
@@ -114,7 +117,7 @@ def test_officer_card_shows_who_returned_the_result_when_and_why_until_it_is_sub
 
 
 def test_the_leader_reads_the_submitted_result_where_they_accept_or_return_it(client, factory):
-    from directives import extensions, services
+    from directives import services
     from tests.conftest import login
 
     health = factory.agency(code="SYTR", name="Sở Y tế")

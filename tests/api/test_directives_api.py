@@ -6,8 +6,9 @@ import pytest
 from core.dbtypes import utcnow
 from core.extensions import db
 from directives import extensions, queries, schemas, services
-from directives.models import Assignment, Directive
+from directives.models import Assignment, Directive, ExtensionRequest
 from tests.conftest import bearer, login
+from tests.directives_support import directive_state
 
 ROLES = ("leader", "officer", "other", "admin", "anon")
 
@@ -198,15 +199,99 @@ def test_permission_matrix(client, w, name, role):
     kwargs = {"headers": headers(w, role)}
     if method == "post":
         kwargs["json"] = body if body is not None else {}
+    before = directive_state(d.id)
     res = getattr(client, method)(url, **kwargs)
     want = expected[ROLES.index(role)]
     assert res.status_code == want, (name, role, res.status_code, res.json)
     if want >= 400:
         assert set(res.json["error"]) >= {"code", "message"}
-        if name not in ("issue", "list", "stats"):
-            # nothing changed for a refused caller
-            db.session.expire_all()
-            assert lead_of(db.session.get(Directive, d.id)).status in ("pending", "acknowledged", "submitted")
+        # nothing changed for a refused caller: no row written, changed, audited or notified
+        assert directive_state(d.id) == before
+        assert db.session.scalar(db.select(db.func.count(Directive.id))) == 1
+
+
+# -- refused writes change nothing -----------------------------------------------------------
+
+def test_another_agency_cannot_acknowledge_an_acknowledged_assignment_and_changes_nothing(client, w):
+    d = new_directive(w)
+    a_id = lead_of(d).id
+    issued = directive_state(d.id)
+    assert client.post(f"/api/v1/assignments/{a_id}/acknowledge", headers=headers(w, "officer")).status_code == 200
+    before = directive_state(d.id)
+    assert before != issued  # the state sees a write
+    res = client.post(f"/api/v1/assignments/{a_id}/acknowledge", headers=bearer(w["tokens"]["support"]))
+    assert res.status_code == 403
+    res = client.post(f"/api/v1/assignments/{a_id}/acknowledge", headers=headers(w, "other"))
+    assert res.status_code == 404
+    assert directive_state(d.id) == before
+    # the agency's own second acknowledgement answers the first and changes nothing either
+    assert client.post(f"/api/v1/assignments/{a_id}/acknowledge", headers=headers(w, "officer")).status_code == 200
+    assert directive_state(d.id) == before
+
+
+def test_a_report_or_a_result_on_another_agencys_assignment_changes_nothing(client, w):
+    d = new_directive(w)
+    a_id = lead_of(d).id
+    client.post(f"/api/v1/assignments/{a_id}/acknowledge", headers=headers(w, "officer"))
+    before = directive_state(d.id)
+    support = bearer(w["tokens"]["support"])
+    assert client.post(f"/api/v1/assignments/{a_id}/reports", headers=support,
+                       json={"progress": 50, "note": "Không phải việc của tôi"}).status_code == 403
+    assert client.post(f"/api/v1/assignments/{a_id}/submit", headers=support, json={}).status_code == 403
+    assert client.post(f"/api/v1/assignments/{a_id}/extension-requests", headers=support,
+                       json={"deadline": FUTURE, "reason": "r"}).status_code == 403
+    assert client.post(f"/api/v1/assignments/{a_id}/reports", headers=headers(w, "other"),
+                       json={"progress": 50}).status_code == 404
+    assert directive_state(d.id) == before
+
+
+@pytest.mark.parametrize("step", ["accept_unsubmitted", "report_unacknowledged", "second_extension",
+                                  "decide_decided_extension", "cancel_cancelled"])
+def test_an_illegal_transition_is_409_and_changes_nothing(client, w, step):
+    d = new_directive(w)
+    a = lead_of(d)
+    off, lead = headers(w, "officer"), headers(w, "leader")
+    if step == "accept_unsubmitted":
+        url, who, body = f"/api/v1/assignments/{a.id}/accept", lead, {}
+    elif step == "report_unacknowledged":
+        url, who, body = f"/api/v1/assignments/{a.id}/reports", off, {"progress": 10}
+    elif step == "second_extension":
+        _prep_ext(w, d)
+        url, who, body = f"/api/v1/assignments/{a.id}/extension-requests", off, {"deadline": FUTURE, "reason": "r"}
+    elif step == "decide_decided_extension":
+        ext_id = _prep_ext(w, d)
+        extensions.approve_extension(w["users"]["leader"], db.session.get(ExtensionRequest, ext_id))
+        url, who, body = f"/api/v1/extension-requests/{ext_id}/reject", lead, {"reason": "r"}
+    else:
+        services.cancel_directive(w["users"]["leader"], d, {"reason": "Không còn phù hợp"})
+        url, who, body = f"/api/v1/directives/{d.id}/cancel", lead, {"reason": "Lần nữa"}
+    before = directive_state(d.id)
+    res = client.post(url, headers=who, json=body)
+    assert res.status_code == 409, res.json
+    assert directive_state(d.id) == before
+
+
+@pytest.mark.parametrize("step", ["report_progress_out_of_range", "return_without_reason",
+                                  "extension_not_later", "cancel_without_reason"])
+def test_a_bad_field_is_422_and_changes_nothing(client, w, step):
+    d = new_directive(w)
+    a = lead_of(d)
+    off, lead = headers(w, "officer"), headers(w, "leader")
+    services.acknowledge(w["users"]["officer"], a)
+    if step == "report_progress_out_of_range":
+        url, who, body = f"/api/v1/assignments/{a.id}/reports", off, {"progress": 130}
+    elif step == "return_without_reason":
+        services.submit(w["users"]["officer"], a, {})
+        url, who, body = f"/api/v1/assignments/{a.id}/return", lead, {}
+    elif step == "extension_not_later":
+        url, who, body = (f"/api/v1/assignments/{a.id}/extension-requests", off,
+                          {"deadline": (a.deadline - timedelta(days=1)).isoformat(), "reason": "r"})
+    else:
+        url, who, body = f"/api/v1/directives/{d.id}/cancel", lead, {}
+    before = directive_state(d.id)
+    res = client.post(url, headers=who, json=body)
+    assert res.status_code == 422, res.json
+    assert directive_state(d.id) == before
 
 
 def _count_queries(fn):
