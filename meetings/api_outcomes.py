@@ -176,7 +176,7 @@ def meeting_directives(meeting_id):
 def _document():
     from core import openapi as oa
 
-    S, I, IDS = oa.S, oa.I, oa.IDS
+    S, INT = oa.S, oa.I
     read = (401, 404)
     write = (400, 401, 403, 404, 409, 422)
     oa.path("/meetings/{meeting_id}/minutes/revisions",
@@ -204,7 +204,8 @@ def _document():
             get=oa._op("The speaker queue: {current, queue: [...]} in order of raised hands",
                        "participants, leaders, admins", errors=read),
             post=oa._op("Raise my hand (again: keeps my place)", "participants", 201, errors=(401, 403, 404, 409)))
-    oa.path("/meetings/{meeting_id}/speakers/me", delete=oa._op("Lower my hand", "participants", errors=(401, 403, 404)))
+    oa.path("/meetings/{meeting_id}/speakers/me",
+            delete=oa._op("Lower my hand", "participants", errors=(401, 403, 404)))
     oa.path("/speaker-requests/{request_id}/grant", post=oa._op("Give the floor", "chair", errors=(401, 403, 404, 409)))
     oa.path("/speaker-requests/{request_id}/remove", post=oa._op("Remove a request or end a turn", "chair",
                                                                  errors=(401, 403, 404)))
@@ -213,21 +214,19 @@ def _document():
                        "participants, leaders, admins", errors=read))
     oa.path("/conclusions/{conclusion_id}",
             patch=oa._op("Edit a conclusion", "chair or secretary", body=oa._obj(["text"], text=S), errors=write),
-            delete=oa._op("Delete a conclusion that has no directive", "chair or secretary", 204, errors=(401, 403, 404, 409)))
+            delete=oa._op("Delete a conclusion that has no directive", "chair or secretary", 204,
+                          errors=(401, 403, 404, 409)))
     oa.path("/meetings/{meeting_id}/directives",
             get=oa._op("Directives born from the meeting, with each assignment's status and tracking; for a "
-                       "follow-up meeting also those of the earlier meeting (follow_up)", "participants, leaders, admins",
+                       "follow-up meeting also those of the earlier meeting (follow_up)",
+                       "participants, leaders, admins",
                        errors=read))
     oa.path("/meetings/{meeting_id}/follow-up",
             put=oa._op("Mark the meeting as the follow-up of an earlier one ({follow_up_of_id: id | null})",
-                       "chair, admin", body=oa._obj(follow_up_of_id=I), errors=write))
-    del IDS
+                       "chair, admin", body=oa._obj(follow_up_of_id=INT), errors=write))
 
 
-try:
-    _document()
-except ImportError:  # the OpenAPI module is optional documentation
-    pass
+_document()
 
 
 @api.put("/meetings/<int:meeting_id>/follow-up")

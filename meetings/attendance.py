@@ -12,9 +12,9 @@ them (the attendance table, the present and absent lists of the minutes) follow 
   is the planned time, or the actual start when the chair opened the room later;
   joining within ``grace_seconds`` is not late.
 """
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Optional
 
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload
@@ -33,7 +33,7 @@ from meetings.queries import participants_of
 class Span:
     user_id: int
     joined_at: datetime
-    left_at: Optional[datetime]  # None while still connected
+    left_at: datetime | None  # None while still connected
 
 
 def merge(intervals):
@@ -169,7 +169,8 @@ def _add_people(rows, participants):
 def _users_by_id(ids):
     if not ids:
         return {}
-    return {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(ids)).options(joinedload(User.agency)))}
+    users = db.session.scalars(db.select(User).where(User.id.in_(ids)).options(joinedload(User.agency)))
+    return {u.id: u for u in users}
 
 
 def present_and_absent(meeting):

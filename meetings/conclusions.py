@@ -156,7 +156,8 @@ def directive_defaults(conclusion, meeting, now=None):
     named = [agency_id for _at, _len, agency_id in sorted(named)]
     deadline = _deadline_from_text(text, now)
     if deadline is None:
-        deadline = (now + timedelta(days=14)).astimezone(display_zone()).replace(hour=17, minute=0, second=0, microsecond=0)
+        deadline = (now + timedelta(days=14)).astimezone(display_zone()).replace(hour=17, minute=0, second=0,
+                                                                                  microsecond=0)
     return {
         "title": title, "body": body, "priority": "normal",
         "lead_agency_id": named[0] if named else "",

@@ -66,7 +66,8 @@ def seed(people):
                 (heads[2], 2, 60), (heads[4], 25, 110)]
     for n, (user, joined, left) in enumerate(attended):
         db.session.add(AttendanceSpan(meeting_id=past.id, user_id=user.id, sid=f"demo-past-{n}",
-                                      joined_at=start + timedelta(minutes=joined), left_at=start + timedelta(minutes=left)))
+                                      joined_at=start + timedelta(minutes=joined),
+                                      left_at=start + timedelta(minutes=left)))
     # one officer had the room open in two tabs for a while
     db.session.add(AttendanceSpan(meeting_id=past.id, user_id=heads[0].id, sid="demo-past-tab2",
                                   joined_at=start + timedelta(minutes=40), left_at=start + timedelta(minutes=70)))

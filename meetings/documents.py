@@ -160,10 +160,10 @@ def _header(doc, number, date_line):
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
     widths = (Mm(62), Mm(103))
     table.autofit = False
-    for column, width in zip(table.columns, widths):
+    for column, width in zip(table.columns, widths, strict=False):
         column.width = width  # the grid: LibreOffice and Word lay the table out from it
     for row in table.rows:
-        for cell, width in zip(row.cells, widths):
+        for cell, width in zip(row.cells, widths, strict=False):
             cell.width = width
     left, right = table.rows[0].cells
     _cell_para(left, parent.upper(), size=13, first=True)
@@ -210,7 +210,7 @@ def _signatures(doc, left_title, left_name, right_title, right_name):
     _para(doc, space_after=0)
     table = doc.add_table(rows=1, cols=2)
     _no_borders(table)
-    for cell, title, name in zip(table.rows[0].cells, (left_title, right_title), (left_name, right_name)):
+    for cell, title, name in zip(table.rows[0].cells, (left_title, right_title), (left_name, right_name), strict=False):
         if not title:
             continue
         _cell_para(cell, title, bold=True, size=13, first=True)
@@ -479,7 +479,7 @@ def _vote_result_sentence(vote, present_count):
     counts, total = (vote.result, sum(vote.result)) if vote.result else votes.tally(vote)
     base = max(present_count, total)  # whoever voted was there, even if the room missed them
     parts = []
-    for option, count in zip(vote.options, counts):
+    for option, count in zip(vote.options, counts, strict=False):
         share = f" ({round(100 * count / base)}%)" if base else ""
         parts.append(f"{count}/{base} đại biểu có mặt chọn “{option}”{share}")
     if base > total:

@@ -102,7 +102,8 @@ def _stale(meeting, message=None):
         return MinutesConflict(_("The minutes are final and can no longer be edited."), "minutes_final",
                                state["version"], state["body"], MinutesStatus.FINAL)
     return MinutesConflict(
-        message or _("Someone else saved the minutes meanwhile (version %(v)s). Merge your text with theirs and save again.",
+        message or _("Someone else saved the minutes meanwhile (version %(v)s). "
+                     "Merge your text with theirs and save again.",
                      v=state["version"]),
         "stale_version", state["version"], state["body"],
     )
@@ -276,7 +277,8 @@ def _changed_rows(a, b, left, right):
         lo = left[k] if k < len(left) else None
         ro = right[k] if k < len(right) else None
         kind = "replace" if lo is not None and ro is not None else ("delete" if lo is not None else "insert")
-        rows.append((kind, _line_no(lo), a[lo] if lo is not None else "", _line_no(ro), b[ro] if ro is not None else ""))
+        rows.append((kind, _line_no(lo), a[lo] if lo is not None else "",
+                     _line_no(ro), b[ro] if ro is not None else ""))
     return rows
 
 

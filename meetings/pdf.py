@@ -7,6 +7,7 @@ one conversion. Each conversion runs in its own temporary directory with its own
 so two at once do not wait on each other's profile lock; at most two run at a time, because each
 LibreOffice takes a few hundred MB.
 """
+import contextlib
 import os
 import shutil
 import signal
@@ -93,10 +94,8 @@ def _run(command, timeout, env):
     try:
         _out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.communicate()
         raise ConversionFailed(f"LibreOffice took longer than {timeout} s") from None
     if proc.returncode != 0:

@@ -106,7 +106,8 @@ def grant_floor(actor, req, meeting):
         raise Conflict(_("This request is no longer waiting."), code="not_waiting")
     now = utcnow()
     for current in db.session.scalars(
-        db.select(SpeakerRequest).where(SpeakerRequest.meeting_id == meeting.id, SpeakerRequest.status == SpeakerStatus.SPEAKING)
+        db.select(SpeakerRequest).where(SpeakerRequest.meeting_id == meeting.id,
+                                        SpeakerRequest.status == SpeakerStatus.SPEAKING)
     ):
         current.status, current.ended_at = SpeakerStatus.DONE, now
     req.status, req.granted_at = SpeakerStatus.SPEAKING, now

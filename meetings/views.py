@@ -360,7 +360,7 @@ def attendance_xlsx(meeting_id):
         cells[_FIRST_JOINED].number_format = xlsx.DATETIME_SECONDS_FORMAT
         cells[_LAST_LEFT].number_format = xlsx.DATETIME_SECONDS_FORMAT
         cells[_TIME_PRESENT].number_format = xlsx.DURATION_FORMAT
-    for column, width in zip("ABCDEFGHI", (28, 30, 12, 12, 20, 20, 12, 12, 12)):
+    for column, width in zip("ABCDEFGHI", (28, 30, 12, 12, 20, 20, 12, 12, 12), strict=True):
         ws.column_dimensions[column].width = width
     ws.freeze_panes = "A4"
     buf = io.BytesIO()

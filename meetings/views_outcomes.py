@@ -49,7 +49,8 @@ register_js_strings({
     "oc_saved": _l("Saved · version %(v)s"),
     "oc_unsaved": _l("Unsaved changes"),
     "oc_save_failed": _l("Not saved. Will retry…"),
-    "oc_conflict": _l("Someone else saved version %(v)s meanwhile. Nothing was overwritten: merge the two texts below, then save."),
+    "oc_conflict": _l("Someone else saved version %(v)s meanwhile. "
+                      "Nothing was overwritten: merge the two texts below, then save."),
     "oc_final_locked": _l("The minutes are final and locked."),
     "oc_updated_by": _l("Updated by %(name)s · version %(v)s"),
     "oc_empty_minutes": _l("The secretary has not written anything yet."),
@@ -108,10 +109,12 @@ def outcomes(meeting_id):
     return render_template(
         "meetings/outcomes/summary.html", meeting=meeting, minutes=state, minutes_row=minutes.minutes_row(meeting),
         minutes_html=render_markdown(state["body"]), votes=votes.meeting_votes(meeting, current_user),
-        conclusions=conclusions.conclusions_payload(meeting)["items"], directives=conclusions.meeting_directives(meeting),
+        conclusions=conclusions.conclusions_payload(meeting)["items"],
+        directives=conclusions.meeting_directives(meeting),
         follow_up=conclusions.follow_up_directives(meeting), operms=perms.outcome_perms(current_user, meeting),
         can_set_follow_up=perms.can_manage(current_user, meeting),
-        follow_up_candidates=conclusions.follow_up_candidates(current_user, meeting) if perms.can_manage(current_user, meeting) else [],
+        follow_up_candidates=(conclusions.follow_up_candidates(current_user, meeting)
+                              if perms.can_manage(current_user, meeting) else []),
         documents_lock=documents_lock(meeting),
     )
 
@@ -329,7 +332,8 @@ def detail_data(meeting):
 
 @bp.app_context_processor
 def outcome_helpers():
-    return {"outcomes_panels_data": panels_data, "outcomes_detail_data": detail_data, "OUTCOME_LABELS": OUTCOME_LABELS, "PRIORITY_NAMES": PRIORITY_NAMES}
+    return {"outcomes_panels_data": panels_data, "outcomes_detail_data": detail_data,
+            "OUTCOME_LABELS": OUTCOME_LABELS, "PRIORITY_NAMES": PRIORITY_NAMES}
 
 
 @bp.app_template_filter("isodt")

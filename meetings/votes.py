@@ -293,7 +293,8 @@ def close_all(meeting, reason):
     """Close every open vote of the meeting with its counts as the result (the meeting is over).
     No one closed them by hand, so the audit rows name no actor and say why."""
     now = utcnow()
-    for vote in db.session.scalars(db.select(Vote).where(Vote.meeting_id == meeting.id, Vote.status == VoteStatus.OPEN)):
+    open_votes = db.select(Vote).where(Vote.meeting_id == meeting.id, Vote.status == VoteStatus.OPEN)
+    for vote in db.session.scalars(open_votes).all():
         counts, _total = tally(vote)
         vote.status, vote.closed_at, vote.result = VoteStatus.CLOSED, now, counts
         audit.record(None, "vote.close", vote, object_type="vote", meeting_id=meeting.id, result=counts,

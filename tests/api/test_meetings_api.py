@@ -1,5 +1,5 @@
 """Meetings over the JSON API and the pages: scheduling, invitations, who sees what, .ics, attendance."""
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, UTC
 
 import pytest
 from icalendar import Calendar
@@ -158,7 +158,7 @@ def test_only_the_chair_or_admin_starts_ends_and_cancels(client, factory, people
 
 
 def test_attendance_over_the_invitation_list(client, factory, people, meeting, monkeypatch):
-    start = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
     meeting.status, meeting.started_at, meeting.ended_at = "ended", start, start + timedelta(hours=1)
     h1 = people["h1"].id
     db.session.add_all([
@@ -196,8 +196,8 @@ def test_ics_invitation_parses_back(client, people, meeting):
     assert str(cal["METHOD"]) == "REQUEST"
     event = next(iter(cal.walk("VEVENT")))
     assert str(event["SUMMARY"]) == "Họp giao ban tháng 11"
-    assert event.decoded("DTSTART") == datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)
-    assert event.decoded("DTEND") == datetime(2026, 12, 1, 3, 0, tzinfo=timezone.utc)
+    assert event.decoded("DTSTART") == datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
+    assert event.decoded("DTEND") == datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
     assert str(event["UID"]).startswith(f"meeting-{meeting.id}@")
     attendees = {str(a) for a in event.get("ATTENDEE")}
     assert "mailto:syt1@x.vn" in attendees
@@ -233,7 +233,7 @@ def test_meeting_form_keeps_what_was_typed_on_error_and_creates(client, people):
     assert res.status_code == 302
     meeting = db.session.scalar(db.select(Meeting).where(Meeting.title == "Họp về dịch bệnh"))
     assert [a.title for a in meeting.agenda_items] == ["Mục một", "Mục hai"]
-    assert meeting.starts_at == datetime(2026, 12, 2, 7, 0, tzinfo=timezone.utc)
+    assert meeting.starts_at == datetime(2026, 12, 2, 7, 0, tzinfo=UTC)
     listing = client.get("/meetings").get_data(as_text=True)
     assert "Họp về dịch bệnh" in listing
 
@@ -275,7 +275,7 @@ def test_changing_the_time_tells_invitees_and_cancelling_sends_a_cancel(app, cli
     cal = Calendar.from_ical(next(update.iter_attachments()).get_content())
     event = next(iter(cal.walk("VEVENT")))
     assert str(cal["METHOD"]) == "REQUEST" and int(event["SEQUENCE"]) == 1
-    assert event.decoded("DTSTART") == datetime(2026, 12, 1, 2, 30, tzinfo=timezone.utc)
+    assert event.decoded("DTSTART") == datetime(2026, 12, 1, 2, 30, tzinfo=UTC)
 
     sent.clear()
     res = client.post(f"/api/v1/meetings/{meeting.id}/cancel", json={"reason": "Trùng lịch"}, headers=bearer(token))
