@@ -1,5 +1,5 @@
 """Meetings over the JSON API and the pages: scheduling, invitations, who sees what, .ics, attendance."""
-from datetime import datetime, timedelta, timezone, UTC
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
