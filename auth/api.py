@@ -4,10 +4,12 @@ from flask_login import current_user
 
 from auth import api_bp as api
 from auth import agencies, permissions, services
-from auth.models import ApiToken, User
+from auth.models import AgencyKind, ApiToken, Role, User
 from auth.throttle import TooManyAttempts
+from core import openapi as oa
 from core.api import json_body, public
 from core.collation import sort_key
+from core.config import LANGUAGES
 from core.errors import Forbidden, NotFound, Unauthorized
 from core.extensions import db
 from core.validation import Fields, arg_int
@@ -128,3 +130,53 @@ def update_user(user_id):
         raise Forbidden(_("Only administrators manage accounts."))
     user = services.get_user(user_id)
     return jsonify(services.update_user(current_user, user, json_body()).to_dict())
+
+
+# -- the OpenAPI entries of the routes above ---------------------------------------------------
+def _document():
+    roles = {"enum": [role.value for role in Role]}
+    kinds = {"enum": [kind.value for kind in AgencyKind]}
+    username = {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"}
+    password = {"type": "string", "minLength": services.MIN_PASSWORD, "maxLength": 200}
+    S, ID, B, ITEMS = oa.S, oa.ID, oa.B, oa.ITEMS
+    agency = oa._obj(["id", "code", "name"], id=ID, code=S, name=S, parent_id=oa._null(ID), kind=S, active=B)
+    user = oa._obj(["id", "username", "full_name", "role"], id=ID, username=S, full_name=S, role=roles,
+                   agency_id=oa._null(ID), email=oa._null(S), title=oa._null(S), active=B, locale=S)
+    oa.path("/auth/token",
+            post=oa._op("Exchange a username and password for a bearer token (401: error code bad_credentials, or "
+                        "account_disabled when the password is right but the account was deactivated)", "anyone", 201,
+                        oa._obj(["username", "password"], username=S, password=S, name=S),
+                        errors=(400, 401, 422, 429), ok_schema=oa._obj(["token", "user"], token=S, user=user)),
+            delete=oa._op("Revoke the token this request carries", "a bearer-token caller", 204, errors=(401, 403)))
+    oa.path("/auth/tokens", get=oa._op("My API tokens", "any user", errors=(401,), ok_schema=ITEMS))
+    oa.path("/auth/tokens/{token_id}",
+            delete=oa._op("Revoke one of my tokens", "its owner, admins", 204, errors=(401, 403, 404)))
+    oa.path("/me", get=oa._op("Who I am: {id, username, full_name, role, agency_id}", "any user", errors=(401,),
+                              ok_schema=user))
+    oa.path("/agencies",
+            get=oa._op("All agencies in tree order ({items: [...]})", "any user", errors=(401,), ok_schema=ITEMS),
+            post=oa._op("Create an agency", "admin", 201,
+                        oa._obj(["code", "name"], code=S, name=S, parent_id=oa._null(ID), kind=kinds),
+                        errors=(400, 401, 403, 409, 422), ok_schema=agency))
+    oa.path("/agencies/{agency_id}",
+            get=oa._op("One agency", "any user", errors=(401, 404), ok_schema=agency),
+            patch=oa._op("Edit an agency (code, name, kind, parent_id, active)", "admin",
+                         body=oa._obj(code=S, name=S, kind=kinds, parent_id=oa._null(ID), active=B),
+                         errors=(400, 401, 403, 404, 409, 422), ok_schema=agency))
+    oa.path("/users",
+            get=oa._op("The user directory", "any user", params=[("agency_id", "integer", "only this agency")],
+                       errors=(401,), ok_schema=ITEMS),
+            post=oa._op("Create a user", "admin", 201,
+                        oa._obj(["username", "password", "full_name", "role"], username=username, password=password,
+                                full_name=oa._text(255), role=roles, agency_id=oa._null(ID), email=S, title=S,
+                                locale={"enum": list(LANGUAGES)}),
+                        errors=(400, 401, 403, 409, 422), ok_schema=user))
+    oa.path("/users/{user_id}",
+            get=oa._op("One user", "any user", errors=(401, 404), ok_schema=user),
+            patch=oa._op("Edit a user (full_name, role, agency_id, email, title, password, active)", "admin",
+                         body=oa._obj(full_name=oa._text(255), role=roles, agency_id=oa._null(ID), email=oa._text(255),
+                                      title=oa._text(255), password=password, active=B),
+                         errors=(400, 401, 403, 404, 409, 422), ok_schema=user))
+
+
+_document()

@@ -8,8 +8,6 @@ import re
 
 from werkzeug.routing.converters import IntegerConverter, NumberConverter
 
-from core.config import LANGUAGES
-
 API_PREFIX = "/api/v1"
 MAX_ID = 2**63 - 1  # a signed 64-bit integer: the largest id any database here can hold
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -92,14 +90,6 @@ def path(url, **ops):
 
 
 # -- shapes the responses share -------------------------------------------------------
-AGENCY = _obj(["id", "code", "name"], id=ID, code=S, name=S, parent_id=_null(ID), kind=S, active=B)
-USER = _obj(["id", "username", "full_name", "role"], id=ID, username=S, full_name=S,
-            role={"enum": ["admin", "leader", "officer"]}, agency_id=_null(ID), email=_null(S), title=_null(S),
-            active=B, locale=S)
-AGENCY_KINDS = {"enum": ["provincial_office", "department", "district", "commune", "other"]}
-ROLES = {"enum": ["admin", "leader", "officer"]}
-USERNAME = {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$"}
-PASSWORD = {"type": "string", "minLength": 8, "maxLength": 200}
 ASSIGNMENT = _obj(["id", "agency_id", "role", "status", "tracking", "deadline"],
                   id=ID, directive_id=ID, agency_id=ID, role={"enum": ["lead", "support"]},
                   status={"enum": ["pending", "acknowledged", "in_progress", "submitted", "completed", "cancelled"]},
@@ -113,45 +103,6 @@ DIRECTIVE = _obj(["id", "number", "title", "deadline", "status", "assignments"],
 MEETING_FIELDS = dict(title=S, description=S, starts_at=DT, ends_at=_null(DT), place=S, online=B,
                       participant_ids=IDS, agency_ids=IDS, secretary_id=_null(ID),
                       agenda={"type": "array", "items": _obj(["title"], title=S)})
-
-# -- auth, agencies, users --------------------------------------------------------
-path("/auth/token",
-     post=_op("Exchange a username and password for a bearer token (401: error code bad_credentials, or "
-              "account_disabled when the password is right but the account was deactivated)", "anyone", 201,
-              _obj(["username", "password"], username=S, password=S, name=S), errors=(400, 401, 422, 429),
-              ok_schema=_obj(["token", "user"], token=S, user=USER)),
-     delete=_op("Revoke the token this request carries", "a bearer-token caller", 204, errors=(401, 403)))
-path("/auth/tokens", get=_op("My API tokens", "any user", errors=(401,), ok_schema=ITEMS))
-path("/auth/tokens/{token_id}", delete=_op("Revoke one of my tokens", "its owner, admins", 204, errors=(401, 403, 404)))
-path("/me", get=_op("Who I am: {id, username, full_name, role, agency_id}", "any user", errors=(401,), ok_schema=USER))
-path("/agencies",
-     get=_op("All agencies in tree order ({items: [...]})", "any user", errors=(401,), ok_schema=ITEMS),
-     post=_op("Create an agency", "admin", 201,
-              _obj(["code", "name"], code=S, name=S, parent_id=_null(ID), kind=AGENCY_KINDS),
-              errors=(400, 401, 403, 409, 422), ok_schema=AGENCY))
-path("/agencies/{agency_id}",
-     get=_op("One agency", "any user", errors=(401, 404), ok_schema=AGENCY),
-     patch=_op("Edit an agency (code, name, kind, parent_id, active)", "admin",
-               body=_obj(code=S, name=S, kind=AGENCY_KINDS, parent_id=_null(ID), active=B),
-               errors=(400, 401, 403, 404, 409, 422), ok_schema=AGENCY))
-path("/users",
-     get=_op("The user directory", "any user", params=[("agency_id", "integer", "only this agency")], errors=(401,),
-             ok_schema=ITEMS),
-     post=_op("Create a user", "admin", 201,
-              _obj(["username", "password", "full_name", "role"], username=USERNAME, password=PASSWORD, full_name=_text(255),
-                   role=ROLES, agency_id=_null(ID), email=S, title=S, locale={"enum": list(LANGUAGES)}),
-              errors=(400, 401, 403, 409, 422), ok_schema=USER))
-path("/users/{user_id}",
-     get=_op("One user", "any user", errors=(401, 404), ok_schema=USER),
-     patch=_op("Edit a user (full_name, role, agency_id, email, title, password, active)", "admin",
-               body=_obj(full_name=_text(255), role=ROLES, agency_id=_null(ID), email=_text(255), title=_text(255),
-                         password=PASSWORD, active=B),
-               errors=(400, 401, 403, 404, 409, 422), ok_schema=USER))
-path("/notifications", get=_op("My notifications, newest first", "any user",
-                               params=[("unread", "string", "1: only unread"), ("before", "integer", "older than this id"),
-                                       ("limit", "integer", "1..200")], errors=(401,), ok_schema=ITEMS))
-path("/notifications/{notification_id}/read", post=_op("Mark one read; returns {unread}", "its recipient", errors=(401, 404)))
-path("/notifications/read-all", post=_op("Mark all read; returns {unread}", "any user", errors=(401,)))
 
 # -- directives -----------------------------------------------------------------
 _DATE = {"type": "string", "format": "date"}
