@@ -1,8 +1,9 @@
 """The OpenAPI 3.1 document of /api/v1, served at /api/v1/openapi.json and shown at /api/docs.
 
-Summaries, bodies and responses are written by hand below; the paths, their methods and path
-parameters, and who needs to authenticate come from the app's url_map, so they cannot drift.
-tests/api/test_openapi.py fails when a route has no hand-written entry here.
+Summaries, bodies and responses are written by hand, with :func:`path`: below, and in a module's api
+files (auth, notifications, the meeting outcomes); the paths, their methods and path parameters, and
+who needs to authenticate come from the app's url_map, so they cannot drift.
+tests/api/test_openapi.py fails when a route has no hand-written entry.
 """
 import re
 
