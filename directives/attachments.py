@@ -97,6 +97,48 @@ def _check_owner(actor, owner):
     raise TypeError("attachments belong to a Directive or a ProgressReport")
 
 
+def _extension(name):
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def _check_type(name, field):
+    """The extension of ``name`` when its type is allowed, else Invalid naming ``field``."""
+    ext = _extension(name)
+    types = allowed_extensions()
+    if ext not in types:
+        raise Invalid({field: _("File type not allowed. Allowed: %(types)s", types=", ".join(sorted(types)))})
+    return ext
+
+
+def _too_large_message(limit):
+    return _("The file is too large (at most %(mb)s MB).", mb=round(limit / 1024 / 1024, 1))
+
+
+def precheck(files, field):
+    """Refuse a bad file before anything is written, so a report or a directive is never saved
+    without the file the user chose (save_upload checks again when it stores it): Invalid naming
+    ``field`` for a type not allowed, a file too large or an empty one."""
+    limit = max_bytes()
+    for upload in files:
+        _check_type((upload.filename or "").rsplit("/", 1)[-1], field)
+        size = _stream_size(upload.stream)
+        if size is not None and size > limit:
+            raise Invalid({field: _too_large_message(limit)})
+        if size == 0:
+            raise Invalid({field: _("The file is empty.")})
+
+
+def _stream_size(stream):
+    """The size of an upload's stream, rewound; None when it cannot seek."""
+    try:
+        stream.seek(0, 2)
+        size = stream.tell()
+        stream.seek(0)
+    except (AttributeError, OSError):
+        return None
+    return size
+
+
 def save_upload(file, owner, actor=None, field="file"):
     """Store one uploaded file (a werkzeug FileStorage) for ``owner`` (a Directive or ProgressReport).
 
@@ -107,28 +149,15 @@ def save_upload(file, owner, actor=None, field="file"):
     actor = actor if actor is not None else current_user
     directive_id, report_id = _check_owner(actor, owner)
     name = _clean_name(file.filename)
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    types = allowed_extensions()
-    if ext not in types:
-        raise Invalid({field: _("File type not allowed. Allowed: %(types)s", types=", ".join(sorted(types)))})
-    limit = max_bytes()
+    ext = _check_type(name, field)
     stored_name = f"{secrets.token_hex(16)}.{ext}"
     path = upload_folder() / stored_name
-    size = 0
     try:
-        with open(path, "wb") as out:
-            while True:
-                chunk = file.stream.read(CHUNK)
-                if not chunk:
-                    break
-                size += len(chunk)
-                if size > limit:
-                    raise TooLarge(_("The file is too large (at most %(mb)s MB).", mb=round(limit / 1024 / 1024, 1)))
-                out.write(chunk)
+        size = _write(file, path)
         if size == 0:
             raise Invalid({field: _("The file is empty.")})
         attachment = Attachment(directive_id=directive_id, report_id=report_id, original_name=name,
-                                stored_name=stored_name, size=size, content_type=types[ext],
+                                stored_name=stored_name, size=size, content_type=allowed_extensions()[ext],
                                 uploaded_by_id=getattr(actor, "id", None))
         db.session.add(attachment)
         audit.record(actor, "attachment.upload", attachment, directive_id=directive_id, report_id=report_id,
@@ -139,6 +168,19 @@ def save_upload(file, owner, actor=None, field="file"):
         path.unlink(missing_ok=True)
         raise
     return attachment
+
+
+def _write(file, path):
+    """Copy the upload to ``path`` in chunks and return its size; TooLarge past the limit."""
+    limit = max_bytes()
+    size = 0
+    with open(path, "wb") as out:
+        while chunk := file.stream.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise TooLarge(_too_large_message(limit))
+            out.write(chunk)
+    return size
 
 
 def save_uploads(files, owner, actor=None, field="file"):

@@ -95,14 +95,17 @@ def _directive_line(d, now):
 def _agency_columns(d, now):
     """Lead, supporting agencies, acknowledged out of how many, and each agency's tracking."""
     # an agency taken off the directive is not one of its agencies any more (all are, once cancelled)
-    assignments = [a for a in d.assignments
-                   if d.status == DirectiveStatus.CANCELLED or a.status != AssignmentStatus.CANCELLED]
-    lead = [a.agency.name for a in assignments if a.role == AssignmentRole.LEAD]
-    support = [a.agency.name for a in assignments if a.role == AssignmentRole.SUPPORT]
+    listed = [a for a in d.assignments
+              if d.status == DirectiveStatus.CANCELLED or a.status != AssignmentStatus.CANCELLED]
     active = [a for a in d.assignments if a.status != AssignmentStatus.CANCELLED]
     acknowledged = sum(1 for a in active if a.acknowledged_at is not None)
-    tracking = "; ".join(f"{a.agency.code}: {label(TRACKING_LABELS, tracking_of(a, now))}" for a in assignments)
-    return [", ".join(lead), ", ".join(support), f"{acknowledged}/{len(active)}", tracking]
+    tracking = "; ".join(f"{a.agency.code}: {label(TRACKING_LABELS, tracking_of(a, now))}" for a in listed)
+    return [_names(listed, AssignmentRole.LEAD), _names(listed, AssignmentRole.SUPPORT),
+            f"{acknowledged}/{len(active)}", tracking]
+
+
+def _names(assignments, role):
+    return ", ".join(a.agency.name for a in assignments if a.role == role)
 
 
 @_in_vietnamese

@@ -11,7 +11,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from auth import services as auth_services
-from core.errors import Invalid
 from core.forms import call_service
 from core.urls import safe_next
 from core.validation import display_zone
@@ -195,36 +194,12 @@ def _attachments():
     return attachments
 
 
-def _precheck_uploads(files, field):
-    """Refuse a bad file before anything is written, so a report or a directive is never saved
-    without the file the user chose (the service checks again when it stores it)."""
-    att = _attachments()
-    types = att.allowed_extensions()
-    limit = att.max_bytes()
-    for upload in files:
-        name = (upload.filename or "").rsplit("/", 1)[-1]
-        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-        if ext not in types:
-            raise Invalid({field: _("File type not allowed. Allowed: %(types)s", types=", ".join(sorted(types)))})
-        stream = upload.stream
-        try:
-            stream.seek(0, 2)
-            size = stream.tell()
-            stream.seek(0)
-        except (AttributeError, OSError):
-            continue
-        if size > limit:
-            raise Invalid({field: _("The file is too large (at most %(mb)s MB).", mb=round(limit / 1024 / 1024, 1))})
-        if size == 0:
-            raise Invalid({field: _("The file is empty.")})
-
-
 def _with_upload(fn, field):
     """Run a report/submit service, then store the uploaded file (if any) on the report it made."""
     files = [f for f in request.files.getlist(field) if f and f.filename]
 
     def run():
-        _precheck_uploads(files, field)
+        _attachments().precheck(files, field)
         report = fn()
         if files and not report.attachments:  # a retried post (same client_id) got the first report back
             _attachments().save_uploads(files, report, current_user, field=field)
@@ -335,7 +310,7 @@ def _issue_from_form():
 
 
 def _issue_with_files_checked(form, files):
-    _precheck_uploads(files, "attachments")
+    _attachments().precheck(files, "attachments")
     return services.issue_directive(current_user, form)
 
 
