@@ -3,12 +3,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from auth import api_bp as api
-from auth import agencies, permissions, services
-from auth.models import AgencyKind, ApiToken, Role, User
+from auth import agencies, permissions, queries, services
+from auth.models import AgencyKind, ApiToken, Role
 from auth.throttle import TooManyAttempts
 from core import openapi as oa
 from core.api import json_body, public
-from core.collation import sort_key
 from core.config import LANGUAGES
 from core.errors import Forbidden, NotFound, Unauthorized
 from core.extensions import db
@@ -46,10 +45,7 @@ def revoke_current_token():
 
 @api.get("/auth/tokens")
 def list_tokens():
-    tokens = db.session.scalars(
-        db.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
-    ).all()
-    return jsonify(items=[t.to_dict() for t in tokens])
+    return jsonify(items=[t.to_dict() for t in queries.tokens_of(current_user)])
 
 
 @api.delete("/auth/tokens/<int:token_id>")
@@ -95,13 +91,8 @@ def update_agency(agency_id):
 @api.get("/users")
 def list_users():
     """The directory of active users (for invitations); admins also see inactive ones."""
-    query = db.select(User)
-    if not permissions.can_manage_accounts(current_user):
-        query = query.where(User.active.is_(True))
-    agency_id = arg_int("agency_id")
-    if agency_id:
-        query = query.where(User.agency_id == agency_id)
-    people = sorted(db.session.scalars(query), key=lambda u: sort_key(u.full_name))
+    people = queries.find_users(agency_id=arg_int("agency_id"),
+                                active_only=not permissions.can_manage_accounts(current_user))
     return jsonify(items=[_public_user(u) for u in people])
 
 

@@ -1,5 +1,7 @@
-"""Reads other modules share about people: who works in these agencies, a user in brief."""
-from auth.models import User
+"""Reads about people: who works in these agencies, a user in brief (shared with other modules), the
+user directory, a user's tokens."""
+from auth.models import ApiToken, User
+from core.collation import sort_key
 from core.extensions import db
 
 
@@ -12,3 +14,29 @@ def users_in_agencies(agency_ids, *criteria):
 def user_brief(user):
     """``{id, full_name}`` of API.md, or None."""
     return {"id": user.id, "full_name": user.full_name} if user is not None else None
+
+
+def find_users(q=None, agency_id=None, active_only=False):
+    """Users in name order (Vietnamese collation): of ``agency_id``, with ``q`` in their name or username."""
+    query = db.select(User)
+    if active_only:
+        query = query.where(User.active.is_(True))
+    if q:
+        like = f"%{q}%"
+        query = query.where(db.or_(User.full_name.ilike(like), User.username.ilike(like)))
+    if agency_id:
+        query = query.where(User.agency_id == agency_id)
+    return sorted(db.session.scalars(query), key=lambda u: sort_key(u.full_name))
+
+
+def active_user_counts():
+    """{agency id: how many active users it has}."""
+    return dict(db.session.execute(
+        db.select(User.agency_id, db.func.count(User.id)).where(User.active.is_(True)).group_by(User.agency_id)
+    ).all())
+
+
+def tokens_of(user):
+    """The user's API tokens, newest first."""
+    return db.session.scalars(
+        db.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())).all()

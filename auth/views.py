@@ -5,13 +5,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
 
 from auth import agencies as agency_services
-from auth import bp, permissions, services
-from auth.models import AgencyKind, ApiToken, Role, User
+from auth import bp, permissions, queries, services
+from auth.models import AgencyKind, ApiToken, Role
 from auth.protocol import affiliation
 from auth.throttle import TooManyAttempts
 from core import i18n, ui
 from core.forms import call_service
-from core.collation import sort_key
 from core.errors import ServiceError
 from core.extensions import db
 from core.urls import safe_next
@@ -129,11 +128,8 @@ def profile():
         if not errors:
             flash(_("Your profile was saved."), "success")
             return redirect(url_for("auth.profile"))
-    tokens = db.session.scalars(
-        db.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.id.desc())
-    ).all()
-    return render_template("auth/profile.html", errors=errors, form=request.form, tokens=tokens,
-                           new_token=session.pop("new_token", None),
+    return render_template("auth/profile.html", errors=errors, form=request.form,
+                           tokens=queries.tokens_of(current_user), new_token=session.pop("new_token", None),
                            login_count=services.live_login_count(current_user))
 
 
@@ -196,15 +192,9 @@ def revoke_token(token_id):
 @login_required
 def users():
     admin_required()
-    query = db.select(User)
     q = request.args.get("q", "").strip()
-    if q:
-        like = f"%{q}%"
-        query = query.where(db.or_(User.full_name.ilike(like), User.username.ilike(like)))
     agency_id = arg_int("agency_id")
-    if agency_id:
-        query = query.where(User.agency_id == agency_id)
-    people = sorted(db.session.scalars(query), key=lambda u: (not u.active, sort_key(u.full_name)))
+    people = sorted(queries.find_users(q, agency_id), key=lambda u: not u.active)  # the inactive last
     return render_template("auth/users.html", users=people, q=q, last_sign_in=services.last_sign_ins(people),
                            agency_id=agency_id, tree=services.agency_tree())
 
@@ -253,10 +243,7 @@ def _save_user(user, data):
 @login_required
 def agencies():
     admin_required()
-    counts = dict(db.session.execute(
-        db.select(User.agency_id, db.func.count(User.id)).where(User.active.is_(True)).group_by(User.agency_id)
-    ).all())
-    return render_template("auth/agencies.html", tree=services.agency_tree(), counts=counts)
+    return render_template("auth/agencies.html", tree=services.agency_tree(), counts=queries.active_user_counts())
 
 
 @bp.route("/admin/agencies/new", methods=["GET", "POST"])

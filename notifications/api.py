@@ -5,21 +5,16 @@ from core import openapi as oa
 from core.extensions import db
 from core.validation import arg_int
 from notifications import api_bp as api
-from notifications import services
-from notifications.models import Notification
+from notifications import queries, services
 
 
 @api.get("/notifications")
 def list_notifications():
     limit = min(max(arg_int("limit", 50), 1), 200)
-    query = db.select(Notification).where(Notification.user_id == current_user.id)
-    if request.args.get("unread") == "1":
-        query = query.where(Notification.read_at.is_(None))
-    before = arg_int("before")
-    if before:
-        query = query.where(Notification.id < before)
-    items = db.session.scalars(query.order_by(Notification.id.desc()).limit(limit)).all()
-    return jsonify(items=[n.to_dict() for n in items], unread=services.unread_count(current_user))
+    query = queries.notifications_of(current_user, unread_only=request.args.get("unread") == "1",
+                                     before=arg_int("before"))
+    items = db.session.scalars(query.limit(limit)).all()
+    return jsonify(items=[n.to_dict() for n in items], unread=queries.unread_count(current_user))
 
 
 @api.post("/notifications/<int:notification_id>/read")

@@ -8,6 +8,7 @@ from core.errors import NotFound
 from core.extensions import db
 from core.realtime import publish, user_room
 from notifications import mail
+from notifications.queries import unread_count
 from notifications.models import Notification
 
 
@@ -32,14 +33,6 @@ def notify(users, kind, text, link=None, email_subject=None, email_body=None):
     for row in rows:
         publish("notification:new", row.to_dict(), to=user_room(row.user_id))
     return rows
-
-
-def unread_count(user):
-    return db.session.scalar(
-        db.select(db.func.count(Notification.id)).where(
-            Notification.user_id == user.id, Notification.read_at.is_(None)
-        )
-    )
 
 
 def mark_read(user, notification_id=None):

@@ -4,7 +4,7 @@ from flask_login import current_user, login_required
 from core.extensions import db
 from core.urls import safe_next
 from core.validation import arg_page
-from notifications import bp, services
+from notifications import bp, queries, services
 from notifications.models import Notification
 
 PAGE_SIZE = 30
@@ -13,7 +13,7 @@ PAGE_SIZE = 30
 @bp.app_context_processor
 def bell():
     def unread_notifications():
-        return services.unread_count(current_user) if current_user.is_authenticated else 0
+        return queries.unread_count(current_user) if current_user.is_authenticated else 0
 
     return {"unread_notifications": unread_notifications}
 
@@ -23,12 +23,8 @@ def bell():
 def index():
     page = arg_page()
     only_unread = request.args.get("unread") == "1"
-    query = db.select(Notification).where(Notification.user_id == current_user.id)
-    if only_unread:
-        query = query.where(Notification.read_at.is_(None))
-    items = db.session.scalars(
-        query.order_by(Notification.id.desc()).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)
-    ).all()
+    query = queries.notifications_of(current_user, unread_only=only_unread)
+    items = db.session.scalars(query.offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE + 1)).all()
     return render_template("notifications/index.html", items=items[:PAGE_SIZE], page=page,
                            has_more=len(items) > PAGE_SIZE, only_unread=only_unread)
 

@@ -3,7 +3,8 @@ import re
 
 from core.extensions import db
 from notifications.models import Notification
-from notifications.services import notify, unread_count
+from notifications.queries import unread_count
+from notifications.services import notify
 from tests.api.test_auth_api import error_of
 from tests.conftest import bearer, login
 
