@@ -2,8 +2,8 @@ from flask import g, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from auth import api_bp as api
 from auth import agencies, permissions, queries, services
+from auth import api_bp as api
 from auth.models import AgencyKind, ApiToken, Role
 from auth.throttle import TooManyAttempts
 from core import openapi as oa

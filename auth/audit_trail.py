@@ -6,7 +6,7 @@ Read only: nothing here writes, and core/audit.py refuses any change to an audit
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
 from flask import url_for
@@ -17,9 +17,16 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from werkzeug.routing import BuildError
 
+from auth.audit_labels import (
+    ACTION_GROUPS,
+    ACTION_LABELS,
+    ASSIGNMENT_STATUS_LABELS,
+    FIELD_LABELS,
+    FIELD_LABELS_BY_TYPE,
+    OBJECT_LABELS,
+    VALUE_LABELS,
+)
 from auth.models import Agency, User
-from auth.audit_labels import (ACTION_GROUPS, ACTION_LABELS, ASSIGNMENT_STATUS_LABELS, FIELD_LABELS,
-                               FIELD_LABELS_BY_TYPE, OBJECT_LABELS, VALUE_LABELS)
 from core.audit import AuditLog
 from core.dbtypes import isoformat, utcnow
 from core.extensions import db
@@ -269,7 +276,7 @@ def _str_text(key, value):
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return value
-        return datetime_filter(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+        return datetime_filter(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
     return _cut(value)
 
 
@@ -304,7 +311,8 @@ def _status_detail(data):
     """[(Status, "old → new")] of an assignment's move, or []."""
     if "from_status" not in data and "to_status" not in data:
         return []
-    old, new = (str(ASSIGNMENT_STATUS_LABELS.get(data.get(k), data.get(k) or "—")) for k in ("from_status", "to_status"))
+    old, new = (str(ASSIGNMENT_STATUS_LABELS.get(data.get(k), data.get(k) or "—"))
+                for k in ("from_status", "to_status"))
     return [(_("Status"), new if old == new else f"{old} → {new}")]
 
 

@@ -77,7 +77,7 @@ def print_logins(echo, only_if_demo=False):
     if only_if_demo and not db.session.scalar(db.select(User.id).where(User.username == "chutich")):
         return
     echo("")
-    echo("Demo logins (password for all: %s)" % PASSWORD)
+    echo(f"Demo logins (password for all: {PASSWORD})")
     echo("  admin       administrator")
     echo("  chutich     leader: Nguyễn Văn Minh, Chủ tịch UBND tỉnh")
     echo("  phochutich  leader: Trần Thị Hương, Phó Chủ tịch UBND tỉnh")

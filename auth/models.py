@@ -7,7 +7,6 @@ from core.dbtypes import UTCDateTime, utcnow
 from core.extensions import db
 
 
-
 class Role(enum.StrEnum):
     """What a user does; what each role may do is decided in auth/permissions.py only."""
 

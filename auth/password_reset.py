@@ -13,7 +13,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 
 from auth import throttle
 from auth.models import User
-from auth.services import (close_sockets, hash_password, revoke_access, _check_password_rules)
+from auth.services import _check_password_rules, close_sockets, hash_password, revoke_access
 from core import audit
 from core.errors import Invalid, NotFound
 from core.extensions import db

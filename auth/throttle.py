@@ -6,7 +6,7 @@ storage, Redis when ``REDIS_URL`` is set, so every process draws on the same bud
 """
 import math
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import format_datetime
@@ -38,7 +38,7 @@ def _wait(limit, key):
     """(seconds until the budget frees up, that time as HH:mm in the display zone)."""
     reset_at, _remaining = limiter.limiter.get_window_stats(limit, *key)
     wait = max(1, math.ceil(reset_at - time.time()))
-    return wait, format_datetime(datetime.fromtimestamp(time.time() + wait, timezone.utc), "HH:mm")
+    return wait, format_datetime(datetime.fromtimestamp(time.time() + wait, UTC), "HH:mm")
 
 
 def check(address, username):

@@ -10,9 +10,9 @@ from auth.models import AgencyKind, ApiToken, Role
 from auth.protocol import affiliation
 from auth.throttle import TooManyAttempts
 from core import i18n, ui
-from core.forms import call_service
 from core.errors import ServiceError
 from core.extensions import db
+from core.forms import call_service
 from core.urls import safe_next
 from core.validation import Fields, arg_int, text_problem
 

@@ -59,7 +59,8 @@ def reset_password(token):
             else:
                 if current_user.is_authenticated:
                     _forget_this_browser()
-                flash(_("Your new password is set, and every earlier sign-in has ended. Sign in with the new password."),
+                flash(_("Your new password is set, and every earlier sign-in has ended. "
+                        "Sign in with the new password."),
                       "success")
                 return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", invalid=False, user=user, errors=errors), 200, headers

@@ -3,10 +3,11 @@ import os
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
-from blinker import Namespace
 from babel.messages.pofile import read_po
+from blinker import Namespace
 from flask import current_app, has_request_context, session
-from flask_babel import format_datetime, lazy_gettext as _l
+from flask_babel import format_datetime
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"

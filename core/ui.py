@@ -1,6 +1,6 @@
 """What modules contribute to the shared layout: navbar links and home-page sections."""
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 #: nav items ordered from here on are administration screens: the navbar groups them in one
 #: menu, so adding one never widens the bar past one line
@@ -55,9 +55,8 @@ def sections_for(user):
 
 
 def init_app(app):
-    from flask_login import current_user
-
     from flask_babel import get_locale
+    from flask_login import current_user
 
     from core.dbtypes import utcnow
     from core.i18n import JS_STRINGS

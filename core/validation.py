@@ -13,7 +13,7 @@ all the bad fields, so nothing is written when any field is wrong.
   through :func:`arg_int`/:func:`arg_id`, socket payload ids through :func:`payload_id`.
 """
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, request
@@ -349,7 +349,7 @@ def parse_datetime(value):
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=display_zone())
     try:
-        return parsed.astimezone(timezone.utc)
+        return parsed.astimezone(UTC)
     except (OverflowError, ValueError):  # e.g. year 1 at +14:00 falls before year 1 in UTC
         return None
 

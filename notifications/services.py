@@ -8,8 +8,8 @@ from core.errors import NotFound
 from core.extensions import db
 from core.realtime import publish, user_room
 from notifications import mail
-from notifications.queries import unread_count
 from notifications.models import Notification
+from notifications.queries import unread_count
 
 
 def notify(users, kind, text, link=None, email_subject=None, email_body=None):

@@ -4,9 +4,9 @@ from sqlalchemy import text
 
 from core import i18n, ui
 from core.api import public
-from core.urls import safe_next
 from core.extensions import db
 from core.pages import bp
+from core.urls import safe_next
 
 
 @bp.route("/")

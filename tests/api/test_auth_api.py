@@ -112,7 +112,8 @@ def test_admin_creates_agencies_and_anyone_lists_them(client, factory, admin_tok
     codes = [a["code"] for a in items]
     assert codes.index("SYT") < codes.index("BVT")
     assert {"id", "code", "name", "parent_id"} <= set(items[0])
-    assert db.session.scalar(db.select(db.func.count()).select_from(AuditLog).where(AuditLog.action == "agency.create")) == 2
+    created_rows = db.select(db.func.count()).select_from(AuditLog).where(AuditLog.action == "agency.create")
+    assert db.session.scalar(created_rows) == 2
 
 
 def test_duplicate_agency_code_is_409(client, admin_token):
@@ -142,7 +143,8 @@ def test_invalid_agency_is_422_naming_the_fields(client, admin_token):
 
 
 def test_agency_update_and_unknown_agency(client, admin_token):
-    created = client.post("/api/v1/agencies", json={"code": "SYT", "name": "Sở Y tế"}, headers=bearer(admin_token)).get_json()
+    created = client.post("/api/v1/agencies", json={"code": "SYT", "name": "Sở Y tế"},
+                          headers=bearer(admin_token)).get_json()
     res = client.patch(f"/api/v1/agencies/{created['id']}", json={"name": "Sở Y tế tỉnh"}, headers=bearer(admin_token))
     assert res.status_code == 200 and res.get_json()["name"] == "Sở Y tế tỉnh"
     error_of(client.get("/api/v1/agencies/99999", headers=bearer(admin_token)), 404, "not_found")
@@ -153,14 +155,17 @@ def test_agency_update_and_unknown_agency(client, admin_token):
 
 def test_admin_creates_users(client, factory, admin_token):
     agency = factory.agency()
-    res = client.post("/api/v1/users", json={"username": "NguyenVanB", "password": "mat-khau-1", "full_name": "Nguyễn Văn B",
-                                             "role": "officer", "agency_id": agency.id}, headers=bearer(admin_token))
+    res = client.post("/api/v1/users", json={"username": "NguyenVanB", "password": "mat-khau-1",
+                                             "full_name": "Nguyễn Văn B", "role": "officer", "agency_id": agency.id},
+                      headers=bearer(admin_token))
     assert res.status_code == 201
     body = res.get_json()
-    assert body == {**body, "username": "nguyenvanb", "full_name": "Nguyễn Văn B", "role": "officer", "agency_id": agency.id}
+    assert body == {**body, "username": "nguyenvanb", "full_name": "Nguyễn Văn B", "role": "officer",
+                    "agency_id": agency.id}
     assert "password" not in body and "password_hash" not in body
     # the new account works
-    assert client.post("/api/v1/auth/token", json={"username": "nguyenvanb", "password": "mat-khau-1"}).status_code == 201
+    token = client.post("/api/v1/auth/token", json={"username": "nguyenvanb", "password": "mat-khau-1"})
+    assert token.status_code == 201
     for role in ("admin", "leader"):
         res = client.post("/api/v1/users", json={"username": f"u{role}", "password": "mat-khau-1", "full_name": "X",
                                                  "role": role, "agency_id": None}, headers=bearer(admin_token))

@@ -296,7 +296,8 @@ def test_behind_a_proxy_the_client_address_is_the_forwarded_one(client, factory)
     from tests.conftest import bearer
 
     token = factory.token(factory.user(role="admin"))
-    client.post("/api/v1/agencies", json={"code": "P1", "name": "P"}, headers={**bearer(token), "X-Forwarded-For": "203.0.113.9"})
+    client.post("/api/v1/agencies", json={"code": "P1", "name": "P"},
+                headers={**bearer(token), "X-Forwarded-For": "203.0.113.9"})
     assert db.session.scalar(db.select(AuditLog.ip).where(AuditLog.action == "agency.create")) == "203.0.113.9"
 
 
@@ -305,7 +306,8 @@ def test_without_a_proxy_forwarded_headers_are_ignored(client, factory):
     from tests.conftest import bearer
 
     token = factory.token(factory.user(role="admin"))
-    client.post("/api/v1/agencies", json={"code": "P1", "name": "P"}, headers={**bearer(token), "X-Forwarded-For": "203.0.113.9"})
+    client.post("/api/v1/agencies", json={"code": "P1", "name": "P"},
+                headers={**bearer(token), "X-Forwarded-For": "203.0.113.9"})
     assert db.session.scalar(db.select(AuditLog.ip).where(AuditLog.action == "agency.create")) == "127.0.0.1"
 
 
@@ -351,7 +353,8 @@ def test_a_login_ends_after_the_session_lifetime_and_is_then_pruned(client, fact
 
     user = factory.user()
     old = services.start_login(user)
-    assert db.session.get(BrowserLogin, old).expires_at > utcnow() + app.permanent_session_lifetime - timedelta(minutes=1)
+    lifetime = app.permanent_session_lifetime
+    assert db.session.get(BrowserLogin, old).expires_at > utcnow() + lifetime - timedelta(minutes=1)
     db.session.get(BrowserLogin, old).expires_at = utcnow() - timedelta(minutes=1)
     db.session.commit()
     assert services.user_for_login_key(old) is None

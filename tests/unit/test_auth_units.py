@@ -13,7 +13,6 @@ from core.errors import Conflict, Forbidden, Invalid
 from core.extensions import db
 from tests.conftest import bearer
 
-
 # -- passwords --------------------------------------------------------------------
 
 def test_scrypt_is_the_default_password_hash(monkeypatch):
@@ -197,8 +196,9 @@ def test_agency_changes_are_audited(app, factory):
 def test_role_permissions(app, factory):
     admin, leader, officer = factory.user(role="admin"), factory.user(role="leader"), factory.user()
     anonymous = AnonymousUserMixin()
-    assert [permissions.can_manage_accounts(u) for u in (admin, leader, officer, anonymous)] == [True, False, False, False]
-    assert [permissions.can_manage_agencies(u) for u in (admin, leader, officer, anonymous)] == [True, False, False, False]
+    everyone = (admin, leader, officer, anonymous)
+    assert [permissions.can_manage_accounts(u) for u in everyone] == [True, False, False, False]
+    assert [permissions.can_manage_agencies(u) for u in everyone] == [True, False, False, False]
     assert [permissions.is_staff(u) for u in (admin, leader, officer, anonymous)] == [True, True, False, False]
     token, _raw = services.issue_token(officer)
     assert permissions.can_revoke_token(officer, token)

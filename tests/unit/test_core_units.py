@@ -1,5 +1,5 @@
 """core: field validation, UTC datetimes, and the publish-after-commit outbox."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -8,7 +8,6 @@ from core.dbtypes import UTCDateTime, isoformat
 from core.errors import Invalid
 from core.extensions import db, socketio
 from core.validation import Fields, parse_datetime
-
 
 # -- Fields ---------------------------------------------------------------------
 
@@ -54,9 +53,9 @@ def test_fields_of_a_non_object_are_all_missing(app):
 
 
 def test_datetime_without_offset_is_read_in_the_display_zone(app):
-    assert parse_datetime("2026-01-02T08:00") == datetime(2026, 1, 2, 1, 0, tzinfo=timezone.utc)
-    assert parse_datetime("2026-01-02T08:00:00Z") == datetime(2026, 1, 2, 8, 0, tzinfo=timezone.utc)
-    assert parse_datetime("2026-01-02T08:00:00+02:00") == datetime(2026, 1, 2, 6, 0, tzinfo=timezone.utc)
+    assert parse_datetime("2026-01-02T08:00") == datetime(2026, 1, 2, 1, 0, tzinfo=UTC)
+    assert parse_datetime("2026-01-02T08:00:00Z") == datetime(2026, 1, 2, 8, 0, tzinfo=UTC)
+    assert parse_datetime("2026-01-02T08:00:00+02:00") == datetime(2026, 1, 2, 6, 0, tzinfo=UTC)
     assert parse_datetime("not a date") is None and parse_datetime(12) is None
 
 
@@ -71,7 +70,7 @@ def test_utc_datetime_round_trip(app, factory):
     db.session.commit()
     db.session.expire_all()
     back = db.session.get(AuditLog, row.id).created_at
-    assert back == local and back.tzinfo == timezone.utc and back.hour == 2
+    assert back == local and back.tzinfo == UTC and back.hour == 2
     stored = db.session.execute(db.text("SELECT created_at FROM audit_log WHERE id = :i"), {"i": row.id}).scalar()
     assert str(stored).startswith("2026-03-04 02:30")
     assert isoformat(back) == "2026-03-04T02:30:00+00:00" and isoformat(None) is None
