@@ -76,7 +76,7 @@ def _null(schema):
 
 
 S = {"type": "string"}
-I = {"type": "integer"}
+I = {"type": "integer"}  # noqa: E741  (modules' API docs use oa.I beside oa.S and oa.B)
 B = {"type": "boolean"}
 ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 DT = {"type": "string", "format": "date-time"}
@@ -94,16 +94,17 @@ def path(url, **ops):
 ASSIGNMENT = _obj(["id", "agency_id", "role", "status", "tracking", "deadline"],
                   id=ID, directive_id=ID, agency_id=ID, role={"enum": ["lead", "support"]},
                   status={"enum": ["pending", "acknowledged", "in_progress", "submitted", "completed", "cancelled"]},
-                  tracking={"enum": ["on_track", "due_soon", "overdue", "completed_on_time", "completed_late", "cancelled"]},
+                  tracking={"enum": ["on_track", "due_soon", "overdue", "completed_on_time", "completed_late",
+                                     "cancelled"]},
                   deadline=DT, first_seen_at=_null(DT), acknowledged_at=_null(DT), acknowledged_by=_null(ID),
                   progress=_null(I), submitted_at=_null(DT), completed_at=_null(DT))
 DIRECTIVE = _obj(["id", "number", "title", "deadline", "status", "assignments"],
                  id=ID, number=S, title=S, body=_null(S), deadline=DT, priority=S, status=S,
                  issued_at=_null(DT), issuer_id=_null(ID), source_meeting_id=_null(ID), cancelled_at=_null(DT),
                  cancel_reason=_null(S), assignments={"type": "array", "items": ASSIGNMENT})
-MEETING_FIELDS = dict(title=S, description=S, starts_at=DT, ends_at=_null(DT), place=S, online=B,
-                      participant_ids=IDS, agency_ids=IDS, secretary_id=_null(ID),
-                      agenda={"type": "array", "items": _obj(["title"], title=S)})
+MEETING_FIELDS = {"title": S, "description": S, "starts_at": DT, "ends_at": _null(DT), "place": S, "online": B,
+                  "participant_ids": IDS, "agency_ids": IDS, "secretary_id": _null(ID),
+                  "agenda": {"type": "array", "items": _obj(["title"], title=S)}}
 
 # -- directives -----------------------------------------------------------------
 _DATE = {"type": "string", "format": "date"}
@@ -111,60 +112,76 @@ path("/directives",
      get=_op("Directives visible to me, newest first ({items, total, limit, offset})",
              "leaders and admins: all; officers: their agency's", errors=(401, 422),
              params=[("status", "string", ""), ("tracking", "string", ""), ("agency_id", "integer", ""),
-                     ("priority", "string", ""), ("date_from", _DATE, "deadline from"), ("date_to", _DATE, "deadline to"),
-                     ("q", "string", "text search"), ("only_unacknowledged", "string", "1: only not yet acknowledged"),
+                     ("priority", "string", ""), ("date_from", _DATE, "deadline from"),
+                     ("date_to", _DATE, "deadline to"), ("q", "string", "text search"),
+                     ("only_unacknowledged", "string", "1: only not yet acknowledged"),
                      ("limit", "integer", "1..500, default 100"), ("offset", "integer", "default 0")],
              ok_schema=_obj(["items"], items={"type": "array", "items": DIRECTIVE}, total=I, limit=I, offset=I)),
      post=_op("Issue a directive", "leader", 201,
-              _obj(["title", "body", "deadline", "lead_agency_id"], title=_text(500), body=_text(50_000), deadline=DT,
-                   priority={"enum": ["normal", "high", "urgent"]}, lead_agency_id=ID, support_agency_ids=IDS,
-                   client_id={"type": "string", "description": "optional; a retry with the same value returns the first directive"}),
+              _obj(["title", "body", "deadline", "lead_agency_id"], title=_text(500), body=_text(50_000),
+                   deadline=DT, priority={"enum": ["normal", "high", "urgent"]}, lead_agency_id=ID,
+                   support_agency_ids=IDS,
+                   client_id={"type": "string",
+                              "description": "optional; a retry with the same value returns the first directive"}),
               errors=(400, 401, 403, 404, 409, 422), ok_schema=DIRECTIVE))
-path("/directives/{directive_id}", get=_op("One directive with its assignments", "who may see it", ok_schema=DIRECTIVE, errors=(401, 404)),
-     patch=_op("Correct a directive in force (fields left out stay; lead_agency_id alone replaces the lead). An agency "
-               "taken off has its open assignment cancelled, never deleted; a new deadline moves open assignments that had "
-               "the old one, extensions granted later than it are kept; each change is in every affected assignment's "
-               "history with from and to; agencies hear directive:updated, a new one directive:new",
+path("/directives/{directive_id}",
+     get=_op("One directive with its assignments", "who may see it", ok_schema=DIRECTIVE, errors=(401, 404)),
+     patch=_op("Correct a directive in force (fields left out stay; lead_agency_id alone replaces the lead). An "
+               "agency taken off has its open assignment cancelled, never deleted; a new deadline moves open "
+               "assignments that had the old one, extensions granted later than it are kept; each change is in every "
+               "affected assignment's history with from and to; agencies hear directive:updated, a new one "
+               "directive:new",
                "leader (the issuer or another leader)",
                body=_obj(["reason"], reason=_text(500), title=_text(500), body=_text(50_000), deadline=DT,
                          priority={"enum": ["normal", "high", "urgent"]}, lead_agency_id=ID, support_agency_ids=IDS),
                errors=(400, 401, 403, 404, 409, 422), ok_schema=DIRECTIVE))
-path("/directives/stats", get=_op("Per-agency tracking counts and median time to acknowledge", "leader, admin",
-                                  params=[("priority", "string", ""), ("date_from", _DATE, ""), ("date_to", _DATE, ""),
-                                          ("agency_id", "integer", ""), ("all", "string", "1: also agencies with nothing assigned")],
-                                  errors=(401, 403, 422), ok_schema=_obj(["agencies"], agencies={"type": "array", "items": {"type": "object"}})))
+path("/directives/stats",
+     get=_op("Per-agency tracking counts and median time to acknowledge", "leader, admin",
+             params=[("priority", "string", ""), ("date_from", _DATE, ""), ("date_to", _DATE, ""),
+                     ("agency_id", "integer", ""), ("all", "string", "1: also agencies with nothing assigned")],
+             errors=(401, 403, 422),
+             ok_schema=_obj(["agencies"], agencies={"type": "array", "items": {"type": "object"}})))
 path("/assignments/{assignment_id}/acknowledge",
      post=_op("Acknowledge (idempotent: repeating returns the first time)", "officer of that agency",
               errors=(401, 403, 404, 409), ok_schema=ASSIGNMENT))
 path("/assignments/{assignment_id}/reports",
      post=_op("Report progress; status becomes in_progress", "officer of that agency", 201,
               _obj(["progress"], progress={"type": "integer", "minimum": 0, "maximum": 100}, note=S,
-                   client_id={"type": "string", "description": "optional; a retry with the same value stores one report"}),
+                   client_id={"type": "string",
+                              "description": "optional; a retry with the same value stores one report"}),
               errors=(400, 401, 403, 404, 409, 422)))
 path("/assignments/{assignment_id}/submit", post=_op("Submit the result", "officer of that agency", body=_obj(note=S),
                                                      body_required=False, errors=(400, 401, 403, 404, 409, 422)))
-path("/assignments/{assignment_id}/accept", post=_op("Accept the result: completed", "leader", errors=(401, 403, 404, 409),
-                                                     ok_schema=ASSIGNMENT))
-path("/assignments/{assignment_id}/return", post=_op("Return to in_progress with a reason", "leader", body=_obj(["reason"], reason=S),
-                                                     errors=(400, 401, 403, 404, 409, 422), ok_schema=ASSIGNMENT))
+path("/assignments/{assignment_id}/accept",
+     post=_op("Accept the result: completed", "leader", errors=(401, 403, 404, 409), ok_schema=ASSIGNMENT))
+path("/assignments/{assignment_id}/return",
+     post=_op("Return to in_progress with a reason", "leader", body=_obj(["reason"], reason=S),
+              errors=(400, 401, 403, 404, 409, 422), ok_schema=ASSIGNMENT))
 path("/assignments/{assignment_id}/extension-requests",
-     post=_op("Ask for a later deadline", "officer of that agency", 201, _obj(["deadline", "reason"], deadline=DT, reason=S),
-              errors=(400, 401, 403, 404, 409, 422)))
-path("/extension-requests/{extension_id}/approve", post=_op("Approve: the assignment deadline moves", "leader", errors=(401, 403, 404, 409)))
-path("/extension-requests/{extension_id}/reject", post=_op("Reject with a reason (kept in the history, sent to the agency)",
-                                                           "leader", body=_obj(["reason"], reason=S),
-                                                           errors=(400, 401, 403, 404, 409, 422)))
-path("/assignments/{assignment_id}/history", get=_op("Every change: who, when, what, from and to", "who may see the directive",
-                                                     errors=(401, 404), ok_schema=ITEMS))
+     post=_op("Ask for a later deadline", "officer of that agency", 201,
+              _obj(["deadline", "reason"], deadline=DT, reason=S), errors=(400, 401, 403, 404, 409, 422)))
+path("/extension-requests/{extension_id}/approve",
+     post=_op("Approve: the assignment deadline moves", "leader", errors=(401, 403, 404, 409)))
+path("/extension-requests/{extension_id}/reject",
+     post=_op("Reject with a reason (kept in the history, sent to the agency)", "leader",
+              body=_obj(["reason"], reason=S), errors=(400, 401, 403, 404, 409, 422)))
+path("/assignments/{assignment_id}/history",
+     get=_op("Every change: who, when, what, from and to", "who may see the directive", errors=(401, 404),
+             ok_schema=ITEMS))
 path("/directives/{directive_id}/cancel",
-     post=_op("Cancel an issued directive; open assignments become cancelled", "leader", body=_obj(["reason"], reason=S),
-              errors=(400, 401, 403, 404, 409, 422), ok_schema=DIRECTIVE))
-path("/assignments/{assignment_id}", get=_op("One assignment with its reports and extension requests", "who may see the directive", ok_schema=ASSIGNMENT, errors=(401, 404)))
-path("/assignments/{assignment_id}/seen", post=_op("Record the agency's first view (no change for others)", "who may see the directive",
-                                                   errors=(401, 404), ok_schema=ASSIGNMENT))
-path("/assignments/{assignment_id}/reports", get=_op("Progress reports, oldest first ({items})", "who may see the directive",
-                                                     errors=(401, 404), ok_schema=ITEMS))
-_UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": _obj(["file"], file={"type": "array", "items": {"type": "string", "format": "binary"}})}}}
+     post=_op("Cancel an issued directive; open assignments become cancelled", "leader",
+              body=_obj(["reason"], reason=S), errors=(400, 401, 403, 404, 409, 422), ok_schema=DIRECTIVE))
+path("/assignments/{assignment_id}",
+     get=_op("One assignment with its reports and extension requests", "who may see the directive",
+             ok_schema=ASSIGNMENT, errors=(401, 404)))
+path("/assignments/{assignment_id}/seen",
+     post=_op("Record the agency's first view (no change for others)", "who may see the directive",
+              errors=(401, 404), ok_schema=ASSIGNMENT))
+path("/assignments/{assignment_id}/reports",
+     get=_op("Progress reports, oldest first ({items})", "who may see the directive", errors=(401, 404),
+             ok_schema=ITEMS))
+_FILES = {"type": "array", "items": {"type": "string", "format": "binary"}}
+_UPLOAD = {"required": True, "content": {"multipart/form-data": {"schema": _obj(["file"], file=_FILES)}}}
 path("/directives/{directive_id}/attachments",
      post=dict(_op("Attach files to a directive (pdf, doc(x), xls(x), odt, ods, jpg, png, zip)", "leader", 201,
                    errors=(400, 401, 403, 404, 413, 422), ok_schema=ITEMS), requestBody=_UPLOAD))
@@ -183,38 +200,46 @@ path("/meetings",
               _obj(["title", "starts_at", "participant_ids"], chair_id=_null(ID), **MEETING_FIELDS),
               errors=(400, 401, 403, 422)))
 path("/meetings", get=_op("My meetings, live then upcoming then past ({items: [...]}); scope=all: every meeting",
-                          "any user (scope=all: leaders, admins)", params=[("scope", {"enum": ["mine", "all"]}, "mine (default) or all")],
+                          "any user (scope=all: leaders, admins)",
+                          params=[("scope", {"enum": ["mine", "all"]}, "mine (default) or all")],
                           errors=(401,), ok_schema=ITEMS))
-path("/meetings/{meeting_id}", get=_op("A meeting with participants and agenda", "participants, leaders, admins", errors=(401, 404)),
+path("/meetings/{meeting_id}",
+     get=_op("A meeting with participants and agenda", "participants, leaders, admins", errors=(401, 404)),
      patch=_op("Change a meeting (the fields of POST /meetings; the invitation list is replaced)", "chair, admin",
                body=_obj(**MEETING_FIELDS), errors=(400, 401, 403, 404, 409, 422)))
-path("/meetings/{meeting_id}/start", post=_op("Open the live room (status live)", "chair, admin", errors=(401, 403, 404, 409)))
+path("/meetings/{meeting_id}/start",
+     post=_op("Open the live room (status live)", "chair, admin", errors=(401, 403, 404, 409)))
 path("/meetings/{meeting_id}/end", post=_op("End the meeting: chat closes, presence spans close", "chair, admin",
                                             errors=(401, 403, 404, 409)))
-path("/meetings/{meeting_id}/cancel", post=_op("Cancel a meeting that has not started; invitees are told", "chair, admin",
-                                               body=_obj(reason=S), body_required=False, errors=(401, 403, 404, 409)))
+path("/meetings/{meeting_id}/cancel",
+     post=_op("Cancel a meeting that has not started; invitees are told", "chair, admin",
+              body=_obj(reason=S), body_required=False, errors=(401, 403, 404, 409)))
 path("/meetings/{meeting_id}/presence", get=_op("Who is in the live room now: {meeting_id, present: [user ids]}",
                                                 "participants, leaders, admins", errors=(401, 404),
                                                 ok_schema=_obj(["meeting_id", "present"], meeting_id=ID, present=IDS)))
 path("/meetings/{meeting_id}/messages",
      get=_op("Chat messages, oldest first, ids strictly increasing", "participants",
              params=[("after", "integer", "only ids above"),
-                     ("before", {"type": "integer", "minimum": 1, "maximum": MAX_ID}, "the page just below this id (scroll-back)"),
+                     ("before", {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                      "the page just below this id (scroll-back)"),
                      ("limit", {"type": "integer", "minimum": 1, "maximum": 200}, "how many (1..200, default 50)")],
              errors=(401, 404, 422), ok_schema=ITEMS))
 path("/meetings/{meeting_id}/minutes",
      get=_op("The minutes: {body, version, status}", "participants", errors=(401, 404),
              params=[("render", "string", "1: also the sanitised HTML")],
              ok_schema=_obj(["body", "version", "status"], body=S, version=I, status={"enum": ["draft", "final"]})),
-     put=_op("Save the minutes on top of base_version; 409 with the current {version, body} when stale, 409 when final",
-             "chair or secretary", body=_obj(["body", "base_version"], body=S, base_version={"type": "integer", "minimum": 0}),
+     put=_op("Save the minutes on top of base_version; 409 with the current {version, body} when stale, 409 when "
+             "final", "chair or secretary",
+             body=_obj(["body", "base_version"], body=S, base_version={"type": "integer", "minimum": 0}),
              errors=(400, 401, 403, 404, 409, 422)))
-path("/meetings/{meeting_id}/minutes/finalize", post=_op("Make the minutes final (locked)", "chair", errors=(401, 403, 404, 409)))
+path("/meetings/{meeting_id}/minutes/finalize",
+     post=_op("Make the minutes final (locked)", "chair", errors=(401, 403, 404, 409)))
 path("/meetings/{meeting_id}/attendance",
      get=_op("Present/absent over the invitation list with first joined, last left, seconds present, late_seconds",
              "chair, secretary, leaders", errors=(401, 403, 404), ok_schema=ITEMS))
-path("/meetings/{meeting_id}/conclusions", post=_op("Record a conclusion", "chair or secretary", 201, _obj(["text"], text=S),
-                                                    errors=(400, 401, 403, 404, 409, 422)))
+path("/meetings/{meeting_id}/conclusions",
+     post=_op("Record a conclusion", "chair or secretary", 201, _obj(["text"], text=S),
+              errors=(400, 401, 403, 404, 409, 422)))
 path("/conclusions/{conclusion_id}/directive",
      post=_op("Turn a conclusion into a directive (source_meeting_id set)", "leader", 201,
               _obj(["lead_agency_id", "deadline"], lead_agency_id=ID, support_agency_ids=IDS, deadline=DT, title=S),
