@@ -7,7 +7,6 @@ Create Date: 2026-11-30 02:20:00
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0012_user_roles'
 down_revision = '0011_directive_states'

@@ -2,7 +2,7 @@
 and the trail staying read only (no write route, and the ORM refuses to change or delete a row)."""
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from openpyxl import load_workbook
@@ -13,7 +13,6 @@ from core.extensions import db
 from tests.conftest import bearer, login
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-UTC = timezone.utc
 
 
 def at(*args):
@@ -159,7 +158,8 @@ def test_export_holds_the_filtered_rows_with_real_dates_and_vietnamese_headers(c
 
 def test_api_lists_with_the_same_filters_and_names_bad_ones(client, factory, w):
     a = add(at(2026, 1, 10, 17, 30), actor=w["leader"], object_id=7, title="Phòng chống bão")
-    add(at(2026, 1, 10, 16, 30), action="assignment.acknowledge", actor=w["officer"], object_type="directive_assignment")
+    add(at(2026, 1, 10, 16, 30), action="assignment.acknowledge", actor=w["officer"],
+        object_type="directive_assignment")
     h = bearer(factory.token(w["admin"]))  # issuing the token is itself audited
     res = client.get("/api/v1/audit", headers=h, query_string={"q": "bão", "date_from": "2026-01-11"})
     assert res.status_code == 200
@@ -172,7 +172,8 @@ def test_api_lists_with_the_same_filters_and_names_bad_ones(client, factory, w):
     assert item["details"] == [{"label": "Trích yếu", "text": "Phòng chống bão"}]
     res = client.get("/api/v1/audit", headers=h, query_string={"per_page": 1})
     assert res.json["total"] == 3 and len(res.json["items"]) == 1 and res.json["items"][0]["action"] == "token.issue"
-    res = client.get("/api/v1/audit", headers=h, query_string={"object_id": "x", "date_to": "yesterday", "per_page": 1000})
+    res = client.get("/api/v1/audit", headers=h,
+                     query_string={"object_id": "x", "date_to": "yesterday", "per_page": 1000})
     assert res.status_code == 422 and set(res.json["error"]["fields"]) == {"object_id", "date_to", "per_page"}
 
 
@@ -223,7 +224,8 @@ def test_the_orm_refuses_to_change_or_delete_an_audit_row(app, w):
             attempt()
         db.session.rollback()
     row = db.session.get(AuditLog, row_id)
-    assert (row.action, row.data, row.actor_id, row.ip) == ("directive.issue", {"title": "Bản gốc"}, w["leader"].id, "10.0.0.7")
+    assert (row.action, row.data, row.actor_id, row.ip) == ("directive.issue", {"title": "Bản gốc"}, w["leader"].id,
+                                                            "10.0.0.7")
     add(at(2026, 1, 11, 8, 0), title="Thêm dòng mới vẫn được")  # adding rows still works
     assert db.session.scalar(db.select(db.func.count(AuditLog.id)).where(AuditLog.action == "directive.issue")) == 2
 

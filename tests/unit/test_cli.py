@@ -82,7 +82,8 @@ def test_seed_demo_prints_logins_and_refuses_a_second_time(cli):
         kinds = dict(conn.execute("SELECT kind, COUNT(*) FROM agencies GROUP BY kind").fetchall())
         roles = dict(conn.execute("SELECT role, COUNT(*) FROM users GROUP BY role").fetchall())
     assert kinds.get("provincial_office") == 1 and kinds["department"] >= 6 and kinds["district"] >= 4
-    assert roles["leader"] >= 2 and roles["admin"] >= 1 and roles["officer"] >= 2 * (kinds["department"] + kinds["district"])
+    assert roles["leader"] >= 2 and roles["admin"] >= 1
+    assert roles["officer"] >= 2 * (kinds["department"] + kinds["district"])
     assert cli("seed-demo", "--if-empty").returncode == 0
     assert len(users(cli.db)) == sum(roles.values())
 
