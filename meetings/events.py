@@ -1,4 +1,7 @@
-"""Socket.IO handlers of the live room: authorize and act through services, answer with the ack."""
+"""Socket.IO handlers of the live room (presence, chat) and of its votes and speaker queue: authorize and
+act through the same services as the pages and the API, answer with the ack ``{ok: true, ...}``; an error
+becomes ``{ok: false, error}`` in core.realtime. Room-wide events are published by the services after commit.
+"""
 import click
 from flask import request
 from flask_babel import gettext as _
@@ -8,7 +11,8 @@ from flask_socketio import join_room, leave_room
 from core.errors import NotFound
 from core.realtime import disconnect_hooks, socket_handler
 from core.scheduler import register_job
-from meetings import bp, chat, presence, queries, schemas
+from core.validation import payload_id
+from meetings import bp, chat, presence, queries, schemas, speakers, votes
 
 
 @socket_handler("meeting:join")
@@ -36,6 +40,60 @@ def on_chat_send(data):
     """{meeting_id, body, client_id} -> stored, broadcast after commit, {ok, message}."""
     message, _created = chat.send_message(current_user, data)
     return {"ok": True, "message": schemas.message_to_dict(message)}
+
+
+# -- votes and the speaker queue -------------------------------------------------------------
+
+def _meeting(payload):
+    return queries.get_meeting(current_user, payload_id(payload, "meeting_id"))
+
+
+@socket_handler("vote:open")
+def vote_open(payload):
+    meeting = _meeting(payload)
+    vote = votes.open_vote(current_user, meeting, payload)
+    return {"ok": True, "vote": votes.vote_dict(vote, current_user)}
+
+
+@socket_handler("vote:cast")
+def vote_cast(payload):
+    vote = votes.get_vote(current_user, payload_id(payload, "vote_id"))
+    votes.cast_ballot(current_user, vote, payload)
+    return {"ok": True, "vote": votes.vote_dict(vote, current_user)}
+
+
+@socket_handler("vote:close")
+def vote_close(payload):
+    vote = votes.close_vote(current_user, votes.get_vote(current_user, payload_id(payload, "vote_id")))
+    return {"ok": True, "vote": votes.vote_dict(vote, current_user)}
+
+
+@socket_handler("speakers:raise")
+def speakers_raise(payload):
+    meeting = _meeting(payload)
+    speakers.raise_hand(current_user, meeting)
+    return {"ok": True, "speakers": speakers.speakers_state(meeting)}
+
+
+@socket_handler("speakers:lower")
+def speakers_lower(payload):
+    meeting = _meeting(payload)
+    speakers.lower_hand(current_user, meeting)
+    return {"ok": True, "speakers": speakers.speakers_state(meeting)}
+
+
+@socket_handler("speakers:grant")
+def speakers_grant(payload):
+    req, meeting = speakers.get_speaker_request(current_user, payload_id(payload, "request_id"))
+    speakers.grant_floor(current_user, req, meeting)
+    return {"ok": True, "speakers": speakers.speakers_state(meeting)}
+
+
+@socket_handler("speakers:remove")
+def speakers_remove(payload):
+    req, meeting = speakers.get_speaker_request(current_user, payload_id(payload, "request_id"))
+    speakers.remove_request(current_user, req, meeting)
+    return {"ok": True, "speakers": speakers.speakers_state(meeting)}
 
 
 disconnect_hooks.append(presence.close_socket)

@@ -71,3 +71,17 @@ def status_payload(meeting):
         "started_at": isoformat(meeting.started_at),
         "ended_at": isoformat(meeting.ended_at),
     }
+
+
+def meeting_summary(meeting, counts):
+    return {
+        "id": meeting.id,
+        "title": meeting.title,
+        "starts_at": meeting.starts_at.isoformat(),
+        "ends_at": meeting.ends_at.isoformat() if meeting.ends_at else None,
+        "status": meeting.status,
+        "place": meeting.place,
+        "online": meeting.online,
+        "chair_id": meeting.chair_id,
+        "participant_count": counts.get(meeting.id, 0),
+    }
