@@ -2,9 +2,11 @@
 and the Word minutes (which write them in Vietnamese with ``force_locale("vi")``)."""
 from flask_babel import lazy_gettext as _l
 
+from meetings.models import ParticipantRole
+
 ROLE_LABELS = {
-    "chair": _l("Chair"),
-    "secretary": _l("Secretary"),
-    "member": _l("Member"),
-    "guest": _l("Guest"),
+    ParticipantRole.CHAIR: _l("Chair"),
+    ParticipantRole.SECRETARY: _l("Secretary"),
+    ParticipantRole.MEMBER: _l("Member"),
+    ParticipantRole.GUEST: _l("Guest"),
 }

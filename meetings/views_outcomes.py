@@ -15,16 +15,16 @@ from core.validation import arg_int, display_zone
 from directives import labels as directive_labels
 from meetings import bp, conclusions, documents, minutes, pdf, speakers, votes
 from meetings import permissions as perms
-from meetings.models import MinutesStatus
+from meetings.models import MinutesStatus, VoteStatus
 from meetings.queries import get_meeting
 
 #: labels shown by the outcome pages and panels: the minutes' and votes' states, and for the directives
 #: born from the meeting the words the directive pages use (directives/labels.py)
 OUTCOME_LABELS = {
-    "draft": _l("Draft"),
-    "final": _l("Final"),
-    "open": _l("Open"),
-    "closed": _l("Closed"),
+    MinutesStatus.DRAFT: _l("Draft"),
+    MinutesStatus.FINAL: _l("Final"),
+    VoteStatus.OPEN: _l("Open"),
+    VoteStatus.CLOSED: _l("Closed"),
     **directive_labels.TRACKING_LABELS,
     **directive_labels.ROLE_LABELS,
 }
