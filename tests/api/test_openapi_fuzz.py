@@ -93,12 +93,13 @@ def _app(tmp_path, url):
 
 def _seed():
     """A few rows in every table the API reaches, so that small ids hit real rows."""
+    from werkzeug.datastructures import FileStorage
+
     from directives import attachments
     from directives import extensions as dextensions
     from directives import services as directives
     from meetings import conclusions, minutes, speakers, votes
     from meetings import services as meetings
-    from werkzeug.datastructures import FileStorage
 
     factory = Factory()
     office = factory.agency("VP", "Văn phòng UBND tỉnh", kind="provincial_office")
