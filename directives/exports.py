@@ -130,7 +130,7 @@ REPORT_HEADERS = ["STT", "Mã đơn vị", "Đơn vị", "Số nhiệm vụ đư
 
 @_in_vietnamese
 def xlsx_agency_report(stats):
-    """The per-agency report: the rows of services.agency_stats, then a province-wide total line."""
+    """The per-agency report: the rows of queries.agency_stats, then a province-wide total line."""
     from directives.queries import stats_totals
 
     wb = Workbook()

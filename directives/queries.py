@@ -1,6 +1,6 @@
 """Reads of directives: what a user may see, the lists and the inbox, the history, the dashboard.
 
-Nothing here writes; directives/services.py is the one writer.
+Nothing here writes: services.py, corrections.py and extensions.py do.
 """
 import statistics
 from datetime import timedelta
