@@ -147,6 +147,23 @@ def test_ending_the_meeting_closes_its_votes_and_speaker_queue(client, factory, 
     assert res.status_code == 409
 
 
+def test_cancelling_the_meeting_closes_its_votes_and_speaker_queue_too(app, factory):
+    from meetings import services as meeting_services
+    from meetings.models import SpeakerRequest, Vote
+
+    s = MeetingSetup(factory, status="scheduled")
+    vote = votes.open_vote(s.chair, s.meeting, {"question": "Q?"})
+    votes.cast_ballot(s.member, vote, {"choice": 2})
+    speakers.raise_hand(s.member, s.meeting)
+    meeting_services.cancel_meeting(s.chair, s.meeting, "Trùng lịch")
+    db.session.expire_all()
+    closed = db.session.get(Vote, vote.id)
+    assert closed.status == "closed" and closed.result == [0, 0, 1]
+    assert db.session.scalars(db.select(SpeakerRequest.status)).all() == ["removed"]
+    row = db.session.scalar(db.select(AuditLog).where(AuditLog.action == "vote.close"))
+    assert row.actor_id is None and row.data["reason"] == "meeting_over"
+
+
 def test_the_batched_list_matches_each_vote_and_costs_a_fixed_number_of_queries(app, factory, setup):
     from sqlalchemy import event
 
