@@ -174,7 +174,7 @@ def upload_directive_files(directive_id):
 
     directive = queries.get_directive(current_user, directive_id)
     saved = attachments.save_uploads(_files(), directive, current_user)
-    return jsonify(items=[a.to_dict() for a in saved]), 201
+    return jsonify(items=[schemas.serialize_attachment(a) for a in saved]), 201
 
 
 @api.post("/reports/<int:report_id>/attachments")
@@ -183,7 +183,7 @@ def upload_report_files(report_id):
 
     report = queries.get_report(current_user, report_id)
     saved = attachments.save_uploads(_files(), report, current_user)
-    return jsonify(items=[a.to_dict() for a in saved]), 201
+    return jsonify(items=[schemas.serialize_attachment(a) for a in saved]), 201
 
 
 @api.get("/attachments/<int:attachment_id>")

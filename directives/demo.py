@@ -46,18 +46,23 @@ def seed(people):
     services.acknowledge(officer("SYT"), a["SYT"], now=_at(t, hours=1))
     services.report_progress(officer("SYT"), a["SYT"], {"progress": 40, "note": "Đã phun hóa chất tại 12/20 ổ dịch."},
                              now=_at(t, days=6))
-    services.report_progress(officer("SYT", 2), a["SYT"], {"progress": 70, "note": "Hoàn thành phun tại 16/20 ổ dịch; còn 4 ổ dịch ở huyện Đông Sơn."},
+    services.report_progress(officer("SYT", 2), a["SYT"],
+                             {"progress": 70,
+                              "note": "Hoàn thành phun tại 16/20 ổ dịch; còn 4 ổ dịch ở huyện Đông Sơn."},
                              now=_at(t, days=12))
     services.acknowledge(officer("TPTT"), a["TPTT"], now=_at(t, hours=3))
-    services.submit(officer("TPTT"), a["TPTT"], {"note": "Đã tổ chức 3 đợt ra quân vệ sinh môi trường."}, now=_at(t, days=10))
+    services.submit(officer("TPTT"), a["TPTT"], {"note": "Đã tổ chức 3 đợt ra quân vệ sinh môi trường."},
+                    now=_at(t, days=10))
     services.accept(chairman, a["TPTT"], now=_at(t, days=11))
 
     # 2. On track, in progress.
     d, a, t = issue(vice, 15, 12, "Chuẩn bị các điều kiện tổ chức kỳ thi tuyển sinh lớp 10 năm học 2027-2028",
-                    "Sở Giáo dục và Đào tạo xây dựng phương án tổ chức kỳ thi bảo đảm an toàn, nghiêm túc, đúng quy chế.",
+                    "Sở Giáo dục và Đào tạo xây dựng phương án tổ chức kỳ thi bảo đảm an toàn, nghiêm túc, "
+                    "đúng quy chế.",
                     "SGDDT", ["SYT"])
     services.acknowledge(officer("SGDDT"), a["SGDDT"], now=_at(t, hours=2))
-    services.report_progress(officer("SGDDT"), a["SGDDT"], {"progress": 35, "note": "Đã dự thảo kế hoạch, đang lấy ý kiến các đơn vị."},
+    services.report_progress(officer("SGDDT"), a["SGDDT"],
+                             {"progress": 35, "note": "Đã dự thảo kế hoạch, đang lấy ý kiến các đơn vị."},
                              now=_at(t, days=7))
     services.acknowledge(officer("SYT"), a["SYT"], now=_at(t, days=1))
 
@@ -66,7 +71,8 @@ def seed(people):
                     "Khẩn trương kiểm tra hiện trạng, cắm biển cảnh báo, di dời hộ dân ở khu vực nguy hiểm.",
                     "STNMT", ["HDS"], priority="high")
     services.acknowledge(officer("STNMT"), a["STNMT"], now=_at(t, hours=5))
-    services.report_progress(officer("STNMT"), a["STNMT"], {"progress": 60, "note": "Đã khảo sát 9/15 điểm sạt lở."}, now=_at(t, days=6))
+    services.report_progress(officer("STNMT"), a["STNMT"], {"progress": 60, "note": "Đã khảo sát 9/15 điểm sạt lở."},
+                             now=_at(t, days=6))
 
     # 4. Completed on time.
     d, a, t = issue(vice, 30, -10, "Tổng hợp tình hình giải ngân vốn đầu tư công 9 tháng đầu năm",
@@ -96,7 +102,8 @@ def seed(people):
     d, a, t = issue(vice, 7, 1, "Hoàn thiện đề án sắp xếp đơn vị hành chính cấp xã giai đoạn 2026-2030",
                     "Sở Nội vụ chủ trì, lấy ý kiến các huyện, thị xã, thành phố.", "SNV", ["HTH", "TXBL"])
     services.acknowledge(officer("SNV"), a["SNV"], now=_at(t, hours=4))
-    services.report_progress(officer("SNV"), a["SNV"], {"progress": 50, "note": "Đã nhận ý kiến của 2/4 địa phương."}, now=_at(t, days=4))
+    services.report_progress(officer("SNV"), a["SNV"], {"progress": 50, "note": "Đã nhận ý kiến của 2/4 địa phương."},
+                             now=_at(t, days=4))
     extensions.request_extension(officer("SNV"), a["SNV"], {
         "deadline": (now + timedelta(days=10)).replace(hour=10, minute=0).isoformat(),
         "reason": "Chờ ý kiến góp ý của UBND huyện Tây Hòa và thị xã Bắc Lâm."}, now=_at(t, days=5))

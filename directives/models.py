@@ -343,16 +343,6 @@ class Attachment(db.Model):
     report = db.relationship("ProgressReport", back_populates="attachments")
     uploaded_by = db.relationship("User")
 
-    def to_dict(self):
-        return {
-            "id": self.id,
-            "name": self.original_name,
-            "size": self.size,
-            "content_type": self.content_type,
-            "report_id": self.report_id,
-            "created_at": self.created_at.isoformat() if self.created_at else None,
-        }
-
 
 class ReminderSent(db.Model):
     """One reminder that went out; its unique key makes sure it never goes out twice."""

@@ -44,7 +44,7 @@ def serialize_directive(d, now=None, with_assignments=True):
     }
     if with_assignments:
         data["assignments"] = [serialize_assignment(a, now) for a in d.assignments]
-        data["attachments"] = [att.to_dict() for att in d.attachments]
+        data["attachments"] = [serialize_attachment(att) for att in d.attachments]
     return data
 
 
@@ -71,7 +71,7 @@ def serialize_report(r):
         "note": r.note,
         "is_submission": r.is_submission,
         "created_at": isoformat(r.created_at),
-        "attachments": [att.to_dict() for att in r.attachments],
+        "attachments": [serialize_attachment(att) for att in r.attachments],
     }
 
 
@@ -88,4 +88,15 @@ def serialize_extension(x):
         "decided_by": user_brief(x.decided_by) if x.decided_by_id else None,
         "decided_at": isoformat(x.decided_at),
         "decision_note": x.decision_note,
+    }
+
+
+def serialize_attachment(att):
+    return {
+        "id": att.id,
+        "name": att.original_name,
+        "size": att.size,
+        "content_type": att.content_type,
+        "report_id": att.report_id,
+        "created_at": att.created_at.isoformat() if att.created_at else None,
     }
