@@ -5,10 +5,8 @@ A4, margins top/bottom 20 mm, left 30 mm, right 15 mm, Times New Roman 13 pt (he
 the issuing agency top-left, the national motto top-right, the number and the place and date line,
 the title, the body, and the signature block.
 """
-import html
 import io
 import os
-import re
 from zoneinfo import ZoneInfo
 
 from docx import Document
@@ -23,6 +21,7 @@ from flask_babel import force_locale
 from directives import labels as directive_labels
 from meetings import attendance, conclusions, minutes, votes
 from meetings import labels as meeting_labels
+from meetings.docx_markdown import markdown_to_docx
 from meetings.models import MinutesStatus, ParticipantRole, VoteStatus
 
 FONT = "Times New Roman"
@@ -220,96 +219,6 @@ def _signatures(doc, left_title, left_name, right_title, right_name):
         _cell_para(cell, name or "", bold=True, size=13)
 
 
-# -- Markdown to paragraphs --------------------------------------------------------------
-
-_INLINE = re.compile(r"(\*\*[^*]+\*\*|__[^_]+__|\*[^*\s][^*]*\*|_[^_\s][^_]*_)")
-_LINK = re.compile(r"\[([^\]]*)\]\(([^)]*)\)")
-_TAG = re.compile(r"<[^>]*>")
-
-
-def _plain(text):
-    """Text of a Markdown line without HTML tags or link targets (Word shows text only)."""
-    text = _LINK.sub(lambda m: m.group(1), text)
-    return html.unescape(_TAG.sub("", text))
-
-
-def _add_inline(p, text):
-    for part in _INLINE.split(_plain(text)):
-        if not part:
-            continue
-        if (part.startswith("**") and part.endswith("**")) or (part.startswith("__") and part.endswith("__")):
-            p.add_run(part[2:-2]).bold = True
-        elif len(part) > 2 and part[0] in "*_" and part[-1] == part[0]:
-            p.add_run(part[1:-1]).italic = True
-        else:
-            p.add_run(part)
-
-
-_SCRIPT_BLOCK = re.compile(r"(?is)<(script|style|iframe|object)\b.*?</\1\s*>")
-
-
-_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-_BULLET = re.compile(r"^[-*+]\s+(.*)$")
-_NUMBERED = re.compile(r"^(\d+)[.)]\s+(.*)$")
-_RULE = re.compile(r"^(-{3,}|\*{3,}|_{3,})$")
-
-
-def markdown_to_docx(doc, text):
-    """Paragraphs, headings (bold), bullet and numbered lists, **bold** and *italic* runs.
-    Raw HTML is dropped (script and style blocks with their content): Word gets text only."""
-    paragraph_lines = []
-    for raw in _SCRIPT_BLOCK.sub("", text or "").replace("\r\n", "\n").split("\n"):
-        line = raw.strip()
-        block = _block_writer(line) if line else None
-        if not line or _RULE.match(line) or block:
-            _add_paragraph(doc, paragraph_lines)
-            paragraph_lines = []
-            if block:
-                block(doc)
-        else:
-            paragraph_lines.append(line)
-    _add_paragraph(doc, paragraph_lines)
-
-
-def _add_paragraph(doc, lines):
-    """Running text: the lines of one Markdown paragraph, justified with a first-line indent."""
-    if lines:
-        p = doc.add_paragraph()
-        p.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
-        p.paragraph_format.first_line_indent = Mm(10)
-        _add_inline(p, " ".join(lines))
-
-
-def _block_writer(line):
-    """What writes a heading, a list item or a quote; None for a line of running text."""
-    heading, bullet, numbered = _HEADING.match(line), _BULLET.match(line), _NUMBERED.match(line)
-    if heading:
-        return lambda doc: _add_heading(doc, len(heading.group(1)), heading.group(2))
-    if bullet:
-        return lambda doc: _add_inline(doc.add_paragraph(style="List Bullet"), bullet.group(1))
-    if numbered:
-        return lambda doc: _add_indented(doc, f"{numbered.group(1)}. {numbered.group(2)}")
-    if line.startswith(">"):
-        return lambda doc: _add_indented(doc, line.lstrip("> "), italic=True)
-    return None
-
-
-def _add_heading(doc, level, text):
-    p = doc.add_paragraph()
-    p.paragraph_format.space_before = Pt(6)
-    run = p.add_run(_plain(text).replace("**", ""))
-    run.bold = True
-    run.font.size = Pt(14 if level == 1 else BODY_PT)
-
-
-def _add_indented(doc, text, italic=False):
-    p = doc.add_paragraph()
-    p.paragraph_format.left_indent = Mm(10)
-    _add_inline(p, text)
-    for run in p.runs if italic else ():
-        run.italic = True
-
-
 # -- the documents -----------------------------------------------------------------------
 
 def _person(user):
@@ -350,7 +259,7 @@ def minutes_docx(meeting):
     _para(doc, "2. Diễn biến cuộc họp", bold=True)
     body = minutes.minutes_state(meeting)["body"]
     if body.strip():
-        markdown_to_docx(doc, body)
+        markdown_to_docx(doc, body, body_size=BODY_PT)
     else:
         _para(doc, "(Chưa có nội dung biên bản.)", italic=True)
     voted = _minutes_votes(doc, meeting, len(present))
