@@ -115,7 +115,8 @@ def test_an_agency_taken_off_has_its_open_assignment_cancelled_never_deleted(wor
     services.acknowledge(world["o2"], off, now=NOW)
     ext = extensions.request_extension(world["o2"], off, {"deadline": (d.deadline + timedelta(days=3)).isoformat(),
                                                         "reason": "r"}, now=NOW)
-    corrections.correct_directive(world["leader"], d, {"support_agency_ids": [world["a3"].id], "reason": REASON}, now=NOW)
+    corrections.correct_directive(world["leader"], d, {"support_agency_ids": [world["a3"].id], "reason": REASON},
+                                  now=NOW)
     assert db.session.get(Assignment, off.id).status == "cancelled"
     (removed,) = events(off, "remove")
     assert removed.from_status == "acknowledged" and removed.to_status == "cancelled" and removed.note == REASON
@@ -250,8 +251,9 @@ def test_the_history_says_a_moved_deadline_once_and_an_extension_kept(world, app
 
     d = issue(world)
     extended = of(d, world["a2"])
-    ext = extensions.request_extension(world["o2"], extended, {"deadline": (d.deadline + timedelta(days=20)).isoformat(),
-                                                             "reason": "Chờ kinh phí"}, now=NOW)
+    ext = extensions.request_extension(world["o2"], extended,
+                                       {"deadline": (d.deadline + timedelta(days=20)).isoformat(),
+                                        "reason": "Chờ kinh phí"}, now=NOW)
     extensions.approve_extension(world["leader"], ext, now=NOW)
     corrections.correct_directive(world["leader"], d, {"deadline": (d.deadline + timedelta(days=5)).isoformat(),
                                                     "reason": REASON}, now=NOW)
@@ -267,8 +269,9 @@ def test_the_page_keeps_the_roles_given_at_issue_and_explains_only_deadlines_tha
 
     d = issue(world)
     extended = of(d, world["a2"])
-    ext = extensions.request_extension(world["o2"], extended, {"deadline": (d.deadline + timedelta(days=20)).isoformat(),
-                                                             "reason": "Chờ kinh phí"}, now=NOW)
+    ext = extensions.request_extension(world["o2"], extended,
+                                       {"deadline": (d.deadline + timedelta(days=20)).isoformat(),
+                                        "reason": "Chờ kinh phí"}, now=NOW)
     extensions.approve_extension(world["leader"], ext, now=NOW)
     # the lead moves to the extended agency, the old lead is taken off; a third agency comes in later
     corrections.correct_directive(world["leader"], d, {"lead_agency_id": world["a2"].id,
@@ -295,7 +298,8 @@ def test_an_agency_taken_off_is_not_counted_on_the_page_nor_in_the_list_export(w
 
     d = issue(world, support_agency_ids=[world["a2"].id, world["a3"].id])
     services.acknowledge(world["o1"], of(d, world["a1"]), now=NOW)
-    corrections.correct_directive(world["leader"], d, {"support_agency_ids": [world["a2"].id], "reason": REASON}, now=NOW)
+    corrections.correct_directive(world["leader"], d, {"support_agency_ids": [world["a2"].id], "reason": REASON},
+                                  now=NOW)
     login(client, world["leader"])
     html = client.get(f"/directives/{d.id}").get_data(as_text=True)
     assert "1/2 đơn vị đã tiếp nhận" in html
