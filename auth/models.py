@@ -3,7 +3,7 @@ import enum
 
 from flask_login import UserMixin
 
-from core.dbtypes import UTCDateTime, utcnow
+from core.dbtypes import UTCDateTime, one_of, utcnow
 from core.extensions import db
 
 
@@ -26,15 +26,11 @@ class AgencyKind(enum.StrEnum):
     OTHER = "other"
 
 
-def _one_of(column, enum_class):
-    return f"{column} IN ({', '.join(repr(member.value) for member in enum_class)})"
-
-
 class Agency(db.Model):
     """A unit of the province: the provincial office, a department, a district..."""
 
     __tablename__ = "agencies"
-    __table_args__ = (db.CheckConstraint(_one_of("kind", AgencyKind), name="kind"),)
+    __table_args__ = (one_of("kind", AgencyKind),)
 
     id = db.Column(db.Integer, primary_key=True)
     #: short unique code, e.g. "SYT" (health department)
@@ -65,7 +61,7 @@ class Agency(db.Model):
 
 class User(UserMixin, db.Model):
     __tablename__ = "users"
-    __table_args__ = (db.CheckConstraint(_one_of("role", Role), name="role"),)
+    __table_args__ = (one_of("role", Role),)
 
     id = db.Column(db.Integer, primary_key=True)
     #: login name, stored lower-case

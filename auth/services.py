@@ -3,6 +3,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+import email_validator
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
@@ -321,6 +322,12 @@ def create_user(actor, data, *, system=False):
 
 def _valid_username(name):
     return all(ch.isalnum() or ch in "._-" for ch in name) and name.isascii()
+
+
+# Provincial intranets often run their mail on an Active Directory domain under ".local": accept it,
+# as email-validator's documentation allows by editing this list (it refuses ".local" by default).
+if "local" in email_validator.SPECIAL_USE_DOMAIN_NAMES:
+    email_validator.SPECIAL_USE_DOMAIN_NAMES.remove("local")
 
 
 def _email(f, name="email"):

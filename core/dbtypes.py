@@ -1,7 +1,7 @@
 """Column types and helpers shared by every module's models."""
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime
+from sqlalchemy import CheckConstraint, DateTime
 from sqlalchemy.types import TypeDecorator
 
 
@@ -32,3 +32,9 @@ class UTCDateTime(TypeDecorator):
 def isoformat(value):
     """ISO 8601 with offset, or None."""
     return value.isoformat() if value is not None else None
+
+
+def one_of(column, states):
+    """The CHECK constraint keeping ``column`` to the values of a StrEnum (named ck_<table>_<column>
+    by the metadata's naming convention; a NULL passes)."""
+    return CheckConstraint(f"{column} IN ({', '.join(repr(str(s)) for s in states)})", name=column)

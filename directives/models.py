@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from sqlalchemy import JSON
 
-from core.dbtypes import UTCDateTime, utcnow
+from core.dbtypes import UTCDateTime, one_of, utcnow
 from core.extensions import db
 
 
@@ -77,12 +77,6 @@ OPEN_STATUSES = (AssignmentStatus.PENDING, AssignmentStatus.ACKNOWLEDGED, Assign
 DONE_STATUSES = (AssignmentStatus.COMPLETED, AssignmentStatus.CANCELLED)
 #: statuses in which the agency itself still has work to do (a submitted result waits for a leader)
 AGENCY_OPEN_STATUSES = (AssignmentStatus.PENDING, AssignmentStatus.ACKNOWLEDGED, AssignmentStatus.IN_PROGRESS)
-
-
-def one_of(column, states):
-    """The CHECK constraint keeping ``column`` to the values of a StrEnum (named ck_<table>_<column>;
-    a NULL passes)."""
-    return db.CheckConstraint(f"{column} IN ({', '.join(repr(str(s)) for s in states)})", name=column)
 
 
 class Directive(db.Model):

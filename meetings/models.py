@@ -4,7 +4,7 @@ Outcome models (minutes revisions, votes, speaker queue, conclusions) follow bel
 """
 from enum import StrEnum
 
-from core.dbtypes import UTCDateTime, utcnow
+from core.dbtypes import UTCDateTime, one_of, utcnow
 from core.extensions import db
 
 
@@ -44,11 +44,6 @@ class SpeakerStatus(StrEnum):
 SPEAKER_ACTIVE = (SpeakerStatus.WAITING, SpeakerStatus.SPEAKING)
 #: a meeting in one of these states is over: chat, votes and the speaker queue are closed
 MEETING_OVER = (MeetingStatus.ENDED, MeetingStatus.CANCELLED)
-
-
-def one_of(column, states):
-    """The CHECK constraint that keeps ``column`` to the values of a StrEnum (named ck_<table>_<column>)."""
-    return db.CheckConstraint(f"{column} IN ({', '.join(repr(str(s)) for s in states)})", name=column)
 
 
 class Meeting(db.Model):
