@@ -1,13 +1,12 @@
 """foundation: agencies, users, tokens, audit, sockets, notifications, job leases
 
 Revision ID: 0001_foundation
-Revises: 
+Revises:
 Create Date: 2026-11-26 14:34:17.278417
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0001_foundation'

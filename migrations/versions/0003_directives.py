@@ -5,9 +5,8 @@ Revises: 0002_meetings_base
 Create Date: 2026-11-26 14:44:03.644958
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0003_directives'

@@ -5,9 +5,8 @@ Revises: 0003_directives
 Create Date: 2026-11-26 14:44:18.341286
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0005_meeting_outcomes'

@@ -5,9 +5,8 @@ Revises: 0005_meeting_outcomes
 Create Date: 2026-11-26 15:20:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0006_browser_logins'

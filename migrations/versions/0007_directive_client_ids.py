@@ -5,9 +5,8 @@ Revises: 0006_browser_logins
 Create Date: 2026-11-26 15:24:12.679992
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007_directive_client_ids'

@@ -5,9 +5,8 @@ Revises: 0007_directive_client_ids
 Create Date: 2026-11-27 09:10:00
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0008_login_expiry'

@@ -7,7 +7,6 @@ Create Date: 2026-11-27 11:00:00
 """
 from alembic import op
 
-
 # revision identifiers, used by Alembic.
 revision = '0009_audit_log_search'
 down_revision = '0008_login_expiry'
