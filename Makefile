@@ -1,13 +1,13 @@
 # make run: install into .venv, prepare the database, seed the demo province on first run, serve.
 # make test: install the dev requirements and run the whole suite.
-# make lint-js: eslint for static/js (npm ci installs the pinned versions).
+# make lint: ruff for the Python, eslint for static/js (npm ci installs the pinned versions); CI runs it.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 export PORT
 
-.PHONY: run test install install-dev screenshots bench translations check-translations lint-js clean
+.PHONY: run test install install-dev screenshots bench translations check-translations lint lint-py lint-js clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ check-translations: $(VENV)/.installed
 
 node_modules/.package-lock.json: package-lock.json
 	npm ci --no-audit --no-fund
+
+lint: lint-py lint-js
+
+lint-py: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
 
 lint-js: node_modules/.package-lock.json
 	npx eslint static/js
