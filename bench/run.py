@@ -237,7 +237,9 @@ def seed_assignments(app, total):
             for k, agency in enumerate(rng.sample(agencies, per_directive)):
                 status = rng.choice(statuses)
                 acked = now - timedelta(days=39, seconds=rng.randint(60, 86400)) if status != "pending" else None
-                submitted = deadline + timedelta(days=rng.randint(-5, 5)) if status in ("submitted", "completed") else None
+                submitted = (
+                    deadline + timedelta(days=rng.randint(-5, 5)) if status in ("submitted", "completed") else None
+                )
                 db.session.add(Assignment(
                     directive_id=directive.id, agency_id=agency.id, role="lead" if k == 0 else "support",
                     status=status, deadline=deadline, acknowledged_at=acked,
@@ -259,7 +261,10 @@ def main():
     parser.add_argument("--only", choices=["fanout", "dashboard"])
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="chidao-bench-"))
-    results = {"database": "postgresql" if args.database_url else "sqlite", "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    results = {
+        "database": "postgresql" if args.database_url else "sqlite",
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
     try:
         if args.only in (None, "fanout"):
             results["fanout"] = bench_fanout(args, workdir)

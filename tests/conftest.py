@@ -3,11 +3,14 @@
 On CI (CI=true or REQUIRE_SYSTEM_DEPS=1) a test that needs PostgreSQL, Redis or
 Chromium fails when the part is missing; elsewhere it is skipped with the reason.
 """
+import email
+import email.policy
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from contextlib import contextmanager
@@ -177,7 +180,16 @@ class Factory:
         _db.session.commit()
         return agency
 
-    def user(self, role="officer", agency=None, username=None, full_name=None, password=PASSWORD, email=None, locale="vi"):
+    def user(
+        self,
+        role="officer",
+        agency=None,
+        username=None,
+        full_name=None,
+        password=PASSWORD,
+        email=None,
+        locale="vi",
+    ):
         from auth import services
         from auth.models import User
 
@@ -225,6 +237,41 @@ def bearer(raw):
     return {"Authorization": f"Bearer {raw}"}
 
 
+# -- a real SMTP server ------------------------------------------------------------
+
+SMTP_PORT = free_port()
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+        self.arrived = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append((envelope.rcpt_tos, message))
+        self.arrived.set()
+        return "250 OK"
+
+    def wait(self, count=1, timeout=10):
+        deadline = time.time() + timeout
+        while len(self.messages) < count and time.time() < deadline:
+            time.sleep(0.02)
+        return self.messages
+
+
+@pytest.fixture
+def inbox():
+    """An SMTP server (aiosmtpd) on ``SMTP_PORT`` for the test; what it receives is in ``inbox.messages``."""
+    from aiosmtpd.controller import Controller
+
+    box = Inbox()
+    controller = Controller(box, hostname="127.0.0.1", port=SMTP_PORT)
+    controller.start()
+    yield box
+    controller.stop()
+
+
 # -- real server processes -------------------------------------------------------
 
 class LiveServer:
@@ -258,11 +305,12 @@ class LiveServer:
         self.proc = None
 
     def start(self, timeout=40):
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "wsgi.py")], cwd=str(ROOT), env=self.env,
-            stdout=self.log, stderr=subprocess.STDOUT,
-        )
+        # the child process keeps its own copy of the log file; ours can close at once
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, str(ROOT / "wsgi.py")], cwd=str(ROOT), env=self.env,
+                stdout=log, stderr=subprocess.STDOUT,
+            )
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -283,8 +331,6 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
-        if getattr(self, "log", None):
-            self.log.close()
 
     def kill(self):
         """kill -9: the crash case."""

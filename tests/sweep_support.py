@@ -45,7 +45,8 @@ def seed(factory):
         "participant_ids": [officer.id], "agenda": [{"title": "Mục 1"}]})
     msvc.start_meeting(leader, meeting)
     upcoming = msvc.create_meeting(leader, {  # what only a meeting not yet started allows: cancelling it
-        "title": "Họp sắp tới", "starts_at": (utcnow() + timedelta(days=2)).isoformat(), "participant_ids": [officer.id]})
+        "title": "Họp sắp tới", "starts_at": (utcnow() + timedelta(days=2)).isoformat(),
+        "participant_ids": [officer.id]})
     chat.send_message(officer, {"meeting_id": meeting.id, "body": "Xin chào", "client_id": "c1"})
     minutes.save_minutes(leader, meeting, {"base_version": 0, "body": "Biên bản"})
     vote = votes.open_vote(leader, meeting, {"question": "Đồng ý?"})

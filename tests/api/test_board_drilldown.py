@@ -18,7 +18,11 @@ LINK = re.compile(r'<a\b[^>]*\bdata-drill(?:="([^"]*)")?[^>]*\bhref="([^"]+)"[^>
 @pytest.fixture
 def board(factory):
     """Three agencies, assignments in every tracking state, acknowledged or not, one cancelled."""
-    syt, sgd, hds = factory.agency("SYT", "Sở Y tế"), factory.agency("SGD", "Sở Giáo dục"), factory.agency("HDS", "UBND huyện Đông Sơn")
+    syt, sgd, hds = (
+        factory.agency("SYT", "Sở Y tế"),
+        factory.agency("SGD", "Sở Giáo dục"),
+        factory.agency("HDS", "UBND huyện Đông Sơn"),
+    )
     leader = factory.user("leader", username="chutich")
     officer = {ag.code: factory.user("officer", ag, username=f"{ag.code.lower()}1") for ag in (syt, sgd, hds)}
     now = utcnow()

@@ -41,15 +41,18 @@ def test_chair_and_secretary_record_conclusions(client, factory, setup):
     assert [c["position"] for c in items] == [1, 2]
     cid = items[1]["id"]
     chair = bearer(factory.token(setup.chair))
-    assert client.patch(f"/api/v1/conclusions/{cid}", json={"text": "Sửa lại"}, headers=chair).get_json()["text"] == "Sửa lại"
+    res = client.patch(f"/api/v1/conclusions/{cid}", json={"text": "Sửa lại"}, headers=chair)
+    assert res.get_json()["text"] == "Sửa lại"
     assert client.delete(f"/api/v1/conclusions/{cid}", headers=chair).status_code == 204
 
 
 def test_conclusion_becomes_a_directive_from_the_meeting(client, factory, setup):
-    cid = add(client, factory.token(setup.secretary), setup, "Sở Y tế chủ trì triển khai tiêm chủng đợt 2.").get_json()["id"]
+    text = "Sở Y tế chủ trì triển khai tiêm chủng đợt 2."
+    cid = add(client, factory.token(setup.secretary), setup, text).get_json()["id"]
     support = factory.agency(code="STC9", name="Sở Tài chính")
     res = client.post(f"/api/v1/conclusions/{cid}/directive",
-                      json={"lead_agency_id": setup.health.id, "support_agency_ids": [support.id], "deadline": deadline()},
+                      json={"lead_agency_id": setup.health.id, "support_agency_ids": [support.id],
+                            "deadline": deadline()},
                       headers=bearer(factory.token(setup.chair)))
     assert res.status_code == 201, res.get_json()
     directive = res.get_json()
@@ -79,7 +82,8 @@ def test_only_leaders_assign_tasks_and_bad_fields_are_422(client, factory, setup
     assert client.post(url, json=body, headers=bearer(factory.token(setup.admin))).status_code == 403
     assert client.post(url, json=body, headers=bearer(factory.token(setup.outsider))).status_code == 404
     assert client.post(url, json=body).status_code == 401
-    res = client.post(url, json={"lead_agency_id": 99999, "deadline": "soon"}, headers=bearer(factory.token(setup.leader)))
+    res = client.post(url, json={"lead_agency_id": 99999, "deadline": "soon"},
+                      headers=bearer(factory.token(setup.leader)))
     assert res.status_code == 422
     assert {"lead_agency_id", "deadline"} <= set(res.get_json()["error"]["fields"])
     assert db.session.scalar(db.select(db.func.count(ConclusionDirective.id))) == 0
@@ -97,7 +101,8 @@ def test_follow_up_meeting_shows_the_earlier_meetings_directives(client, factory
     db.session.flush()
     db.session.add(Participant(meeting_id=follow.id, user_id=setup.member.id, role="member"))
     db.session.commit()
-    data = client.get(f"/api/v1/meetings/{follow.id}/directives", headers=bearer(factory.token(setup.member))).get_json()
+    member = bearer(factory.token(setup.member))
+    data = client.get(f"/api/v1/meetings/{follow.id}/directives", headers=member).get_json()
     assert data["items"] == [] and data["follow_up_of_id"] == setup.meeting_id
     assert [d["id"] for d in data["follow_up"]] == [directive.id]
     assert data["follow_up"][0]["assignments"][0]["tracking"] == "due_soon"
@@ -110,13 +115,15 @@ def test_the_chair_marks_a_meeting_as_follow_up(client, factory, setup):
     db.session.commit()
     url = f"/api/v1/meetings/{follow.id}/follow-up"
     chair = bearer(factory.token(setup.chair))
-    assert client.put(url, json={"follow_up_of_id": setup.meeting_id}, headers=chair).get_json()["follow_up_of_id"] == setup.meeting_id
+    res = client.put(url, json={"follow_up_of_id": setup.meeting_id}, headers=chair)
+    assert res.get_json()["follow_up_of_id"] == setup.meeting_id
     assert db.session.get(Meeting, follow.id).follow_up_of_id == setup.meeting_id
     # a later meeting, itself, or an unknown one are refused with the field named
     for bad in (follow.id, 99999):
         res = client.put(url, json={"follow_up_of_id": bad}, headers=chair)
         assert res.status_code == 422 and "follow_up_of_id" in res.get_json()["error"]["fields"]
-    res = client.put(f"/api/v1/meetings/{setup.meeting_id}/follow-up", json={"follow_up_of_id": follow.id}, headers=chair)
+    res = client.put(f"/api/v1/meetings/{setup.meeting_id}/follow-up", json={"follow_up_of_id": follow.id},
+                     headers=chair)
     assert res.status_code == 422
     assert client.put(url, json={"follow_up_of_id": None}, headers=chair).get_json()["follow_up_of_id"] is None
     assert client.put(url, json={}, headers=bearer(factory.token(setup.leader))).status_code == 403

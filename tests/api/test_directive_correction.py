@@ -17,7 +17,11 @@ REASON = "Điều chỉnh theo kế hoạch của tỉnh"
 
 @pytest.fixture
 def w(factory):
-    syt, sgd, hds = factory.agency("SYT", "Sở Y tế"), factory.agency("SGD", "Sở Giáo dục"), factory.agency("HDS", "UBND huyện Đông Sơn")
+    syt, sgd, hds = (
+        factory.agency("SYT", "Sở Y tế"),
+        factory.agency("SGD", "Sở Giáo dục"),
+        factory.agency("HDS", "UBND huyện Đông Sơn"),
+    )
     users = {
         "leader": factory.user("leader", username="lead", full_name="Nguyễn Văn Minh"),
         "officer": factory.user("officer", syt, username="syt1"),
@@ -72,7 +76,10 @@ def test_the_history_endpoint_shows_the_correction_with_from_and_to(client, w):
         ("remove", "pending", "cancelled", "Không cần phối hợp")
 
 
-@pytest.mark.parametrize("who, status", [("officer", 403), ("support", 403), ("admin", 403), ("other", 404), (None, 401)])
+@pytest.mark.parametrize(
+    "who, status",
+    [("officer", 403), ("support", 403), ("admin", 403), ("other", 404), (None, 401)],
+)
 def test_only_leaders_correct(client, w, who, status):
     before = directive_state(w["d"].id)
     res = patch(client, w, who, {"title": "x", "reason": REASON})
@@ -178,7 +185,8 @@ def test_saving_the_form_unchanged_but_for_the_title_changes_only_the_title(clie
     res = client.post(f"/directives/{d.id}/edit", data=form)
     assert res.status_code == 302 and res.headers["Location"].endswith(f"/directives/{d.id}")
     d = db.session.get(Directive, d.id)
-    assert d.title == "Kiểm tra ATTP dịp Tết" and d.priority == "urgent" and d.body == "Tăng cường kiểm tra\ntrên địa bàn"
+    assert d.title == "Kiểm tra ATTP dịp Tết" and d.priority == "urgent"
+    assert d.body == "Tăng cường kiểm tra\ntrên địa bàn"
     page = client.get(f"/directives/{d.id}").get_data(as_text=True)
     assert "đã được điều chỉnh" in page  # the flash, in Vietnamese
     assert REASON in page
@@ -205,7 +213,8 @@ def test_taking_an_agency_off_on_the_form(client, w):
     form = edit_form(client.get(f"/directives/{d.id}/edit").get_data(as_text=True))
     form.update(support_agency_ids=[str(w["hds"].id)], reason=REASON, csrf_token=token)
     assert client.post(f"/directives/{d.id}/edit", data=form).status_code == 302
-    rows = {a.agency_id: a.status for a in db.session.scalars(db.select(Assignment).where(Assignment.directive_id == d.id))}
+    assignments = db.session.scalars(db.select(Assignment).where(Assignment.directive_id == d.id))
+    rows = {a.agency_id: a.status for a in assignments}
     assert rows == {w["syt"].id: "pending", w["sgd"].id: "cancelled", w["hds"].id: "pending"}
     page = client.get(f"/directives/{d.id}").get_data(as_text=True)
     assert "Rút khỏi chỉ đạo" in page and "Bổ sung vào chỉ đạo" in page  # the history says it in words

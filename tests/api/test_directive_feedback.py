@@ -40,7 +40,9 @@ def page(client, w):
 
 def card(html):
     """The officer's action card only (not the history far below)."""
-    match = re.search(r'<div class="card border-0 shadow-sm mb-3 own-card".*?(?=<section class="area-agencies")', html, re.S)
+    match = re.search(
+        r'<div class="card border-0 shadow-sm mb-3 own-card".*?(?=<section class="area-agencies")', html, re.S
+    )
     assert match, "no officer card"
     return match.group(0)
 
@@ -69,10 +71,12 @@ def test_reject_form_requires_a_reason_and_asks_for_confirmation(client, w):
     form = re.search(rf'<form[^>]*id="reject-{ext.id}"[^>]*>', html).group(0)
     assert "data-confirm=" in form and "Sở Y tế" in form
     assert re.search(rf'id="f-reject-{ext.id}" name="reason" rows="2" required', html)
-    res = client.post(f"/extension-requests/{ext.id}/reject", data={"csrf_token": token, "extension_id": ext.id, "reason": ""})
+    res = client.post(f"/extension-requests/{ext.id}/reject",
+                      data={"csrf_token": token, "extension_id": ext.id, "reason": ""})
     assert res.status_code == 422
     body = res.get_data(as_text=True)
-    assert re.search(rf'id="reject-{ext.id}"[^>]*', body) and "collapse mt-2 live-form show" in body  # the form stays open
+    # the form stays open
+    assert re.search(rf'id="reject-{ext.id}"[^>]*', body) and "collapse mt-2 live-form show" in body
     assert re.search(rf'id="f-reject-{ext.id}"', body) and "is-invalid" in body
     assert db.session.get(ExtensionRequest, ext.id).status == "pending"
     res = client.post(f"/extension-requests/{ext.id}/reject",

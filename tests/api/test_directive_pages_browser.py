@@ -67,7 +67,7 @@ def issue(server, title, lead_code, support_codes=(), priority="normal"):
     leader = server.session("chutich", DEMO_PASSWORD)
     res = leader.post(server.url + "/api/v1/directives", json={
         "title": title, "body": "Nội dung", "priority": priority,
-        "deadline": (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=9)).isoformat(),
+        "deadline": (dt.datetime.now(dt.UTC) + dt.timedelta(days=9)).isoformat(),
         "lead_agency_id": agency_id(server, lead_code),
         "support_agency_ids": [agency_id(server, c) for c in support_codes],
     })
@@ -130,11 +130,11 @@ def test_tracking_board_sorts_by_its_headers_and_follows_new_work_live(server, o
 
     total = int(board.locator("[data-kpi=assigned]").inner_text())
     unack = int(board.locator("[data-kpi=unacknowledged]").inner_text())
-    rows_before = {r: int(v) for r, v in zip(_column(board, 1), _column(board, 2))}
+    rows_before = {r: int(v) for r, v in zip(_column(board, 1), _column(board, 2), strict=True)}
     issue(server, "Kiểm tra công tác phòng cháy chữa cháy", "SGTVT", ["HTH"])
     expect(board.locator("[data-kpi=assigned]")).to_have_text(str(total + 2))
     expect(board.locator("[data-kpi=unacknowledged]")).to_have_text(str(unack + 2))
-    rows_after = {r: int(v) for r, v in zip(_column(board, 1), _column(board, 2))}
+    rows_after = {r: int(v) for r, v in zip(_column(board, 1), _column(board, 2), strict=True)}
     assert rows_after["Sở Giao thông vận tải"] == rows_before.get("Sở Giao thông vận tải", 0) + 1
     assert rows_after["UBND huyện Tây Hòa"] == rows_before.get("UBND huyện Tây Hòa", 0) + 1
     # the order the leader chose survives the refresh

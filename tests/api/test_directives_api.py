@@ -55,7 +55,8 @@ def test_issue_returns_201_with_assignments(client, w):
     got = sorted((a["agency_id"], a["role"], a["status"], a["deadline"]) for a in body["assignments"])
     assert got == sorted([(w["lead_agency"].id, "lead", "pending", body["deadline"]),
                           (w["support_agency"].id, "support", "pending", body["deadline"])])
-    assert all(set(a) >= {"id", "tracking", "acknowledged_at", "acknowledged_by", "completed_at"} for a in body["assignments"])
+    fields = {"id", "tracking", "acknowledged_at", "acknowledged_by", "completed_at"}
+    assert all(set(a) >= fields for a in body["assignments"])
 
 
 @pytest.mark.parametrize("field, value", [("lead_agency_id", 9999), ("support_agency_ids", [9999]),
@@ -86,7 +87,8 @@ def test_whole_flow_over_the_api(client, w):
     assert first[1] == w["users"]["officer"].id
     again = client.post(f"/api/v1/assignments/{a_id}/acknowledge", headers=off).json
     assert (again["acknowledged_at"], again["acknowledged_by"]) == first
-    res = client.post(f"/api/v1/assignments/{a_id}/reports", headers=off, json={"progress": 30, "note": "Đã lập kế hoạch"})
+    res = client.post(f"/api/v1/assignments/{a_id}/reports", headers=off,
+                      json={"progress": 30, "note": "Đã lập kế hoạch"})
     assert res.status_code == 201 and res.json["assignment"]["status"] == "in_progress"
     res = client.post(f"/api/v1/assignments/{a_id}/reports", headers=off, json={"progress": 130})
     assert res.status_code == 422 and "progress" in res.json["error"]["fields"]
@@ -100,14 +102,16 @@ def test_whole_flow_over_the_api(client, w):
     assert client.post(f"/api/v1/extension-requests/{ext_id}/reject", headers=lead).status_code == 409
     res = client.post(f"/api/v1/assignments/{a_id}/accept", headers=lead)
     assert res.status_code == 409 and res.json["error"]["code"] == "invalid_transition"
-    assert client.post(f"/api/v1/assignments/{a_id}/submit", headers=off, json={"note": "Xong"}).json["status"] == "submitted"
+    res = client.post(f"/api/v1/assignments/{a_id}/submit", headers=off, json={"note": "Xong"})
+    assert res.json["status"] == "submitted"
     res = client.post(f"/api/v1/assignments/{a_id}/return", headers=lead, json={})
     assert res.status_code == 422 and "reason" in res.json["error"]["fields"]
     res = client.post(f"/api/v1/assignments/{a_id}/return", headers=lead, json={"reason": "Bổ sung số liệu"})
     assert res.json["status"] == "in_progress"
     client.post(f"/api/v1/assignments/{a_id}/submit", headers=off)
     res = client.post(f"/api/v1/assignments/{a_id}/accept", headers=lead)
-    assert res.json["status"] == "completed" and res.json["completed_at"] and res.json["tracking"] == "completed_on_time"
+    assert res.json["status"] == "completed" and res.json["completed_at"]
+    assert res.json["tracking"] == "completed_on_time"
     items = client.get(f"/api/v1/assignments/{a_id}/history", headers=off).json["items"]
     assert [i["action"] for i in items] == ["issue", "acknowledge", "report", "extension_request", "extension_approve",
                                             "submit", "return", "submit", "accept"]
@@ -158,8 +162,9 @@ def _prep_submitted(w, d):
 
 def _prep_ext(w, d):
     a = lead_of(d)
-    ext = extensions.request_extension(w["users"]["officer"], a, {"deadline": (a.deadline + timedelta(days=3)).isoformat(),
-                                                               "reason": "r"})
+    ext = extensions.request_extension(
+        w["users"]["officer"], a, {"deadline": (a.deadline + timedelta(days=3)).isoformat(), "reason": "r"}
+    )
     return ext.id
 
 
@@ -330,4 +335,4 @@ def test_lists_do_not_query_per_row(client, w):
     big = costs()
     # nine more directives would cost at least nine more queries if anything were loaded per row;
     # one more is allowed (a related user already in the session's identity map is not re-read)
-    assert all(b <= s + 1 for b, s in zip(big, small)), (small, big)
+    assert all(b <= s + 1 for b, s in zip(big, small, strict=True)), (small, big)

@@ -1,4 +1,5 @@
-"""Attachments: limits on size and type, random names under instance/uploads, downloads only for those who see the directive."""
+"""Attachments: limits on size and type, random names under instance/uploads, downloads only for those who
+see the directive."""
 from datetime import timedelta
 from io import BytesIO
 from pathlib import Path
@@ -19,8 +20,10 @@ def w(factory):
     a1, a2 = factory.agency("SYT"), factory.agency("HDS")
     w = {"leader": factory.user("leader", username="lead"), "officer": factory.user("officer", a1, username="syt1"),
          "other": factory.user("officer", a2, username="hds1"), "admin": factory.user("admin", username="adm")}
-    w["d"] = services.issue_directive(w["leader"], {"title": "Kế hoạch", "deadline": (utcnow() + timedelta(days=5)).isoformat(),
-                                                    "lead_agency_id": a1.id})
+    w["d"] = services.issue_directive(
+        w["leader"],
+        {"title": "Kế hoạch", "deadline": (utcnow() + timedelta(days=5)).isoformat(), "lead_agency_id": a1.id},
+    )
     return w
 
 

@@ -8,8 +8,7 @@ from docx.shared import Mm
 
 from core.dbtypes import utcnow
 from core.extensions import db
-from meetings import documents
-from meetings import conclusions, minutes, votes
+from meetings import conclusions, documents, minutes, votes
 from meetings.models import AgendaItem, AttendanceSpan
 from tests.conftest import login
 from tests.outcomes_support import MeetingSetup

@@ -11,8 +11,7 @@ import sys
 import pytest
 
 from core.extensions import db
-from meetings import pdf
-from meetings import conclusions, minutes
+from meetings import conclusions, minutes, pdf
 from tests.conftest import login, need
 from tests.outcomes_support import MeetingSetup
 
@@ -25,7 +24,8 @@ def final(factory):
     s = MeetingSetup(factory)
     s.meeting.status = "ended"
     db.session.commit()
-    minutes.save_minutes(s.secretary, s.meeting, {"body": "## Khai mạc\nChủ trì **khai mạc** cuộc họp.", "base_version": 0})
+    minutes.save_minutes(s.secretary, s.meeting,
+                         {"body": "## Khai mạc\nChủ trì **khai mạc** cuộc họp.", "base_version": 0})
     conclusions.add_conclusion(s.chair, s.meeting, {"text": "Giao Sở Y tế hoàn thành tiêm chủng trước 15/12."})
     minutes.finalize_minutes(s.chair, s.meeting)
     return s
@@ -77,7 +77,8 @@ def test_both_documents_convert_to_pdf_with_the_same_checks_as_word(app, client,
         assert res.status_code == 200, res.get_data(as_text=True)[:300]
         assert res.mimetype == "application/pdf" and res.data.startswith(b"%PDF-")
         disposition = res.headers["Content-Disposition"]
-        assert disposition.startswith("inline") and f"{kind}-{final.meeting_id}-" in disposition and ".pdf" in disposition
+        assert disposition.startswith("inline")
+        assert f"{kind}-{final.meeting_id}-" in disposition and ".pdf" in disposition
         if shutil.which("pdftotext"):  # the text came through, diacritics included
             text = subprocess.run(["pdftotext", "-", "-"], input=res.data, capture_output=True, check=True).stdout
             assert "Giao Sở Y tế hoàn thành tiêm chủng" in text.decode()

@@ -2,7 +2,7 @@
 import pytest
 
 from tests.api.test_auth_api import error_of
-from tests.conftest import PASSWORD, bearer, csrf_from, login
+from tests.conftest import PASSWORD, bearer, csrf_from
 
 
 @pytest.fixture
@@ -11,7 +11,8 @@ def admin_token(factory):
 
 
 def test_400_malformed_json(client, admin_token):
-    res = client.post("/api/v1/agencies", data="{not json", content_type="application/json", headers=bearer(admin_token))
+    res = client.post("/api/v1/agencies", data="{not json", content_type="application/json",
+                      headers=bearer(admin_token))
     error_of(res, 400, "malformed")
     res = client.post("/api/v1/agencies", data="code=X", content_type="application/x-www-form-urlencoded",
                       headers=bearer(admin_token))
@@ -31,8 +32,8 @@ def test_401_without_valid_authentication(client, headers):
 
 
 def test_403_not_allowed(client, factory):
-    error_of(client.post("/api/v1/agencies", json={"code": "X", "name": "X"}, headers=bearer(factory.token(factory.user()))),
-             403, "forbidden")
+    headers = bearer(factory.token(factory.user()))
+    error_of(client.post("/api/v1/agencies", json={"code": "X", "name": "X"}, headers=headers), 403, "forbidden")
 
 
 def test_404_unknown_route_and_unknown_ids(client, admin_token):
@@ -91,7 +92,8 @@ def test_login_page_is_throttled_too(client, factory):
     factory.user(username="lan")
     for _ in range(2):
         token = csrf_from(client.get("/login").get_data(as_text=True))
-        assert client.post("/login", data={"username": "lan", "password": "bad", "csrf_token": token}).status_code == 401
+        res = client.post("/login", data={"username": "lan", "password": "bad", "csrf_token": token})
+        assert res.status_code == 401
     token = csrf_from(client.get("/login").get_data(as_text=True))
     res = client.post("/login", data={"username": "lan", "password": PASSWORD, "csrf_token": token})
     assert res.status_code == 429

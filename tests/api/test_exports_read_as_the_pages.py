@@ -3,7 +3,7 @@ can read (Vietnamese labels, times in the display zone), file names stamped in t
 and real date, time and duration cells that Excel can sort and sum."""
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -14,8 +14,8 @@ from directives import extensions, services
 from tests.conftest import login
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
-T0 = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
-DEADLINE = datetime(2026, 12, 20, 10, 0, tzinfo=timezone.utc)  # 17:00 in Hà Nội
+T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+DEADLINE = datetime(2026, 12, 20, 10, 0, tzinfo=UTC)  # 17:00 in Hà Nội
 
 
 @pytest.fixture
@@ -95,7 +95,8 @@ def test_history_export_details_read_like_the_history_on_the_page(client, world)
     d = issue(world, "Tiêm chủng mở rộng")
     lead = next(a for a in d.assignments if a.role == "lead")
     services.acknowledge(world["officer"], lead, now=T0 + timedelta(hours=2))
-    services.report_progress(world["officer"], lead, {"progress": 40, "note": "Đã tiêm 40%"}, now=T0 + timedelta(days=1))
+    services.report_progress(world["officer"], lead, {"progress": 40, "note": "Đã tiêm 40%"},
+                             now=T0 + timedelta(days=1))
     ext = extensions.request_extension(world["officer"], lead, {
         "deadline": "2026-12-31T10:00:00+00:00", "reason": "Thiếu vắc-xin"}, now=T0 + timedelta(days=2))
     extensions.approve_extension(world["leader"], ext, now=T0 + timedelta(days=3))
@@ -133,8 +134,8 @@ def _stamp(res, prefix):
 @pytest.mark.parametrize("path,prefix", [("/directives/export.xlsx", "chi-dao"),
                                          ("/directives/dashboard/export.xlsx", "bao-cao-theo-don-vi")])
 def test_export_file_names_carry_the_local_time_of_the_export(client, world, path, prefix):
-    issue(world, "Chỉ đạo bất kỳ", deadline=datetime.now(timezone.utc) + timedelta(days=3),
-          now=datetime.now(timezone.utc))
+    issue(world, "Chỉ đạo bất kỳ", deadline=datetime.now(UTC) + timedelta(days=3),
+          now=datetime.now(UTC))
     login(client, world["leader"])
     res = client.get(path)
     local_now = datetime.now(HCM)
@@ -154,7 +155,7 @@ def ended_meeting(factory):
     meeting = meeting_services.create_meeting(chair, {
         "title": "Họp giao ban", "starts_at": "2026-12-01T08:00:00+07:00", "ends_at": "2026-12-01T10:00:00+07:00",
         "participant_ids": [h1.id, h2.id]})
-    start = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)  # 08:00 in Hà Nội
+    start = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội
     meeting.status, meeting.started_at, meeting.ended_at = "ended", start, start + timedelta(hours=2)
     db.session.add_all([
         AttendanceSpan(meeting_id=meeting.id, user_id=h1.id, sid="a", joined_at=start + timedelta(minutes=10),
@@ -202,7 +203,7 @@ def test_conclusions_notice_names_roles_and_tracking_as_the_directive_page_does(
 
     s = MeetingSetup(factory)
     services.issue_directive(s.leader, {
-        "title": "Tiêm chủng đợt 2", "deadline": (datetime.now(timezone.utc) + timedelta(days=30)).isoformat(),
+        "title": "Tiêm chủng đợt 2", "deadline": (datetime.now(UTC) + timedelta(days=30)).isoformat(),
         "lead_agency_id": s.health.id, "source_meeting_id": s.meeting.id})
     with force_locale("en"):  # a leader reading the pages in English still gets the Vietnamese document
         doc = Document(io.BytesIO(documents.conclusions_docx(s.meeting)))

@@ -28,10 +28,12 @@ def meetings(factory):
     s = MeetingSetup(factory)
     now = utcnow()
     s.held = _meeting(s, "Họp tháng 10 (đã họp)", "ended", now - timedelta(days=30), now - timedelta(days=30))
-    s.live_before = _meeting(s, "Họp đang diễn ra, bắt đầu trước", "live", now - timedelta(hours=2), now - timedelta(hours=2))
+    s.live_before = _meeting(s, "Họp đang diễn ra, bắt đầu trước", "live",
+                             now - timedelta(hours=2), now - timedelta(hours=2))
     s.not_held = _meeting(s, "Họp lên lịch hôm qua, chưa họp", "scheduled", now - timedelta(days=1))
     s.future = _meeting(s, "Họp tuần sau", "scheduled", now + timedelta(days=7))
-    s.started_later = _meeting(s, "Họp bắt đầu sau cuộc này", "ended", now - timedelta(hours=3), now - timedelta(minutes=10))
+    s.started_later = _meeting(s, "Họp bắt đầu sau cuộc này", "ended",
+                               now - timedelta(hours=3), now - timedelta(minutes=10))
     return s
 
 

@@ -3,7 +3,7 @@ given at issue struck through), and supporting agencies that had the lead's dead
 each with a history row saying why."""
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -12,10 +12,10 @@ from directives import extensions, services
 from directives.models import AssignmentEvent
 from tests.conftest import login
 
-T0 = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
-DEADLINE = datetime(2026, 12, 20, 10, 0, tzinfo=timezone.utc)  # 20/12/2026 17:00 in Hà Nội
-EXTENDED = datetime(2026, 12, 31, 10, 0, tzinfo=timezone.utc)  # 31/12/2026 17:00
-OWN = datetime(2026, 12, 25, 10, 0, tzinfo=timezone.utc)  # 25/12/2026 17:00
+T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+DEADLINE = datetime(2026, 12, 20, 10, 0, tzinfo=UTC)  # 20/12/2026 17:00 in Hà Nội
+EXTENDED = datetime(2026, 12, 31, 10, 0, tzinfo=UTC)  # 31/12/2026 17:00
+OWN = datetime(2026, 12, 25, 10, 0, tzinfo=UTC)  # 25/12/2026 17:00
 
 
 @pytest.fixture

@@ -37,7 +37,10 @@ def _payload(people, **extra):
         "participant_ids": [people["secretary"].id],
         "agency_ids": [people["health"].id],
         "secretary_id": people["secretary"].id,
-        "agenda": [{"title": "Tình hình kinh tế - xã hội"}, {"title": "Công tác phòng chống dịch", "planned_minutes": 30}],
+        "agenda": [
+            {"title": "Tình hình kinh tế - xã hội"},
+            {"title": "Công tác phòng chống dịch", "planned_minutes": 30},
+        ],
     }
     data.update(extra)
     return data
@@ -72,7 +75,8 @@ def test_bad_fields_are_422_naming_them_and_nothing_is_written(client, factory, 
     fields = res.get_json()["error"]["fields"]
     assert {"title", "starts_at", "participant_ids", "agenda"} <= set(fields)
     assert db.session.scalar(db.select(db.func.count(Meeting.id))) == 0
-    res = client.post("/api/v1/meetings", json=_payload(people, ends_at="2026-12-01T07:00:00+07:00"), headers=bearer(token))
+    res = client.post("/api/v1/meetings", json=_payload(people, ends_at="2026-12-01T07:00:00+07:00"),
+                      headers=bearer(token))
     assert res.status_code == 422 and "ends_at" in res.get_json()["error"]["fields"]
 
 
@@ -170,7 +174,8 @@ def test_attendance_over_the_invitation_list(client, factory, people, meeting, m
     db.session.commit()
     res = client.get(f"/api/v1/meetings/{meeting.id}/attendance", headers=bearer(factory.token(people["leader"])))
     items = {i["user_id"]: i for i in res.get_json()["items"]}
-    invited = {p.user_id for p in db.session.scalars(db.select(Participant).where(Participant.meeting_id == meeting.id))}
+    participants = db.session.scalars(db.select(Participant).where(Participant.meeting_id == meeting.id))
+    invited = {p.user_id for p in participants}
     assert set(items) == invited
     assert items[h1]["status"] == "present"
     assert items[h1]["present_seconds"] == 40 * 60
@@ -214,7 +219,7 @@ def test_invitation_mail_carries_the_ics(app, people, monkeypatch):
     services.create_meeting(people["leader"], _payload(people))
     by_to = {m["To"]: m for m in sent}
     assert {"syt1@x.vn", "thuky@x.vn"} <= set(by_to)
-    parts = [p for p in by_to["syt1@x.vn"].iter_attachments()]
+    parts = list(by_to["syt1@x.vn"].iter_attachments())
     assert parts and parts[0].get_content_type() == "text/calendar"
     cal = Calendar.from_ical(parts[0].get_content())
     assert str(cal["METHOD"]) == "REQUEST"

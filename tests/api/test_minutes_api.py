@@ -41,7 +41,8 @@ def test_concurrent_editors_the_stale_save_gets_409_with_the_current_text(client
     sec, chair = bearer(factory.token(setup.secretary)), bearer(factory.token(setup.chair))
     client.put(url(setup), json={"body": "v1", "base_version": 0}, headers=sec)
     # both editors loaded version 1; the chair saves first
-    assert client.put(url(setup), json={"body": "chair's text", "base_version": 1}, headers=chair).get_json() == {"version": 2}
+    res = client.put(url(setup), json={"body": "chair's text", "base_version": 1}, headers=chair)
+    assert res.get_json() == {"version": 2}
     res = client.put(url(setup), json={"body": "secretary's text", "base_version": 1}, headers=sec)
     assert res.status_code == 409
     data = res.get_json()
@@ -156,7 +157,8 @@ def test_hostile_markdown_is_sanitised():
 
 def test_minutes_event_carries_sanitised_html(app, factory, setup, monkeypatch):
     sent = []
-    monkeypatch.setattr("core.realtime.socketio.emit", lambda event, payload, to=None: sent.append((event, payload, to)))
+    monkeypatch.setattr("core.realtime.socketio.emit",
+                        lambda event, payload, to=None: sent.append((event, payload, to)))
     minutes.save_minutes(setup.secretary, setup.meeting, {"body": HOSTILE, "base_version": 0})
     event, payload, to = sent[-1]
     assert event == "minutes:updated" and to == f"meeting:{setup.meeting_id}"

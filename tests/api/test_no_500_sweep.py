@@ -176,7 +176,7 @@ def variants(key, base, as_json):
 def poison(key, base, as_json):
     """A value every field refuses without being NUL (which the API turns away before the view reads)."""
     if isinstance(base, list) and base and isinstance(base[0], dict):
-        return [{sub: "x\x07y" for sub in base[0]}] if as_json else "x\x07y"
+        return [dict.fromkeys(base[0], "x\x07y")] if as_json else "x\x07y"
     big = 2**63 if as_json else str(2**63)
     if isinstance(base, list) or key.endswith("_ids"):
         return [big]
@@ -226,7 +226,7 @@ def bad_path_values(rule, ids, bigs):
     out = []
     for big in bigs:
         if int_vars:
-            out.append(("id", dict(good, **{n: big for n in int_vars})))
+            out.append(("id", dict(good, **dict.fromkeys(int_vars, big))))
         if len(int_vars) > 1:
             out.extend(("id", dict(good, **{n: big})) for n in int_vars)
     for name in text_vars:
@@ -349,13 +349,13 @@ class Sweep:
         """Every field bad at once, one kind of bad value per request."""
         if not done["args"] and not (has_body and done["body"]):
             return
-        for n in range(AT_ONCE):
-            def pick(key, body_json):
-                options = variants(key, base.get(key), body_json)
-                return options[(ONE_AT_A_TIME + n) % len(options)]  # the values one at a time did not try
+        def pick(key, body_json, n):
+            options = variants(key, base.get(key), body_json)
+            return options[(ONE_AT_A_TIME + n) % len(options)]  # the values one at a time did not try
 
-            query = {k: pick(k, False) for k in done["args"]}
-            body = {k: pick(k, as_json) for k in done["body"]} if has_body else None
+        for n in range(AT_ONCE):
+            query = {k: pick(k, False, n) for k in done["args"]}
+            body = {k: pick(k, as_json, n) for k in done["body"]} if has_body else None
             self.send(method, path, query=query, body=body, as_json=as_json)
 
 

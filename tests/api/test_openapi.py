@@ -67,7 +67,12 @@ def test_a_new_route_appears_with_its_path_parameters(app):
     app.add_url_rule("/api/v1/widgets/<int:widget_id>/parts/<name>", "widget_part", lambda widget_id, name: "")
     op = openapi.document(app)["paths"]["/widgets/{widget_id}/parts/{name}"]["get"]
     assert op["parameters"] == [
-        {"name": "widget_id", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID}},
+        {
+            "name": "widget_id",
+            "in": "path",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+        },
         {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}},
     ]
     assert "401" in op["responses"] and "404" in op["responses"]

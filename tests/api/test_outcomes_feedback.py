@@ -72,7 +72,8 @@ def test_an_early_download_is_a_friendly_page_in_the_browser_and_a_json_409_for_
     url = f"/meetings/{ended.meeting_id}/documents/bien-ban.docx"
     login(client, ended.leader)
     res = client.get(url)
-    assert res.status_code == 302 and res.headers["Location"].endswith(f"/meetings/{ended.meeting_id}/outcomes#documents-locked")
+    assert res.status_code == 302
+    assert res.headers["Location"].endswith(f"/meetings/{ended.meeting_id}/outcomes#documents-locked")
     page = client.get(res.headers["Location"]).get_data(as_text=True)
     assert "alert-warning" in page and "Nguyễn Văn Chủ Tịch" in page
     res = app.test_client().get(f"/meetings/{ended.meeting_id}/documents/thong-bao-ket-luan.docx",

@@ -41,7 +41,8 @@ def test_room_includes_the_panels_with_their_state(app, client, setup):
 
 def test_history_diff_escapes_and_restore(app, client, setup):
     minutes.save_minutes(setup.secretary, setup.meeting, {"body": "Dòng một\nDòng hai", "base_version": 0})
-    minutes.save_minutes(setup.secretary, setup.meeting, {"body": "Dòng một\n<img src=x onerror=alert(1)>", "base_version": 1})
+    minutes.save_minutes(setup.secretary, setup.meeting,
+                         {"body": "Dòng một\n<img src=x onerror=alert(1)>", "base_version": 1})
     login(client, setup.secretary)
     html = client.get(f"/meetings/{setup.meeting_id}/minutes/history").get_data(as_text=True)
     assert "v2" in html and "v1" in html and "Lê Thu Trang" in html
@@ -99,14 +100,15 @@ def test_outcomes_page_shows_minutes_sanitised_and_the_empty_states(app, client,
     login(client, setup.member)
     html = client.get(f"/meetings/{setup.meeting_id}/outcomes").get_data(as_text=True)
     assert "bien-ban.docx" not in html  # a member does not download
-    minutes.save_minutes(setup.secretary, setup.meeting, {"body": "# Kết quả\n<script>alert(1)</script>", "base_version": 0})
+    minutes.save_minutes(setup.secretary, setup.meeting,
+                         {"body": "# Kết quả\n<script>alert(1)</script>", "base_version": 0})
     html = client.get(f"/meetings/{setup.meeting_id}/outcomes").get_data(as_text=True)
     assert "<h1>Kết quả</h1>" in html and "<script>alert(1)" not in html
 
 
 def test_meeting_page_lists_directives_born_from_it_and_the_follow_up(app, client, factory, setup):
-    from meetings.models import Meeting, Participant
     from core.dbtypes import utcnow
+    from meetings.models import Meeting, Participant
 
     conclusion = conclusions.add_conclusion(setup.chair, setup.meeting, {"text": "Sở Y tế rà soát danh sách."})
     directive = conclusions.issue_directive_from_conclusion(setup.chair, conclusion, setup.meeting, {

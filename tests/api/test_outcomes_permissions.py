@@ -58,7 +58,7 @@ MATRIX = {
 def test_matrix(client, factory, world, who):
     user = getattr(world, {"member": "member"}.get(who, who))
     headers = bearer(factory.token(user))
-    for (method, url, body), expected in zip(routes(world), MATRIX[who]):
+    for (method, url, body), expected in zip(routes(world), MATRIX[who], strict=True):
         res = client.open(url, method=method, json=body, headers=headers)
         if expected == OK:
             assert res.status_code in (200, 201, 204), (who, method, url, res.status_code, res.get_json())

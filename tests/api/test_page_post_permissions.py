@@ -28,7 +28,11 @@ FORM = {"reason": "Lý do", "note": "Ghi chú", "progress": "50", "deadline": "2
 
 @pytest.fixture
 def world(factory):
-    syt, sgd, hds = factory.agency("SYT", "Sở Y tế"), factory.agency("SGD", "Sở Giáo dục"), factory.agency("HDS", "UBND huyện Đông Sơn")
+    syt, sgd, hds = (
+        factory.agency("SYT", "Sở Y tế"),
+        factory.agency("SGD", "Sở Giáo dục"),
+        factory.agency("HDS", "UBND huyện Đông Sơn"),
+    )
     leader = factory.user("leader", username="chutich")
     w = {
         "leader": leader,
@@ -121,7 +125,9 @@ def test_an_invited_member_is_refused_by_the_chairs_meeting_forms(app, client, w
 
 def test_leader_and_officer_are_refused_each_others_assignment_forms(app, client, world):
     ids = world["ids"]
-    officer_only = [f"/assignments/{ids['assignment_id']}/{a}" for a in ("acknowledge", "report", "submit", "extension")]
+    officer_only = [
+        f"/assignments/{ids['assignment_id']}/{a}" for a in ("acknowledge", "report", "submit", "extension")
+    ]
     leader_only = [f"/assignments/{ids['assignment_id']}/{a}" for a in ("accept", "return")] + [
         f"/extension-requests/{ids['extension_id']}/{a}" for a in ("approve", "reject")] + [
         f"/directives/{ids['directive_id']}/cancel"]

@@ -10,8 +10,7 @@ from auth.models import ApiToken, BrowserLogin
 from core.audit import AuditLog
 from core.dbtypes import utcnow
 from core.extensions import db
-from tests.conftest import PASSWORD, bearer, csrf_from, login
-from tests.unit.test_notifications_mail import SMTP_PORT, inbox  # noqa: F401 (the SMTP server fixture)
+from tests.conftest import PASSWORD, SMTP_PORT, bearer, csrf_from, login
 
 NEW_PASSWORD = "mat-khau-moi-2026"
 MAIL = {"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": SMTP_PORT, "MAIL_SENDER": "chidao@ubnd.example.vn",

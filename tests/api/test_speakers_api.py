@@ -36,7 +36,8 @@ def test_chair_gives_the_floor_and_removes_requests(client, factory, setup):
     for h in (m1, m2, bearer(factory.token(setup.secretary)), bearer(factory.token(setup.leader))):
         assert client.post(f"/api/v1/speaker-requests/{first}/grant", headers=h).status_code == 403
         assert client.post(f"/api/v1/speaker-requests/{second}/remove", headers=h).status_code == 403
-    assert client.post(f"/api/v1/speaker-requests/{first}/grant", headers=bearer(factory.token(setup.outsider))).status_code == 404
+    outsider = bearer(factory.token(setup.outsider))
+    assert client.post(f"/api/v1/speaker-requests/{first}/grant", headers=outsider).status_code == 404
     state = client.post(f"/api/v1/speaker-requests/{first}/grant", headers=chair).get_json()
     assert state["current"]["user"]["full_name"] == "Phạm Thị Hoa"
     assert [r["id"] for r in state["queue"]] == [second]
@@ -50,7 +51,8 @@ def test_chair_gives_the_floor_and_removes_requests(client, factory, setup):
 
 def test_lowering_a_hand_and_who_may_raise(client, factory, setup, monkeypatch):
     sent = []
-    monkeypatch.setattr("core.realtime.socketio.emit", lambda event, payload, to=None: sent.append((event, payload, to)))
+    monkeypatch.setattr("core.realtime.socketio.emit",
+                        lambda event, payload, to=None: sent.append((event, payload, to)))
     url = f"/api/v1/meetings/{setup.meeting_id}/speakers"
     h = bearer(factory.token(setup.member))
     client.post(url, headers=h)

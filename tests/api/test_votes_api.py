@@ -108,7 +108,8 @@ def test_anonymous_vote_never_reveals_who_chose_what(client, factory, setup, mon
 
 def test_vote_events_are_published_to_the_room(app, factory, setup, monkeypatch):
     sent = []
-    monkeypatch.setattr("core.realtime.socketio.emit", lambda event, payload, to=None: sent.append((event, payload, to)))
+    monkeypatch.setattr("core.realtime.socketio.emit",
+                        lambda event, payload, to=None: sent.append((event, payload, to)))
     vote = votes.open_vote(setup.chair, setup.meeting, {"question": "Q?"})
     votes.cast_ballot(setup.member, vote, {"choice": 2})
     votes.close_vote(setup.chair, vote)

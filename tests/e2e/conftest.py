@@ -185,10 +185,8 @@ class Actor:
         )
 
     def close(self):
-        try:
+        with contextlib.suppress(Exception):  # the browser may already be gone
             self.context.close()
-        except Exception:  # the browser may already be gone
-            pass
 
 
 @pytest.fixture
@@ -245,10 +243,8 @@ WIDER_THAN = """width => Array.from(document.querySelectorAll("body *")).filter(
 
 def no_horizontal_scroll(page, width):
     """No sideways scrolling once the page has settled (a sliding toast or a flash may overflow for a moment)."""
-    try:
+    with contextlib.suppress(Exception):  # playwright's TimeoutError: report what is too wide
         page.wait_for_function("w => document.documentElement.scrollWidth <= w", arg=width, timeout=3000)
-    except Exception:  # playwright's TimeoutError: report what is too wide
-        pass
     scroll = page.evaluate("document.documentElement.scrollWidth")
     if scroll > width:
         culprits = page.evaluate(WIDER_THAN, width)

@@ -36,7 +36,10 @@ try:
 except ImportError:  # pragma: no cover
     pass
 # The chrome: elements whose text is a label rather than data. Checked for the other language's letters/words.
-CHROME = "button, .btn, label:not(.form-check-label), th, .nav-link, .dropdown-item, legend, .form-text, .badge, .breadcrumb-item, .nav-tabs a"
+CHROME = (
+    "button, .btn, label:not(.form-check-label), th, .nav-link, .dropdown-item, legend, .form-text, .badge, "
+    ".breadcrumb-item, .nav-tabs a"
+)
 # Elements that show user data even inside the chrome (names, agencies, the language switch).
 DATA = "#user-menu, .lang-switch, #lang-en, #lang-vi, .dropdown-header, [data-user-text], .user-name"
 
@@ -95,7 +98,8 @@ def catalog_patterns():
         with po.open("rb") as fh:
             for message in read_po(fh, locale="vi"):
                 if message.id and message.string:
-                    for msgid, msgstr in zip(_texts(message.id), _texts(message.string)):
+                    # not strict: a plural msgid (singular, plural) has one Vietnamese form (nplurals=1)
+                    for msgid, msgstr in zip(_texts(message.id), _texts(message.string), strict=False):
                         translated.setdefault(msgid, set()).add(msgstr)
     msgids = set(translated)
     for module in CATALOG_SOURCES:

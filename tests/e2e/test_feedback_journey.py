@@ -2,7 +2,7 @@
 officer reads it in their card; the board's numbers open the assignments behind them; the chair
 finalizes the minutes of an ended meeting from its outcomes page."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -21,7 +21,7 @@ def snap(page, name):
 
 
 def later(days):
-    return (datetime.now(timezone.utc) + timedelta(days=days)).replace(microsecond=0).isoformat()
+    return (datetime.now(UTC) + timedelta(days=days)).replace(microsecond=0).isoformat()
 
 
 def test_a_refusal_asks_for_a_reason_and_a_confirmation_and_the_officer_reads_it(actors, server):
@@ -55,7 +55,8 @@ def test_a_refusal_asks_for_a_reason_and_a_confirmation_and_the_officer_reads_it
     expect(refusal).to_contain_text("Đã gia hạn một lần")
     expect(refusal).to_contain_text("Nguyễn Văn Minh")
 
-    assert officer.api("POST", f"/api/v1/assignments/{assignment_id}/submit", {"note": "Đã rà soát xong"})["status"] == 200
+    res = officer.api("POST", f"/api/v1/assignments/{assignment_id}/submit", {"note": "Đã rà soát xong"})
+    assert res["status"] == 200
     res = leader.api("POST", f"/api/v1/assignments/{assignment_id}/return",
                      {"reason": "Thiếu danh sách cơ sở vi phạm kèm mức xử phạt."})
     assert res["status"] == 200, res
@@ -72,7 +73,9 @@ def test_a_board_number_opens_exactly_the_assignments_it_counts(actors):
     expect(link).to_be_visible()  # drawn by dashboard.js
     number = int(link.inner_text())
     snap(page, "feedback-board")
-    page.locator("#stats-table").evaluate("el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 140)")
+    page.locator("#stats-table").evaluate(
+        "el => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 140)"
+    )
     link.hover()
     shot(page, "feedback-board-table")
     link.click()

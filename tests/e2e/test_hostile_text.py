@@ -49,7 +49,7 @@ def test_hostile_directive_title_shows_as_text(server, actors):
     officer.socket_connected()
     no_reload_marker(officer.page)
 
-    deadline = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=10)).isoformat()
+    deadline = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).isoformat()
     res = leader.api("POST", "/api/v1/directives", {
         "title": HOSTILE, "body": f"Nội dung {SCRIPT}\n\n{IMG}", "deadline": deadline, "priority": "urgent",
         "lead_agency_id": agency_id(server, "SNV"),

@@ -161,7 +161,7 @@ def test_the_officer_action_card_is_on_a_phone_first_screen(server, actors):
     res = leader.api("POST", "/api/v1/directives", {
         "title": "Đẩy nhanh tiến độ thực hiện kế hoạch chuyển đổi số năm 2026 trên địa bàn tỉnh",
         "body": body, "priority": "high",
-        "deadline": (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=10)).isoformat(),
+        "deadline": (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).isoformat(),
         "lead_agency_id": agency_id(server, "STTTT"), "support_agency_ids": [agency_id(server, "SNV")],
     })
     assert res["status"] == 201, res

@@ -5,14 +5,14 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import TIMEOUT_MS, OFFLINE_NOISE, assert_not_reloaded, no_reload_marker, user_id
+from tests.e2e.conftest import OFFLINE_NOISE, assert_not_reloaded, no_reload_marker, user_id
 
 pytestmark = pytest.mark.e2e
 
 
 def create_meeting(server, chair, title, attendees, secretary="thuky", start=False):
     """The chair schedules a meeting through the API (the scheduling form is not what these journeys test)."""
-    starts = dt.datetime.now(dt.timezone.utc) + dt.timedelta(minutes=5)
+    starts = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
     res = chair.api("POST", "/api/v1/meetings", {
         "title": title,
         "starts_at": starts.isoformat(),

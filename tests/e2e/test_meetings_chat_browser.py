@@ -94,8 +94,8 @@ def test_a_message_typed_offline_survives_closing_the_tab_and_is_sent_once(serve
     page = officer.new_page()
     officer.page = page
     page.goto(f"/meetings/{mid}/room")
-    expect(page.locator("#chat-list .chat-msg.mine .chat-body", has_text="Gửi lúc mất mạng rồi đóng tab")).to_have_count(
-        1, timeout=20_000)
+    sent_offline = page.locator("#chat-list .chat-msg.mine .chat-body", has_text="Gửi lúc mất mạng rồi đóng tab")
+    expect(sent_offline).to_have_count(1, timeout=20_000)
     expect(page.locator("#chat-pending .chat-msg")).to_have_count(0)
     assert page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('meeting-outbox:')).length") == 0
     rows = query(server, "SELECT count(*) FROM meeting_chat_messages WHERE meeting_id = ? AND body = ?",

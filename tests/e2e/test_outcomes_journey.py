@@ -77,7 +77,7 @@ def test_minutes_vote_speakers_conclusions_directives_and_the_word_minutes(serve
     with c.expect_download() as download:
         c.click("#minutes-downloads button")
         c.click("#download-minutes")
-    doc = Document(io.BytesIO(open(download.value.path(), "rb").read()))
+    doc = Document(io.BytesIO(download.value.path().read_bytes()))
     text = "\n".join(p.text for p in doc.paragraphs)
     assert "BIÊN BẢN CUỘC HỌP" in text and "Giao ban kết quả tháng 11" in text
     assert "Sở Y tế chủ trì rà soát danh sách tiêm chủng trước 20/12/2099." in text
@@ -106,4 +106,8 @@ def test_a_stale_save_never_overwrites_and_shows_both_texts(server, actors):
     s.click("#minutes-save-merge")
     expect(c.locator("#minutes-editor")).to_have_value("Dòng của thư ký\nSửa của chủ trì\nThêm ý của thư ký")
     res = chair.api("GET", f"/api/v1/meetings/{meeting_id}/minutes")
-    assert res["data"] == {"body": "Dòng của thư ký\nSửa của chủ trì\nThêm ý của thư ký", "version": 3, "status": "draft"}
+    assert res["data"] == {
+        "body": "Dòng của thư ký\nSửa của chủ trì\nThêm ý của thư ký",
+        "version": 3,
+        "status": "draft",
+    }

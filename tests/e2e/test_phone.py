@@ -22,7 +22,7 @@ def test_officer_inbox_on_a_phone(server, actors):
     title = "Kiểm tra công tác bảo vệ môi trường tại các khu công nghiệp trên địa bàn tỉnh trong quý IV"
     res = leader.api("POST", "/api/v1/directives", {
         "title": title, "body": "Báo cáo kết quả trước hạn.", "priority": "urgent",
-        "deadline": (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=7)).isoformat(),
+        "deadline": (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).isoformat(),
         "lead_agency_id": agency_id(server, "STNMT"),
     })
     assert res["status"] == 201, res
@@ -77,7 +77,10 @@ def test_live_room_on_a_phone(server, actors):
     in_viewport_and_clickable(page.locator("#chat-send"))
     send_chat(page, "Sở Giao thông vận tải đã có mặt.")
     expect(chat_message(chair.page, "Sở Giao thông vận tải đã có mặt.")).to_have_count(1)
-    send_chat(chair.page, "Đề nghị Sở báo cáo tình hình tai nạn giao thông tháng 11, kèm số liệu so sánh cùng kỳ năm trước để cuộc họp có cơ sở đánh giá.")
+    send_chat(chair.page, (
+        "Đề nghị Sở báo cáo tình hình tai nạn giao thông tháng 11, "
+        "kèm số liệu so sánh cùng kỳ năm trước để cuộc họp có cơ sở đánh giá."
+    ))
     expect(chat_message(page, "Đề nghị Sở báo cáo")).to_have_count(1)
     no_horizontal_scroll(page, PHONE["width"])
 

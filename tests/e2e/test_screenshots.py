@@ -20,7 +20,11 @@ def server(fresh_server):
     """The pictures show the demo province as seeded, untouched by the journeys."""
     return fresh_server
 
-QUIET = "#toasts { display: none !important; } .connection-banner { display: none !important; } * { caret-color: transparent !important; }"
+QUIET = (
+    "#toasts { display: none !important; } "
+    ".connection-banner { display: none !important; } "
+    "* { caret-color: transparent !important; }"
+)
 
 
 def snap(page, name):
@@ -89,7 +93,9 @@ def test_live_room_minutes_and_attendance(server, actors):
     for a in (chair, secretary, officer):
         enter_room(a, live)
     send_chat(officer.page, "Sở Y tế: tuần qua ghi nhận 128 ca cúm mùa, tăng 12% so với tuần trước; chưa có ổ dịch.")
-    send_chat(chair.page, "Đề nghị Sở Y tế chủ trì, phối hợp Sở Giáo dục và Đào tạo hướng dẫn phòng bệnh trong trường học.")
+    send_chat(chair.page, (
+        "Đề nghị Sở Y tế chủ trì, phối hợp Sở Giáo dục và Đào tạo hướng dẫn phòng bệnh trong trường học."
+    ))
     expect(officer.page.locator("#chat-list .chat-msg")).to_have_count(5)
     secretary.page.fill("#minutes-editor", "\n".join([
         "# Biên bản cuộc họp",
@@ -151,5 +157,7 @@ def test_live_room_minutes_and_attendance(server, actors):
     attendance = leader.page.locator("table", has_text=re.compile("Có mặt|Present")).first
     expect(attendance).to_be_visible()
     # the attendance card right under the sticky navbar
-    attendance.evaluate("el => window.scrollTo(0, el.closest('.card').getBoundingClientRect().top + window.scrollY - 80)")
+    attendance.evaluate(
+        "el => window.scrollTo(0, el.closest('.card').getBoundingClientRect().top + window.scrollY - 80)"
+    )
     snap(leader.page, "attendance")

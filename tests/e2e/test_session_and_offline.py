@@ -23,7 +23,7 @@ def issue_to(server, agency_code, title):
     leader.post(server.url + "/login", data={"username": "chutich", "password": DEMO_PASSWORD,
                                             "csrf_token": csrf_from(page.text)})
     leader.headers["X-CSRFToken"] = csrf_from(leader.get(server.url + "/account").text)
-    deadline = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=10)).isoformat()
+    deadline = (dt.datetime.now(dt.UTC) + dt.timedelta(days=10)).isoformat()
     res = leader.post(server.url + "/api/v1/directives", json={
         "title": title, "body": "Báo cáo kết quả về UBND tỉnh.", "deadline": deadline,
         "lead_agency_id": agency_id(server, agency_code)})

@@ -4,6 +4,7 @@ import time
 
 import pytest
 import requests
+import socketio
 
 from tests.conftest import Factory, LiveServer, make_test_config, need, redis_url
 from tests.realtime.helpers import new_channel, redis_available
@@ -225,7 +226,7 @@ def test_a_changed_account_leaves_every_room_it_no_longer_belongs_to(live_server
         assert heard_by_bob.wait_for(lambda: ids["alice"] not in heard_by_bob.of("meeting:presence")[-1]["present"])
         assert ids["alice"] not in [row[0] for row in open_spans(live_server, mid)]
         if change == "deactivate":
-            with pytest.raises(Exception):
+            with pytest.raises(socketio.exceptions.ConnectionError):  # a deactivated account is refused
                 live_server.socket(token=alice_token)
             return
         # the new connection is in the new account's rooms only

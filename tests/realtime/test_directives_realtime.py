@@ -45,7 +45,11 @@ def province(live_server, live_db):
 
     with live_db(live_server):
         f = Factory()
-        syt, sgd, hds = f.agency("SYT", "Sở Y tế"), f.agency("SGD", "Sở Giáo dục"), f.agency("HDS", "UBND huyện Đông Sơn")
+        syt, sgd, hds = (
+            f.agency("SYT", "Sở Y tế"),
+            f.agency("SGD", "Sở Giáo dục"),
+            f.agency("HDS", "UBND huyện Đông Sơn"),
+        )
         f.user("leader", username="lead1")
         f.user("officer", syt, username="syt1")
         f.user("officer", sgd, username="sgd1")
@@ -62,15 +66,16 @@ def test_officers_of_assigned_agencies_get_directive_new_others_do_not(live_serv
         inboxes[name] = Inbox(clients[name], "directive:new", "notification:new", "assignment:updated")
     try:
         res = requests.post(live_server.url + "/api/v1/directives", headers={"Authorization": f"Bearer {lead_token}"},
-                            json={"title": "Ứng phó bão số 9", "body": "Khẩn trương", "deadline": "2099-01-01T08:00:00+07:00",
+                            json={"title": "Ứng phó bão số 9", "body": "Khẩn trương",
+                                  "deadline": "2099-01-01T08:00:00+07:00",
                                   "priority": "urgent", "lead_agency_id": province["syt"],
                                   "support_agency_ids": [province["sgd"]]})
         assert res.status_code == 201, res.text
         d = res.json()
         by_agency = {a["agency_id"]: a["id"] for a in d["assignments"]}
         got = inboxes["syt1"].wait_for("directive:new")
-        assert got == {"directive_id": d["id"], "assignment_id": by_agency[province["syt"]], "title": "Ứng phó bão số 9",
-                       "deadline": "2099-01-01T01:00:00+00:00", "priority": "urgent"}
+        assert got == {"directive_id": d["id"], "assignment_id": by_agency[province["syt"]],
+                       "title": "Ứng phó bão số 9", "deadline": "2099-01-01T01:00:00+00:00", "priority": "urgent"}
         assert inboxes["sgd1"].wait_for("directive:new")["assignment_id"] == by_agency[province["sgd"]]
         assert inboxes["syt1"].wait_for("notification:new")["link"] == f"/directives/{d['id']}"
         time.sleep(0.5)  # give a wrong delivery time to arrive
@@ -91,8 +96,8 @@ def test_acknowledge_over_the_socket_reaches_the_leader(live_server, province):
     outsider_inbox = Inbox(outsider, "assignment:updated")
     try:
         res = requests.post(live_server.url + "/api/v1/directives", headers={"Authorization": f"Bearer {lead_token}"},
-                            json={"title": "Báo cáo số liệu tiêm chủng", "body": "", "deadline": "2099-01-01T08:00:00+07:00",
-                                  "lead_agency_id": province["syt"]})
+                            json={"title": "Báo cáo số liệu tiêm chủng", "body": "",
+                                  "deadline": "2099-01-01T08:00:00+07:00", "lead_agency_id": province["syt"]})
         a_id = res.json()["assignments"][0]["id"]
         ack = officer.call("directive:seen", {"assignment_id": a_id}, timeout=10)
         assert ack["ok"] and ack["first_seen_at"]
@@ -122,7 +127,8 @@ def test_a_correction_reaches_every_affected_agency_at_once(live_server, provinc
     lead_token = live_server.token("lead1")
     auth = {"Authorization": f"Bearer {lead_token}"}
     res = requests.post(live_server.url + "/api/v1/directives", headers=auth,
-                        json={"title": "Kiểm tra an toàn thực phẩm", "body": "", "deadline": "2099-01-01T08:00:00+07:00",
+                        json={"title": "Kiểm tra an toàn thực phẩm", "body": "",
+                              "deadline": "2099-01-01T08:00:00+07:00",
                               "lead_agency_id": province["syt"], "support_agency_ids": [province["sgd"]]})
     assert res.status_code == 201, res.text
     d = res.json()

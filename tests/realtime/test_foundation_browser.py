@@ -74,7 +74,8 @@ def test_the_bell_counts_live_and_the_list_marks_read(actor, server):  # noqa: F
     expect(bell).to_have_text("2")
     page.evaluate("window.__noReload = true")
     # read elsewhere (the mobile app): this page's bell follows without a reload
-    token = requests.post(server.url + "/api/v1/auth/token", json={"username": "syt2", "password": DEMO_PASSWORD}).json()["token"]
+    token = requests.post(server.url + "/api/v1/auth/token",
+                          json={"username": "syt2", "password": DEMO_PASSWORD}).json()["token"]
     requests.post(f"{server.url}/api/v1/notifications/{first_id}/read", headers={"Authorization": f"Bearer {token}"})
     expect(bell).to_have_text("1")
     assert page.evaluate("window.__noReload === true")

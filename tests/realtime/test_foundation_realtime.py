@@ -10,8 +10,15 @@ import socketio
 from core import realtime
 from core.extensions import db
 from tests.conftest import Factory, LiveServer, need, redis_url
-from tests.realtime.helpers import quick_ws_close  # noqa: F401  (fixture)
-from tests.realtime.helpers import Recorder, close, new_channel, publisher_app, redis_available, wait_disconnected
+from tests.realtime.helpers import (
+    Recorder,
+    close,
+    new_channel,
+    publisher_app,
+    quick_ws_close,  # noqa: F401  (fixture)
+    redis_available,
+    wait_disconnected,
+)
 
 pytestmark = [pytest.mark.realtime, pytest.mark.usefixtures("quick_ws_close")]
 
@@ -219,7 +226,6 @@ def test_revoking_a_token_disconnects_its_sockets(world):
 def test_deactivating_a_user_disconnects_their_sockets(world):
     admin = world.server.session("quantri")
     with world.app.app_context():
-        from auth.models import User
 
         victim = Factory().user(role="officer", agency=db.session.get(type(world.health), world.health_id),
                                 username="tamthoi")

@@ -7,8 +7,13 @@ import requests
 import socketio
 
 from tests.conftest import PASSWORD, Factory, LiveServer, csrf_from, need, redis_url
-from tests.realtime.helpers import quick_ws_close  # noqa: F401  (fixture)
-from tests.realtime.helpers import close, new_channel, redis_available, wait_disconnected
+from tests.realtime.helpers import (
+    close,
+    new_channel,
+    quick_ws_close,  # noqa: F401  (fixture)
+    redis_available,
+    wait_disconnected,
+)
 
 pytestmark = [pytest.mark.realtime, pytest.mark.usefixtures("quick_ws_close")]
 

@@ -176,12 +176,14 @@ def test_hidden_objects_answer_exactly_as_missing_ones(app, factory, recorded):
     leader, officer = people["leader"], people["officer"]
     other = factory.agency(code="STC", name="Sở Tài chính")
     colleague = factory.user("officer", agency=other)
-    meeting = msvc.create_meeting(leader, {"title": "Họp riêng", "starts_at": (utcnow() + timedelta(hours=1)).isoformat(),
+    meeting = msvc.create_meeting(leader, {"title": "Họp riêng",
+                                           "starts_at": (utcnow() + timedelta(hours=1)).isoformat(),
                                            "participant_ids": [colleague.id]})
     msvc.start_meeting(leader, meeting)
     vote = votes.open_vote(leader, meeting, {"question": "Kín?"})
     hand = speakers.raise_hand(colleague, meeting)
-    directive = dsvc.issue_directive(leader, {"title": "Việc riêng", "deadline": (utcnow() + timedelta(days=5)).isoformat(),
+    directive = dsvc.issue_directive(leader, {"title": "Việc riêng",
+                                              "deadline": (utcnow() + timedelta(days=5)).isoformat(),
                                               "lead_agency_id": other.id})
     hidden = {"meeting_id": meeting.id, "vote_id": vote.id, "request_id": hand.id,
               "assignment_id": directive.assignments[0].id}

@@ -7,8 +7,13 @@ import pytest
 
 from core.extensions import db
 from tests.conftest import Factory, LiveServer, make_test_config, need, redis_url
-from tests.realtime.helpers import quick_ws_close  # noqa: F401  (fixture)
-from tests.realtime.helpers import Recorder, close, new_channel, redis_available
+from tests.realtime.helpers import (
+    Recorder,
+    close,
+    new_channel,
+    quick_ws_close,  # noqa: F401  (fixture)
+    redis_available,
+)
 
 pytestmark = [pytest.mark.scale, pytest.mark.usefixtures("quick_ws_close")]
 
@@ -76,8 +81,12 @@ def test_live_room_across_two_processes(tmp_path, pg_database):
             db.engine.dispose()
 
         # the rate limit (10 in 10 s) counts messages sent through either process
-        results = [(alice_a if n % 2 else alice_b).call(
-            "chat:send", {"meeting_id": mid, "body": f"nhanh {n}", "client_id": f"r{n}"}, timeout=10) for n in range(12)]
+        results = [
+            (alice_a if n % 2 else alice_b).call(
+                "chat:send", {"meeting_id": mid, "body": f"nhanh {n}", "client_id": f"r{n}"}, timeout=10
+            )
+            for n in range(12)
+        ]
         refused = [r for r in results if not r["ok"]]
         assert len(refused) >= 2 and {r["error"] for r in refused} == {"rate_limited"}
         with seed.app_context():

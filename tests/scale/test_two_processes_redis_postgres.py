@@ -5,8 +5,14 @@ import requests
 
 from core.extensions import db
 from tests.conftest import Factory, LiveServer, make_test_config, need, redis_url
-from tests.realtime.helpers import quick_ws_close  # noqa: F401  (fixture)
-from tests.realtime.helpers import Recorder, close, new_channel, redis_available, wait_disconnected
+from tests.realtime.helpers import (
+    Recorder,
+    close,
+    new_channel,
+    quick_ws_close,  # noqa: F401  (fixture)
+    redis_available,
+    wait_disconnected,
+)
 
 pytestmark = [pytest.mark.scale, pytest.mark.usefixtures("quick_ws_close")]
 
@@ -54,7 +60,8 @@ def test_two_processes_share_sessions_tokens_events_and_disconnects(tmp_path, pg
 
         # a token issued by A works on B, a login on A is a login on B
         token = a.token("syt1")
-        assert requests.get(b.url + "/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()["id"] == officer_id
+        me = requests.get(b.url + "/api/v1/me", headers={"Authorization": f"Bearer {token}"}).json()
+        assert me["id"] == officer_id
         browser = a.session("syt1")
         assert browser.get(b.url + "/api/v1/me").json()["username"] == "syt1"
 
@@ -66,12 +73,14 @@ def test_two_processes_share_sessions_tokens_events_and_disconnects(tmp_path, pg
         clients += [on_b, cookie_on_b, revoked_on_b]
 
         # an event caused on A reaches the socket on B
-        res = requests.post(f"{a.url}/api/v1/notifications/{note_id}/read", headers={"Authorization": f"Bearer {token}"})
+        res = requests.post(f"{a.url}/api/v1/notifications/{note_id}/read",
+                            headers={"Authorization": f"Bearer {token}"})
         assert res.status_code == 200 and res.json() == {"unread": 0}
         assert rec.wait_for("notification:count") == {"unread": 0}
 
         # logging out on A closes that browser's socket on B; revoking on A closes the token's socket on B
-        assert browser.post(a.url + "/logout", data={"csrf_token": browser.csrf}, allow_redirects=False).status_code == 302
+        res = browser.post(a.url + "/logout", data={"csrf_token": browser.csrf}, allow_redirects=False)
+        assert res.status_code == 302
         assert wait_disconnected(cookie_on_b)
         assert requests.delete(a.url + "/api/v1/auth/token",
                                headers={"Authorization": f"Bearer {other_token}"}).status_code == 204

@@ -1,6 +1,6 @@
 """Correcting a directive after issue: one service, every affected assignment's history, agencies
 taken off and added, deadlines that move (and extensions that stay), and what is refused."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -11,13 +11,17 @@ from directives import corrections, extensions, queries, services
 from directives.models import Assignment, AssignmentEvent, ExtensionRequest
 from notifications.models import Notification
 
-NOW = datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 REASON = "Điều chỉnh theo kế hoạch của tỉnh"
 
 
 @pytest.fixture
 def world(factory):
-    a1, a2, a3 = factory.agency("SYT", "Sở Y tế"), factory.agency("SGD", "Sở Giáo dục"), factory.agency("HDS", "UBND huyện Đông Sơn")
+    a1, a2, a3 = (
+        factory.agency("SYT", "Sở Y tế"),
+        factory.agency("SGD", "Sở Giáo dục"),
+        factory.agency("HDS", "UBND huyện Đông Sơn"),
+    )
     return {
         "leader": factory.user("leader", username="lead"),
         "leader2": factory.user("leader", username="lead2"),
@@ -30,7 +34,8 @@ def world(factory):
 
 
 def issue(w, **extra):
-    data = {"title": "Triển khai tiêm chủng", "body": "Nội dung chỉ đạo", "deadline": (NOW + timedelta(days=10)).isoformat(),
+    data = {"title": "Triển khai tiêm chủng", "body": "Nội dung chỉ đạo",
+            "deadline": (NOW + timedelta(days=10)).isoformat(),
             "lead_agency_id": w["a1"].id, "support_agency_ids": [w["a2"].id]}
     data.update(extra)
     return services.issue_directive(w["leader"], data, now=NOW)
@@ -64,7 +69,8 @@ def test_a_correction_changes_the_directive_and_every_assignment_history_says_fr
         assert ev.from_status == ev.to_status == "pending"
         assert ev.data["changes"] == changes
     audit = db.session.scalar(db.select(AuditLog).where(AuditLog.action == "directive.correct"))
-    assert audit.object_id == d.id and audit.data["reason"] == REASON and audit.data["changes"]["priority"]["to"] == "urgent"
+    assert audit.object_id == d.id and audit.data["reason"] == REASON
+    assert audit.data["changes"]["priority"]["to"] == "urgent"
     assert "directive.corrected" in kinds_for(world["o1"]) and "directive.corrected" in kinds_for(world["o2"])
     assert "directive.corrected" not in kinds_for(world["o3"])
 

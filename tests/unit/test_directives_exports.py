@@ -1,5 +1,5 @@
 """The XLSX exports, opened with openpyxl and their cells checked."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 
 import pytest
@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from core.extensions import db
 from directives import exports, queries, services
 
-T0 = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture

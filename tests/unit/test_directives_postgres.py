@@ -1,13 +1,13 @@
 """On PostgreSQL: the SQL tracking rule, the stats (median with percentile_cont) and the list filters
 give the same answers as on SQLite. Uses a database of its own, so parallel test runs do not collide."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from core.extensions import db
 from tests.conftest import fresh_postgres_database
 
-NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -26,9 +26,11 @@ def test_tracking_stats_and_filters_on_postgres(app, factory):
     leader = factory.user("leader")
     o1, o2 = factory.user("officer", syt), factory.user("officer", sgd)
     t0 = NOW - timedelta(days=10)
-    d1 = services.issue_directive(leader, {"title": "Phòng chống dịch", "deadline": (NOW + timedelta(days=2)).isoformat(),
+    d1 = services.issue_directive(leader, {"title": "Phòng chống dịch",
+                                           "deadline": (NOW + timedelta(days=2)).isoformat(),
                                            "lead_agency_id": syt.id, "support_agency_ids": [sgd.id]}, now=t0)
-    d2 = services.issue_directive(leader, {"title": "Tuyển sinh 50% chỉ tiêu", "deadline": (NOW - timedelta(days=1)).isoformat(),
+    d2 = services.issue_directive(leader, {"title": "Tuyển sinh 50% chỉ tiêu",
+                                           "deadline": (NOW - timedelta(days=1)).isoformat(),
                                            "lead_agency_id": syt.id}, now=t0)
     a1 = d1.assignments[0]
     services.acknowledge(o1, a1, now=t0 + timedelta(seconds=100))

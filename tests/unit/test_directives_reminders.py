@@ -1,5 +1,5 @@
 """Reminders with a controlled clock: each is sent once, the digest once a day."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -9,7 +9,7 @@ from directives import extensions, reminders, services
 from directives.models import ReminderSent
 from notifications.models import Notification
 
-T0 = datetime(2026, 11, 20, 1, 0, tzinfo=timezone.utc)  # 08:00 in Hà Nội
+T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)  # 08:00 in Hà Nội
 
 
 @pytest.fixture
@@ -59,8 +59,12 @@ def test_due_soon_then_overdue_each_once_and_rearmed_by_an_extension(w):
     assert reminders.run_reminders(T0 + timedelta(days=5, hours=1))["overdue"] == 0
     assert kinds(w["officer"]) == ["reminder.due_soon", "reminder.overdue"]
     assert "reminder.overdue" in kinds(w["leader"])  # the issuer hears of it too
-    ext = extensions.request_extension(w["officer"], a, {"deadline": (T0 + timedelta(days=10)).isoformat(), "reason": "r"},
-                                     now=T0 + timedelta(days=5, hours=2))
+    ext = extensions.request_extension(
+        w["officer"],
+        a,
+        {"deadline": (T0 + timedelta(days=10)).isoformat(), "reason": "r"},
+        now=T0 + timedelta(days=5, hours=2),
+    )
     extensions.approve_extension(w["leader"], ext, now=T0 + timedelta(days=5, hours=3))
     assert reminders.run_reminders(T0 + timedelta(days=8))["due_soon"] == 1
 

@@ -1,5 +1,5 @@
 """Directive services: issue, every transition, every illegal one, idempotent acknowledge."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -9,7 +9,7 @@ from directives import extensions, queries, services
 from directives.models import Assignment, AssignmentEvent, Directive
 from notifications.models import Notification
 
-NOW = datetime(2026, 11, 20, 3, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -27,7 +27,8 @@ def world(factory):
 
 
 def issue(w, now=NOW, **extra):
-    data = {"title": "Triển khai tiêm chủng", "body": "Nội dung **chỉ đạo**", "deadline": (now + timedelta(days=10)).isoformat(),
+    data = {"title": "Triển khai tiêm chủng", "body": "Nội dung **chỉ đạo**",
+            "deadline": (now + timedelta(days=10)).isoformat(),
             "lead_agency_id": w["a1"].id, "support_agency_ids": [w["a2"].id]}
     data.update(extra)
     return services.issue_directive(w["leader"], data, now=now)
@@ -43,7 +44,8 @@ def test_issue_creates_assignments_number_notifications_and_history(world):
     roles = sorted((a.agency_id, a.role, a.status) for a in d.assignments)
     assert roles == sorted([(world["a1"].id, "lead", "pending"), (world["a2"].id, "support", "pending")])
     assert all(a.deadline == d.deadline for a in d.assignments)
-    notified = {n.user_id for n in db.session.scalars(db.select(Notification).where(Notification.kind == "directive.new"))}
+    new_directive_notes = db.session.scalars(db.select(Notification).where(Notification.kind == "directive.new"))
+    notified = {n.user_id for n in new_directive_notes}
     assert notified == {world["o1"].id, world["o1b"].id, world["o2"].id}
     assert issue(world).number == "2/UBND-TH"
     events = db.session.scalars(db.select(AssignmentEvent).where(AssignmentEvent.action == "issue")).all()
@@ -53,7 +55,7 @@ def test_issue_creates_assignments_number_notifications_and_history(world):
 def test_number_restarts_each_year_and_uses_the_configured_suffix(world, app):
     issue(world)
     app.config["DIRECTIVE_NUMBER_SUFFIX"] = "CĐ-CT"
-    later = datetime(2027, 1, 2, tzinfo=timezone.utc)
+    later = datetime(2027, 1, 2, tzinfo=UTC)
     assert issue(world, now=later).number == "1/CĐ-CT"
 
 
@@ -101,7 +103,8 @@ def test_full_lifecycle(world):
     actions = [e.action for e in queries.history(a)]
     assert actions == ["issue", "seen", "acknowledge", "report", "submit", "return", "submit", "accept"]
     returned = [e for e in queries.history(a) if e.action == "return"][0]
-    assert returned.note == "Thiếu số liệu" and returned.from_status == "submitted" and returned.to_status == "in_progress"
+    assert returned.note == "Thiếu số liệu"
+    assert returned.from_status == "submitted" and returned.to_status == "in_progress"
     # the directive closes when the other assignment ends too
     b = [x for x in d.assignments if x.role == "support"][0]
     services.acknowledge(world["o2"], b, now=NOW)
@@ -153,7 +156,9 @@ def test_illegal_transitions_are_409_and_change_nothing(world, status, action):
         "submit": lambda: services.submit(o1, a, {}),
         "accept": lambda: services.accept(leader, a),
         "return": lambda: services.return_assignment(leader, a, {"reason": "x"}),
-        "extend": lambda: extensions.request_extension(o1, a, {"deadline": (a.deadline + timedelta(days=5)).isoformat(), "reason": "r"}),
+        "extend": lambda: extensions.request_extension(
+            o1, a, {"deadline": (a.deadline + timedelta(days=5)).isoformat(), "reason": "r"}
+        ),
     }
     with pytest.raises(Conflict) as exc:
         calls[action]()
@@ -191,7 +196,9 @@ def test_extension_reject_keeps_deadline_and_bad_deadline_is_invalid(world):
         extensions.request_extension(world["o1"], a, {"deadline": a.deadline.isoformat(), "reason": "r"})
     assert "deadline" in exc.value.fields
     db.session.rollback()
-    ext = extensions.request_extension(world["o1"], a, {"deadline": (a.deadline + timedelta(days=2)).isoformat(), "reason": "r"})
+    ext = extensions.request_extension(
+        world["o1"], a, {"deadline": (a.deadline + timedelta(days=2)).isoformat(), "reason": "r"}
+    )
     old = a.deadline
     extensions.reject_extension(world["leader"], ext, {"reason": "Không đủ căn cứ"})
     assert ext.status == "rejected" and a.deadline == old and ext.decision_note == "Không đủ căn cứ"
@@ -200,7 +207,9 @@ def test_extension_reject_keeps_deadline_and_bad_deadline_is_invalid(world):
 def test_cancel_directive_cancels_open_assignments(world):
     d = issue(world)
     a = lead_assignment(d)
-    ext = extensions.request_extension(world["o1"], a, {"deadline": (a.deadline + timedelta(days=2)).isoformat(), "reason": "r"})
+    ext = extensions.request_extension(
+        world["o1"], a, {"deadline": (a.deadline + timedelta(days=2)).isoformat(), "reason": "r"}
+    )
     services.cancel_directive(world["leader"], d, {"reason": "Trùng nội dung"})
     assert d.status == "cancelled" and all(a.status == "cancelled" for a in d.assignments)
     assert ext.status == "rejected" and ext.decision_note == "Trùng nội dung"
@@ -228,7 +237,10 @@ def test_officers_act_only_on_their_agency(world):
 def test_list_query_visibility_and_filters(world):
     d1 = issue(world, title="Phòng chống dịch sốt xuất huyết", priority="urgent")
     d2 = issue(world, title="Tuyển sinh lớp 10", lead_agency_id=world["a2"].id, support_agency_ids=[])
-    ids = lambda user, **f: [d.id for d in db.session.scalars(queries.list_query(user, f, now=NOW))]
+
+    def ids(user, **f):
+        return [d.id for d in db.session.scalars(queries.list_query(user, f, now=NOW))]
+
     assert ids(world["leader"]) == [d2.id, d1.id]
     assert ids(world["o1"]) == [d1.id]
     assert ids(world["o3"]) == []

@@ -1,5 +1,5 @@
 """Tracking at its boundaries: the Python rule and the SQL CASE give the same answers."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -7,7 +7,7 @@ from core.extensions import db
 from directives.models import Assignment, Directive
 from directives.tracking import tracking_expr, tracking_of
 
-NOW = datetime(2026, 11, 26, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 WINDOW = timedelta(days=3)
 S = timedelta(seconds=1)
 
@@ -19,7 +19,8 @@ CASES = [
     ("in_progress", NOW + WINDOW, None, None, "due_soon"),  # exactly at the window edge
     ("in_progress", NOW + WINDOW + S, None, None, "on_track"),
     ("submitted", NOW - S, NOW - 2 * S, None, "overdue"),  # not done until accepted
-    ("completed", NOW - timedelta(days=1), NOW - timedelta(days=1), NOW, "completed_on_time"),  # submitted exactly at the deadline
+    # submitted exactly at the deadline
+    ("completed", NOW - timedelta(days=1), NOW - timedelta(days=1), NOW, "completed_on_time"),
     ("completed", NOW - timedelta(days=1), NOW - timedelta(days=1) + S, NOW, "completed_late"),  # one second late
     ("completed", NOW + timedelta(days=9), None, NOW, "completed_on_time"),
     ("completed", NOW - S, None, NOW, "completed_late"),

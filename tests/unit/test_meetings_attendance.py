@@ -1,9 +1,9 @@
 """Attendance computation: overlaps merged, open spans, late arrival, the whole invitation list."""
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from meetings.attendance import Span, compute, format_duration, merge
 
-T0 = datetime(2026, 12, 1, 1, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 
 
 def at(minutes):

@@ -1,46 +1,12 @@
 """Notification e-mail goes through a real SMTP server (aiosmtpd) when MAIL_SERVER is set, after commit only."""
-import email
-import email.policy
-import threading
 import time
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from core.extensions import db
 from notifications import mail
 from notifications.services import notify
-from tests.conftest import free_port
-
-SMTP_PORT = free_port()
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-        self.arrived = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append((envelope.rcpt_tos, message))
-        self.arrived.set()
-        return "250 OK"
-
-    def wait(self, count=1, timeout=10):
-        deadline = time.time() + timeout
-        while len(self.messages) < count and time.time() < deadline:
-            time.sleep(0.02)
-        return self.messages
-
-
-@pytest.fixture
-def inbox():
-    box = Inbox()
-    controller = Controller(box, hostname="127.0.0.1", port=SMTP_PORT)
-    controller.start()
-    yield box
-    controller.stop()
-
+from tests.conftest import SMTP_PORT, free_port
 
 mail_on = pytest.mark.parametrize("app_config", [{"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": SMTP_PORT,
                                                   "MAIL_SENDER": "chidao@ubnd.example.vn"}])
@@ -99,7 +65,12 @@ def test_unreachable_mail_server_does_not_break_the_action(app, factory):
 
 @mail_on
 def test_attachments_are_sent(app, inbox):
-    msg = mail.build_message("an@syt.example.vn", "Giấy mời họp", "Kính mời", [("moi-hop.ics", "text/calendar", b"BEGIN:VCALENDAR")])
+    msg = mail.build_message(
+        "an@syt.example.vn",
+        "Giấy mời họp",
+        "Kính mời",
+        [("moi-hop.ics", "text/calendar", b"BEGIN:VCALENDAR")],
+    )
     assert mail.deliver(mail._settings(), msg) is True
     (_rcpts, got), = inbox.wait(1)
     parts = [p.get_filename() for p in got.iter_attachments()]

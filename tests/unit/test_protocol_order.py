@@ -88,7 +88,8 @@ def test_admin_lists_and_the_directory_sort_in_vietnamese(app, client, factory):
     for name in ("Trần Văn Tú", "Đặng Thị Hoa", "Âu Văn Cơ", "Bùi Lan"):
         factory.user("officer", health, full_name=name)
     admin = factory.user("admin", full_name="Quản Trị")
-    names = [u["full_name"] for u in client.get("/api/v1/users", headers=bearer(factory.token(admin))).get_json()["items"]]
+    users = client.get("/api/v1/users", headers=bearer(factory.token(admin))).get_json()["items"]
+    names = [u["full_name"] for u in users]
     assert names == ["Âu Văn Cơ", "Bùi Lan", "Đặng Thị Hoa", "Quản Trị", "Trần Văn Tú"]
     login(client, admin)
     html = client.get("/admin/users").get_data(as_text=True)
