@@ -68,7 +68,7 @@ def me():
 
 @api.get("/agencies")
 def list_agencies():
-    return jsonify(items=[dict(a.to_dict(), depth=depth) for a, depth in services.agency_tree()])
+    return jsonify(items=[dict(a.to_dict(), depth=depth) for a, depth in queries.agency_tree()])
 
 
 @api.post("/agencies")

@@ -1,6 +1,7 @@
 """Reads about people: who works in these agencies, a user in brief (shared with other modules), the
 user directory, a user's tokens."""
-from auth.models import ApiToken, User
+from auth.models import Agency, ApiToken, User
+from auth.protocol import agency_key
 from core.collation import sort_key
 from core.extensions import db
 
@@ -40,3 +41,30 @@ def tokens_of(user):
     """The user's API tokens, newest first."""
     return db.session.scalars(
         db.select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id.desc())).all()
+
+
+def agency_tree(include_inactive=True):
+    """[(agency, depth)] in tree order: parents before children, siblings in protocol order."""
+    query = db.select(Agency)
+    if not include_inactive:
+        query = query.where(Agency.active.is_(True))
+    agencies = sorted(db.session.scalars(query), key=agency_key)
+    children = {}
+    for agency in agencies:
+        children.setdefault(agency.parent_id, []).append(agency)
+    ids = {a.id for a in agencies}
+    out = []
+
+    def walk(parent_id, depth):
+        for agency in children.get(parent_id, []):
+            out.append((agency, depth))
+            walk(agency.id, depth + 1)
+
+    walk(None, 0)
+    # Agencies whose parent is filtered out still appear, at the top level.
+    for parent_id, kids in children.items():
+        if parent_id is not None and parent_id not in ids:
+            for agency in kids:
+                out.append((agency, 0))
+                walk(agency.id, 1)
+    return out

@@ -11,7 +11,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from auth import permissions, throttle
 from auth.models import Agency, ApiToken, BrowserLogin, Role, User
-from auth.protocol import agency_key
 from core import audit
 from core.dbtypes import utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
@@ -245,35 +244,6 @@ def logout_sockets(login_id):
     """Close the sockets opened by one browser login."""
     if login_id:
         disconnect_where(SocketConnection.login_id == login_id)
-
-
-# -- agencies -------------------------------------------------------------------
-
-def agency_tree(include_inactive=True):
-    """[(agency, depth)] in tree order: parents before children, siblings in protocol order."""
-    query = db.select(Agency)
-    if not include_inactive:
-        query = query.where(Agency.active.is_(True))
-    agencies = sorted(db.session.scalars(query), key=agency_key)
-    children = {}
-    for agency in agencies:
-        children.setdefault(agency.parent_id, []).append(agency)
-    ids = {a.id for a in agencies}
-    out = []
-
-    def walk(parent_id, depth):
-        for agency in children.get(parent_id, []):
-            out.append((agency, depth))
-            walk(agency.id, depth + 1)
-
-    walk(None, 0)
-    # Agencies whose parent is filtered out still appear, at the top level.
-    for parent_id, kids in children.items():
-        if parent_id is not None and parent_id not in ids:
-            for agency in kids:
-                out.append((agency, 0))
-                walk(agency.id, 1)
-    return out
 
 
 # -- users ----------------------------------------------------------------------

@@ -196,7 +196,7 @@ def users():
     agency_id = arg_int("agency_id")
     people = sorted(queries.find_users(q, agency_id), key=lambda u: not u.active)  # the inactive last
     return render_template("auth/users.html", users=people, q=q, last_sign_in=services.last_sign_ins(people),
-                           agency_id=agency_id, tree=services.agency_tree())
+                           agency_id=agency_id, tree=queries.agency_tree())
 
 
 @bp.route("/admin/users/new", methods=["GET", "POST"])
@@ -212,7 +212,7 @@ def edit_user(user_id=None):
             return redirect(url_for("auth.users"))
     form = request.form if request.method == "POST" else (user.to_dict() if user else {})
     return render_template("auth/user_form.html", user=user, form=form, errors=errors, roles=tuple(Role),
-                           tree=services.agency_tree(include_inactive=False))
+                           tree=queries.agency_tree(include_inactive=False))
 
 
 def _user_form_data(user):
@@ -243,7 +243,7 @@ def _save_user(user, data):
 @login_required
 def agencies():
     admin_required()
-    return render_template("auth/agencies.html", tree=services.agency_tree(), counts=queries.active_user_counts())
+    return render_template("auth/agencies.html", tree=queries.agency_tree(), counts=queries.active_user_counts())
 
 
 @bp.route("/admin/agencies/new", methods=["GET", "POST"])
@@ -267,4 +267,4 @@ def edit_agency(agency_id=None):
             return redirect(url_for("auth.agencies"))
     form = request.form if request.method == "POST" else (agency.to_dict() if agency else {})
     return render_template("auth/agency_form.html", agency=agency, form=form, errors=errors,
-                           kinds=tuple(AgencyKind), tree=services.agency_tree())
+                           kinds=tuple(AgencyKind), tree=queries.agency_tree())

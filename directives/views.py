@@ -10,7 +10,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from auth import services as auth_services
+from auth import queries as auth_queries
 from core.forms import call_service
 from core.urls import safe_next
 from core.validation import display_zone
@@ -318,7 +318,7 @@ def _new_form(form, errors=None):
     selected = {str(x) for x in form.get("support_agency_ids") or []}
     return render_template("directives/new.html", form=form, errors=errors or {}, selected=selected,
                            accept=_attachments().accept_attribute(),
-                           tree=auth_services.agency_tree(include_inactive=False)), (422 if errors else 200)
+                           tree=auth_queries.agency_tree(include_inactive=False)), (422 if errors else 200)
 
 
 # -- leader: correct a directive after issue -----------------------------------------
@@ -392,7 +392,7 @@ def _opened_with(form):
 
 def _edit_form(directive, form, errors=None):
     assigned = {a.agency_id for a in directive.assignments if a.status != AssignmentStatus.CANCELLED}
-    tree = [(a, depth) for a, depth in auth_services.agency_tree() if a.active or a.id in assigned]
+    tree = [(a, depth) for a, depth in auth_queries.agency_tree() if a.active or a.id in assigned]
     return render_template("directives/edit.html", d=directive, form=form, errors=errors or {},
                            selected={str(x) for x in form.get("support_agency_ids") or []}, tree=tree), \
         (422 if errors else 200)

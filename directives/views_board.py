@@ -7,7 +7,7 @@ from flask import abort, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from auth import services as auth_services
+from auth import queries as auth_queries
 from core import ui
 from core.collation import sort_key
 from core.dbtypes import utcnow
@@ -135,7 +135,7 @@ def index():
         "directives/list.html", view=view, pagination=pagination, filters=filters, errors=errors,
         directives=rows if view == "directives" else [], assignments=rows if view == "assignments" else [],
         summary=queries.list_summaries([d.id for d in rows]) if view == "directives" else {},
-        tree=auth_services.agency_tree(),
+        tree=auth_queries.agency_tree(),
         export_url=url_for("directives.export_list", **shown),
         page_url=lambda n: url_for("directives.index", page=n, **shown),
         directives_url=url_for("directives.index", **filters),

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from auth import services as auth_services
+from auth import queries as auth_queries
 from auth.models import AgencyKind
 from core import ui, xlsx
 from core.errors import Forbidden
@@ -141,7 +141,7 @@ def _secretary_groups(users):
 
 def _form_context(form, errors, meeting=None):
     users = queries.invitable_users()
-    tree = auth_services.agency_tree(include_inactive=False)
+    tree = auth_queries.agency_tree(include_inactive=False)
     rank = {agency.id: n for n, (agency, _depth) in enumerate(tree)}
     groups = {}
     for user in users:

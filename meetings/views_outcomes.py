@@ -195,7 +195,7 @@ def assign_conclusion(conclusion_id):
     conclusion, meeting = conclusions.get_conclusion(current_user, conclusion_id)
     if not perms.can_issue_from_conclusion(current_user, meeting):
         abort(403)
-    from auth import services as auth_services
+    from auth import queries as auth_queries
 
     errors = {}
     form = dict(conclusions.directive_defaults(conclusion, meeting))
@@ -217,7 +217,7 @@ def assign_conclusion(conclusion_id):
 
     return render_template(
         "meetings/outcomes/assign.html", meeting=meeting, conclusion=conclusion, form=form, errors=errors,
-        agencies=auth_services.agency_tree(include_inactive=False), priorities=tuple(Priority),
+        agencies=auth_queries.agency_tree(include_inactive=False), priorities=tuple(Priority),
         support_ids={str(i) for i in form.get("support_agency_ids", [])},
     ), (422 if errors else 200)
 

@@ -102,11 +102,11 @@ def test_login_page_is_throttled_too(client, factory):
 
 
 def test_500_is_json_without_details(client, app, admin_token, monkeypatch):
-    from auth import services
+    from auth import queries
 
     def boom(*a, **k):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(services, "agency_tree", boom)
+    monkeypatch.setattr(queries, "agency_tree", boom)
     err = error_of(client.get("/api/v1/agencies", headers=bearer(admin_token)), 500, "internal_error")
     assert "secret" not in err["message"]

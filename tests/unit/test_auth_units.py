@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from flask_login import AnonymousUserMixin
 
-from auth import agencies, permissions, services
+from auth import agencies, permissions, queries, services
 from auth.models import ApiToken
 from core.config import load_config
 from core.dbtypes import utcnow
@@ -144,7 +144,7 @@ def test_agency_tree_lists_parents_before_children_with_depth(app, factory):
     hospital = agencies.create_agency(admin, {"code": "BV", "name": "Bệnh viện tỉnh", "parent_id": health.id})
     district = agencies.create_agency(admin, {"code": "HDS", "name": "Huyện Đông Sơn", "kind": "district"})
     assert office.code == "VP"  # codes are upper-cased
-    tree = [(a.code, depth) for a, depth in services.agency_tree()]
+    tree = [(a.code, depth) for a, depth in queries.agency_tree()]
     assert tree == [("VP", 0), ("STC", 1), ("SYT", 1), ("BV", 2), ("HDS", 0)]
     assert finance.parent is office and hospital.parent is health and district.parent is None
 
@@ -154,8 +154,8 @@ def test_agency_tree_without_inactive_keeps_orphans_visible(app, factory):
     parent = agencies.create_agency(admin, {"code": "P", "name": "Cha"})
     child = agencies.create_agency(admin, {"code": "C", "name": "Con", "parent_id": parent.id})
     agencies.update_agency(admin, parent, {"active": False})
-    assert [(a.code, d) for a, d in services.agency_tree(include_inactive=False)] == [("C", 0)]
-    assert child in [a for a, _ in services.agency_tree()]
+    assert [(a.code, d) for a, d in queries.agency_tree(include_inactive=False)] == [("C", 0)]
+    assert child in [a for a, _ in queries.agency_tree()]
 
 
 def test_agency_cannot_be_moved_under_itself_or_its_descendant(app, factory):

@@ -94,7 +94,7 @@ def test_admin_lists_and_the_directory_sort_in_vietnamese(app, client, factory):
     login(client, admin)
     html = client.get("/admin/users").get_data(as_text=True)
     assert html.index("Âu Văn Cơ") < html.index("Bùi Lan") < html.index("Đặng Thị Hoa") < html.index("Trần Văn Tú")
-    from auth.services import agency_tree
+    from auth.queries import agency_tree
 
     assert [a.name for a, _depth in agency_tree()] == ["Sở Xây dựng", "Sở Y tế", district.name]
 
