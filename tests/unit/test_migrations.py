@@ -33,7 +33,9 @@ def test_meeting_states_migration_keeps_calendars_updating(tmp_path, monkeypatch
     with app.app_context():
         upgrade(revision="0009_audit_log_search")
         with db.engine.begin() as conn:
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.exec_driver_sql(
+                "INSERT INTO users (id, username, full_name, role, locale, active, password_hash, created_at)"
+                " VALUES (1, 'chutich', 'Chủ tịch', 'leader', 'vi', 1, 'x', '2026-11-30 01:00:00')")
             for meeting_id in (1, 2):
                 conn.exec_driver_sql(
                     "INSERT INTO meetings (id, title, description, starts_at, place, online, chair_id, status,"
@@ -49,3 +51,38 @@ def test_meeting_states_migration_keeps_calendars_updating(tmp_path, monkeypatch
             with pytest.raises(IntegrityError):  # and a state outside its enum is refused
                 conn.exec_driver_sql("UPDATE meetings SET status = 'postponed' WHERE id = 1")
     assert [tuple(row) for row in rows] == [(1, 3), (2, 0)]
+
+
+def _row_counts(conn):
+    tables = [name for (name,) in conn.exec_driver_sql(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        " AND name != 'alembic_version'")]
+    return {table: conn.exec_driver_sql(f'SELECT count(*) FROM "{table}"').scalar() for table in tables}
+
+
+def test_migrations_that_rebuild_tables_keep_every_row_on_sqlite(tmp_path, monkeypatch):
+    """SQLite rebuilds a table to add a CHECK constraint: with foreign keys on, dropping the old copy
+    deleted every child row (participants, chat, assignments...). Down to 0009 and up again keeps all."""
+    from core import demo
+
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "i"))
+    app = create_app(make_test_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'm.db'}"))
+    with app.app_context():
+        upgrade(revision="heads")
+        demo.seed()
+        db.session.remove()
+        with db.engine.connect() as conn:
+            seeded = _row_counts(conn)
+        from flask_migrate import downgrade
+
+        downgrade(revision="0009_audit_log_search")
+        with db.engine.connect() as conn:
+            at_0009 = _row_counts(conn)
+        upgrade(revision="heads")
+        with db.engine.connect() as conn:
+            again = _row_counts(conn)
+            foreign_keys = conn.exec_driver_sql("PRAGMA foreign_keys").scalar()
+    assert seeded["meeting_participants"] > 0 and seeded["directive_assignments"] > 0
+    assert at_0009 == seeded
+    assert again == seeded
+    assert foreign_keys == 1  # the app's connections enforce them again
