@@ -13,8 +13,9 @@ def is_staff(user):
 
 
 def is_leader(user):
-    """The province's leaders: listed first in protocol order, their title says what they lead."""
-    return _has_role(user, Role.LEADER)
+    """Whether a person holds a leader's post: listed first in protocol order, their title says what
+    they lead. A description, not an access check: a deactivated leader is still listed as one."""
+    return user is not None and user.role == Role.LEADER
 
 
 def can_manage_accounts(user):

@@ -300,10 +300,11 @@ if "local" in email_validator.SPECIAL_USE_DOMAIN_NAMES:
     email_validator.SPECIAL_USE_DOMAIN_NAMES.remove("local")
 
 
-def _email(f, name="email"):
-    """An optional e-mail address, checked by its form only: intranets have no DNS to ask."""
+def _email(f, name="email", stored=None):
+    """An optional e-mail address, checked by its form only: intranets have no DNS to ask. The address
+    already ``stored`` is taken as it is (saved before addresses were checked, it must not block a save)."""
     email = f.str(name, required=False, max_len=255)
-    if email:
+    if email and email != stored:
         try:
             validate_email(email, check_deliverability=False, globally_deliverable=False)
         except EmailNotValidError:
@@ -346,7 +347,7 @@ def _user_update_fields(actor, user, data):
     f = Fields(data)
     values = {"full_name": f.str("full_name", required=False, max_len=255),
               "role": f.choice("role", tuple(Role), required=False),
-              "email": _email(f),
+              "email": _email(f, stored=user.email),
               "title": f.str("title", required=False, max_len=255)}
     password = f.str("password", required=False, max_len=200)
     _check_password_rules(f, "password", password)
@@ -406,7 +407,7 @@ def set_locale(user, locale):
 def update_profile(user, data):
     f = Fields(data)
     full_name = f.str("full_name", max_len=255)
-    email = _email(f)
+    email = _email(f, stored=user.email)
     locale = f.choice("locale", current_app.config["LANGUAGES"], required=False, default=user.locale)
     f.check()
     user.full_name = full_name

@@ -11,7 +11,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from auth import queries as auth_queries
-from core.forms import call_service
+from core.errors import ServiceError
+from core.extensions import db
+from core.forms import call_service, form_errors
 from core.urls import safe_next
 from core.validation import display_zone
 from directives import (
@@ -302,10 +304,12 @@ def _issue_from_form():
         return _new_form(form, errors)
     flash(_("Directive %(number)s was issued.", number=directive.number), "success")
     if not directive.attachments:  # a retried post (same client_id) got the first directive back
-        _unused, failed = call_service(_attachments().save_uploads, files, directive, current_user,
-                                       field="attachments")
-        if failed:  # issued already: say so rather than invite a second issue
-            flash(_("A file could not be attached: %(message)s", message="; ".join(failed.values())), "warning")
+        try:
+            _attachments().save_uploads(files, directive, current_user, field="attachments")
+        except ServiceError as exc:  # any refusal, even 403: issued already, so say so, never an error page
+            db.session.rollback()
+            flash(_("A file could not be attached: %(message)s",
+                    message="; ".join(form_errors(exc, "attachments").values())), "warning")
     return redirect(url_for("directives.show", directive_id=directive.id))
 
 

@@ -231,7 +231,7 @@ def update_meeting(actor, meeting, data):
     added, removed = _sync_invitations(meeting, desired, utcnow())
     audit.record(actor, "meeting.update", meeting, changed=changed, invited=len(desired), added=added,
                  removed=removed)
-    meeting.ics_sequence += 1
+    _next_ics_sequence(meeting)
     _revoke_access(meeting, removed)
     _tell_invitees(meeting, actor, desired, added, removed, calendar_changed=bool(set(changed) & _CALENDAR_FIELDS))
     publish("meeting:updated", {"meeting_id": meeting.id, "status": meeting.status}, to=room(meeting.id))
@@ -277,6 +277,13 @@ def _revoke_access(meeting, user_ids):
     for user_id in gone:
         publish("meeting:removed", {"meeting_id": meeting.id}, to=user_room(user_id))
     close_spans([AttendanceSpan.meeting_id == meeting.id, AttendanceSpan.user_id.in_(gone)])
+
+
+def _next_ics_sequence(meeting):
+    """One more change sent to the calendars. Counted in SQL, so two changes at once (the row is locked
+    by the first) still send two numbers."""
+    meeting.ics_sequence = Meeting.ics_sequence + 1
+    db.session.flush()
 
 
 def invitation_ics(meeting, method="REQUEST"):
@@ -353,7 +360,7 @@ def cancel_meeting(actor, meeting, reason=""):
     meeting.ended_at = utcnow()
     _close_outcomes(meeting)
     audit.record(actor, "meeting.cancel", meeting, reason=reason)
-    meeting.ics_sequence += 1
+    _next_ics_sequence(meeting)
     _invite(meeting, [p.user_id for p in participants_of(meeting) if p.user_id != actor.id], actor, "cancelled")
     publish("meeting:status", status_payload(meeting), to=room(meeting.id))
     db.session.commit()

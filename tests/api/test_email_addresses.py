@@ -32,3 +32,16 @@ def test_malformed_addresses_are_refused_and_nothing_is_created(client, admin_to
     assert res.status_code == 422
     assert set(res.get_json()["error"]["fields"]) == {"email"}
     assert db.session.scalar(db.select(db.func.count(User.id))) == before
+
+
+def test_an_address_stored_before_checks_does_not_block_saving_other_fields(client, factory, admin_token):
+    user = factory.user("officer", factory.agency())
+    user.email = "van thu@localhost"  # what the old "has an @" rule let through
+    db.session.commit()
+    res = client.patch(f"/api/v1/users/{user.id}", json={"full_name": "Tên mới", "email": "van thu@localhost"},
+                       headers=bearer(admin_token))
+    assert res.status_code == 200, res.get_json()
+    res = client.patch(f"/api/v1/users/{user.id}", json={"email": "van thu2@localhost"}, headers=bearer(admin_token))
+    assert res.status_code == 422 and set(res.get_json()["error"]["fields"]) == {"email"}
+    db.session.expire_all()
+    assert (user.full_name, user.email) == ("Tên mới", "van thu@localhost")

@@ -110,3 +110,7 @@ def test_the_word_documents_name_a_leader_by_title_not_by_the_office_keeping_the
     officer.title = "Chuyên viên"
     assert _person(chairman) == "Nguyễn Văn Minh - Chủ tịch UBND tỉnh"
     assert _person(officer) == "Phạm Thị Hoa - Chuyên viên, Sở Y tế"
+    # an account closed since (the minutes of a past meeting): still listed as the leader they were
+    chairman.active = False
+    assert _person(chairman) == "Nguyễn Văn Minh - Chủ tịch UBND tỉnh"
+    assert sorted([officer, chairman], key=person_key) == [chairman, officer]
