@@ -271,7 +271,8 @@ def create_user(actor, data, *, system=False):
     role = f.choice("role", tuple(Role))
     email = _email(f)
     title = f.str("title", required=False, max_len=255)
-    locale = f.choice("locale", current_app.config["LANGUAGES"], required=False, default="vi")
+    locale = f.choice("locale", current_app.config["LANGUAGES"], required=False,
+                      default=current_app.config["BABEL_DEFAULT_LOCALE"])
     _check_password_rules(f, "password", password)
     if username and not _valid_username(username):
         f.error("username", _("Use letters, digits, dot, dash or underscore."))

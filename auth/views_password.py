@@ -8,6 +8,7 @@ from auth.throttle import TooManyAttempts
 from auth.views import _forget_this_browser
 from core.errors import Invalid
 from core.extensions import db
+from core.forms import call_service
 
 
 @bp.app_context_processor
@@ -51,12 +52,8 @@ def reset_password(token):
         if new != request.form.get("confirm_password", ""):
             errors["confirm_password"] = _("The two passwords differ.")
         else:
-            try:
-                password_reset.reset_password(token, new)
-            except Invalid as exc:
-                db.session.rollback()
-                errors = exc.fields
-            else:
+            _done, errors = call_service(password_reset.reset_password, token, new, field="new_password")
+            if not errors:
                 if current_user.is_authenticated:
                     _forget_this_browser()
                 flash(_("Your new password is set, and every earlier sign-in has ended. "

@@ -41,7 +41,7 @@ LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
 
 
 def languages():
-    """[(code, name)] of the configured languages (LANGUAGES), the default first."""
+    """[(code, name)] of the configured languages, in the order LANGUAGES gives them."""
     return [(code, LANGUAGE_NAMES.get(code, code)) for code in current_app.config["LANGUAGES"]]
 
 

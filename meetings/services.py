@@ -5,9 +5,11 @@ Pages, the JSON API and the socket handlers all call these functions. Each
 checks permissions (meetings.permissions), validates, writes an audit row,
 queues realtime events (sent after commit) and commits.
 """
+from flask import current_app
 from flask_babel import gettext as _
 
 from auth.models import Agency, User
+from auth.queries import users_in_agencies
 from core import audit
 from core.dbtypes import isoformat, utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound
@@ -133,10 +135,8 @@ def _desired_invitations(chair, secretary_id, participant_ids, agency_ids):
     """user_id -> (role, via_agency_id): explicit invitations win over agency-wide ones."""
     desired = {}
     if agency_ids:
-        for user_id, agency_id in db.session.execute(
-            db.select(User.id, User.agency_id).where(User.agency_id.in_(agency_ids), User.active.is_(True))
-        ):
-            desired[user_id] = (ParticipantRole.MEMBER, agency_id)
+        for user in db.session.scalars(users_in_agencies(agency_ids)):
+            desired[user.id] = (ParticipantRole.MEMBER, user.agency_id)
     for uid in participant_ids:
         desired[uid] = (ParticipantRole.MEMBER, None)
     if secretary_id:
@@ -337,7 +337,7 @@ def _mail_invitations(meeting, users, kind):
     for user in users:
         if not user.email:
             continue
-        with force_locale(user.locale or "vi"):
+        with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
             details = _(
                 "Time: %(when)s\nPlace: %(place)s\nChair: %(chair)s\nDetails: %(url)s",
                 when=datetime_filter(meeting.starts_at), place=meeting.place or _("Online"),
