@@ -289,7 +289,7 @@ def conclusions_document_pdf(meeting_id):
 # -- what the room's outcome panels need -------------------------------------------------
 
 def panels_data(meeting):
-    """The initial state of the outcome panels in the live room (JSON for meeting_outcomes.js)."""
+    """The initial state of the outcome panels in the live room (JSON for static/js/meeting/room.js)."""
     operms = perms.outcome_perms(current_user, meeting)
     state = minutes.minutes_state(meeting)
     return {
