@@ -138,15 +138,21 @@ def profile():
 def change_password():
     errors = {}
     if request.method == "POST":
-        new = request.form.get("new_password", "")
-        if new != request.form.get("confirm_password", ""):
-            errors["confirm_password"] = _("The two passwords differ.")
-        else:
+        new, errors = new_password_from_form()
+        if not errors:
             _none, errors = call_service(services.change_password, current_user,
                                          request.form.get("current_password", ""), new)
         if not errors:
             return _after_password_change()
     return render_template("auth/password.html", errors=errors)
+
+
+def new_password_from_form():
+    """The new password typed twice: (it, {}) or (it, the error of confirm_password) when the copies differ."""
+    new = request.form.get("new_password", "")
+    if new != request.form.get("confirm_password", ""):
+        return new, {"confirm_password": _("The two passwords differ.")}
+    return new, {}
 
 
 def _after_password_change():

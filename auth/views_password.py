@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from auth import bp, password_reset
 from auth.throttle import TooManyAttempts
-from auth.views import _forget_this_browser
+from auth.views import _forget_this_browser, new_password_from_form
 from core.errors import Invalid
 from core.extensions import db
 from core.forms import call_service
@@ -48,16 +48,14 @@ def reset_password(token):
         return render_template("auth/reset_password.html", invalid=True, errors={}), 200, headers
     errors = {}
     if request.method == "POST":
-        new = request.form.get("new_password", "")
-        if new != request.form.get("confirm_password", ""):
-            errors["confirm_password"] = _("The two passwords differ.")
-        else:
+        new, errors = new_password_from_form()
+        if not errors:
             _done, errors = call_service(password_reset.reset_password, token, new, field="new_password")
-            if not errors:
-                if current_user.is_authenticated:
-                    _forget_this_browser()
-                flash(_("Your new password is set, and every earlier sign-in has ended. "
-                        "Sign in with the new password."),
-                      "success")
-                return redirect(url_for("auth.login"))
+        if not errors:
+            if current_user.is_authenticated:
+                _forget_this_browser()
+            flash(_("Your new password is set, and every earlier sign-in has ended. "
+                    "Sign in with the new password."),
+                  "success")
+            return redirect(url_for("auth.login"))
     return render_template("auth/reset_password.html", invalid=False, user=user, errors=errors), 200, headers
