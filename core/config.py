@@ -91,6 +91,12 @@ def load_config(overrides=None):
         # the largest Socket.IO event payload the handlers take (characters); a larger one gets
         # an error ack. The transport accepts up to MAX_CONTENT_LENGTH, so the socket stays up.
         "SOCKET_MAX_PAYLOAD": int(os.environ.get("SOCKET_MAX_PAYLOAD", str(64 * 1024))),
+        # the call: STUN/TURN URLs (comma-separated) for the browsers; with a secret, TURN gets
+        # coturn REST-API credentials that expire after MEDIA_TURN_TTL seconds
+        "MEDIA_TURN_URLS": [u.strip() for u in os.environ.get("MEDIA_TURN_URLS", "").split(",") if u.strip()],
+        "MEDIA_TURN_SECRET": _optional("MEDIA_TURN_SECRET"),
+        "MEDIA_TURN_TTL": int(os.environ.get("MEDIA_TURN_TTL", "43200")),
+        "MEDIA_VIDEO_LIMIT": int(os.environ.get("MEDIA_VIDEO_LIMIT", "6")),
         "SCHEDULER_ENABLED": _bool("SCHEDULER_ENABLED", True),
         # How many reverse proxies (nginx) stand in front and set X-Forwarded-*; 0: none.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),

@@ -161,6 +161,27 @@ class AttendanceSpan(db.Model):
     left_at = db.Column(UTCDateTime)
 
 
+class CallMember(db.Model):
+    """One socket in a live meeting's call (peer-to-peer mesh), so every process knows who is in it.
+    Written only by meetings.call."""
+
+    __tablename__ = "meeting_call_members"
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: the meeting whose call it is
+    meeting_id = db.Column(db.Integer, db.ForeignKey("meetings.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: who is in the call
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: the Socket.IO session that joined (a newer join of the same user replaces it)
+    sid = db.Column(db.String(64), nullable=False, unique=True)
+    #: when it joined
+    joined_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    #: the microphone is on
+    audio = db.Column(db.Boolean, nullable=False, default=False)
+    #: the camera is on
+    video = db.Column(db.Boolean, nullable=False, default=False)
+
+
 class ChatMessage(db.Model):
     """A chat line in a meeting, kept forever. Retries with the same client id store one row."""
 

@@ -83,6 +83,8 @@ def test_migrations_that_rebuild_tables_keep_every_row_on_sqlite(tmp_path, monke
             again = _row_counts(conn)
             foreign_keys = conn.exec_driver_sql("PRAGMA foreign_keys").scalar()
     assert seeded["meeting_participants"] > 0 and seeded["directive_assignments"] > 0
-    assert at_0009 == seeded
+    # tables created after 0009 (the call's members) are gone at 0009; the demo leaves them empty
+    assert at_0009 == {table: n for table, n in seeded.items() if table in at_0009}
+    assert all(seeded[table] == 0 for table in seeded.keys() - at_0009.keys())
     assert again == seeded
     assert foreign_keys == 1  # the app's connections enforce them again
