@@ -18,6 +18,7 @@ ACTION_GROUPS = {
     "vote": _l("Votes"),
     "speaker": _l("Speaker queue"),
     "conclusion": _l("Conclusions"),
+    "call": _l("Calls"),
 }
 ACTION_LABELS = {
     "user.create": _l("Created an account"),
@@ -69,6 +70,7 @@ ACTION_LABELS = {
     "conclusion.update": _l("Changed a conclusion"),
     "conclusion.delete": _l("Deleted a conclusion"),
     "conclusion.assign": _l("Issued a directive from a conclusion"),
+    "call.mute": _l("Muted others in a call"),
 }
 OBJECT_LABELS = {
     "user": _l("Account"),
@@ -145,6 +147,8 @@ FIELD_LABELS = {
     "restored_from": _l("Restored from version"),
     "user_id": _l("Person"),
     "object_type": _l("Kind of object"),
+    "track": _l("Microphone or camera"),
+    "user_ids": _l("People"),
 }
 #: the same key means something else on some objects
 FIELD_LABELS_BY_TYPE = {("user", "title"): _l("Job title"), ("meeting", "title"): _l("Title")}
@@ -161,4 +165,5 @@ VALUE_LABELS = {
     "kind": KIND_LABELS,
     "locale": LANGUAGE_NAMES,
     "priority": {"normal": _l("Normal"), "high": _l("High"), "urgent": _l("Urgent")},
+    "track": {"audio": _l("Microphone"), "video": _l("Camera")},
 }

@@ -11,7 +11,7 @@ from core.errors import Forbidden, NotFound
 from core.text import render_markdown
 from core.validation import Fields
 from meetings import api_bp as api
-from meetings import chat, conclusions, minutes, permissions, queries, schemas, services, speakers, votes
+from meetings import call, chat, conclusions, minutes, permissions, queries, schemas, services, speakers, votes
 from meetings.attendance import table as attendance_table
 from meetings.presence import present_user_ids
 
@@ -84,6 +84,13 @@ def messages(meeting_id):
 def presence(meeting_id):
     meeting = queries.get_meeting(current_user, meeting_id)
     return jsonify(meeting_id=meeting.id, present=present_user_ids(meeting.id))
+
+
+@api.get("/meetings/<int:meeting_id>/media")
+def media(meeting_id):
+    """The call: {mode, ice_servers, video_limit, live}; participants only (others: 404)."""
+    meeting = queries.get_meeting(current_user, meeting_id)
+    return jsonify(call.media_info(current_user, meeting))
 
 
 @api.get("/meetings/<int:meeting_id>/attendance")
@@ -305,6 +312,10 @@ def _document():
                        "follow-up meeting also those of the earlier meeting (follow_up)",
                        "participants, leaders, admins",
                        errors=read))
+    oa.path("/meetings/{meeting_id}/media",
+            get=oa._op("The call (peer-to-peer mesh): {mode: \"mesh\", ice_servers: [{urls, username?, credential?}], "
+                       "video_limit, live}; TURN credentials follow coturn's REST API scheme. Signalling runs over "
+                       "Socket.IO (media:* events, docs/meetings.md)", "participants", errors=read))
     oa.path("/meetings/{meeting_id}/follow-up",
             put=oa._op("Mark the meeting as the follow-up of an earlier one ({follow_up_of_id: id | null})",
                        "chair, admin", body=oa._obj(follow_up_of_id=INT), errors=write))

@@ -1,4 +1,4 @@
-"""Socket.IO handlers of the live room (presence, chat) and of its votes and speaker queue: authorize and
+"""Socket.IO handlers of the live room (presence, chat), of its votes and speaker queue and of its call: authorize and
 act through the same services as the pages and the API, answer with the ack ``{ok: true, ...}``; an error
 becomes ``{ok: false, error}`` in core.realtime. Room-wide events are published by the services after commit.
 """
@@ -12,7 +12,7 @@ from core.errors import NotFound
 from core.realtime import disconnect_hooks, socket_handler
 from core.scheduler import register_job
 from core.validation import payload_id
-from meetings import bp, chat, presence, queries, schemas, speakers, votes
+from meetings import bp, call, chat, presence, queries, schemas, speakers, votes
 
 
 @socket_handler("meeting:join")
@@ -96,7 +96,45 @@ def speakers_remove(payload):
     return {"ok": True, "speakers": speakers.speakers_state(meeting)}
 
 
+# -- the call (peer-to-peer mesh; meetings.call) -------------------------------------------
+
+@socket_handler("media:join")
+def media_join(payload):
+    """{meeting_id, audio, video} -> {ok, self_user_id, peers, video_allowed, video_limit, ice_servers}."""
+    meeting, ack = call.join(current_user, payload, request.sid)
+    join_room(call.call_room(meeting.id))
+    if not call.still_in_call(meeting.id, request.sid):
+        leave_room(call.call_room(meeting.id))
+        raise NotFound(_("Meeting not found."))
+    return ack
+
+
+@socket_handler("media:signal")
+def media_signal(payload):
+    call.signal(current_user, payload, request.sid)
+    return {"ok": True}
+
+
+@socket_handler("media:state")
+def media_state(payload):
+    call.set_state(current_user, payload, request.sid)
+    return {"ok": True}
+
+
+@socket_handler("media:leave")
+def media_leave(payload):
+    meeting = call.leave(current_user, payload, request.sid)
+    leave_room(call.call_room(meeting.id))
+    return {"ok": True}
+
+
+@socket_handler("media:mute")
+def media_mute(payload):
+    return {"ok": True, "muted": call.mute(current_user, payload)}
+
+
 disconnect_hooks.append(presence.close_socket)
+disconnect_hooks.append(call.drop_socket)
 register_job("meetings.sweep_orphan_spans", 60, presence.sweep_orphan_spans)
 
 

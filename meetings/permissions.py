@@ -177,6 +177,11 @@ def can_download_documents(user, meeting):
     return is_staff(user) or is_chair(user, meeting) or is_secretary(user, meeting)
 
 
+def can_moderate_call(user, meeting):
+    """Mute others in the call: the chair."""
+    return is_chair(user, meeting)
+
+
 def outcome_perms(user, meeting):
     """The booleans the outcome panels use."""
     return {

@@ -17,7 +17,7 @@ from core.extensions import db
 from core.i18n import datetime_filter
 from core.realtime import leave_room_after_commit, publish, user_room
 from core.validation import Fields
-from meetings import ics, permissions, speakers, votes
+from meetings import call, ics, permissions, speakers, votes
 from meetings.models import AgendaItem, AttendanceSpan, Meeting, MeetingStatus, Participant, ParticipantRole
 from meetings.presence import close_spans
 from meetings.queries import participants_of, room
@@ -277,6 +277,7 @@ def _revoke_access(meeting, user_ids):
     for user_id in gone:
         publish("meeting:removed", {"meeting_id": meeting.id}, to=user_room(user_id))
     close_spans([AttendanceSpan.meeting_id == meeting.id, AttendanceSpan.user_id.in_(gone)])
+    call.drop_users(meeting, gone)
 
 
 def _next_ics_sequence(meeting):
@@ -359,6 +360,7 @@ def cancel_meeting(actor, meeting, reason=""):
     meeting.status = MeetingStatus.CANCELLED
     meeting.ended_at = utcnow()
     _close_outcomes(meeting)
+    call.end_call(meeting)
     audit.record(actor, "meeting.cancel", meeting, reason=reason)
     _next_ics_sequence(meeting)
     _invite(meeting, [p.user_id for p in participants_of(meeting) if p.user_id != actor.id], actor, "cancelled")
@@ -399,6 +401,7 @@ def end_meeting(actor, meeting):
     meeting.status = MeetingStatus.ENDED
     meeting.ended_at = now
     _close_outcomes(meeting)
+    call.end_call(meeting)
     db.session.execute(
         db.update(AttendanceSpan)
         .where(AttendanceSpan.meeting_id == meeting.id, AttendanceSpan.left_at.is_(None))
