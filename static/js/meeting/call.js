@@ -1,0 +1,576 @@
+/* The call (mesh mode): sound and video between the browsers of the people in the call, signalled
+ * over the room's socket (media:* events; the server relays only between members of this call).
+ *
+ * One RTCPeerConnection per peer. The one who joins offers to every peer already in the call; those
+ * only answer (no glare). ICE candidates wait until the remote description is set. Muting, turning
+ * the camera off and changing devices swap the sent track (RTCRtpSender.replaceTrack): no
+ * renegotiation. After a socket reconnect the server has dropped us from the call: join again.
+ * Test hook: window.meetingCall.peers, a Map of user id -> RTCPeerConnection. */
+import { room } from "./hub.js";
+
+const App = window.App;
+const { t, fmt, el } = App;
+const card = document.getElementById("call-card");
+const me = room.userId;
+const names = new Map((room.data.participants || []).map((p) => [p.id, p.full_name]));
+const participant = names.has(me);  // a leader looking in uninvited hears no call (the server agrees)
+
+const pcs = new Map();    // user id -> RTCPeerConnection (the test hook)
+const peers = new Map();  // user id -> {pc, name, audio, video, stream, tile, queue, chain, offerer}
+window.meetingCall = { peers: pcs };
+
+const local = { stream: null, audio: null, video: null, micOn: true, camOn: true, videoAllowed: true };
+let iceServers = [];
+let inCall = false;      // joined, or joining
+let rejoin = false;      // the socket dropped while in the call: join again once it is back
+let closed = false;      // the room is closed to us (removed, meeting over)
+
+const $ = (id) => document.getElementById(id);
+const btnJoin = $("call-join");
+const btnMic = $("call-mic");
+const btnCam = $("call-camera");
+const btnLeave = $("call-leave");
+const btnMuteAll = $("call-mute-all");
+const btnDevices = $("call-devices-toggle");
+const devicesBox = $("call-devices");
+const selMic = $("call-mic-select");
+const selCam = $("call-camera-select");
+const gridEl = $("call-grid");
+const messageEl = $("call-message");
+const stateEl = $("call-state");
+
+// -- messages and controls -------------------------------------------------------------
+function say(text, kind) {
+  messageEl.textContent = text || "";
+  messageEl.className = "alert py-2 small mt-2 mb-0 " + (text ? "alert-" + (kind || "info") : "d-none");
+}
+
+function setState(key) {
+  stateEl.textContent = key ? t(key) : "";
+  card.dataset.callState = key || "idle";
+}
+
+function renderControls() {
+  const live = room.status === "live" && !closed;
+  btnJoin.classList.toggle("d-none", inCall);
+  btnJoin.disabled = !live || !participant;
+  [btnMic, btnCam, btnLeave, btnDevices].forEach((b) => b.classList.toggle("d-none", !inCall));
+  if (btnMuteAll) btnMuteAll.classList.toggle("d-none", !inCall);
+  if (!inCall) devicesBox.classList.add("d-none");
+  const micOn = local.micOn && !!local.audio;
+  btnMic.dataset.muted = micOn ? "0" : "1";
+  btnMic.setAttribute("aria-pressed", micOn ? "false" : "true");
+  btnMic.disabled = !local.audio;
+  btnMic.classList.toggle("btn-danger", !micOn);
+  btnMic.classList.toggle("btn-outline-secondary", micOn);
+  setButton(btnMic, micOn ? "mic-fill" : "mic-mute-fill", micOn ? t("call_mic_off") : t("call_mic_on"));
+  const camOn = local.camOn && !!local.video;
+  btnCam.dataset.off = camOn ? "0" : "1";
+  btnCam.setAttribute("aria-pressed", camOn ? "false" : "true");
+  btnCam.disabled = !local.videoAllowed;
+  btnCam.classList.toggle("btn-danger", !camOn && local.videoAllowed);
+  btnCam.classList.toggle("btn-outline-secondary", camOn || !local.videoAllowed);
+  setButton(btnCam, camOn ? "camera-video-fill" : "camera-video-off-fill", camOn ? t("call_camera_off") : t("call_camera_on"));
+  if (inCall) return;
+  if (!participant) say(t("call_not_participant"), "secondary");
+  else if (!live) say(room.status === "scheduled" ? t("call_not_live") : "", "secondary");
+}
+
+function setButton(btn, iconName, label) {
+  const i = el("i", "bi bi-" + iconName);
+  i.setAttribute("aria-hidden", "true");
+  btn.replaceChildren(i, el("span", "call-btn-label", label));
+  btn.title = label;
+}
+
+// -- tiles -------------------------------------------------------------------------------
+function initials(name) {
+  const words = String(name || "?").trim().split(/\s+/);
+  return (words.length > 1 ? words[words.length - 2][0] + words[words.length - 1][0] : words[0].slice(0, 2)).toUpperCase();
+}
+
+function makeTile(userId, name, mine) {
+  const tile = el("div", "call-tile" + (mine ? " is-me" : ""));
+  tile.dataset.userId = String(userId);
+  const video = el("video", "call-video");
+  video.autoplay = true;
+  video.playsInline = true;
+  if (mine) video.muted = true;  // never hear oneself
+  const avatar = el("div", "call-avatar", initials(name));
+  avatar.setAttribute("aria-hidden", "true");
+  const label = el("div", "call-name");
+  const micIcon = el("i", "bi bi-mic-mute-fill call-muted-icon");
+  micIcon.title = t("call_muted");
+  label.append(micIcon, el("span", "text-truncate", mine ? fmt("call_you", { name: name }) : name));
+  tile.append(video, avatar, label);
+  if (!mine && room.perms.is_chair) {
+    const mute = el("button", "btn btn-sm btn-dark call-tile-mute");
+    mute.type = "button";
+    mute.setAttribute("data-testid", "media-mute-" + userId);
+    mute.title = t("call_mute_one");
+    mute.setAttribute("aria-label", t("call_mute_one") + ": " + name);
+    const i = el("i", "bi bi-mic-mute");
+    i.setAttribute("aria-hidden", "true");
+    mute.append(i);
+    mute.addEventListener("click", () => { muteOthers(userId); });
+    tile.append(mute);
+  }
+  if (mine) gridEl.prepend(tile); else gridEl.append(tile);
+  layoutGrid();
+  return tile;
+}
+
+function showTileState(tile, audio, video) {
+  if (!tile) return;
+  tile.classList.toggle("mic-off", !audio);
+  tile.classList.toggle("cam-off", !video);
+}
+
+function attach(tile, stream) {
+  const video = tile.querySelector("video");
+  if (video.srcObject !== stream) video.srcObject = stream;
+  const p = video.play();
+  if (p && p.catch) p.catch(() => { /* autoplay waits for the next gesture */ });
+}
+
+function layoutGrid() {
+  const n = gridEl.children.length;
+  gridEl.dataset.count = String(n);
+  gridEl.classList.toggle("d-none", n === 0);
+}
+
+// -- local media -------------------------------------------------------------------------------
+async function openMedia(kind, deviceId) {
+  const constraints = kind === "audio"
+    ? { echoCancellation: true, noiseSuppression: true }
+    : { facingMode: "user", width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 24, max: 30 } };
+  if (deviceId) { constraints.deviceId = { exact: deviceId }; delete constraints.facingMode; }
+  try {
+    const s = await navigator.mediaDevices.getUserMedia({ [kind]: constraints });
+    return s.getTracks()[0];
+  } catch {
+    return null;
+  }
+}
+
+function localStream() {
+  if (!local.stream) local.stream = new MediaStream();
+  local.stream.getTracks().forEach((tr) => { if (tr !== local.audio && tr !== local.video) local.stream.removeTrack(tr); });
+  [local.audio, local.video].forEach((tr) => { if (tr && !local.stream.getTracks().includes(tr)) local.stream.addTrack(tr); });
+  return local.stream;
+}
+
+/** The track each peer gets now: none while muted or off. */
+function sending(kind) {
+  if (kind === "audio") return local.micOn ? local.audio : null;
+  return local.camOn && local.videoAllowed ? local.video : null;
+}
+
+function replaceEverywhere(kind) {
+  const track = sending(kind);
+  peers.forEach((p) => {
+    p.pc.getTransceivers().forEach((tr) => {
+      if (tr.sender && transceiverKind(tr) === kind) tr.sender.replaceTrack(track).catch(() => {});
+    });
+  });
+}
+
+function transceiverKind(tr) {
+  return tr.receiver && tr.receiver.track ? tr.receiver.track.kind : null;
+}
+
+function sendState() {
+  if (!inCall || !room.socket || !room.socket.connected) return;
+  const payload = { meeting_id: room.meetingId, audio: !!sending("audio"), video: !!sending("video") };
+  App.emit("media:state", payload).catch(() => {});
+  const mine = gridEl.querySelector(".call-tile.is-me");
+  showTileState(mine, payload.audio, payload.video);
+}
+
+async function fillDevices() {
+  let devices;
+  try { devices = await navigator.mediaDevices.enumerateDevices(); } catch { return; }
+  fillSelect(selMic, devices.filter((d) => d.kind === "audioinput"), local.audio, "call_mic_n");
+  fillSelect(selCam, devices.filter((d) => d.kind === "videoinput"), local.video, "call_camera_n");
+}
+
+function fillSelect(select, devices, track, key) {
+  const current = track && track.getSettings ? track.getSettings().deviceId : "";
+  select.replaceChildren(...devices.map((d, i) => {
+    const o = el("option", "", d.label || fmt(key, { n: i + 1 }));
+    o.value = d.deviceId;
+    o.selected = d.deviceId === current;
+    return o;
+  }));
+  select.disabled = devices.length < 2;
+}
+
+async function switchDevice(kind, deviceId) {
+  const track = await openMedia(kind, deviceId);
+  if (!track) { App.toast(t("call_device_failed"), "danger"); return; }
+  const old = local[kind];
+  local[kind] = track;
+  if (kind === "audio") track.enabled = local.micOn;
+  if (old) old.stop();
+  localStream();
+  replaceEverywhere(kind);
+  if (kind === "audio") speaker.watch(me, localStream());
+}
+
+// -- the active speaker: the loudest voice, by the audio level of each stream ----------------
+const speaker = {
+  ctx: null, meters: new Map(), timer: null,
+  watch(userId, stream) {
+    if (!window.AudioContext || !stream.getAudioTracks().length) return;
+    if (!this.ctx) this.ctx = new AudioContext();
+    this.unwatch(userId);
+    const source = this.ctx.createMediaStreamSource(new MediaStream(stream.getAudioTracks()));
+    const analyser = this.ctx.createAnalyser();
+    analyser.fftSize = 512;
+    source.connect(analyser);
+    this.meters.set(userId, { source, analyser, data: new Uint8Array(analyser.fftSize) });
+    if (!this.timer) this.timer = setInterval(() => this.tick(), 300);
+  },
+  unwatch(userId) {
+    const m = this.meters.get(userId);
+    if (m) { m.source.disconnect(); this.meters.delete(userId); }
+  },
+  tick() {
+    let best = null;
+    let bestLevel = 0.02;  // below this, silence: nobody is highlighted
+    this.meters.forEach((m, userId) => {
+      m.analyser.getByteTimeDomainData(m.data);
+      let sum = 0;
+      for (const v of m.data) sum += ((v - 128) / 128) ** 2;
+      const level = Math.sqrt(sum / m.data.length);
+      const muted = userId === me ? !local.micOn : (peers.get(userId) && !peers.get(userId).audio);
+      if (!muted && level > bestLevel) { best = userId; bestLevel = level; }
+    });
+    gridEl.querySelectorAll(".call-tile").forEach((tile) => {
+      tile.classList.toggle("is-speaking", Number(tile.dataset.userId) === best);
+    });
+  },
+  stop() {
+    clearInterval(this.timer);
+    this.timer = null;
+    this.meters.forEach((m) => m.source.disconnect());
+    this.meters.clear();
+    if (this.ctx) { this.ctx.close().catch(() => {}); this.ctx = null; }
+  },
+};
+
+// -- peers -------------------------------------------------------------------------------------------
+function signal(userId, body) {
+  if (!room.socket || !room.socket.connected) return;
+  App.emit("media:signal", Object.assign({ meeting_id: room.meetingId, to_user_id: userId }, body)).catch(() => {});
+}
+
+function addPeer(userId, name, audio, video, offerer) {
+  dropPeer(userId);
+  const pc = new RTCPeerConnection({ iceServers: iceServers });
+  const p = {
+    pc, offerer, name: name || names.get(userId) || "", audio: audio !== false, video: video !== false,
+    stream: new MediaStream(), queue: [], chain: Promise.resolve(),
+  };
+  p.tile = makeTile(userId, p.name, false);
+  showTileState(p.tile, p.audio, p.video);
+  pc.onicecandidate = (e) => { if (e.candidate) signal(userId, { candidate: e.candidate.toJSON() }); };
+  pc.ontrack = (e) => {
+    p.stream.addTrack(e.track);
+    attach(p.tile, p.stream);
+    if (e.track.kind === "audio") speaker.watch(userId, p.stream);
+    e.track.onended = () => { p.stream.removeTrack(e.track); };
+  };
+  pc.onconnectionstatechange = () => {
+    p.tile.dataset.connection = pc.connectionState;
+    // the offerer restarts ICE when the path is lost (a network change, a NAT timeout)
+    if (pc.connectionState === "failed" && p.offerer) offer(userId, true);
+  };
+  peers.set(userId, p);
+  pcs.set(userId, pc);
+  return p;
+}
+
+function dropPeer(userId) {
+  const p = peers.get(userId);
+  if (!p) return;
+  p.pc.onicecandidate = p.pc.ontrack = p.pc.onconnectionstatechange = null;
+  p.pc.close();
+  speaker.unwatch(userId);
+  p.tile.remove();
+  peers.delete(userId);
+  pcs.delete(userId);
+  layoutGrid();
+}
+
+/** Our tracks on a connection's transceivers (made by us as offerer, or by the offer). */
+function sendOn(pc) {
+  const stream = localStream();
+  pc.getTransceivers().forEach((tr) => {
+    const kind = transceiverKind(tr);
+    if (!kind || tr.stopped) return;
+    tr.direction = "sendrecv";
+    tr.sender.replaceTrack(sending(kind)).catch(() => {});
+    if (tr.sender.setStreams) tr.sender.setStreams(stream);
+  });
+}
+
+function offer(userId, restart) {
+  const p = peers.get(userId);
+  if (!p) return;
+  p.chain = p.chain.then(async () => {
+    if (!restart) {
+      p.pc.addTransceiver("audio", { direction: "sendrecv" });
+      p.pc.addTransceiver("video", { direction: "sendrecv" });
+      sendOn(p.pc);
+    }
+    const desc = await p.pc.createOffer(restart ? { iceRestart: true } : undefined);
+    await p.pc.setLocalDescription(desc);
+    signal(userId, { description: { type: p.pc.localDescription.type, sdp: p.pc.localDescription.sdp } });
+  }).catch((e) => { console.warn("call: offer to", userId, e); });
+}
+
+function onSignal(msg) {
+  if (!inCall) return;
+  const from = Number(msg.from_user_id);
+  let p = peers.get(from);
+  if (!p) {
+    if (!msg.description || msg.description.type !== "offer") return;  // a stale answer or candidate
+    p = addPeer(from, null, true, true, false);
+  }
+  const pc = p.pc;
+  p.chain = p.chain.then(async () => {
+    if (msg.description) {
+      await pc.setRemoteDescription(msg.description);
+      for (const c of p.queue.splice(0)) await pc.addIceCandidate(c).catch(() => {});
+      if (msg.description.type === "offer") {
+        sendOn(pc);
+        await pc.setLocalDescription(await pc.createAnswer());
+        signal(from, { description: { type: pc.localDescription.type, sdp: pc.localDescription.sdp } });
+      }
+    } else if (msg.candidate) {
+      if (pc.remoteDescription) await pc.addIceCandidate(msg.candidate).catch(() => {});
+      else p.queue.push(msg.candidate);
+    }
+  }).catch((e) => { console.warn("call: signal from", from, e); });
+}
+
+// -- joining and leaving ----------------------------------------------------------------------------------
+async function join() {
+  if (inCall || closed) return;
+  inCall = true;
+  btnJoin.disabled = true;
+  setState("call_connecting");
+  say("");
+  let media;
+  try {
+    media = await App.api("GET", "/api/v1/meetings/" + room.meetingId + "/media");
+  } catch (err) {
+    fail(err.status === 404 ? t("call_not_participant") : err.message);
+    return;
+  }
+  if (!media.live) { fail(t("call_not_live"), "secondary"); return; }
+  iceServers = media.ice_servers || [];
+  if (!local.audio && !local.video) {
+    local.audio = await openMedia("audio");
+    local.video = await openMedia("video");
+    local.micOn = true;
+    local.camOn = !!local.video;
+  }
+  enterCall();
+}
+
+function fail(text, kind) {
+  inCall = false;
+  setState(null);
+  renderControls();
+  say(text, kind || "warning");
+}
+
+/** Announce ourselves (media:join) with the media we have; offer to everyone already in the call. */
+function enterCall() {
+  const payload = { meeting_id: room.meetingId, audio: !!sending("audio"), video: !!local.video && local.camOn };
+  App.emit("media:join", payload).then((ack) => {
+    if (!inCall) return;  // left meanwhile
+    iceServers = ack.ice_servers || iceServers;
+    local.videoAllowed = ack.video_allowed !== false;
+    const notes = [];
+    if (!local.videoAllowed) {
+      if (local.video) { local.video.stop(); local.video = null; }
+      local.camOn = false;
+      notes.push(fmt("call_audio_only", { n: ack.video_limit }));
+    }
+    if (!local.audio && !local.video) notes.push(t("call_no_devices"));
+    else if (!local.audio) notes.push(t("call_no_mic"));
+    else if (!local.video && local.videoAllowed) notes.push(t("call_no_camera"));
+    say(notes.join(" "), "warning");
+    const mine = gridEl.querySelector(".call-tile.is-me") || makeTile(me, names.get(me) || t("meeting_you"), true);
+    attach(mine, localStream());
+    speaker.watch(me, localStream());
+    setState("call_in_call");
+    renderControls();
+    sendState();
+    (ack.peers || []).forEach((peer) => {
+      addPeer(peer.user_id, peer.full_name, peer.audio, peer.video, true);
+      offer(peer.user_id, false);
+    });
+    fillDevices();
+  }).catch((err) => {
+    const code = err.ack && err.ack.error;
+    stopLocal();
+    fail(code === "not_found" ? t("call_not_participant") : err.message);
+  });
+}
+
+function dropAllPeers() {
+  Array.from(peers.keys()).forEach(dropPeer);
+}
+
+function stopLocal() {
+  [local.audio, local.video].forEach((tr) => { if (tr) tr.stop(); });
+  local.audio = local.video = local.stream = null;
+  local.micOn = local.camOn = local.videoAllowed = true;
+  speaker.stop();
+  gridEl.replaceChildren();
+  layoutGrid();
+}
+
+/** Out of the call: every connection closed, the camera and microphone released. */
+function teardown(message, kind) {
+  const was = inCall;
+  inCall = false;
+  rejoin = false;
+  dropAllPeers();
+  stopLocal();
+  setState(null);
+  renderControls();
+  if (message && was) say(message, kind || "warning");
+}
+
+function leave() {
+  if (inCall && room.socket && room.socket.connected) {
+    App.emit("media:leave", { meeting_id: room.meetingId }).catch(() => {});
+  }
+  teardown();
+  say("");
+}
+
+// -- the chair: mute one or everyone ----------------------------------------------------------------
+function muteOthers(userId) {
+  const payload = { meeting_id: room.meetingId, kind: "audio" };
+  if (userId) payload.user_id = userId;
+  App.emit("media:mute", payload).then(() => {
+    App.toast(userId ? fmt("call_muted_one", { name: (peers.get(userId) || {}).name || "" }) : t("call_muted_all"), "success");
+  }).catch((err) => { App.toast(err.message, "danger"); });
+}
+
+// -- wiring ---------------------------------------------------------------------------------------------
+if (card && room.socket && window.RTCPeerConnection && navigator.mediaDevices) {
+  btnJoin.addEventListener("click", join);
+  btnLeave.addEventListener("click", leave);
+  btnMic.addEventListener("click", () => {
+    local.micOn = !local.micOn;
+    if (local.audio) local.audio.enabled = local.micOn;
+    replaceEverywhere("audio");
+    sendState();
+    renderControls();
+  });
+  btnCam.addEventListener("click", async () => {
+    if (local.camOn && local.video) {
+      // off: the camera is released (its light goes out), the peers get no frames
+      local.camOn = false;
+      local.video.stop();
+      local.video = null;
+    } else {
+      btnCam.disabled = true;
+      local.video = await openMedia("video", selCam.value || undefined);
+      local.camOn = !!local.video;
+      if (!local.video) App.toast(t("call_device_failed"), "danger");
+    }
+    localStream();
+    replaceEverywhere("video");
+    const mine = gridEl.querySelector(".call-tile.is-me");
+    if (mine) attach(mine, localStream());
+    sendState();
+    renderControls();
+  });
+  btnDevices.addEventListener("click", () => {
+    devicesBox.classList.toggle("d-none");
+    btnDevices.setAttribute("aria-expanded", devicesBox.classList.contains("d-none") ? "false" : "true");
+    fillDevices();
+  });
+  selMic.addEventListener("change", () => { switchDevice("audio", selMic.value); });
+  selCam.addEventListener("change", () => {
+    if (local.camOn) switchDevice("video", selCam.value).then(() => {
+      const mine = gridEl.querySelector(".call-tile.is-me");
+      if (mine) attach(mine, localStream());
+    });
+  });
+  if (btnMuteAll) btnMuteAll.addEventListener("click", () => { muteOthers(null); });
+
+  room.on("media:peer_joined", (p) => {
+    if (!inCall || Number(p.user_id) === me) return;
+    names.set(Number(p.user_id), p.full_name);
+    addPeer(Number(p.user_id), p.full_name, p.audio, p.video, false);  // the joiner offers
+  });
+  room.on("media:signal", onSignal);
+  room.on("media:peer_state", (s) => {
+    const p = peers.get(Number(s.user_id));
+    if (!p) return;
+    p.audio = !!s.audio;
+    p.video = !!s.video;
+    showTileState(p.tile, p.audio, p.video);
+  });
+  room.on("media:peer_left", (p) => { dropPeer(Number(p.user_id)); });
+  room.on("media:muted", (m) => {
+    if (!inCall) return;
+    if (m.kind === "video" && local.video) {
+      local.camOn = false;
+      local.video.stop();
+      local.video = null;
+      localStream();
+      replaceEverywhere("video");
+    } else if (m.kind === "audio") {
+      local.micOn = false;
+      if (local.audio) local.audio.enabled = false;
+      replaceEverywhere("audio");
+    }
+    sendState();
+    renderControls();
+    say(m.kind === "video" ? t("call_chair_stopped_video") : t("call_chair_muted_you"), "info");
+  });
+  room.on("media:ended", (e) => {
+    const reason = e && e.reason;
+    teardown(t("call_ended_" + reason) !== "call_ended_" + reason ? t("call_ended_" + reason) : t("call_ended_meeting_over"));
+  });
+  room.on("meeting:removed", () => { closed = true; teardown(); });
+  room.on("status", (s) => {
+    if (s.status === "ended" || s.status === "cancelled") {
+      closed = true;
+      teardown(t("call_ended_meeting_over"), "secondary");
+    }
+    if (s.status === "live" && !inCall) say("");
+    renderControls();
+  });
+  // the server drops a disconnected socket from the call (peers get media:peer_left): we rejoin
+  room.socket.on("disconnect", () => {
+    if (!inCall) return;
+    rejoin = true;
+    dropAllPeers();
+    setState("call_reconnecting");
+  });
+  room.on("joined", () => {
+    if (!rejoin || !inCall) return;
+    rejoin = false;
+    setState("call_connecting");
+    enterCall();
+  });
+  window.addEventListener("pagehide", () => {
+    if (inCall && room.socket.connected) room.socket.emit("media:leave", { meeting_id: room.meetingId });
+    teardown();
+  });
+  renderControls();
+} else if (card) {
+  btnJoin.disabled = true;
+  say(t("call_unsupported"), "secondary");
+}
