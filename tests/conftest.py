@@ -36,6 +36,8 @@ CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
     "--disable-sync", "--no-first-run", "--disable-quic",
+    # the call: a synthetic camera and microphone, granted without asking (tests/e2e/test_call_mesh.py)
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
 ]
 
 

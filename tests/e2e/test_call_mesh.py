@@ -1,0 +1,143 @@
+"""The call in a real browser, mesh mode (Chromium's fake camera and microphone): three participants of the
+live demo meeting see and hear each other, judged by each RTCPeerConnection's getStats (decoded frames,
+received audio bytes); the chair mutes one and the others stop receiving their sound; one leaves and the
+others drop to one peer; a socket that goes offline and back joins the call again. Slow on purpose: each
+browser encodes and decodes video for every peer, so the waits are generous for a 2-core machine."""
+import time
+
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import OFFLINE_NOISE, PHONE, no_horizontal_scroll, query, shot, user_id
+from tests.e2e.test_meetings_chat_browser import LIVE_DEMO, UPCOMING_DEMO, enter, meeting_id
+
+# LIVE_DEMO is chaired by phochutich; sgddt1 and sgddt2 are invited. UPCOMING_DEMO has not started.
+CALL_MS = 60_000
+
+# what each remote peer sent us so far: {user id: {state, frames, audio bytes}}
+STATS = """async () => {
+  const out = {};
+  for (const [uid, pc] of window.meetingCall.peers) {
+    const r = {state: pc.connectionState, frames: 0, audio: 0};
+    (await pc.getStats()).forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "video") r.frames += s.framesDecoded || 0;
+      if (s.type === "inbound-rtp" && s.kind === "audio") r.audio += s.bytesReceived || 0;
+    });
+    out[uid] = r;
+  }
+  return out;
+}"""
+
+
+def stats(page):
+    return {int(k): v for k, v in page.evaluate(STATS).items()}
+
+
+def wait_stats(page, check, what, timeout=CALL_MS):
+    """Poll getStats until check(stats) holds (stats come from the page; no event says "frames arrived")."""
+    deadline = time.monotonic() + timeout / 1000
+    while True:
+        current = stats(page)
+        if check(current):
+            return current
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: {current}")
+        page.wait_for_timeout(500)
+
+
+def receiving_from(expected):
+    return lambda s: set(s) == set(expected) and all(s[u]["frames"] > 0 and s[u]["audio"] > 0 for u in expected)
+
+
+def join_call(page):
+    page.get_by_test_id("media-join").click()
+    expect(page.get_by_test_id("media-leave")).to_be_visible(timeout=CALL_MS)
+    expect(page.locator("#call-grid .call-tile.is-me")).to_have_count(1)
+
+
+def test_three_people_see_and_hear_each_other_the_chair_mutes_one_and_one_leaves(server, actors):
+    mid = meeting_id(server, LIVE_DEMO)
+    chair, first, second = actors("phochutich"), actors("sgddt1"), actors("sgddt2", viewport=PHONE)
+    ids = {a: user_id(server, a.username) for a in (chair, first, second)}
+    pages = {a: enter(a, mid) for a in (chair, first, second)}
+    for a in (chair, first, second):
+        expect(pages[a].get_by_test_id("media-join")).to_have_text("Tham gia gọi video")
+        join_call(pages[a])
+
+    # everyone receives video frames and sound from both others
+    for a in (chair, first, second):
+        others = [ids[o] for o in (chair, first, second) if o is not a]
+        wait_stats(pages[a], receiving_from(others), f"{a.username} receives from {others}")
+        expect(pages[a].locator("#call-grid .call-tile")).to_have_count(3)
+
+    # the room with three people in the call, on a desktop and on a phone
+    expect(pages[chair].get_by_test_id(f"media-mute-{ids[first]}")).to_be_visible()
+    shot(pages[chair], "call-desktop")
+    no_horizontal_scroll(pages[second], PHONE["width"])
+    shot(pages[second], "call-phone")
+
+    # the chair mutes the first: their own mic button shows it, the others' tiles too, and no more sound
+    pages[chair].get_by_test_id(f"media-mute-{ids[first]}").click()
+    expect(pages[first].get_by_test_id("media-mic")).to_have_attribute("data-muted", "1")
+    expect(pages[first].locator("#call-message")).to_contain_text("Chủ trì đã tắt micrô")
+    for a in (chair, second):
+        expect(pages[a].locator(f'#call-grid .call-tile.mic-off[data-user-id="{ids[first]}"]')).to_have_count(1)
+    for a in (chair, second):
+        silent_since(pages[a], ids[first])
+    # a participant's own unmute brings the sound back
+    pages[first].get_by_test_id("media-mic").click()
+    expect(pages[first].get_by_test_id("media-mic")).to_have_attribute("data-muted", "0")
+    before = stats(pages[second])[ids[first]]["audio"]
+    wait_stats(pages[second], lambda s: s[ids[first]]["audio"] > before + 2000, "sound again after unmuting")
+
+    # one leaves: the others drop to one remote peer and two tiles
+    pages[first].get_by_test_id("media-leave").click()
+    expect(pages[first].get_by_test_id("media-join")).to_be_visible()
+    assert pages[first].evaluate("window.meetingCall.peers.size") == 0
+    for a in (chair, second):
+        pages[a].wait_for_function("n => window.meetingCall.peers.size === n", arg=1, timeout=CALL_MS)
+        expect(pages[a].locator("#call-grid .call-tile")).to_have_count(2)
+    assert query(server, "SELECT COUNT(*) FROM meeting_call_members WHERE meeting_id = ?", mid)[0][0] == 2
+
+
+def silent_since(page, peer):
+    """The sound received from peer stops growing (a muted sender sends no audio packets at all)."""
+    last = {"bytes": -1, "at": time.monotonic()}
+
+    def steady(s):
+        now, current = time.monotonic(), s[peer]["audio"]
+        if current != last["bytes"]:
+            last.update(bytes=current, at=now)
+            return False
+        return now - last["at"] >= 3  # unchanged for three seconds
+
+    wait_stats(page, steady, f"sound from {peer} stops")
+    # while the video from them still comes in: the connection itself is alive
+    frames = stats(page)[peer]["frames"]
+    wait_stats(page, lambda s: s[peer]["frames"] > frames, f"video from {peer} still arrives")
+
+
+def test_a_socket_back_from_offline_joins_the_call_again(server, actors):
+    mid = meeting_id(server, LIVE_DEMO)
+    chair, officer = actors("phochutich"), actors("sgddt1")
+    officer.allow(*OFFLINE_NOISE)
+    pages = {a: enter(a, mid) for a in (chair, officer)}
+    for a in (chair, officer):
+        join_call(pages[a])
+    wait_stats(pages[chair], receiving_from([user_id(server, "sgddt1")]), "the chair receives the officer")
+
+    officer.context.set_offline(True)
+    # the server drops the offline socket from the call: the chair's side closes that peer
+    pages[chair].wait_for_function("() => window.meetingCall.peers.size === 0", timeout=CALL_MS)
+    officer.context.set_offline(False)
+    officer_id, chair_id = user_id(server, "sgddt1"), user_id(server, "phochutich")
+    wait_stats(pages[chair], receiving_from([officer_id]), "the chair receives the officer again")
+    wait_stats(pages[officer], receiving_from([chair_id]), "the officer receives the chair again")
+    pages[officer].get_by_test_id("media-leave").click()
+    pages[chair].get_by_test_id("media-leave").click()
+
+
+def test_no_call_before_the_meeting_starts(server, actors):
+    chair = actors("chutich")
+    page = enter(chair, meeting_id(server, UPCOMING_DEMO))
+    expect(page.get_by_test_id("media-join")).to_be_disabled()
+    expect(page.locator("#call-message")).to_have_text("Cuộc gọi mở khi chủ trì bắt đầu cuộc họp.")
