@@ -1,13 +1,15 @@
 """The call in a real browser, mesh mode (Chromium's fake camera and microphone): three participants of the
 live demo meeting see and hear each other, judged by each RTCPeerConnection's getStats (decoded frames,
 received audio bytes); the chair mutes one and the others stop receiving their sound; one leaves and the
-others drop to one peer; a socket that goes offline and back joins the call again. Slow on purpose: each
+others drop to one peer; a socket that goes offline and back joins the call again; a removed participant
+is dropped from it and ending the meeting ends it. Slow on purpose: each
 browser encodes and decodes video for every peer, so the waits are generous for a 2-core machine."""
 import time
 
 from playwright.sync_api import expect
 
 from tests.e2e.conftest import OFFLINE_NOISE, PHONE, no_horizontal_scroll, query, shot, user_id
+from tests.e2e.test_meeting_journey import create_meeting
 from tests.e2e.test_meetings_chat_browser import LIVE_DEMO, UPCOMING_DEMO, enter, meeting_id
 
 # LIVE_DEMO is chaired by phochutich; sgddt1 and sgddt2 are invited. UPCOMING_DEMO has not started.
@@ -89,6 +91,16 @@ def test_three_people_see_and_hear_each_other_the_chair_mutes_one_and_one_leaves
     before = stats(pages[second])[ids[first]]["audio"]
     wait_stats(pages[second], lambda s: s[ids[first]]["audio"] > before + 2000, "sound again after unmuting")
 
+    # the phone turns its camera off (the others see its initials) and on again (frames flow again)
+    pages[second].get_by_test_id("media-camera").click()
+    expect(pages[second].get_by_test_id("media-camera")).to_have_attribute("data-off", "1")
+    expect(pages[chair].locator(f'#call-grid .call-tile.cam-off[data-user-id="{ids[second]}"]')).to_have_count(1)
+    pages[second].get_by_test_id("media-camera").click()
+    expect(pages[second].get_by_test_id("media-camera")).to_have_attribute("data-off", "0")
+    expect(pages[chair].locator(f'#call-grid .call-tile.cam-off[data-user-id="{ids[second]}"]')).to_have_count(0)
+    frames = stats(pages[chair])[ids[second]]["frames"]
+    wait_stats(pages[chair], lambda s: s[ids[second]]["frames"] > frames + 10, "video again after the camera is back")
+
     # one leaves: the others drop to one remote peer and two tiles
     pages[first].get_by_test_id("media-leave").click()
     expect(pages[first].get_by_test_id("media-join")).to_be_visible()
@@ -141,3 +153,35 @@ def test_no_call_before_the_meeting_starts(server, actors):
     page = enter(chair, meeting_id(server, UPCOMING_DEMO))
     expect(page.get_by_test_id("media-join")).to_be_disabled()
     expect(page.locator("#call-message")).to_have_text("Cuộc gọi mở khi chủ trì bắt đầu cuộc họp.")
+
+
+def test_a_removed_participant_leaves_the_call_and_ending_the_meeting_ends_it(server, actors):
+    chair, kept, removed = actors("chutich"), actors("snv1"), actors("snv2")
+    mid = create_meeting(server, chair, "Họp có cuộc gọi", ["snv1", "snv2"], start=True)
+    for a in (chair, kept, removed):
+        enter(a, mid)
+        join_call(a.page)
+    for a in (chair, kept):
+        a.page.wait_for_function("n => window.meetingCall.peers.size === n", arg=2, timeout=CALL_MS)
+
+    # a leader who is not invited may look into the room, but not into the call
+    guest = actors("phochutich")
+    enter(guest, mid)
+    expect(guest.page.get_by_test_id("media-join")).to_be_disabled()
+    expect(guest.page.locator("#call-message")).to_have_text("Chỉ thành phần dự họp mới tham gia cuộc gọi.")
+
+    res = chair.api("PATCH", f"/api/v1/meetings/{mid}", {"participant_ids": [user_id(server, "snv1")]})
+    assert res["status"] == 200, res
+    removed.page.wait_for_function("() => window.meetingCall.peers.size === 0", timeout=CALL_MS)
+    expect(removed.page.locator("#call-grid .call-tile")).to_have_count(0)
+    expect(removed.page.locator("#call-message")).to_contain_text("cuộc gọi đã kết thúc")
+    for a in (chair, kept):
+        a.page.wait_for_function("n => window.meetingCall.peers.size === n", arg=1, timeout=CALL_MS)
+
+    res = chair.api("POST", f"/api/v1/meetings/{mid}/end")
+    assert res["status"] == 200, res
+    expect(kept.page.locator("#call-message")).to_have_text("Cuộc họp đã kết thúc: cuộc gọi đã đóng.")
+    expect(kept.page.locator("#call-grid .call-tile")).to_have_count(0)
+    assert kept.page.evaluate("window.meetingCall.peers.size") == 0
+    expect(kept.page.get_by_test_id("media-join")).to_be_disabled()
+    assert query(server, "SELECT COUNT(*) FROM meeting_call_members WHERE meeting_id = ?", mid)[0][0] == 0

@@ -71,7 +71,7 @@ function renderControls() {
   btnCam.classList.toggle("btn-danger", !camOn && local.videoAllowed);
   btnCam.classList.toggle("btn-outline-secondary", camOn || !local.videoAllowed);
   setButton(btnCam, camOn ? "camera-video-fill" : "camera-video-off-fill", camOn ? t("call_camera_off") : t("call_camera_on"));
-  if (inCall) return;
+  if (inCall || closed) return;  // a closing message stays
   if (!participant) say(t("call_not_participant"), "secondary");
   else if (!live) say(room.status === "scheduled" ? t("call_not_live") : "", "secondary");
 }
@@ -337,6 +337,7 @@ function onSignal(msg) {
   if (!p) {
     if (!msg.description || msg.description.type !== "offer") return;  // a stale answer or candidate
     p = addPeer(from, null, true, true, false);
+    p.unannounced = true;  // their offer overtook media:peer_joined
   }
   const pc = p.pc;
   p.chain = p.chain.then(async () => {
@@ -509,9 +510,17 @@ if (card && room.socket && window.RTCPeerConnection && navigator.mediaDevices) {
   if (btnMuteAll) btnMuteAll.addEventListener("click", () => { muteOthers(null); });
 
   room.on("media:peer_joined", (p) => {
-    if (!inCall || Number(p.user_id) === me) return;
-    names.set(Number(p.user_id), p.full_name);
-    addPeer(Number(p.user_id), p.full_name, p.audio, p.video, false);  // the joiner offers
+    const id = Number(p.user_id);
+    if (!inCall || id === me) return;
+    names.set(id, p.full_name);
+    const known = peers.get(id);
+    if (known && known.unannounced) {
+      known.unannounced = false;
+      known.name = p.full_name;
+      known.tile.querySelector(".call-name .text-truncate").textContent = p.full_name;
+      return;
+    }
+    addPeer(id, p.full_name, p.audio, p.video, false);  // a new (or rejoining) member: they will offer
   });
   room.on("media:signal", onSignal);
   room.on("media:peer_state", (s) => {
@@ -543,7 +552,7 @@ if (card && room.socket && window.RTCPeerConnection && navigator.mediaDevices) {
     const reason = e && e.reason;
     teardown(t("call_ended_" + reason) !== "call_ended_" + reason ? t("call_ended_" + reason) : t("call_ended_meeting_over"));
   });
-  room.on("meeting:removed", () => { closed = true; teardown(); });
+  room.on("meeting:removed", () => { closed = true; teardown(t("call_ended_removed")); });
   room.on("status", (s) => {
     if (s.status === "ended" || s.status === "cancelled") {
       closed = true;
