@@ -137,6 +137,17 @@ def _leave_after_commit(sid, meeting_id):
     after_commit(lambda: socketio.server.leave_room(sid, call_room(meeting_id), namespace="/"))
 
 
+def _replace_older(user, meeting, sid):
+    """Before a join: the user's other socket in this call is replaced, and this socket leaves any call."""
+    old = db.session.scalars(db.select(CallMember).where(db.or_(
+        CallMember.sid == sid, db.and_(CallMember.meeting_id == meeting.id, CallMember.user_id == user.id)))).all()
+    for row in old:
+        if row.sid != sid or row.meeting_id != meeting.id:
+            _leave_after_commit(row.sid, row.meeting_id)
+    _drop([r for r in old if r.sid != sid], reason="replaced")
+    _drop([r for r in old if r.sid == sid])
+
+
 def join(user, data, sid):
     """The socket joins the call. Returns (meeting, ack); the caller puts the socket in the call room.
 
@@ -146,13 +157,7 @@ def join(user, data, sid):
     audio, video = _flag(data, "audio"), _flag(data, "video")
     if meeting.status != MeetingStatus.LIVE:
         raise Conflict(_("The call opens when the meeting starts."))
-    old = db.session.scalars(db.select(CallMember).where(db.or_(
-        CallMember.sid == sid, db.and_(CallMember.meeting_id == meeting.id, CallMember.user_id == user.id)))).all()
-    for row in old:
-        if row.sid != sid or row.meeting_id != meeting.id:
-            _leave_after_commit(row.sid, row.meeting_id)
-    _drop([r for r in old if r.sid != sid], reason="replaced")
-    _drop([r for r in old if r.sid == sid])
+    _replace_older(user, meeting, sid)
     row = CallMember(meeting_id=meeting.id, user_id=user.id, sid=sid, audio=audio, video=video)
     db.session.add(row)
     db.session.flush()
