@@ -155,7 +155,7 @@ def test_no_call_before_the_meeting_starts(server, actors):
     expect(page.locator("#call-message")).to_have_text("Cuộc gọi mở khi chủ trì bắt đầu cuộc họp.")
 
 
-def test_a_removed_participant_leaves_the_call_and_ending_the_meeting_ends_it(server, actors):
+def test_mute_all_a_removed_participant_leaves_the_call_and_ending_the_meeting_ends_it(server, actors):
     chair, kept, removed = actors("chutich"), actors("snv1"), actors("snv2")
     mid = create_meeting(server, chair, "Họp có cuộc gọi", ["snv1", "snv2"], start=True)
     for a in (chair, kept, removed):
@@ -163,6 +163,13 @@ def test_a_removed_participant_leaves_the_call_and_ending_the_meeting_ends_it(se
         join_call(a.page)
     for a in (chair, kept):
         a.page.wait_for_function("n => window.meetingCall.peers.size === n", arg=2, timeout=CALL_MS)
+
+    # the chair's "mute all" turns every other microphone off
+    chair.page.get_by_test_id("media-mute-all").click()
+    for a in (kept, removed):
+        expect(a.page.get_by_test_id("media-mic")).to_have_attribute("data-muted", "1")
+    expect(chair.page.get_by_test_id("media-mic")).to_have_attribute("data-muted", "0")
+    expect(chair.page.locator("#call-grid .call-tile.mic-off")).to_have_count(2)
 
     # a leader who is not invited may look into the room, but not into the call
     guest = actors("phochutich")

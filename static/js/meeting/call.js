@@ -136,6 +136,7 @@ function attach(tile, stream) {
 function layoutGrid() {
   const n = gridEl.children.length;
   gridEl.dataset.count = String(n);
+  gridEl.classList.toggle("call-grid-many", n > 4);  // a phone fits three small tiles a row
   gridEl.classList.toggle("d-none", n === 0);
 }
 
