@@ -101,6 +101,9 @@ register_js_strings({
     "call_ended_replaced": _l("You joined the call from another tab or device: this one has left it."),
     "call_unsupported": _l("This browser cannot take part in the call: use a current Chrome, Edge, Firefox or Safari."),
     "call_you": _l("%(name)s (you)"),
+    "call_screen_start": _l("Present your screen"),
+    "call_screen_stop": _l("Stop presenting"),
+    "call_screen_failed": _l("The screen could not be shared."),
 })
 
 

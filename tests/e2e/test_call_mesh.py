@@ -19,9 +19,12 @@ CALL_MS = 60_000
 STATS = """async () => {
   const out = {};
   for (const [uid, pc] of window.meetingCall.peers) {
-    const r = {state: pc.connectionState, frames: 0, audio: 0};
+    const r = {state: pc.connectionState, frames: 0, audio: 0, width: 0};
     (await pc.getStats()).forEach((s) => {
-      if (s.type === "inbound-rtp" && s.kind === "video") r.frames += s.framesDecoded || 0;
+      if (s.type === "inbound-rtp" && s.kind === "video") {
+        r.frames += s.framesDecoded || 0;
+        r.width = s.frameWidth || r.width;
+      }
       if (s.type === "inbound-rtp" && s.kind === "audio") r.audio += s.bytesReceived || 0;
     });
     out[uid] = r;
@@ -100,6 +103,15 @@ def test_three_people_see_and_hear_each_other_the_chair_mutes_one_and_one_leaves
     expect(pages[chair].locator(f'#call-grid .call-tile.cam-off[data-user-id="{ids[second]}"]')).to_have_count(0)
     frames = stats(pages[chair])[ids[second]]["frames"]
     wait_stats(pages[chair], lambda s: s[ids[second]]["frames"] > frames + 10, "video again after the camera is back")
+
+    # the chair presents the screen: the others receive it in place of the camera picture, then the camera again
+    camera_width = stats(pages[first])[ids[chair]]["width"]
+    pages[chair].get_by_test_id("media-screen").click()
+    expect(pages[chair].get_by_test_id("media-screen")).to_have_attribute("aria-pressed", "true")
+    wait_stats(pages[first], lambda s: s[ids[chair]]["width"] not in (0, camera_width), "the screen arrives")
+    pages[chair].get_by_test_id("media-screen").click()
+    expect(pages[chair].get_by_test_id("media-screen")).to_have_attribute("aria-pressed", "false")
+    wait_stats(pages[first], lambda s: s[ids[chair]]["width"] == camera_width, "the camera again")
 
     # one leaves: the others drop to one remote peer and two tiles
     pages[first].get_by_test_id("media-leave").click()

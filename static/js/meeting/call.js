@@ -19,7 +19,7 @@ const pcs = new Map();    // user id -> RTCPeerConnection (the test hook)
 const peers = new Map();  // user id -> {pc, name, audio, video, stream, tile, queue, chain, offerer}
 window.meetingCall = { peers: pcs };
 
-const local = { stream: null, audio: null, video: null, micOn: true, camOn: true, videoAllowed: true };
+const local = { stream: null, audio: null, video: null, screen: null, micOn: true, camOn: true, videoAllowed: true };
 let iceServers = [];
 let inCall = false;      // joined, or joining
 let rejoin = false;      // the socket dropped while in the call: join again once it is back
@@ -30,6 +30,7 @@ const btnJoin = $("call-join");
 const btnMic = $("call-mic");
 const btnCam = $("call-camera");
 const btnLeave = $("call-leave");
+const btnScreen = $("call-screen");
 const btnMuteAll = $("call-mute-all");
 const btnDevices = $("call-devices-toggle");
 const devicesBox = $("call-devices");
@@ -55,6 +56,13 @@ function renderControls() {
   btnJoin.classList.toggle("d-none", inCall);
   btnJoin.disabled = !live || !participant;
   [btnMic, btnCam, btnLeave, btnDevices].forEach((b) => b.classList.toggle("d-none", !inCall));
+  // presenting: a computer's browser can share its screen (phones cannot)
+  btnScreen.classList.toggle("d-none", !inCall || !navigator.mediaDevices.getDisplayMedia);
+  btnScreen.disabled = !local.videoAllowed;
+  btnScreen.setAttribute("aria-pressed", local.screen ? "true" : "false");
+  btnScreen.classList.toggle("btn-primary", !!local.screen);
+  btnScreen.classList.toggle("btn-outline-secondary", !local.screen);
+  setButton(btnScreen, "display", local.screen ? t("call_screen_stop") : t("call_screen_start"));
   if (btnMuteAll) btnMuteAll.classList.toggle("d-none", !inCall);
   if (!inCall) devicesBox.classList.add("d-none");
   const micOn = local.micOn && !!local.audio;
@@ -93,6 +101,10 @@ function makeTile(userId, name, mine) {
   const tile = el("div", "call-tile" + (mine ? " is-me" : ""));
   tile.dataset.userId = String(userId);
   const video = el("video", "call-video");
+  // a shared screen or a wide camera is shown whole; a phone's portrait tile crops a camera picture
+  video.addEventListener("resize", () => {
+    tile.classList.toggle("is-wide", video.videoWidth > 1.4 * video.videoHeight);
+  });
   video.autoplay = true;
   video.playsInline = true;
   if (mine) video.muted = true;  // never hear oneself
@@ -156,15 +168,19 @@ async function openMedia(kind, deviceId) {
 
 function localStream() {
   if (!local.stream) local.stream = new MediaStream();
-  local.stream.getTracks().forEach((tr) => { if (tr !== local.audio && tr !== local.video) local.stream.removeTrack(tr); });
-  [local.audio, local.video].forEach((tr) => { if (tr && !local.stream.getTracks().includes(tr)) local.stream.addTrack(tr); });
+  const shown = [local.audio, local.screen || local.video];
+  local.stream.getTracks().forEach((tr) => { if (!shown.includes(tr)) local.stream.removeTrack(tr); });
+  [local.audio, local.screen || local.video].forEach((tr) => {
+    if (tr && !local.stream.getTracks().includes(tr)) local.stream.addTrack(tr);
+  });
   return local.stream;
 }
 
 /** The track each peer gets now: none while muted or off. */
 function sending(kind) {
   if (kind === "audio") return local.micOn ? local.audio : null;
-  return local.camOn && local.videoAllowed ? local.video : null;
+  if (!local.videoAllowed) return null;
+  return local.screen || (local.camOn ? local.video : null);
 }
 
 function replaceEverywhere(kind) {
@@ -379,6 +395,7 @@ async function join() {
     local.micOn = true;
     local.camOn = !!local.video;
   }
+  if (!inCall) { stopLocal(); return; }  // left while the browser asked for the devices
   enterCall();
 }
 
@@ -393,13 +410,15 @@ function fail(text, kind) {
 function enterCall() {
   const payload = { meeting_id: room.meetingId, audio: !!sending("audio"), video: !!local.video && local.camOn };
   App.emit("media:join", payload).then((ack) => {
-    if (!inCall) return;  // left meanwhile
+    if (!inCall) {  // left meanwhile: out of the call again
+      App.emit("media:leave", { meeting_id: room.meetingId }).catch(() => {});
+      return;
+    }
     iceServers = ack.ice_servers || iceServers;
     local.videoAllowed = ack.video_allowed !== false;
     const notes = [];
     if (!local.videoAllowed) {
-      if (local.video) { local.video.stop(); local.video = null; }
-      local.camOn = false;
+      cameraOff();
       notes.push(fmt("call_audio_only", { n: ack.video_limit }));
     }
     if (!local.audio && !local.video) notes.push(t("call_no_devices"));
@@ -429,8 +448,8 @@ function dropAllPeers() {
 }
 
 function stopLocal() {
-  [local.audio, local.video].forEach((tr) => { if (tr) tr.stop(); });
-  local.audio = local.video = local.stream = null;
+  [local.audio, local.video, local.screen].forEach((tr) => { if (tr) tr.stop(); });
+  local.audio = local.video = local.screen = local.stream = null;
   local.micOn = local.camOn = local.videoAllowed = true;
   speaker.stop();
   gridEl.replaceChildren();
@@ -457,6 +476,52 @@ function leave() {
   say("");
 }
 
+// -- presenting: the screen goes out in place of the camera (replaceTrack), back to it when stopped ----
+async function toggleScreen() {
+  if (local.screen) { stopScreen(); return; }
+  let track;
+  try {
+    const s = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 10, max: 15 } }, audio: false });
+    track = s.getVideoTracks()[0];
+  } catch (err) {
+    if (err && err.name !== "NotAllowedError") App.toast(t("call_screen_failed"), "danger");  // not a "cancel"
+    return;
+  }
+  if (!inCall) { track.stop(); return; }
+  track.contentHint = "detail";  // text on slides stays sharp rather than smooth
+  track.onended = stopScreen;    // the browser's own "Stop sharing"
+  local.screen = track;
+  showOwnVideo();
+}
+
+/** The camera released (its light goes out); the peers get no frames from it. */
+function cameraOff() {
+  local.camOn = false;
+  if (local.video) local.video.stop();
+  local.video = null;
+}
+
+function stopScreen() {
+  if (!local.screen) return;
+  local.screen.onended = null;
+  local.screen.stop();
+  local.screen = null;
+  showOwnVideo();
+}
+
+/** The own tile and every peer get the current video: the screen, the camera, or none. */
+function showOwnVideo() {
+  localStream();
+  replaceEverywhere("video");
+  const mine = gridEl.querySelector(".call-tile.is-me");
+  if (mine) {
+    mine.classList.toggle("is-presenting", !!local.screen);
+    attach(mine, localStream());
+  }
+  sendState();
+  renderControls();
+}
+
 // -- the chair: mute one or everyone ----------------------------------------------------------------
 function muteOthers(userId) {
   const payload = { meeting_id: room.meetingId, kind: "audio" };
@@ -479,23 +544,16 @@ if (card && room.socket && window.RTCPeerConnection && navigator.mediaDevices) {
   });
   btnCam.addEventListener("click", async () => {
     if (local.camOn && local.video) {
-      // off: the camera is released (its light goes out), the peers get no frames
-      local.camOn = false;
-      local.video.stop();
-      local.video = null;
+      cameraOff();
     } else {
       btnCam.disabled = true;
       local.video = await openMedia("video", selCam.value || undefined);
       local.camOn = !!local.video;
       if (!local.video) App.toast(t("call_device_failed"), "danger");
     }
-    localStream();
-    replaceEverywhere("video");
-    const mine = gridEl.querySelector(".call-tile.is-me");
-    if (mine) attach(mine, localStream());
-    sendState();
-    renderControls();
+    showOwnVideo();
   });
+  btnScreen.addEventListener("click", toggleScreen);
   btnDevices.addEventListener("click", () => {
     devicesBox.classList.toggle("d-none");
     btnDevices.setAttribute("aria-expanded", devicesBox.classList.contains("d-none") ? "false" : "true");
@@ -534,12 +592,10 @@ if (card && room.socket && window.RTCPeerConnection && navigator.mediaDevices) {
   room.on("media:peer_left", (p) => { dropPeer(Number(p.user_id)); });
   room.on("media:muted", (m) => {
     if (!inCall) return;
-    if (m.kind === "video" && local.video) {
-      local.camOn = false;
-      local.video.stop();
-      local.video = null;
-      localStream();
-      replaceEverywhere("video");
+    if (m.kind === "video") {
+      cameraOff();
+      stopScreen();
+      showOwnVideo();
     } else if (m.kind === "audio") {
       local.micOn = false;
       if (local.audio) local.audio.enabled = false;
