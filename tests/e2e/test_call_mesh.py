@@ -2,13 +2,15 @@
 live demo meeting see and hear each other, judged by each RTCPeerConnection's getStats (decoded frames,
 received audio bytes); the chair mutes one and the others stop receiving their sound; one leaves and the
 others drop to one peer; a socket that goes offline and back joins the call again; a removed participant
-is dropped from it and ending the meeting ends it. Slow on purpose: each
+is dropped from it and ending the meeting ends it; past the video limit one joins with sound only. Slow on purpose: each
 browser encodes and decodes video for every peer, so the waits are generous for a 2-core machine."""
 import time
 
+import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import OFFLINE_NOISE, PHONE, no_horizontal_scroll, query, shot, user_id
+from tests.conftest import LiveServer
+from tests.e2e.conftest import OFFLINE_NOISE, PHONE, Actor, no_horizontal_scroll, query, seed_demo, shot, user_id
 from tests.e2e.test_meeting_journey import create_meeting
 from tests.e2e.test_meetings_chat_browser import LIVE_DEMO, UPCOMING_DEMO, enter, meeting_id
 
@@ -204,3 +206,40 @@ def test_mute_all_a_removed_participant_leaves_the_call_and_ending_the_meeting_e
     assert kept.page.evaluate("window.meetingCall.peers.size") == 0
     expect(kept.page.get_by_test_id("media-join")).to_be_disabled()
     assert query(server, "SELECT COUNT(*) FROM meeting_call_members WHERE meeting_id = ?", mid)[0][0] == 0
+
+
+@pytest.fixture(scope="module")
+def one_video_server(tmp_path_factory, browser):
+    """A server whose call sends video among one person only (MEDIA_VIDEO_LIMIT=1)."""
+    srv = LiveServer(tmp_path_factory.mktemp("e2e-video-limit"), name="e2e", env={"MEDIA_VIDEO_LIMIT": "1"})
+    srv.start()
+    try:
+        seed_demo(srv)
+        yield srv
+    finally:
+        srv.stop()
+
+
+def test_beyond_the_video_limit_one_joins_with_sound_only(one_video_server, browser):
+    server = one_video_server
+    made = []
+    try:
+        for username in ("phochutich", "sgddt1"):
+            made.append(Actor(browser, server, username).login())
+        chair, officer = made
+        chair_id, officer_id = user_id(server, "phochutich"), user_id(server, "sgddt1")
+        mid = meeting_id(server, LIVE_DEMO)
+        for a in (chair, officer):
+            enter(a, mid)
+            join_call(a.page)
+        expect(officer.page.locator("#call-message")).to_contain_text("Hình ảnh chỉ truyền giữa 1 người đầu tiên")
+        expect(officer.page.get_by_test_id("media-camera")).to_be_disabled()
+        # the officer sees and hears the chair; the chair hears the officer and gets no picture from them
+        wait_stats(officer.page, receiving_from([chair_id]), "the officer receives the chair")
+        wait_stats(chair.page, lambda s: s.get(officer_id, {}).get("audio", 0) > 0, "the chair hears the officer")
+        assert stats(chair.page)[officer_id]["frames"] == 0
+        expect(chair.page.locator(f'#call-grid .call-tile.cam-off[data-user-id="{officer_id}"]')).to_have_count(1)
+        assert [e for a in made for e in a.errors] == []
+    finally:
+        for a in made:
+            a.close()
