@@ -94,6 +94,8 @@ register_js_strings({
     "call_muted": _l("Microphone off"),
     "call_muted_all": _l("Everyone else's microphone is off."),
     "call_muted_one": _l("%(name)s's microphone is off."),
+    "call_stop_video_one": _l("Turn their camera off"),
+    "call_stopped_video_one": _l("%(name)s's camera is off."),
     "call_chair_muted_you": _l("The chair turned your microphone off. Press Unmute when you speak."),
     "call_chair_stopped_video": _l("The chair turned your camera off."),
     "call_ended_meeting_over": _l("The meeting is over: the call has ended."),

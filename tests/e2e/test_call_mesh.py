@@ -106,6 +106,11 @@ def test_three_people_see_and_hear_each_other_the_chair_mutes_one_and_one_leaves
     frames = stats(pages[chair])[ids[second]]["frames"]
     wait_stats(pages[chair], lambda s: s[ids[second]]["frames"] > frames + 10, "video again after the camera is back")
 
+    # the chair turns the phone's camera off: its camera button says so, its tile shows initials
+    pages[chair].get_by_test_id(f"media-stop-video-{ids[second]}").click()
+    expect(pages[second].get_by_test_id("media-camera")).to_have_attribute("data-off", "1")
+    expect(pages[first].locator(f'#call-grid .call-tile.cam-off[data-user-id="{ids[second]}"]')).to_have_count(1)
+
     # the chair presents the screen: the others receive it in place of the camera picture, then the camera again
     camera_width = stats(pages[first])[ids[chair]]["width"]
     pages[chair].get_by_test_id("media-screen").click()

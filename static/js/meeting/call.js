@@ -116,20 +116,30 @@ function makeTile(userId, name, mine) {
   label.append(micIcon, el("span", "text-truncate", mine ? fmt("call_you", { name: name }) : name));
   tile.append(video, avatar, label);
   if (!mine && room.perms.is_chair) {
-    const mute = el("button", "btn btn-sm btn-dark call-tile-mute");
-    mute.type = "button";
-    mute.setAttribute("data-testid", "media-mute-" + userId);
-    mute.title = t("call_mute_one");
-    mute.setAttribute("aria-label", t("call_mute_one") + ": " + name);
-    const i = el("i", "bi bi-mic-mute");
-    i.setAttribute("aria-hidden", "true");
-    mute.append(i);
-    mute.addEventListener("click", () => { muteOthers(userId); });
-    tile.append(mute);
+    const tools = el("div", "call-tile-tools d-flex gap-1");
+    tools.append(
+      chairButton(userId, name, "audio", "mic-mute", "media-mute-", "call_mute_one"),
+      chairButton(userId, name, "video", "camera-video-off", "media-stop-video-", "call_stop_video_one"),
+    );
+    tile.append(tools);
   }
   if (mine) gridEl.prepend(tile); else gridEl.append(tile);
   layoutGrid();
   return tile;
+}
+
+/** A chair's button on a tile: turn that person's microphone or camera off. */
+function chairButton(userId, name, kind, iconName, testid, key) {
+  const btn = el("button", "btn btn-sm btn-dark");
+  btn.type = "button";
+  btn.setAttribute("data-testid", testid + userId);
+  btn.title = t(key);
+  btn.setAttribute("aria-label", t(key) + ": " + name);
+  const i = el("i", "bi bi-" + iconName);
+  i.setAttribute("aria-hidden", "true");
+  btn.append(i);
+  btn.addEventListener("click", () => { muteOthers(userId, kind); });
+  return btn;
 }
 
 function showTileState(tile, audio, video) {
@@ -523,11 +533,13 @@ function showOwnVideo() {
 }
 
 // -- the chair: mute one or everyone ----------------------------------------------------------------
-function muteOthers(userId) {
-  const payload = { meeting_id: room.meetingId, kind: "audio" };
+function muteOthers(userId, kind) {
+  const payload = { meeting_id: room.meetingId, kind: kind };
   if (userId) payload.user_id = userId;
+  const name = userId ? (peers.get(userId) || {}).name || "" : "";
   App.emit("media:mute", payload).then(() => {
-    App.toast(userId ? fmt("call_muted_one", { name: (peers.get(userId) || {}).name || "" }) : t("call_muted_all"), "success");
+    if (!userId) App.toast(t("call_muted_all"), "success");
+    else App.toast(fmt(kind === "video" ? "call_stopped_video_one" : "call_muted_one", { name: name }), "success");
   }).catch((err) => { App.toast(err.message, "danger"); });
 }
 
@@ -566,7 +578,7 @@ if (card && room.socket && window.RTCPeerConnection && navigator.mediaDevices) {
       if (mine) attach(mine, localStream());
     });
   });
-  if (btnMuteAll) btnMuteAll.addEventListener("click", () => { muteOthers(null); });
+  if (btnMuteAll) btnMuteAll.addEventListener("click", () => { muteOthers(null, "audio"); });
 
   room.on("media:peer_joined", (p) => {
     const id = Number(p.user_id);
