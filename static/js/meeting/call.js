@@ -468,14 +468,13 @@ function stopLocal() {
 
 /** Out of the call: every connection closed, the camera and microphone released. */
 function teardown(message, kind) {
-  const was = inCall;
   inCall = false;
   rejoin = false;
   dropAllPeers();
   stopLocal();
   setState(null);
   renderControls();
-  if (message && was) say(message, kind || "warning");
+  if (message) say(message, kind || "warning");  // also to those not in the call: the card says why it is shut
 }
 
 function leave() {
