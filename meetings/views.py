@@ -106,6 +106,8 @@ register_js_strings({
     "call_screen_start": _l("Present your screen"),
     "call_screen_stop": _l("Stop presenting"),
     "call_screen_failed": _l("The screen could not be shared."),
+    "call_floor_prompt": _l("The chair gives you the floor."),
+    "call_floor_label": _l("Has the floor"),
 })
 
 

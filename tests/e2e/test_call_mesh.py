@@ -248,3 +248,54 @@ def test_beyond_the_video_limit_one_joins_with_sound_only(one_video_server, brow
     finally:
         for a in made:
             a.close()
+
+
+def test_the_floor_offers_an_unmute_and_spotlights_the_speaker(server, actors):
+    mid = meeting_id(server, LIVE_DEMO)
+    chair, officer = actors("phochutich"), actors("sgddt1", viewport=PHONE)
+    officer_id, chair_id = user_id(server, "sgddt1"), user_id(server, "phochutich")
+    pages = {a: enter(a, mid) for a in (chair, officer)}
+    for a in (chair, officer):
+        join_call(pages[a])
+    wait_stats(pages[chair], receiving_from([officer_id]), "the chair receives the officer")
+    spot = f'#call-grid .call-tile.is-floor[data-user-id="{officer_id}"]'
+
+    # the officer mutes, raises a hand; the chair gives them the floor from the queue
+    pages[officer].get_by_test_id("media-mic").click()
+    expect(pages[officer].get_by_test_id("media-mic")).to_have_attribute("data-muted", "1")
+    silent_since(pages[chair], officer_id)
+    pages[officer].locator('[data-room-tab="speakers"]').click()
+    pages[officer].locator("#speaker-toggle").click()
+    expect(pages[chair].locator("#speaker-queue li")).to_have_count(1)
+    pages[chair].locator("#speaker-queue li button.btn-success").click()
+
+    # the officer is asked (the microphone stays off until they click), the chair sees them spotlit
+    prompt = pages[officer].locator(".call-floor-prompt")
+    expect(prompt).to_be_visible()
+    expect(prompt).to_contain_text("Chủ trì mời đồng chí phát biểu.")
+    expect(pages[officer].get_by_test_id("media-mic")).to_have_attribute("data-muted", "1")
+    for a in (chair, officer):
+        expect(pages[a].locator(spot)).to_have_count(1)
+        expect(pages[a].locator(spot + " .call-floor-badge")).to_have_text("Đang phát biểu")
+    # the spotlit tile comes first and is larger than the others
+    box = pages[chair].locator(spot).bounding_box()
+    other = pages[chair].locator(f'#call-grid .call-tile[data-user-id="{chair_id}"]').bounding_box()
+    assert box["y"] <= other["y"] and box["x"] <= other["x"], (box, other)
+    assert box["width"] > 1.5 * other["width"] and box["height"] > 1.5 * other["height"], (box, other)
+    shot(pages[chair], "call-floor-desktop")
+    no_horizontal_scroll(pages[officer], PHONE["width"])
+    shot(pages[officer], "call-floor-phone")
+
+    before = stats(pages[chair])[officer_id]["audio"]
+    pages[officer].get_by_test_id("media-floor-unmute").click()
+    expect(pages[officer].get_by_test_id("media-mic")).to_have_attribute("data-muted", "0")
+    expect(prompt).to_be_hidden()
+    wait_stats(pages[chair], lambda s: s[officer_id]["audio"] > before + 2000, "the chair hears the speaker")
+    expect(pages[chair].locator(f'#call-grid .call-tile.mic-off[data-user-id="{officer_id}"]')).to_have_count(0)
+
+    # the chair ends the turn: no spotlight anywhere
+    pages[chair].locator("#speaker-end").click()
+    for a in (chair, officer):
+        expect(pages[a].locator("#call-grid .call-tile.is-floor")).to_have_count(0)
+    pages[officer].get_by_test_id("media-leave").click()
+    pages[chair].get_by_test_id("media-leave").click()

@@ -39,6 +39,17 @@ const selCam = $("call-camera-select");
 const gridEl = $("call-grid");
 const messageEl = $("call-message");
 const stateEl = $("call-state");
+const outcomes = $("outcomes-data");
+let floorUserId = floorOf(outcomes ? JSON.parse(outcomes.textContent).speakers : null);  // who has the floor
+
+// the chair gave me the floor while my microphone is off: I turn it on myself (never without the click)
+const floorEl = el("div", "alert alert-primary py-2 small mt-2 mb-0 call-floor-prompt d-none");
+floorEl.setAttribute("role", "status");
+const floorBtn = el("button", "btn btn-sm btn-primary");
+floorBtn.type = "button";
+floorBtn.setAttribute("data-testid", "media-floor-unmute");
+floorEl.append(el("span", "call-floor-text"), floorBtn);
+messageEl.before(floorEl);
 
 // -- messages and controls -------------------------------------------------------------
 function say(text, kind) {
@@ -79,9 +90,25 @@ function renderControls() {
   btnCam.classList.toggle("btn-danger", !camOn && local.videoAllowed);
   btnCam.classList.toggle("btn-outline-secondary", camOn || !local.videoAllowed);
   setButton(btnCam, camOn ? "camera-video-fill" : "camera-video-off-fill", camOn ? t("call_camera_off") : t("call_camera_on"));
+  renderFloor();
   if (inCall || closed) return;  // a closing message stays
   if (!participant) say(t("call_not_participant"), "secondary");
   else if (!live) say(room.status === "scheduled" ? t("call_not_live") : "", "secondary");
+}
+
+// -- the floor (the speaker queue): its holder's tile is spotlit; offered an unmute if it is me ---------
+function floorOf(speakers) {
+  return speakers && speakers.current && speakers.current.user ? Number(speakers.current.user.id) : null;
+}
+
+function renderFloor() {
+  gridEl.querySelectorAll(".call-tile").forEach((tile) => {
+    tile.classList.toggle("is-floor", Number(tile.dataset.userId) === floorUserId);
+  });
+  const ask = inCall && floorUserId === me && !!local.audio && !local.micOn;
+  floorEl.querySelector(".call-floor-text").textContent = t("call_floor_prompt");
+  setButton(floorBtn, "mic-fill", t("call_mic_on"));
+  floorEl.classList.toggle("d-none", !ask);
 }
 
 function setButton(btn, iconName, label) {
@@ -114,7 +141,11 @@ function makeTile(userId, name, mine) {
   const micIcon = el("i", "bi bi-mic-mute-fill call-muted-icon");
   micIcon.title = t("call_muted");
   label.append(micIcon, el("span", "text-truncate", mine ? fmt("call_you", { name: name }) : name));
-  tile.append(video, avatar, label);
+  const floorBadge = el("div", "call-floor-badge");
+  floorBadge.append(el("i", "bi bi-mic-fill"), el("span", "", t("call_floor_label")));
+  floorBadge.firstChild.setAttribute("aria-hidden", "true");
+  tile.append(video, avatar, label, floorBadge);
+  tile.classList.toggle("is-floor", userId === floorUserId);
   if (!mine && room.perms.is_chair) {
     const tools = el("div", "call-tile-tools d-flex gap-1");
     tools.append(
@@ -546,13 +577,16 @@ function muteOthers(userId, kind) {
 if (card && room.socket && window.RTCPeerConnection && navigator.mediaDevices) {
   btnJoin.addEventListener("click", join);
   btnLeave.addEventListener("click", leave);
-  btnMic.addEventListener("click", () => {
-    local.micOn = !local.micOn;
+  const setMic = (on) => {
+    local.micOn = on;
     if (local.audio) local.audio.enabled = local.micOn;
     replaceEverywhere("audio");
     sendState();
     renderControls();
-  });
+  };
+  btnMic.addEventListener("click", () => { setMic(!local.micOn); });
+  floorBtn.addEventListener("click", () => { if (inCall && !local.micOn) setMic(true); });
+  room.on("speakers:updated", (s) => { floorUserId = floorOf(s); renderFloor(); });
   btnCam.addEventListener("click", async () => {
     if (local.camOn && local.video) {
       cameraOff();
@@ -641,6 +675,11 @@ if (card && room.socket && window.RTCPeerConnection && navigator.mediaDevices) {
     rejoin = false;
     setState("call_connecting");
     enterCall();
+    // a turn given or ended while we were offline
+    App.api("GET", "/api/v1/meetings/" + room.meetingId + "/speakers").then((s) => {
+      floorUserId = floorOf(s);
+      renderFloor();
+    }).catch(() => {});
   });
   window.addEventListener("pagehide", () => {
     if (inCall && room.socket.connected) room.socket.emit("media:leave", { meeting_id: room.meetingId });
