@@ -49,7 +49,7 @@ const floorBtn = el("button", "btn btn-sm btn-primary");
 floorBtn.type = "button";
 floorBtn.setAttribute("data-testid", "media-floor-unmute");
 floorEl.append(el("span", "call-floor-text"), floorBtn);
-messageEl.before(floorEl);
+if (messageEl) messageEl.before(floorEl);  // no card once the meeting is over
 
 // -- messages and controls -------------------------------------------------------------
 function say(text, kind) {
