@@ -162,7 +162,7 @@ class AttendanceSpan(db.Model):
 
 
 class CallMember(db.Model):
-    """One socket in a live meeting's call (peer-to-peer mesh), so every process knows who is in it.
+    """One socket in a live meeting's call (mesh or SFU), so every process knows who is in it.
     Written only by meetings.call."""
 
     __tablename__ = "meeting_call_members"
@@ -180,6 +180,32 @@ class CallMember(db.Model):
     audio = db.Column(db.Boolean, nullable=False, default=False)
     #: the camera is on
     video = db.Column(db.Boolean, nullable=False, default=False)
+    #: SFU mode: the signed Janus token this join was given (on the room's allowed list until it leaves)
+    sfu_token = db.Column(db.String(300))
+    #: SFU mode: the mids of the microphone and camera streams it publishes (what the chair's mute holds)
+    audio_mid = db.Column(db.String(8))
+    video_mid = db.Column(db.String(8))
+    #: SFU mode: the chair's mute is held in Janus until this member turns the microphone/camera on again
+    audio_held = db.Column(db.Boolean, nullable=False, default=False)
+    video_held = db.Column(db.Boolean, nullable=False, default=False)
+
+
+class CallRoom(db.Model):
+    """A meeting's room on a Janus SFU (SFU mode): which server holds it, its number and its secret.
+    Written only by meetings.sfu."""
+
+    __tablename__ = "meeting_call_rooms"
+
+    meeting_id = db.Column(db.Integer, db.ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
+    #: the Janus server (an entry of MEDIA_SFU_URL, as browsers reach it)
+    server = db.Column(db.String(500), nullable=False)
+    #: the VideoRoom number (random, below 2**53 so a browser's number holds it exactly)
+    room = db.Column(db.BigInteger, nullable=False)
+    #: the room's secret: only the app can kick, moderate, record or destroy
+    secret = db.Column(db.String(64), nullable=False)
+    #: the chair is recording the call
+    recording = db.Column(db.Boolean, nullable=False, default=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class ChatMessage(db.Model):
