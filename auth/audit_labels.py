@@ -19,6 +19,7 @@ ACTION_GROUPS = {
     "speaker": _l("Speaker queue"),
     "conclusion": _l("Conclusions"),
     "call": _l("Calls"),
+    "connection_point": _l("Connection points"),
 }
 ACTION_LABELS = {
     "user.create": _l("Created an account"),
@@ -71,6 +72,10 @@ ACTION_LABELS = {
     "conclusion.delete": _l("Deleted a conclusion"),
     "conclusion.assign": _l("Issued a directive from a conclusion"),
     "call.mute": _l("Muted others in a call"),
+    "connection_point.declare": _l("Declared a connection point"),
+    "connection_point.update": _l("Updated their connection point"),
+    "connection_point.correct": _l("Corrected a connection point"),
+    "connection_point.remove": _l("Removed a connection point"),
 }
 OBJECT_LABELS = {
     "user": _l("Account"),
@@ -83,6 +88,7 @@ OBJECT_LABELS = {
     "vote": _l("Vote"),
     "speaker_request": _l("Request for the floor"),
     "conclusion": _l("Conclusion"),
+    "connection_point": _l("Connection point"),
     "system": _l("System"),
 }
 FIELD_LABELS = {
@@ -149,6 +155,8 @@ FIELD_LABELS = {
     "object_type": _l("Kind of object"),
     "track": _l("Microphone or camera"),
     "user_ids": _l("People"),
+    "people_present": _l("People present"),
+    "bridge_url": _l("External bridge link"),
 }
 #: the same key means something else on some objects
 FIELD_LABELS_BY_TYPE = {("user", "title"): _l("Job title"), ("meeting", "title"): _l("Title")}

@@ -103,6 +103,7 @@ DIRECTIVE = _obj(["id", "number", "title", "deadline", "status", "assignments"],
                  issued_at=_null(DT), issuer_id=_null(ID), source_meeting_id=_null(ID), cancelled_at=_null(DT),
                  cancel_reason=_null(S), assignments={"type": "array", "items": ASSIGNMENT})
 MEETING_FIELDS = {"title": S, "description": S, "starts_at": DT, "ends_at": _null(DT), "place": S, "online": B,
+                  "bridge_url": _null({"type": "string", "maxLength": 500, "description": "an http(s) link"}),
                   "participant_ids": IDS, "agency_ids": IDS, "secretary_id": _null(ID),
                   "agenda": {"type": "array", "items": _obj(["title"], title=S)}}
 
@@ -235,7 +236,9 @@ path("/meetings/{meeting_id}/minutes",
 path("/meetings/{meeting_id}/minutes/finalize",
      post=_op("Make the minutes final (locked)", "chair", errors=(401, 403, 404, 409)))
 path("/meetings/{meeting_id}/attendance",
-     get=_op("Present/absent over the invitation list with first joined, last left, seconds present, late_seconds",
+     get=_op("Present/absent over the invitation list with first joined, last left, seconds present, late_seconds, "
+             "joined_call_at (first joined the call); then the connection points, people_at_points and people_total "
+             "(the people at the points and the present participants who operate none)",
              "chair, secretary, leaders", errors=(401, 403, 404), ok_schema=ITEMS))
 path("/meetings/{meeting_id}/conclusions",
      post=_op("Record a conclusion", "chair or secretary", 201, _obj(["text"], text=S),

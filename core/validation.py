@@ -14,6 +14,7 @@ all the bad fields, so nothing is written when any field is wrong.
 """
 import re
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from flask import current_app, request
@@ -250,6 +251,22 @@ class Fields:
         problem = text_problem(value, multiline)
         if problem:
             self.error(name, problem)
+            return default
+        return value
+
+    def url(self, name, required=False, max_len=500, default=""):
+        """A web link: http or https with a host, no spaces (what a page may put behind a button)."""
+        value = self.str(name, required=required, max_len=max_len, default=None)
+        if value is None:
+            return default
+        try:
+            parts = urlsplit(value)
+            host = parts.hostname if parts.port is None or parts.port > 0 else None
+        except ValueError:  # e.g. an unclosed IPv6 bracket or a bad port
+            parts, host = None, None
+        web = parts is not None and parts.scheme.lower() in ("http", "https") and bool(host)
+        if not web or any(c.isspace() for c in value):
+            self.error(name, _("Must be a web address starting with https:// (or http://)."))
             return default
         return value
 

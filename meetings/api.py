@@ -11,7 +11,20 @@ from core.errors import Forbidden, NotFound
 from core.text import render_markdown
 from core.validation import Fields
 from meetings import api_bp as api
-from meetings import call, chat, conclusions, minutes, permissions, queries, schemas, services, speakers, votes
+from meetings import (
+    call,
+    chat,
+    conclusions,
+    connection_points,
+    minutes,
+    permissions,
+    queries,
+    schemas,
+    services,
+    speakers,
+    votes,
+)
+from meetings.attendance import summary as attendance_summary
 from meetings.attendance import table as attendance_table
 from meetings.presence import present_user_ids
 
@@ -99,7 +112,37 @@ def attendance(meeting_id):
     if not permissions.can_see_attendance(current_user, meeting):
         raise Forbidden()
     rows = attendance_table(current_user, meeting)
-    return jsonify(meeting_id=meeting.id, items=schemas.attendance_to_json(rows))
+    return jsonify(meeting_id=meeting.id, items=schemas.attendance_to_json(rows), **attendance_summary(meeting, rows))
+
+
+# -- connection points (điểm cầu) -----------------------------------------------------
+
+@api.get("/meetings/<int:meeting_id>/connection-points")
+def list_connection_points(meeting_id):
+    return jsonify(connection_points.state(queries.get_meeting(current_user, meeting_id)))
+
+
+@api.post("/meetings/<int:meeting_id>/connection-points")
+def declare_connection_point(meeting_id):
+    """Declare my connection point, or update it: {agency_id?, people_present}."""
+    meeting = queries.get_meeting(current_user, meeting_id)
+    point = connection_points.declare(current_user, meeting, json_body())
+    return jsonify(dict(connection_points.state(meeting), mine=connection_points.point_dict(point)))
+
+
+@api.patch("/meetings/<int:meeting_id>/connection-points/<int:point_id>")
+def correct_connection_point(meeting_id, point_id):
+    meeting = queries.get_meeting(current_user, meeting_id)
+    point = connection_points.get_point(current_user, meeting, point_id)
+    connection_points.correct(current_user, meeting, point, json_body())
+    return jsonify(connection_points.state(meeting))
+
+
+@api.delete("/meetings/<int:meeting_id>/connection-points/<int:point_id>")
+def remove_connection_point(meeting_id, point_id):
+    meeting = queries.get_meeting(current_user, meeting_id)
+    connection_points.remove(current_user, meeting, connection_points.get_point(current_user, meeting, point_id))
+    return jsonify(connection_points.state(meeting))
 
 
 # -- minutes ------------------------------------------------------------------
@@ -316,6 +359,23 @@ def _document():
             get=oa._op("The call (peer-to-peer mesh): {mode: \"mesh\", ice_servers: [{urls, username?, credential?}], "
                        "video_limit, live}; TURN credentials follow coturn's REST API scheme. Signalling runs over "
                        "Socket.IO (media:* events, docs/meetings.md)", "participants", errors=read))
+    point_fields = {"agency_id": {**INT, "minimum": 1}, "people_present": {**INT, "minimum": 1, "maximum": 10000}}
+    points = "{meeting_id, items: [{id, agency: {id, name}, operator: {id, full_name}, people_present, " \
+             "declared_at, updated_at}], points, people}"
+    oa.path("/meetings/{meeting_id}/connection-points",
+            get=oa._op(f"The meeting's connection points (điểm cầu) and the people at them: {points}",
+                       "participants, leaders, admins", errors=read),
+            post=oa._op("Declare my connection point, or update it (one per participant, one per agency): the "
+                        "agency (default: mine; else one of the invited agencies) and the people present (1..10000); "
+                        "answers the list with mine", "participants, while the meeting is scheduled or live",
+                        body=oa._obj(["people_present"], **point_fields), errors=write))
+    oa.path("/meetings/{meeting_id}/connection-points/{point_id}",
+            patch=oa._op("Correct a connection point (its agency or people present); answers the list",
+                         "chair or secretary, until the minutes are final", body=oa._obj(**point_fields),
+                         errors=write),
+            delete=oa._op("Remove a connection point; answers the list",
+                          "chair or secretary (until the minutes are final), or its operator while the meeting is "
+                          "not over", errors=(401, 403, 404, 409)))
     oa.path("/meetings/{meeting_id}/follow-up",
             put=oa._op("Mark the meeting as the follow-up of an earlier one ({follow_up_of_id: id | null})",
                        "chair, admin", body=oa._obj(follow_up_of_id=INT), errors=write))

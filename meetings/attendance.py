@@ -24,7 +24,7 @@ from auth.protocol import person_key
 from core.dbtypes import utcnow
 from core.errors import Forbidden, NotFound
 from core.extensions import db
-from meetings import permissions
+from meetings import connection_points, permissions
 from meetings.models import AttendanceSpan, Participant, ParticipantRole
 from meetings.queries import participants_of
 
@@ -155,7 +155,7 @@ def _spans(meeting):
 
 
 def _add_people(rows, participants):
-    """Name, agency and role on each row; an uninvited joiner is a guest."""
+    """Name, agency, role and when they joined the call on each row; an uninvited joiner is a guest."""
     by_id = {p.user_id: p for p in participants}
     others = _users_by_id([r["user_id"] for r in rows if r["user_id"] not in by_id])
     for row in rows:
@@ -164,6 +164,7 @@ def _add_people(rows, participants):
         row["full_name"] = person.full_name if person else ""
         row["agency"] = person.agency.name if person and person.agency else ""
         row["role"] = p.role if p else ParticipantRole.GUEST
+        row["joined_call_at"] = p.joined_call_at if p else None
 
 
 def _users_by_id(ids):
@@ -187,3 +188,41 @@ def present_and_absent(meeting):
     present = [(user, role) for user, role, was_there in rows if was_there]
     absent = [(user, role) for user, role, was_there in rows if not was_there]
     return present, absent
+
+
+def people_total(points, present_user_ids):
+    """How many people attended: those counted at the connection points, and each participant present
+    in the room who operates none (an operator is one of their hall's people, counted there)."""
+    operators = {p.operator_id for p in points}
+    return sum(p.people_present for p in points) + len(set(present_user_ids) - operators)
+
+
+def summary(meeting, rows):
+    """The attendance table's foot: {connection_points: [...], points, people_at_points, people_total}."""
+    points = connection_points.for_meeting(meeting)
+    present = [row["user_id"] for row in rows if row["status"] == "present"]
+    return {
+        "connection_points": [connection_points.point_dict(p) for p in points],
+        "points": len(points),
+        "people_at_points": sum(p.people_present for p in points),
+        "people_total": people_total(points, present),
+    }
+
+
+def joined_call(meeting_id, user_id, now=None):
+    """Note that the participant joined the meeting's call: the first time is kept (a conditional UPDATE,
+    so two joins at once write once). Part of the caller's transaction (meetings.call.join commits)."""
+    db.session.execute(
+        db.update(Participant)
+        .where(Participant.meeting_id == meeting_id, Participant.user_id == user_id,
+               Participant.joined_call_at.is_(None))
+        .values(joined_call_at=now or utcnow())
+    )
+
+
+def call_joiners(meeting):
+    """{user_id: first joined the call} of the meeting's participants who joined its call."""
+    return dict(db.session.execute(
+        db.select(Participant.user_id, Participant.joined_call_at)
+        .where(Participant.meeting_id == meeting.id, Participant.joined_call_at.is_not(None))
+    ).all())

@@ -19,7 +19,7 @@ from flask import current_app
 from flask_babel import force_locale
 
 from directives import labels as directive_labels
-from meetings import attendance, conclusions, minutes, votes
+from meetings import attendance, conclusions, connection_points, minutes, votes
 from meetings import labels as meeting_labels
 from meetings.docx_markdown import markdown_to_docx
 from meetings.models import MinutesStatus, ParticipantRole, VoteStatus
@@ -287,7 +287,28 @@ def _minutes_who_and_where(doc, meeting):
     _label_line(doc, "Vắng mặt", f"{len(absent)} người" if absent else "không")
     for user, _role in absent:
         doc.add_paragraph(_person(user), style="List Bullet")
+    _minutes_call_and_points(doc, meeting, present)
     return present
+
+
+def _minutes_call_and_points(doc, meeting, present):
+    """Who took part in the call, the connection points (điểm cầu) with the people at each, and how many
+    people attended in all (meetings.attendance.people_total)."""
+    joiners = attendance.call_joiners(meeting)
+    called = [user for user, _role in present if user.id in joiners]
+    if called:
+        _label_line(doc, "Tham dự qua cuộc gọi trực tuyến", f"{len(called)} người: "
+                    + ", ".join(user.full_name for user in called))
+    points = connection_points.for_meeting(meeting)
+    if not points:
+        return  # the people present are the participants listed above
+    _label_line(doc, "Các điểm cầu", f"{len(points)} điểm cầu, {sum(p.people_present for p in points)} người")
+    for point in points:
+        operator = point.operator.full_name if point.operator else ""
+        doc.add_paragraph(f"Điểm cầu {point.agency.name}: {point.people_present} người"
+                          + (f" (đầu mối: {operator})" if operator else ""), style="List Bullet")
+    total = attendance.people_total(points, [user.id for user, _role in present])
+    _label_line(doc, "Tổng số người tham dự", f"{total} người")
 
 
 def _minutes_agenda(doc, meeting):

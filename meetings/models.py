@@ -82,6 +82,8 @@ class Meeting(db.Model):
     #: the calendar invitation's SEQUENCE: grows with each change or cancellation sent, so calendars
     #: replace the older invitation
     ics_sequence = db.Column(db.Integer, nullable=False, default=0, server_default="0")
+    #: the link (http/https) of an external bridge for attendees who must join through one; empty if none
+    bridge_url = db.Column(db.String(500), nullable=False, default="", server_default="")
 
     chair = db.relationship("User", foreign_keys=[chair_id])
     secretary = db.relationship("User", foreign_keys=[secretary_id])
@@ -118,6 +120,8 @@ class Participant(db.Model):
     via_agency_id = db.Column(db.Integer, db.ForeignKey("agencies.id", ondelete="SET NULL"))
     #: when the invitation was made
     invited_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    #: when they first joined the meeting's call (meetings.attendance.joined_call); null if never
+    joined_call_at = db.Column(UTCDateTime)
 
     meeting = db.relationship("Meeting", back_populates="participants")
     user = db.relationship("User")
@@ -159,6 +163,42 @@ class AttendanceSpan(db.Model):
     joined_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
     #: when it left or dropped; null while present
     left_at = db.Column(UTCDateTime)
+
+
+#: the most people one connection point may declare
+MAX_PEOPLE_AT_POINT = 10000
+
+
+class ConnectionPoint(db.Model):
+    """A connection point (điểm cầu): one agency's hall linked to the meeting, many people in front of
+    one camera, declared by the participant who operates it. Written only by meetings.connection_points."""
+
+    __tablename__ = "meeting_connection_points"
+    __table_args__ = (
+        # one point per operator (declaring again updates it) and per agency (its people counted once)
+        db.UniqueConstraint("meeting_id", "operator_id", name="uq_connection_points_meeting_operator"),
+        db.UniqueConstraint("meeting_id", "agency_id", name="uq_connection_points_meeting_agency"),
+        db.CheckConstraint(f"people_present BETWEEN 1 AND {MAX_PEOPLE_AT_POINT}", name="people_present"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    #: the meeting it is linked to (the unique constraints index it)
+    meeting_id = db.Column(db.Integer, db.ForeignKey("meetings.id", ondelete="CASCADE"), nullable=False)
+    #: the agency whose hall it is (one of the invited agencies, or the operator's own)
+    agency_id = db.Column(db.Integer, db.ForeignKey("agencies.id", ondelete="RESTRICT"), nullable=False, index=True)
+    #: the participant who operates it (declared it, sits at its camera)
+    operator_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: how many people are present there, the operator included
+    people_present = db.Column(db.Integer, nullable=False)
+    #: when it was first declared
+    declared_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    #: when it was last changed (by its operator, or corrected by the chair or secretary)
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+    #: who changed it last
+    updated_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+
+    agency = db.relationship("Agency")
+    operator = db.relationship("User", foreign_keys=[operator_id])
 
 
 class CallMember(db.Model):

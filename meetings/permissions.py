@@ -133,6 +133,8 @@ def room_perms(user, meeting):
         "can_start": can_start(user, meeting),
         "can_end": can_end(user, meeting),
         "can_see_attendance": can_see_attendance(user, meeting),
+        "can_declare_connection_point": can_declare_connection_point(user, meeting),
+        "can_correct_connection_points": can_correct_connection_points(user, meeting),
     }
 
 
@@ -180,6 +182,21 @@ def can_download_documents(user, meeting):
 def can_moderate_call(user, meeting):
     """Mute others in the call: the chair."""
     return is_chair(user, meeting)
+
+
+def can_declare_connection_point(user, meeting):
+    """Declare (or update) one's own connection point: the invited participants."""
+    return can_cast_ballot(user, meeting)
+
+
+def can_correct_connection_points(user, meeting):
+    """Correct or remove anyone's connection point: the chair and the secretary."""
+    return is_chair(user, meeting) or is_secretary(user, meeting)
+
+
+def can_remove_connection_point(user, meeting, point):
+    """Remove a connection point: the chair, the secretary, or the participant who operates it."""
+    return can_correct_connection_points(user, meeting) or (_authenticated(user) and point.operator_id == user.id)
 
 
 def outcome_perms(user, meeting):

@@ -21,6 +21,7 @@ def attendance_to_json(rows):
         item = dict(row)
         item["first_joined_at"] = isoformat(row["first_joined_at"])
         item["last_left_at"] = isoformat(row["last_left_at"])
+        item["joined_call_at"] = isoformat(row.get("joined_call_at"))
         out.append(item)
     return out
 
@@ -35,6 +36,7 @@ def meeting_to_dict(meeting, user=None, participants=None):
         "ends_at": isoformat(meeting.ends_at),
         "place": meeting.place,
         "online": meeting.online,
+        "bridge_url": meeting.bridge_url or None,
         "status": meeting.status,
         "started_at": isoformat(meeting.started_at),
         "ended_at": isoformat(meeting.ended_at),

@@ -17,7 +17,7 @@ from core.extensions import db
 from core.i18n import datetime_filter
 from core.realtime import leave_room_after_commit, publish, user_room
 from core.validation import Fields
-from meetings import call, ics, permissions, speakers, votes
+from meetings import call, connection_points, ics, permissions, speakers, votes
 from meetings.models import AgendaItem, AttendanceSpan, Meeting, MeetingStatus, Participant, ParticipantRole
 from meetings.presence import close_spans
 from meetings.queries import participants_of, room
@@ -57,6 +57,7 @@ def _meeting_values(f):
         "ends_at": f.datetime("ends_at", required=False),
         "place": f.str("place", required=False, max_len=255, default=""),
         "online": f.bool("online", default=True),
+        "bridge_url": f.url("bridge_url", max_len=500, default=""),
     }
     if values["starts_at"] and values["ends_at"] and values["ends_at"] <= values["starts_at"]:
         f.error("ends_at", _("The end must be after the start."))
@@ -213,7 +214,7 @@ def _chair_for(actor, data):
 
 
 #: the details an invitee's calendar shows: changing one sends them the updated invitation
-_CALENDAR_FIELDS = {"title", "starts_at", "ends_at", "place", "online"}
+_CALENDAR_FIELDS = {"title", "starts_at", "ends_at", "place", "online", "bridge_url"}
 
 
 def update_meeting(actor, meeting, data):
@@ -233,6 +234,7 @@ def update_meeting(actor, meeting, data):
                  removed=removed)
     _next_ics_sequence(meeting)
     _revoke_access(meeting, removed)
+    connection_points.drop_operators(meeting, removed)
     _tell_invitees(meeting, actor, desired, added, removed, calendar_changed=bool(set(changed) & _CALENDAR_FIELDS))
     publish("meeting:updated", {"meeting_id": meeting.id, "status": meeting.status}, to=room(meeting.id))
     db.session.commit()
@@ -431,6 +433,7 @@ def current_values(meeting):
         "ends_at": meeting.ends_at,
         "place": meeting.place,
         "online": meeting.online,
+        "bridge_url": meeting.bridge_url,
         "secretary_id": meeting.secretary_id,
         "participant_ids": [p.user_id for p in participants
                             if p.via_agency_id is None and p.role != ParticipantRole.CHAIR],
