@@ -15,7 +15,7 @@ from core.errors import Forbidden
 from core.forms import call_service
 from core.i18n import register_js_strings
 from core.validation import display_zone, parse_id
-from meetings import attendance, bp, chat, labels, permissions, presence, queries, services
+from meetings import attendance, bp, chat, connection_points, labels, permissions, presence, queries, services
 from meetings.models import MeetingStatus
 
 STATUS_LABELS = {
@@ -108,6 +108,20 @@ register_js_strings({
     "call_screen_failed": _l("The screen could not be shared."),
     "call_floor_prompt": _l("The chair gives you the floor."),
     "call_floor_label": _l("Has the floor"),
+    # the connection points (static/js/meeting/points.js)
+    "cp_people": _l("%(n)s people"),
+    "cp_total": _l("%(people)s people at %(points)s connection points"),
+    "cp_operated_by": _l("Operated by %(name)s"),
+    "cp_declare_title": _l("I am the connection point of"),
+    "cp_mine_title": _l("My connection point"),
+    "cp_declare": _l("Declare"),
+    "cp_update": _l("Update"),
+    "cp_declared": _l("Your connection point is on the list."),
+    "cp_save": _l("Save"),
+    "cp_cancel": _l("Cancel"),
+    "cp_correct_label": _l("Correct the number of people at %(agency)s"),
+    "cp_remove_label": _l("Remove the connection point of %(agency)s"),
+    "cp_remove_confirm": _l("Remove the connection point of %(agency)s from the meeting?"),
 })
 
 
@@ -154,6 +168,7 @@ def _form_from_request():
         "ends_at": form.get("ends_at", ""),
         "place": form.get("place", ""),
         "online": bool(form.get("online")),
+        "bridge_url": form.get("bridge_url", ""),
         "secretary_id": form.get("secretary_id") or None,
         "chair_id": form.get("chair_id") or None,
         "participant_ids": form.getlist("participant_ids"),
@@ -248,13 +263,15 @@ def edit(meeting_id):
 def detail(meeting_id):
     meeting = _get(meeting_id, full=True)
     participants = queries.participants_of(meeting)
-    rows = None
+    rows = summary = None
     if permissions.can_see_attendance(current_user, meeting) and meeting.status != MeetingStatus.SCHEDULED:
         rows = attendance.table(current_user, meeting)
+        summary = attendance.summary(meeting, rows)
     present = set(presence.present_user_ids(meeting.id)) if meeting.status == MeetingStatus.LIVE else set()
     message_count = chat.count(meeting)
     return render_template(
         "meetings/detail.html", meeting=meeting, participants=participants, attendance=rows, present=present,
+        attendance_summary=summary,
         me=permissions.participant(current_user, meeting), perms=permissions.room_perms(current_user, meeting),
         message_count=message_count, fmt_duration=attendance.format_duration,
     )
@@ -281,6 +298,11 @@ def room(meeting_id):
             for p in participants
         ],
         "perms": perms,
+        "connection_points": {
+            "state": connection_points.state(meeting),
+            "agencies": [{"id": a.id, "name": a.name} for a in connection_points.agency_choices(current_user, meeting)],
+            "url": url_for("meetings_api.list_connection_points", meeting_id=meeting.id),
+        },
     }
     return render_template("meetings/room.html", meeting=meeting, participants=participants,
                            me=permissions.participant(current_user, meeting), perms=perms, room_data=data)
@@ -324,7 +346,7 @@ def ics_download(meeting_id):
 # -- attendance exports ---------------------------------------------------------
 
 #: columns of the attendance exports holding a time (UTC) and a number of seconds
-_FIRST_JOINED, _LAST_LEFT, _TIME_PRESENT, _LATE_MINUTES = 4, 5, 6, 8
+_FIRST_JOINED, _LAST_LEFT, _TIME_PRESENT, _LATE_MINUTES, _JOINED_CALL = 4, 5, 6, 8, 9
 
 
 def _export_rows(meeting):
@@ -335,16 +357,27 @@ def _export_rows(meeting):
     except Forbidden:
         abort(403)
     header = [_("Full name"), _("Agency"), _("Role"), _("Status"), _("First joined"), _("Last left"),
-              _("Time present"), _("Seconds present"), _("Late (minutes)")]
+              _("Time present"), _("Seconds present"), _("Late (minutes)"), _("Joined the call")]
     out = []
     for row in rows:
         out.append([
             row["full_name"], row["agency"], str(ROLE_LABELS.get(row["role"], row["role"])),
             _("Present") if row["status"] == "present" else _("Absent"),
             row["first_joined_at"], row["last_left_at"], row["present_seconds"], row["present_seconds"],
-            None if row["late_seconds"] is None else round(row["late_seconds"] / 60, 1),
+            None if row["late_seconds"] is None else round(row["late_seconds"] / 60, 1), row["joined_call_at"],
         ])
-    return header, out
+    return header, out, _export_points(attendance.summary(meeting, rows))
+
+
+def _export_points(summary):
+    """The rows below the people: each connection point and the total number of people attending."""
+    out = [[]]
+    if summary["connection_points"]:
+        out += [[_("Connection points")], [_("Agency"), _("Operated by"), _("People present")]]
+        out += [[p["agency"]["name"], p["operator"]["full_name"], p["people_present"]]
+                for p in summary["connection_points"]]
+    out.append([_("People attending in all"), "", summary["people_total"]])
+    return out
 
 
 @bp.route("/meetings/<int:meeting_id>/attendance.csv")
@@ -353,7 +386,7 @@ def attendance_csv(meeting_id):
     from core.i18n import datetime_filter
 
     meeting = _get(meeting_id)
-    header, rows = _export_rows(meeting)
+    header, rows, points = _export_rows(meeting)
     buf = io.StringIO()
     buf.write("\ufeff")  # so spreadsheet programs read UTF-8 Vietnamese correctly
     writer = csv.writer(buf)
@@ -363,7 +396,9 @@ def attendance_csv(meeting_id):
         row[_LAST_LEFT] = datetime_filter(row[_LAST_LEFT], "dd/MM/yyyy HH:mm:ss")
         row[_TIME_PRESENT] = attendance.format_duration(row[_TIME_PRESENT])
         row[_LATE_MINUTES] = "" if row[_LATE_MINUTES] is None else row[_LATE_MINUTES]
+        row[_JOINED_CALL] = datetime_filter(row[_JOINED_CALL], "dd/MM/yyyy HH:mm:ss")
         writer.writerow(row)
+    writer.writerows(points)
     return Response(buf.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="diem-danh-hop-{meeting.id}.csv"'})
 
@@ -377,7 +412,7 @@ def attendance_xlsx(meeting_id):
     from openpyxl.styles import Font
 
     meeting = _get(meeting_id)
-    header, rows = _export_rows(meeting)
+    header, rows, points = _export_rows(meeting)
     wb = Workbook()
     ws = wb.active
     ws.title = _("Attendance")[:31]
@@ -391,12 +426,18 @@ def attendance_xlsx(meeting_id):
         row[_FIRST_JOINED] = xlsx.local_naive(row[_FIRST_JOINED])
         row[_LAST_LEFT] = xlsx.local_naive(row[_LAST_LEFT])
         row[_TIME_PRESENT] = timedelta(seconds=row[_TIME_PRESENT] or 0)
+        row[_JOINED_CALL] = xlsx.local_naive(row[_JOINED_CALL])
         ws.append(row)
         cells = ws[ws.max_row]
         cells[_FIRST_JOINED].number_format = xlsx.DATETIME_SECONDS_FORMAT
         cells[_LAST_LEFT].number_format = xlsx.DATETIME_SECONDS_FORMAT
         cells[_TIME_PRESENT].number_format = xlsx.DURATION_FORMAT
-    for column, width in zip("ABCDEFGHI", (28, 30, 12, 12, 20, 20, 12, 12, 12), strict=True):
+        cells[_JOINED_CALL].number_format = xlsx.DATETIME_SECONDS_FORMAT
+    for row in points:
+        ws.append(row)
+        if len(row) == 1 or row[:1] == [_("People attending in all")]:
+            ws[ws.max_row][0].font = Font(bold=True)
+    for column, width in zip("ABCDEFGHIJ", (28, 30, 12, 12, 20, 20, 12, 12, 12, 20), strict=True):
         ws.column_dimensions[column].width = width
     ws.freeze_panes = "A4"
     buf = io.BytesIO()

@@ -1,6 +1,6 @@
 /* The live meeting room (the page's one script): joining, the meeting's status, the connection,
  * and every panel, each in its own module: chat, presence, minutes, votes, speakers, conclusions,
- * and the call (call.js).
+ * the connection points (points.js) and the call (call.js).
  *
  * Joins the room (meeting:join) on connect and on every reconnect with the last message id seen;
  * the ack brings what was missed. After a reconnect the outcome panels read their state again:
@@ -13,6 +13,7 @@ import * as minutes from "./minutes.js";
 import * as votes from "./votes.js";
 import * as speakers from "./speakers.js";
 import * as conclusions from "./conclusions.js";
+import * as points from "./points.js";
 import "./call.js";
 
 const App = window.App;
@@ -81,6 +82,7 @@ room.on("joined", async () => {
     await minutes.refresh();
     await speakers.refresh();
     await conclusions.refreshConclusions();
+    await points.refresh();
   } catch { /* next reconnect */ }
   votes.refresh();
   conclusions.refreshDirectives();
