@@ -21,6 +21,11 @@ def _bool(name, default=False):
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _list(name):
+    """A comma-separated environment variable as a list, [] when unset."""
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
 class ConfigError(RuntimeError):
     """Raised when the environment cannot make a safe configuration."""
 
@@ -93,16 +98,29 @@ def load_config(overrides=None):
         "SOCKET_MAX_PAYLOAD": int(os.environ.get("SOCKET_MAX_PAYLOAD", str(64 * 1024))),
         # the call: STUN/TURN URLs (comma-separated) for the browsers; with a secret, TURN gets
         # coturn REST-API credentials that expire after MEDIA_TURN_TTL seconds
-        "MEDIA_TURN_URLS": [u.strip() for u in os.environ.get("MEDIA_TURN_URLS", "").split(",") if u.strip()],
+        "MEDIA_TURN_URLS": _list("MEDIA_TURN_URLS"),
         "MEDIA_TURN_SECRET": _optional("MEDIA_TURN_SECRET"),
         "MEDIA_TURN_TTL": int(os.environ.get("MEDIA_TURN_TTL", "43200")),
         "MEDIA_VIDEO_LIMIT": int(os.environ.get("MEDIA_VIDEO_LIMIT", "6")),
+        # the call through Janus (unset: peer-to-peer mesh): the WebSocket URLs browsers use, comma-separated
+        # for several servers; the app reaches the same servers at MEDIA_SFU_API_URL (same order), if set
+        "MEDIA_SFU_URL": _list("MEDIA_SFU_URL"),
+        "MEDIA_SFU_API_URL": _list("MEDIA_SFU_API_URL"),
+        "MEDIA_SFU_TOKEN_SECRET": _optional("MEDIA_SFU_TOKEN_SECRET"),
+        "MEDIA_SFU_ADMIN_KEY": _optional("MEDIA_SFU_ADMIN_KEY"),
+        "MEDIA_SFU_TOKEN_TTL": int(os.environ.get("MEDIA_SFU_TOKEN_TTL", "14400")),
+        "MEDIA_SFU_PUBLISHERS": int(os.environ.get("MEDIA_SFU_PUBLISHERS", "36")),
+        "MEDIA_SFU_TIMEOUT": float(os.environ.get("MEDIA_SFU_TIMEOUT", "5")),
+        # where Janus writes recordings (.mjr) and the app converts them; unset: recording is off
+        "MEDIA_SFU_RECORD_DIR": _optional("MEDIA_SFU_RECORD_DIR"),
         "SCHEDULER_ENABLED": _bool("SCHEDULER_ENABLED", True),
         # How many reverse proxies (nginx) stand in front and set X-Forwarded-*; 0: none.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
     }
     cfg.update(overrides)
+    if cfg["MEDIA_SFU_URL"] and not (cfg["MEDIA_SFU_TOKEN_SECRET"] and cfg["MEDIA_SFU_ADMIN_KEY"]):
+        raise ConfigError("MEDIA_SFU_URL needs MEDIA_SFU_TOKEN_SECRET and MEDIA_SFU_ADMIN_KEY (deploy/README.md)")
     return cfg
 
 

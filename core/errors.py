@@ -56,6 +56,10 @@ class Conflict(ServiceError):
     status, code = 409, "conflict"
 
 
+class ServiceUnavailable(ServiceError):
+    status, code = 503, "unavailable"
+
+
 class Invalid(ServiceError):
     """422: invalid field values. ``fields`` maps each field name to what is wrong."""
 

@@ -1,7 +1,8 @@
-"""The call of a live meeting, peer-to-peer mesh: who is in it (CallMember, one row per socket), the
-signalling relayed between its members, the chair's mute, and the ICE servers the browsers use.
-The only writer of CallMember; every event goes out after commit (core.realtime). docs/meetings.md
-("The call") describes the events.
+"""The call of a live meeting: who is in it (CallMember, one row per socket), the signalling relayed
+between its members (mesh), the chair's mute, and the ICE servers the browsers use. With MEDIA_SFU_URL set
+the media go through Janus instead (meetings.sfu): the same events keep who is in the call, and the app
+admits, moderates and dismisses members in Janus too. The only writer of CallMember; every event goes out
+after commit (core.realtime). docs/meetings.md ("The call") describes the events.
 
 Only participants of a live meeting get media; anyone else is told the meeting does not exist.
 """
@@ -15,12 +16,12 @@ from flask_babel import gettext as _
 
 from auth.models import User
 from core import audit
-from core.errors import Conflict, Forbidden, Invalid, NotFound
+from core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
 from core.extensions import db, socketio
 from core.realtime import after_commit, leave_room_after_commit, publish
 from core.validation import payload_id
-from meetings import permissions
-from meetings.models import CallMember, MeetingStatus
+from meetings import attendance, permissions, sfu
+from meetings.models import CallMember, CallRoom, MeetingStatus
 from meetings.queries import load
 
 #: what media:mute turns off
@@ -62,11 +63,27 @@ def ice_servers(user, now=None):
 
 
 def media_info(user, meeting):
-    """What a participant's browser needs to join: the mode, the ICE servers, the video limit."""
+    """What a participant's browser needs to join: the mode, the ICE servers, the video limit; in SFU mode
+    while the meeting is live, the Janus server, room and a token admitted to that room."""
     if not permissions.is_participant(user, meeting):
         raise NotFound(_("Meeting not found."))
-    return {"mode": "mesh", "ice_servers": ice_servers(user),
-            "video_limit": current_app.config["MEDIA_VIDEO_LIMIT"], "live": meeting.status == MeetingStatus.LIVE}
+    live = meeting.status == MeetingStatus.LIVE
+    info = {"mode": "sfu" if sfu.enabled() else "mesh", "ice_servers": ice_servers(user),
+            "video_limit": current_app.config["MEDIA_VIDEO_LIMIT"], "live": live}
+    if sfu.enabled() and live:
+        info["sfu"] = _sfu_credentials(meeting, user)
+    return info
+
+
+def _sfu_credentials(meeting, user):
+    room = sfu.room_for(meeting)
+    token = sfu.member_token(meeting.id, user.id)
+    try:
+        sfu.admit(room, token)
+    except sfu.JanusError as exc:
+        current_app.logger.error("Janus refused meeting %s: %s", meeting.id, exc)
+        raise ServiceUnavailable(_("The call server cannot be reached. Try again in a moment.")) from exc
+    return {"url": room.server, "room": room.room, "token": token}
 
 
 # -- reads ----------------------------------------------------------------------------------
@@ -101,15 +118,32 @@ def _flag(data, name):
     return value
 
 
+def video_limit():
+    """How many members send video: MEDIA_VIDEO_LIMIT in the mesh (every browser sends to every other), the
+    room's publisher cap through Janus (each browser sends once)."""
+    config = current_app.config
+    return config["MEDIA_SFU_PUBLISHERS"] if sfu.enabled() else config["MEDIA_VIDEO_LIMIT"]
+
+
 def _video_allowed(meeting_id, row):
-    """The first MEDIA_VIDEO_LIMIT members of the call send video; later ones are audio-only."""
+    """The first video_limit() members of the call send video; later ones are audio-only."""
     ahead = db.session.scalar(db.select(db.func.count(CallMember.id)).where(
         CallMember.meeting_id == meeting_id, CallMember.id < row.id))
-    return ahead < current_app.config["MEDIA_VIDEO_LIMIT"]
+    return ahead < video_limit()
 
 
 def _peer(row, user):
-    return {"user_id": row.user_id, "full_name": user.full_name, "audio": row.audio, "video": row.video}
+    """A member as the others see it; ``publisher_id`` is its feed in the Janus room (SFU mode)."""
+    return {"user_id": row.user_id, "full_name": user.full_name, "audio": row.audio, "video": row.video,
+            "publisher_id": row.id}
+
+
+def _mid(data, name):
+    value = data.get(name)
+    if value is not None and (not isinstance(value, str) or not 0 < len(value) <= 8):
+        message = _("Must be a stream id of at most 8 characters.")
+        raise Invalid({name: message}, message)
+    return value
 
 
 def still_in_call(meeting_id, sid):
@@ -120,10 +154,53 @@ def still_in_call(meeting_id, sid):
         CallMember.meeting_id == meeting_id, CallMember.sid == sid)) is not None
 
 
+# -- Janus (SFU mode): what the app enforces there, after its own commit -------------------------------
+
+def _room_ref(meeting_id):
+    room = db.session.get(CallRoom, meeting_id) if sfu.enabled() else None
+    return sfu.RoomRef.of(room) if room else None
+
+
+def _hold(meeting, rows, kind):
+    """The chair's mute is held in Janus too: what the member still sends on that stream reaches nobody
+    until they turn it on again themselves (media:state)."""
+    ref = _room_ref(meeting.id)
+    if ref is None:
+        return
+    for row in rows:
+        mid = row.audio_mid if kind == "audio" else row.video_mid
+        if mid:
+            setattr(row, f"{kind}_held", True)
+            after_commit(lambda r=row.id, m=mid: sfu.moderate(ref, r, [m], True))
+
+
+def _release_held(meeting, row):
+    ref = _room_ref(meeting.id) if (row.audio_held or row.video_held) else None
+    if ref is None:
+        return
+    for kind in KINDS:
+        mid = row.audio_mid if kind == "audio" else row.video_mid
+        if getattr(row, kind) and getattr(row, f"{kind}_held"):
+            setattr(row, f"{kind}_held", False)
+            after_commit(lambda r=row.id, m=mid: sfu.moderate(ref, r, [m], False))
+
+
+def _dismiss(rows):
+    """Members gone from the call leave the Janus room too: token off the allowed list, publisher kicked."""
+    by_meeting = {}
+    for row in rows:
+        by_meeting.setdefault(row.meeting_id, []).append({"id": row.id, "token": row.sfu_token})
+    for meeting_id, members in by_meeting.items():
+        ref = _room_ref(meeting_id)
+        if ref is not None:
+            after_commit(lambda f=ref, m=members: sfu.dismiss(f, m))
+
+
 # -- writes ---------------------------------------------------------------------------------
 
 def _drop(rows, reason=None):
     """Delete call rows; the others see each one leave, and with ``reason`` its socket is told why."""
+    _dismiss(rows)
     for row in rows:
         if reason:
             publish("media:ended", {"meeting_id": row.meeting_id, "reason": reason}, to=row.sid)
@@ -157,10 +234,12 @@ def join(user, data, sid):
     audio, video = _flag(data, "audio"), _flag(data, "video")
     if meeting.status != MeetingStatus.LIVE:
         raise Conflict(_("The call opens when the meeting starts."))
+    token = _sfu_token(data, meeting, user)
     _replace_older(user, meeting, sid)
-    row = CallMember(meeting_id=meeting.id, user_id=user.id, sid=sid, audio=audio, video=video)
+    row = CallMember(meeting_id=meeting.id, user_id=user.id, sid=sid, audio=audio, video=video, sfu_token=token)
     db.session.add(row)
     db.session.flush()
+    attendance.joined_call(meeting.id, user.id)  # the attendance record notes who joined by call
     video_allowed = _video_allowed(meeting.id, row)
     row.video = video and video_allowed
     others = _members(meeting.id, CallMember.id != row.id)
@@ -168,10 +247,21 @@ def join(user, data, sid):
     joined = dict(_peer(row, user), meeting_id=meeting.id)
     after_commit(lambda: socketio.emit("media:peer_joined", joined, to=call_room(meeting.id), skip_sid=sid))
     db.session.commit()
-    config = current_app.config
     return meeting, {"ok": True, "self_user_id": user.id, "peers": [_peer(r, users[r.user_id]) for r in others],
-                     "video_allowed": video_allowed, "video_limit": config["MEDIA_VIDEO_LIMIT"],
-                     "ice_servers": ice_servers(user)}
+                     "video_allowed": video_allowed, "video_limit": video_limit(), "publisher_id": row.id,
+                     "mode": "sfu" if sfu.enabled() else "mesh", "ice_servers": ice_servers(user)}
+
+
+def _sfu_token(data, meeting, user):
+    """SFU mode: the token /media gave this user for this meeting (checked, so a token of another meeting or
+    person is refused); it comes off the room's allowed list when they leave. Mesh: none."""
+    if not sfu.enabled():
+        return None
+    token = data.get("token")
+    if not isinstance(token, str) or not sfu.token_is_for(token, meeting.id, user.id):
+        message = _("Must be the token /media gave you for this meeting.")
+        raise Invalid({"token": message}, message)
+    return token
 
 
 def _signal_parts(data):
@@ -215,6 +305,9 @@ def set_state(user, data, sid):
     row = _own_row(meeting, sid)
     row.audio = _flag(data, "audio")
     row.video = _flag(data, "video") and _video_allowed(meeting.id, row)
+    row.audio_mid = _mid(data, "audio_mid") or row.audio_mid
+    row.video_mid = _mid(data, "video_mid") or row.video_mid
+    _release_held(meeting, row)
     publish("media:peer_state", {"meeting_id": meeting.id, "user_id": user.id, "audio": row.audio,
                                  "video": row.video}, to=call_room(meeting.id))
     db.session.commit()
@@ -245,6 +338,7 @@ def mute(user, data):
         raise NotFound(_("They are not in this call."))
     for row in rows:
         publish("media:muted", {"meeting_id": meeting.id, "kind": kind, "by": user.id}, to=row.sid)
+    _hold(meeting, rows, kind)
     muted = sorted({row.user_id for row in rows})
     audit.record(user, "call.mute", meeting, track=kind, user_ids=muted)
     db.session.commit()
@@ -263,10 +357,16 @@ def drop_users(meeting, user_ids):
     first, so nothing after reaches them), each is told "removed", the others see them leave."""
     leave_room_after_commit(call_room(meeting.id), user_ids)
     _drop(_members(meeting.id, CallMember.user_id.in_(list(user_ids))), reason="removed")
+    ref = _room_ref(meeting.id)
+    if ref is not None:  # a token fetched but not yet used would still open the room
+        after_commit(lambda: sfu.revoke_users(ref, meeting.id, list(user_ids)))
 
 
 def end_call(meeting):
     """The meeting ends or is cancelled: everyone in the call is told, the rows go, the room closes."""
+    ref = _room_ref(meeting.id)
+    if ref is not None:
+        after_commit(lambda: sfu.close(ref))
     rows = _members(meeting.id)
     if not rows:
         return

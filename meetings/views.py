@@ -83,6 +83,9 @@ register_js_strings({
     "call_not_live": _l("The call opens when the chair starts the meeting."),
     "call_not_participant": _l("Only the meeting's participants take part in the call."),
     "call_audio_only": _l("Video is shared among the first %(n)s people in the call: you are in it with sound only."),
+    "call_listening_only": _l("The call already has as many speakers as it can carry: you can see and hear "
+                              "everyone, and others cannot hear you."),
+    "call_server_lost": _l("The connection to the call server was lost. Join again."),
     "call_no_devices": _l("No microphone or camera could be opened: you see and hear the others, they do not hear "
                           "you."),
     "call_no_mic": _l("No microphone could be opened: the others do not hear you."),

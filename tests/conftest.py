@@ -276,6 +276,17 @@ def inbox():
 
 # -- real server processes -------------------------------------------------------
 
+def stop_process(proc):
+    """Terminate a started server (or Janus) and wait for it; kill it if it does not go."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
 class LiveServer:
     """``python wsgi.py`` in its own process, with its own database."""
 
@@ -326,13 +337,7 @@ class LiveServer:
         raise RuntimeError(f"server did not start:\n{self.log_path.read_text()[-3000:]}")
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
 
     def kill(self):
         """kill -9: the crash case."""
@@ -385,6 +390,17 @@ def browser():
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="session")
+def janus(tmp_path_factory):
+    """One real Janus for the run's SFU tests, started from deploy/janus (tests/sfu.py)."""
+    from tests.sfu import JanusServer, janus_binary
+
+    need(janus_binary(), "Janus (Debian package janus)")
+    server = JanusServer(tmp_path_factory.mktemp("janus")).start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

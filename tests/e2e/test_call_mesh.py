@@ -17,22 +17,8 @@ from tests.e2e.test_meetings_chat_browser import LIVE_DEMO, UPCOMING_DEMO, enter
 # LIVE_DEMO is chaired by phochutich; sgddt1 and sgddt2 are invited. UPCOMING_DEMO has not started.
 CALL_MS = 60_000
 
-# what each remote peer sent us so far: {user id: {state, frames, audio bytes}}
-STATS = """async () => {
-  const out = {};
-  for (const [uid, pc] of window.meetingCall.peers) {
-    const r = {state: pc.connectionState, frames: 0, audio: 0, width: 0};
-    (await pc.getStats()).forEach((s) => {
-      if (s.type === "inbound-rtp" && s.kind === "video") {
-        r.frames += s.framesDecoded || 0;
-        r.width = s.frameWidth || r.width;
-      }
-      if (s.type === "inbound-rtp" && s.kind === "audio") r.audio += s.bytesReceived || 0;
-    });
-    out[uid] = r;
-  }
-  return out;
-}"""
+# what each remote peer sent us so far: {user id: {state, frames, audio bytes, width}} (the call's own hook)
+STATS = "() => window.meetingCall.stats()"
 
 
 def stats(page):

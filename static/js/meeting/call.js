@@ -1,12 +1,14 @@
-/* The call (mesh mode): sound and video between the browsers of the people in the call, signalled
- * over the room's socket (media:* events; the server relays only between members of this call).
+/* The call in the live room: the card, the grid of people, our microphone, camera and screen, the
+ * chair's controls. Who is in the call comes from the room's socket (media:* events); the media go
+ * through a transport: peer-to-peer (call_mesh.js) or Janus (call_sfu.js), as /media says.
  *
- * One RTCPeerConnection per peer. The one who joins offers to every peer already in the call; those
- * only answer (no glare). ICE candidates wait until the remote description is set. Muting, turning
- * the camera off and changing devices swap the sent track (RTCRtpSender.replaceTrack): no
- * renegotiation. After a socket reconnect the server has dropped us from the call: join again.
- * Test hook: window.meetingCall.peers, a Map of user id -> RTCPeerConnection. */
+ * Muting, turning the camera off and changing devices swap the sent track (transport.replaceTrack).
+ * After a socket reconnect the server has dropped us from the call: join again.
+ * Test hooks: window.meetingCall.stats() (per person: decoded frames, audio bytes), .mode, and in the
+ * mesh .peers, a Map of user id -> RTCPeerConnection. */
 import { room } from "./hub.js";
+import { createMesh } from "./call_mesh.js";
+import { createSfu } from "./call_sfu.js";
 
 const App = window.App;
 const { t, fmt, el } = App;
@@ -15,9 +17,15 @@ const me = room.userId;
 const names = new Map((room.data.participants || []).map((p) => [p.id, p.full_name]));
 const participant = names.has(me);  // a leader looking in uninvited hears no call (the server agrees)
 
-const pcs = new Map();    // user id -> RTCPeerConnection (the test hook)
-const peers = new Map();  // user id -> {pc, name, audio, video, stream, tile, queue, chain, offerer}
-window.meetingCall = { peers: pcs };
+const peers = new Map();  // user id -> {name, audio, video, stream, tile, unannounced}
+let transport = null;     // the media: createMesh or createSfu, while in the call
+let media = null;         // what /media said: mode, ice servers, (SFU) server, room and token
+let publisherId = null;   // our call member id: our feed in the Janus room
+window.meetingCall = {
+  get peers() { return transport && transport.pcs ? transport.pcs : new Map(); },
+  get mode() { return transport ? transport.mode : (media ? media.mode : null); },
+  stats() { return transport ? transport.stats() : Promise.resolve({}); },
+};
 
 const local = { stream: null, audio: null, video: null, screen: null, micOn: true, camOn: true, videoAllowed: true };
 let iceServers = [];
@@ -225,21 +233,13 @@ function sending(kind) {
 }
 
 function replaceEverywhere(kind) {
-  const track = sending(kind);
-  peers.forEach((p) => {
-    p.pc.getTransceivers().forEach((tr) => {
-      if (tr.sender && transceiverKind(tr) === kind) tr.sender.replaceTrack(track).catch(() => {});
-    });
-  });
-}
-
-function transceiverKind(tr) {
-  return tr.receiver && tr.receiver.track ? tr.receiver.track.kind : null;
+  if (transport) transport.replaceTrack(kind);
 }
 
 function sendState() {
   if (!inCall || !room.socket || !room.socket.connected) return;
-  const payload = { meeting_id: room.meetingId, audio: !!sending("audio"), video: !!sending("video") };
+  const payload = Object.assign({ meeting_id: room.meetingId, audio: !!sending("audio"), video: !!sending("video") },
+    transport ? transport.mids() : {});
   App.emit("media:state", payload).catch(() => {});
   const mine = gridEl.querySelector(".call-tile.is-me");
   showTileState(mine, payload.audio, payload.video);
@@ -317,119 +317,95 @@ const speaker = {
   },
 };
 
-// -- peers -------------------------------------------------------------------------------------------
-function signal(userId, body) {
-  if (!room.socket || !room.socket.connected) return;
-  App.emit("media:signal", Object.assign({ meeting_id: room.meetingId, to_user_id: userId }, body)).catch(() => {});
-}
-
-function addPeer(userId, name, audio, video, offerer) {
+// -- peers: a tile and a stream per person; the transport brings their tracks -----------------------------
+function addPeer(userId, name, audio, video) {
   dropPeer(userId);
-  const pc = new RTCPeerConnection({ iceServers: iceServers });
-  const p = {
-    pc, offerer, name: name || names.get(userId) || "", audio: audio !== false, video: video !== false,
-    stream: new MediaStream(), queue: [], chain: Promise.resolve(),
-  };
+  const p = { name: name || names.get(userId) || "", audio: audio !== false, video: video !== false, stream: new MediaStream() };
   p.tile = makeTile(userId, p.name, false);
   showTileState(p.tile, p.audio, p.video);
-  pc.onicecandidate = (e) => { if (e.candidate) signal(userId, { candidate: e.candidate.toJSON() }); };
-  pc.ontrack = (e) => {
-    p.stream.addTrack(e.track);
-    attach(p.tile, p.stream);
-    if (e.track.kind === "audio") speaker.watch(userId, p.stream);
-    e.track.onended = () => { p.stream.removeTrack(e.track); };
-  };
-  pc.onconnectionstatechange = () => {
-    p.tile.dataset.connection = pc.connectionState;
-    // the offerer restarts ICE when the path is lost (a network change, a NAT timeout)
-    if (pc.connectionState === "failed" && p.offerer) offer(userId, true);
-  };
   peers.set(userId, p);
-  pcs.set(userId, pc);
   return p;
 }
 
 function dropPeer(userId) {
   const p = peers.get(userId);
   if (!p) return;
-  p.pc.onicecandidate = p.pc.ontrack = p.pc.onconnectionstatechange = null;
-  p.pc.close();
+  if (transport) transport.peerLeft(userId);
   speaker.unwatch(userId);
   p.tile.remove();
   peers.delete(userId);
-  pcs.delete(userId);
   layoutGrid();
 }
 
-/** Our tracks on a connection's transceivers (made by us as offerer, or by the offer). */
-function sendOn(pc) {
-  const stream = localStream();
-  pc.getTransceivers().forEach((tr) => {
-    const kind = transceiverKind(tr);
-    if (!kind || tr.stopped) return;
-    tr.direction = "sendrecv";
-    tr.sender.replaceTrack(sending(kind)).catch(() => {});
-    if (tr.sender.setStreams) tr.sender.setStreams(stream);
+/** What the transports get from the page. */
+const callbacks = {
+  meetingId: room.meetingId,
+  userId: me,
+  get sfu() { return media && media.sfu; },
+  emit(event, payload) {
+    if (room.socket && room.socket.connected) App.emit(event, payload).catch(() => {});
+  },
+  iceServers: () => iceServers,
+  sending,
+  localStream,
+  localTrack(kind) { return kind === "audio" ? local.audio : (local.videoAllowed ? local.screen || local.video : null); },
+  publisherId: () => publisherId,
+  remoteTrack(userId, track) {
+    const p = peers.get(userId);
+    if (!p) return;
+    p.stream.getTracks().filter((t) => t.kind === track.kind).forEach((t) => p.stream.removeTrack(t));
+    p.stream.addTrack(track);
+    attach(p.tile, p.stream);
+    if (track.kind === "audio") speaker.watch(userId, p.stream);
+    track.addEventListener("ended", () => { p.stream.removeTrack(track); });
+  },
+  remoteTrackGone(userId, track) {
+    const p = peers.get(userId);
+    if (p) p.stream.removeTrack(track);
+  },
+  connection(userId, state) {
+    const p = peers.get(userId);
+    if (p) p.tile.dataset.connection = state;
+  },
+  published() { sendState(); },
+  sendingAll() { replaceEverywhere("audio"); replaceEverywhere("video"); },
+  listeningOnly() { say(t("call_listening_only"), "warning"); },
+  failed(message) {
+    if (!inCall) return;
+    if (room.socket && room.socket.connected) App.emit("media:leave", { meeting_id: room.meetingId }).catch(() => {});
+    teardown(message ? t("call_server_lost") : t("call_ended_meeting_over"));
+  },
+};
+
+function onSignal(msg) {
+  if (!inCall || !transport) return;
+  transport.onSignal(msg, (from) => {
+    addPeer(from, null, true, true).unannounced = true;  // their offer overtook media:peer_joined
+    return true;
   });
 }
 
-function offer(userId, restart) {
-  const p = peers.get(userId);
-  if (!p) return;
-  p.chain = p.chain.then(async () => {
-    if (!restart) {
-      p.pc.addTransceiver("audio", { direction: "sendrecv" });
-      p.pc.addTransceiver("video", { direction: "sendrecv" });
-      sendOn(p.pc);
-    }
-    const desc = await p.pc.createOffer(restart ? { iceRestart: true } : undefined);
-    await p.pc.setLocalDescription(desc);
-    signal(userId, { description: { type: p.pc.localDescription.type, sdp: p.pc.localDescription.sdp } });
-  }).catch((e) => { console.warn("call: offer to", userId, e); });
-}
-
-function onSignal(msg) {
-  if (!inCall) return;
-  const from = Number(msg.from_user_id);
-  let p = peers.get(from);
-  if (!p) {
-    if (!msg.description || msg.description.type !== "offer") return;  // a stale answer or candidate
-    p = addPeer(from, null, true, true, false);
-    p.unannounced = true;  // their offer overtook media:peer_joined
-  }
-  const pc = p.pc;
-  p.chain = p.chain.then(async () => {
-    if (msg.description) {
-      await pc.setRemoteDescription(msg.description);
-      for (const c of p.queue.splice(0)) await pc.addIceCandidate(c).catch(() => {});
-      if (msg.description.type === "offer") {
-        sendOn(pc);
-        await pc.setLocalDescription(await pc.createAnswer());
-        signal(from, { description: { type: pc.localDescription.type, sdp: pc.localDescription.sdp } });
-      }
-    } else if (msg.candidate) {
-      if (pc.remoteDescription) await pc.addIceCandidate(msg.candidate).catch(() => {});
-      else p.queue.push(msg.candidate);
-    }
-  }).catch((e) => { console.warn("call: signal from", from, e); });
-}
-
 // -- joining and leaving ----------------------------------------------------------------------------------
+/** /media: the mode, the ICE servers and (SFU) a token for this join. False when we cannot join. */
+async function fetchMedia() {
+  try {
+    media = await App.api("GET", "/api/v1/meetings/" + room.meetingId + "/media");
+  } catch (err) {
+    fail(err.status === 404 ? t("call_not_participant") : err.message);
+    return false;
+  }
+  if (!media.live) { fail(t("call_not_live"), "secondary"); return false; }
+  iceServers = media.ice_servers || [];
+  return true;
+}
+
 async function join() {
   if (inCall || closed) return;
   inCall = true;
   btnJoin.disabled = true;
   setState("call_connecting");
   say("");
-  let media;
-  try {
-    media = await App.api("GET", "/api/v1/meetings/" + room.meetingId + "/media");
-  } catch (err) {
-    fail(err.status === 404 ? t("call_not_participant") : err.message);
-    return;
-  }
-  if (!media.live) { fail(t("call_not_live"), "secondary"); return; }
-  iceServers = media.ice_servers || [];
+  if (!await fetchMedia()) return;
   if (!local.audio && !local.video) {
     local.audio = await openMedia("audio");
     local.video = await openMedia("video");
@@ -450,12 +426,14 @@ function fail(text, kind) {
 /** Announce ourselves (media:join) with the media we have; offer to everyone already in the call. */
 function enterCall() {
   const payload = { meeting_id: room.meetingId, audio: !!sending("audio"), video: !!local.video && local.camOn };
+  if (media.sfu) payload.token = media.sfu.token;
   App.emit("media:join", payload).then((ack) => {
     if (!inCall) {  // left meanwhile: out of the call again
       App.emit("media:leave", { meeting_id: room.meetingId }).catch(() => {});
       return;
     }
     iceServers = ack.ice_servers || iceServers;
+    publisherId = ack.publisher_id;
     local.videoAllowed = ack.video_allowed !== false;
     const notes = [];
     if (!local.videoAllowed) {
@@ -472,10 +450,9 @@ function enterCall() {
     setState("call_in_call");
     renderControls();
     sendState();
-    (ack.peers || []).forEach((peer) => {
-      addPeer(peer.user_id, peer.full_name, peer.audio, peer.video, true);
-      offer(peer.user_id, false);
-    });
+    (ack.peers || []).forEach((peer) => { addPeer(peer.user_id, peer.full_name, peer.audio, peer.video); });
+    transport = media.mode === "sfu" ? createSfu(callbacks) : createMesh(callbacks);
+    transport.start(ack);
     fillDevices();
   }).catch((err) => {
     const code = err.ack && err.ack.error;
@@ -485,6 +462,8 @@ function enterCall() {
 }
 
 function dropAllPeers() {
+  if (transport) transport.stop();
+  transport = null;
   Array.from(peers.keys()).forEach(dropPeer);
 }
 
@@ -624,7 +603,8 @@ if (card && room.socket && window.RTCPeerConnection && navigator.mediaDevices) {
       known.tile.querySelector(".call-name .text-truncate").textContent = p.full_name;
       return;
     }
-    addPeer(id, p.full_name, p.audio, p.video, false);  // a new (or rejoining) member: they will offer
+    addPeer(id, p.full_name, p.audio, p.video);  // a new (or rejoining) member
+    if (transport) transport.peerJoined(p);
   });
   room.on("media:signal", onSignal);
   room.on("media:peer_state", (s) => {
@@ -670,11 +650,11 @@ if (card && room.socket && window.RTCPeerConnection && navigator.mediaDevices) {
     dropAllPeers();
     setState("call_reconnecting");
   });
-  room.on("joined", () => {
+  room.on("joined", async () => {
     if (!rejoin || !inCall) return;
     rejoin = false;
     setState("call_connecting");
-    enterCall();
+    if (await fetchMedia()) enterCall();  // a new token: the server took the old one back
     // a turn given or ended while we were offline
     App.api("GET", "/api/v1/meetings/" + room.meetingId + "/speakers").then((s) => {
       floorUserId = floorOf(s);
