@@ -1,12 +1,13 @@
-"""The call, mesh mode: time from clicking "join" to the first decoded frame from every other person.
+"""The call, mesh and SFU: time from clicking "join" to the first decoded frame from every other person.
 
-`.venv/bin/python bench/call_first_frame.py [--people 3,6]` starts `python wsgi.py` on a fresh
+`.venv/bin/python bench/call_first_frame.py [--people 3,6] [--modes mesh,sfu]` starts `python wsgi.py` on a fresh
 SQLite database, seeds a live meeting, signs N people in, each in its own headless Chromium
 context with a synthetic camera and microphone, and lets them join the call one after another.
 For each joiner it measures the time from the click until every peer already in the call shows a
 decoded video frame (getStats: inbound-rtp video framesDecoded > 0), then how long the whole
-mesh took to settle, and the server's CPU while the N people sit in the call (signalling only:
-in the mesh the media never touches the server). Writes bench/results/call.json.
+call took to settle, and the CPU while the N people sit in the call: the app's (signalling only) and,
+in SFU mode, Janus's (started from deploy/janus as the tests do; it forwards every stream), per
+participant. Writes bench/results/call.json.
 """
 import argparse
 import json
@@ -24,19 +25,12 @@ from run import free_port, make_app, seed_meeting, start_ours  # noqa: E402 (ben
 
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 (the browser the e2e tests use)
 
-#: resolves true once the page decodes video from ``n`` peers
+#: resolves true once the page decodes video from ``n`` people (the call's own per-person stats, either mode)
 DECODING = """async (n) => {
   const call = window.meetingCall;
-  if (!call || call.peers.size < n) return false;
-  for (const pc of call.peers.values()) {
-    const stats = await pc.getStats();
-    let decoding = false;
-    stats.forEach((r) => {
-      if (r.type === "inbound-rtp" && r.kind === "video" && r.framesDecoded > 0) decoding = true;
-    });
-    if (!decoding) return false;
-  }
-  return true;
+  if (!call) return false;
+  const stats = await call.stats();
+  return Object.values(stats).filter((s) => s.frames > 0).length >= n;
 }"""
 
 
@@ -94,13 +88,16 @@ def sign_in(browser, base, username, meeting_id):
     return page
 
 
-def run_call(people, workdir, settle_seconds):
+def run_call(people, workdir, settle_seconds, mode):
     from playwright.sync_api import sync_playwright
 
-    db_url = f"sqlite:///{workdir / f'call-{people}.db'}"
-    instance = workdir / f"inst-call-{people}"
+    from tests.sfu import JanusServer
+
+    db_url = f"sqlite:///{workdir / f'call-{mode}-{people}.db'}"
+    instance = workdir / f"inst-call-{mode}-{people}"
     port = free_port()
-    server = start_ours(db_url, instance, port)
+    janus = JanusServer(workdir / f"janus-{people}").start() if mode == "sfu" else None
+    server = start_ours(db_url, instance, port, janus.env() if janus else None)
     base = f"http://127.0.0.1:{port}"
     try:
         meeting_id, _tokens = seed_meeting(make_app(db_url, instance), people)
@@ -118,31 +115,42 @@ def run_call(people, workdir, settle_seconds):
             for page in pages:  # everyone decodes everyone
                 page.wait_for_function(DECODING, arg=people - 1, polling=50, timeout=120_000)
             settled_ms = round((time.perf_counter() - started) * 1000)
-            cpu_before, wall_before = cpu_seconds(server.pid), time.perf_counter()
+            pids = {"app": server.pid, **({"janus": janus.proc.pid} if janus else {})}
+            before, wall_before = {k: cpu_seconds(p) for k, p in pids.items()}, time.perf_counter()
             time.sleep(settle_seconds)
-            server_cpu = (cpu_seconds(server.pid) - cpu_before) / (time.perf_counter() - wall_before)
+            wall = time.perf_counter() - wall_before
+            cpu = {k: (cpu_seconds(p) - before[k]) / wall for k, p in pids.items()}
             browser.close()
     finally:
         server.terminate()
         server.wait(timeout=10)
+        if janus:
+            janus.stop()
     later = joins[1:]  # the first joiner has nobody to see
-    return {"people": people, "join_to_frames_ms": joins[1:], "median_join_ms": statistics.median(later),
+    extra = {}
+    if janus:
+        extra = {"janus_cpu_percent_in_call": round(cpu["janus"] * 100, 1),
+                 "janus_cpu_percent_per_participant": round(cpu["janus"] * 100 / people, 2)}
+    return {"mode": mode, "people": people, "join_to_frames_ms": joins[1:],
+            "median_join_ms": statistics.median(later),
             "max_join_ms": max(later), "baseline_loopback_ms": baseline,
-            "median_ratio": round(statistics.median(later) / baseline, 1), "whole_mesh_ms": settled_ms,
-            "server_cpu_percent_in_call": round(server_cpu * 100, 1)}
+            "median_ratio": round(statistics.median(later) / baseline, 1), "whole_call_ms": settled_ms,
+            "server_cpu_percent_in_call": round(cpu["app"] * 100, 1), **extra}
 
 
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--people", default="3,6", type=lambda s: [int(x) for x in s.split(",")])
+    parser.add_argument("--modes", default="mesh,sfu", type=lambda s: s.split(","))
     parser.add_argument("--settle", default=10, type=float, help="seconds in the call to sample server CPU")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as tmp:
-        for people in args.people:
-            result = run_call(people, Path(tmp), args.settle)
-            print(json.dumps(result), flush=True)
-            results.append(result)
+        for mode in args.modes:
+            for people in args.people:
+                result = run_call(people, Path(tmp), args.settle, mode)
+                print(json.dumps(result), flush=True)
+                results.append(result)
     out = ROOT / "bench" / "results" / "call.json"
     out.write_text(json.dumps({"when": time.strftime("%Y-%m-%d %H:%M"), "results": results}, indent=2) + "\n")
 
