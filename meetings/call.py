@@ -69,7 +69,7 @@ def media_info(user, meeting):
         raise NotFound(_("Meeting not found."))
     live = meeting.status == MeetingStatus.LIVE
     info = {"mode": "sfu" if sfu.enabled() else "mesh", "ice_servers": ice_servers(user),
-            "video_limit": current_app.config["MEDIA_VIDEO_LIMIT"], "live": live}
+            "video_limit": video_limit(), "live": live}
     if sfu.enabled() and live:
         info["sfu"] = _sfu_credentials(meeting, user)
     return info

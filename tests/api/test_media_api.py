@@ -71,3 +71,18 @@ def test_turn_without_a_secret_has_no_credentials(app, client, world):
 def test_no_such_meeting_is_404(client, world):
     res = client.get("/api/v1/meetings/999999/media", headers=bearer(world["factory"].token(world["member"])))
     assert res.status_code == 404
+
+
+def test_sfu_mode_without_a_reachable_janus_is_a_clear_503_and_no_token_before_the_start(app, client, world):
+    from tests.conftest import free_port
+
+    app.config.update(MEDIA_SFU_URL=[f"ws://127.0.0.1:{free_port()}"], MEDIA_SFU_TOKEN_SECRET="s",
+                      MEDIA_SFU_ADMIN_KEY="k", MEDIA_SFU_TIMEOUT=1)
+    before = _media(client, world, "alice")
+    assert before.status_code == 200
+    assert before.json["mode"] == "sfu" and before.json["video_limit"] == 36 and "sfu" not in before.json
+    services.start_meeting(world["chair"], world["meeting"])
+    res = _media(client, world, "alice")
+    assert res.status_code == 503
+    assert res.json["error"]["code"] == "unavailable"
+    assert _media(client, world, "outsider").status_code == 404  # still nothing for a non-participant
