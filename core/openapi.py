@@ -56,6 +56,7 @@ _ERRORS = {
     413: "too large",
     422: "invalid field values; the message and `fields` name them",
     429: "too many attempts",
+    503: "a server the app needs (the call's Janus) cannot be reached; try again",
 }
 
 

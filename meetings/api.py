@@ -19,6 +19,7 @@ from meetings import (
     minutes,
     permissions,
     queries,
+    recordings,
     schemas,
     services,
     speakers,
@@ -91,6 +92,17 @@ def messages(meeting_id):
     f.check()
     rows = chat.list_messages(current_user, meeting, after=after, before=before, limit=limit)
     return jsonify(items=[schemas.message_to_dict(m) for m in rows])
+
+
+@api.get("/meetings/<int:meeting_id>/recordings")
+def call_recordings(meeting_id):
+    meeting = queries.get_meeting(current_user, meeting_id)
+    return jsonify(recordings.list_recordings(current_user, meeting))
+
+
+@api.get("/recordings/<int:recording_id>/download")
+def download_recording(recording_id):
+    return recordings.open_recording(current_user, recording_id)
 
 
 @api.get("/meetings/<int:meeting_id>/presence")
@@ -356,9 +368,19 @@ def _document():
                        "participants, leaders, admins",
                        errors=read))
     oa.path("/meetings/{meeting_id}/media",
-            get=oa._op("The call (peer-to-peer mesh): {mode: \"mesh\", ice_servers: [{urls, username?, credential?}], "
-                       "video_limit, live}; TURN credentials follow coturn's REST API scheme. Signalling runs over "
-                       "Socket.IO (media:* events, docs/meetings.md)", "participants", errors=read))
+            get=oa._op("The call: {mode: \"mesh\"|\"sfu\", ice_servers: [{urls, username?, credential?}], "
+                       "video_limit, live, sfu?: {url, room, token}} (sfu while a Janus-backed meeting is live; 503 "
+                       "when Janus cannot be reached); TURN credentials follow coturn's REST API scheme. Signalling "
+                       "runs over Socket.IO (media:* events, docs/meetings.md)", "participants",
+                       errors=(401, 404, 503)))
+    oa.path("/meetings/{meeting_id}/recordings",
+            get=oa._op("The call's recordings (SFU mode): {recording, items: [{id, kind, user_id, full_name, size, "
+                       "started_at, url}]}: one file per person and track, sound .opus, picture .webm",
+                       "participants", errors=read))
+    download = oa._op("One recorded track, as an attachment", "participants of its meeting", errors=read)
+    download["responses"]["200"] = {"description": "The file: audio/ogg (Opus) or video/webm",
+                                    "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}}}
+    oa.path("/recordings/{recording_id}/download", get=download)
     point_fields = {"agency_id": {**INT, "minimum": 1}, "people_present": {**INT, "minimum": 1, "maximum": 10000}}
     points = "{meeting_id, items: [{id, agency: {id, name}, operator: {id, full_name}, people_present, " \
              "declared_at, updated_at}], points, people}"

@@ -20,8 +20,8 @@ from core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailab
 from core.extensions import db, socketio
 from core.realtime import after_commit, leave_room_after_commit, publish
 from core.validation import payload_id
-from meetings import attendance, permissions, sfu
-from meetings.models import CallMember, CallRoom, MeetingStatus
+from meetings import attendance, permissions, recordings, sfu
+from meetings.models import CallFeed, CallMember, CallRoom, MeetingStatus
 from meetings.queries import load
 
 #: what media:mute turns off
@@ -135,7 +135,7 @@ def _video_allowed(meeting_id, row):
 def _peer(row, user):
     """A member as the others see it; ``publisher_id`` is its feed in the Janus room (SFU mode)."""
     return {"user_id": row.user_id, "full_name": user.full_name, "audio": row.audio, "video": row.video,
-            "publisher_id": row.id}
+            "publisher_id": row.feed_id or row.id}
 
 
 def _mid(data, name):
@@ -171,7 +171,7 @@ def _hold(meeting, rows, kind):
         mid = row.audio_mid if kind == "audio" else row.video_mid
         if mid:
             setattr(row, f"{kind}_held", True)
-            after_commit(lambda r=row.id, m=mid: sfu.moderate(ref, r, [m], True))
+            after_commit(lambda r=row.feed_id, m=mid: sfu.moderate(ref, r, [m], True))
 
 
 def _release_held(meeting, row):
@@ -182,14 +182,14 @@ def _release_held(meeting, row):
         mid = row.audio_mid if kind == "audio" else row.video_mid
         if getattr(row, kind) and getattr(row, f"{kind}_held"):
             setattr(row, f"{kind}_held", False)
-            after_commit(lambda r=row.id, m=mid: sfu.moderate(ref, r, [m], False))
+            after_commit(lambda r=row.feed_id, m=mid: sfu.moderate(ref, r, [m], False))
 
 
 def _dismiss(rows):
     """Members gone from the call leave the Janus room too: token off the allowed list, publisher kicked."""
     by_meeting = {}
     for row in rows:
-        by_meeting.setdefault(row.meeting_id, []).append({"id": row.id, "token": row.sfu_token})
+        by_meeting.setdefault(row.meeting_id, []).append({"id": row.feed_id, "token": row.sfu_token})
     for meeting_id, members in by_meeting.items():
         ref = _room_ref(meeting_id)
         if ref is not None:
@@ -240,6 +240,11 @@ def join(user, data, sid):
     db.session.add(row)
     db.session.flush()
     attendance.joined_call(meeting.id, user.id)  # the attendance record notes who joined by call
+    if token:  # its publisher id in the Janus room: a new feed, kept so that a recording names the person
+        feed = CallFeed(meeting_id=meeting.id, user_id=user.id)
+        db.session.add(feed)
+        db.session.flush()
+        row.feed_id = feed.id
     video_allowed = _video_allowed(meeting.id, row)
     row.video = video and video_allowed
     others = _members(meeting.id, CallMember.id != row.id)
@@ -248,8 +253,9 @@ def join(user, data, sid):
     after_commit(lambda: socketio.emit("media:peer_joined", joined, to=call_room(meeting.id), skip_sid=sid))
     db.session.commit()
     return meeting, {"ok": True, "self_user_id": user.id, "peers": [_peer(r, users[r.user_id]) for r in others],
-                     "video_allowed": video_allowed, "video_limit": video_limit(), "publisher_id": row.id,
-                     "mode": "sfu" if sfu.enabled() else "mesh", "ice_servers": ice_servers(user)}
+                     "video_allowed": video_allowed, "video_limit": video_limit(),
+                     "publisher_id": row.feed_id or row.id, "mode": "sfu" if sfu.enabled() else "mesh",
+                     "ice_servers": ice_servers(user)}
 
 
 def _sfu_token(data, meeting, user):
@@ -367,6 +373,7 @@ def end_call(meeting):
     ref = _room_ref(meeting.id)
     if ref is not None:
         after_commit(lambda: sfu.close(ref))
+        recordings.stopped_with_meeting(meeting.id)
     rows = _members(meeting.id)
     if not rows:
         return

@@ -12,7 +12,7 @@ from core.errors import NotFound
 from core.realtime import disconnect_hooks, socket_handler
 from core.scheduler import register_job
 from core.validation import payload_id
-from meetings import bp, call, chat, presence, queries, schemas, speakers, votes
+from meetings import bp, call, chat, presence, queries, recordings, schemas, speakers, votes
 
 
 @socket_handler("meeting:join")
@@ -131,6 +131,12 @@ def media_leave(payload):
 @socket_handler("media:mute")
 def media_mute(payload):
     return {"ok": True, "muted": call.mute(current_user, payload)}
+
+
+@socket_handler("media:record")
+def media_record(payload):
+    """{meeting_id, on} -> {ok, recording}: the chair starts or stops recording the call (SFU mode)."""
+    return {"ok": True, "recording": recordings.set_recording(current_user, payload)}
 
 
 disconnect_hooks.append(presence.close_socket)

@@ -222,6 +222,8 @@ class CallMember(db.Model):
     video = db.Column(db.Boolean, nullable=False, default=False)
     #: SFU mode: the signed Janus token this join was given (on the room's allowed list until it leaves)
     sfu_token = db.Column(db.String(300))
+    #: SFU mode: its publisher id in the Janus room (a CallFeed)
+    feed_id = db.Column(db.Integer)
     #: SFU mode: the mids of the microphone and camera streams it publishes (what the chair's mute holds)
     audio_mid = db.Column(db.String(8))
     video_mid = db.Column(db.String(8))
@@ -246,6 +248,47 @@ class CallRoom(db.Model):
     #: the chair is recording the call
     recording = db.Column(db.Boolean, nullable=False, default=False)
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class TrackKind(StrEnum):
+    AUDIO = "audio"
+    VIDEO = "video"
+
+
+class CallFeed(db.Model):
+    """A publisher in a meeting's Janus room, one per join: its id is the feed id there, and the row stays
+    after they leave, so a recording's files name their person and a feed id is never given twice in a
+    meeting. Written only by meetings.call."""
+
+    __tablename__ = "meeting_call_feeds"
+
+    #: the feed (publisher) id in the Janus room
+    id = db.Column(db.Integer, primary_key=True)
+    meeting_id = db.Column(db.Integer, db.ForeignKey("meetings.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+
+
+class CallRecording(db.Model):
+    """One track of a recorded call (SFU mode), converted by janus-pp-rec: a participant's sound (.opus) or
+    picture (.webm). Participants of the meeting may download it. Written only by meetings.recordings."""
+
+    __tablename__ = "meeting_call_recordings"
+    __table_args__ = (one_of("kind", TrackKind),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    meeting_id = db.Column(db.Integer, db.ForeignKey("meetings.id", ondelete="CASCADE"), nullable=False, index=True)
+    #: whose microphone or camera (or screen) it is; null if that account is gone
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    #: audio or video (TrackKind)
+    kind = db.Column(db.String(8), nullable=False)
+    #: the file under <instance>/recordings/
+    stored_name = db.Column(db.String(255), nullable=False, unique=True)
+    size = db.Column(db.Integer, nullable=False)
+    #: when Janus started writing the track
+    started_at = db.Column(UTCDateTime, nullable=False)
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)
+
+    user = db.relationship("User")
 
 
 class ChatMessage(db.Model):

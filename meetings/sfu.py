@@ -16,6 +16,7 @@ import secrets
 import time
 import zlib
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import simple_websocket
@@ -178,12 +179,17 @@ def _create_in_janus(janus, room):
             "audiolevel_event": True, "audio_active_packets": 50, "audio_level_average": 40,
             "notify_joining": True, "lock_record": True}
     if config["MEDIA_SFU_RECORD_DIR"]:
-        body["rec_dir"] = config["MEDIA_SFU_RECORD_DIR"]
+        body["rec_dir"] = record_folder(room.meeting_id)
     try:
         janus.request(body)
     except JanusError as exc:
         if exc.code != ROOM_EXISTS:
             raise
+
+
+def record_folder(meeting_id):
+    """Where Janus writes a meeting's recorded tracks (its room's rec_dir; Janus makes the folder)."""
+    return str(Path(current_app.config["MEDIA_SFU_RECORD_DIR"]) / f"meeting-{meeting_id}")
 
 
 def room_for(meeting):
@@ -223,6 +229,14 @@ def admit(room, token):
         _create_in_janus(janus, room)
         janus.request({"request": "allowed", "secret": room.secret, "room": room.room, "action": "add",
                        "allowed": [token]})
+
+
+def record(room, on):
+    """Janus records every publisher of the room (each track to its own .mjr file), or stops."""
+    room = RoomRef.of(room)
+    with Session(api_url(room.server)) as janus:
+        _create_in_janus(janus, room)  # nobody may have joined yet
+        janus.request({"request": "enable_recording", "room": room.room, "secret": room.secret, "record": on})
 
 
 def _best_effort(room, requests):

@@ -15,7 +15,19 @@ from core.errors import Forbidden
 from core.forms import call_service
 from core.i18n import register_js_strings
 from core.validation import display_zone, parse_id
-from meetings import attendance, bp, chat, connection_points, labels, permissions, presence, queries, services
+from meetings import (
+    attendance,
+    bp,
+    chat,
+    connection_points,
+    labels,
+    permissions,
+    presence,
+    queries,
+    recordings,
+    services,
+    sfu,
+)
 from meetings.models import MeetingStatus
 
 STATUS_LABELS = {
@@ -83,6 +95,9 @@ register_js_strings({
     "call_not_live": _l("The call opens when the chair starts the meeting."),
     "call_not_participant": _l("Only the meeting's participants take part in the call."),
     "call_audio_only": _l("Video is shared among the first %(n)s people in the call: you are in it with sound only."),
+    "call_record_start": _l("Record"),
+    "call_record_stop": _l("Stop recording"),
+    "call_recordings_ready": _l("The call's recording is ready: it is listed on the meeting's page."),
     "call_listening_only": _l("The call already has as many speakers as it can carry: you can see and hear "
                               "everyone, and others cannot hear you."),
     "call_server_lost": _l("The connection to the call server was lost. Join again."),
@@ -272,9 +287,11 @@ def detail(meeting_id):
         summary = attendance.summary(meeting, rows)
     present = set(presence.present_user_ids(meeting.id)) if meeting.status == MeetingStatus.LIVE else set()
     message_count = chat.count(meeting)
+    call_recordings = (recordings.list_recordings(current_user, meeting, as_objects=True)
+                       if permissions.is_participant(current_user, meeting) else [])
     return render_template(
         "meetings/detail.html", meeting=meeting, participants=participants, attendance=rows, present=present,
-        attendance_summary=summary,
+        attendance_summary=summary, call_recordings=call_recordings,
         me=permissions.participant(current_user, meeting), perms=permissions.room_perms(current_user, meeting),
         message_count=message_count, fmt_duration=attendance.format_duration,
     )
@@ -306,6 +323,8 @@ def room(meeting_id):
             "agencies": [{"id": a.id, "name": a.name} for a in connection_points.agency_choices(current_user, meeting)],
             "url": url_for("meetings_api.list_connection_points", meeting_id=meeting.id),
         },
+        "call": {"mode": "sfu" if sfu.enabled() else "mesh", "recording_available": recordings.available(),
+                 "recording": recordings.is_recording(meeting)},
     }
     return render_template("meetings/room.html", meeting=meeting, participants=participants,
                            me=permissions.participant(current_user, meeting), perms=perms, room_data=data)

@@ -20,7 +20,9 @@ CALL_MS = 60_000
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, browser, janus):
     """The demo province on a server whose call goes through Janus (overrides the shared ``server``)."""
-    srv = LiveServer(tmp_path_factory.mktemp("e2e-sfu"), name="e2e", env=janus.env()).start()
+    folder = tmp_path_factory.mktemp("e2e-sfu")
+    env = dict(janus.env(), MEDIA_SFU_RECORD_DIR=str(folder / "recordings"))
+    srv = LiveServer(folder, name="e2e", env=env).start()
     try:
         seed_demo(srv)
         yield srv
@@ -132,3 +134,43 @@ def test_a_socket_back_from_offline_joins_the_janus_call_again(server, actors):
     wait_stats(pages[officer], receiving_from([chair_id]), "the officer receives the chair again")
     pages[officer].get_by_test_id("media-leave").click()
     pages[chair].get_by_test_id("media-leave").click()
+
+
+def test_the_chair_records_the_call_and_participants_download_the_tracks(server, actors):
+    chair, member = actors("chutich"), actors("snv1")
+    mid = create_meeting(server, chair, "Họp có ghi hình", ["snv1"], start=True)
+    ids = {a: user_id(server, a.username) for a in (chair, member)}
+    for a in (chair, member):
+        enter(a, mid)
+        join_call(a.page)
+    wait_stats(member.page, receiving_from([ids[chair]]), "the member receives the chair")
+    expect(member.page.get_by_test_id("media-record")).to_have_count(0)  # the chair's control only
+
+    chair.page.get_by_test_id("media-record").click()
+    for a in (chair, member):  # nobody is recorded unaware
+        expect(a.page.get_by_test_id("media-recording")).to_be_visible()
+    expect(chair.page.get_by_test_id("media-record")).to_have_attribute("aria-pressed", "true")
+    shot(chair.page, "call-sfu-recording")
+    member.page.wait_for_timeout(3000)  # three seconds of sound and picture
+    chair.page.get_by_test_id("media-record").click()
+    for a in (chair, member):
+        expect(a.page.get_by_test_id("media-recording")).to_be_hidden()
+    expect(member.page.locator(".toast").filter(has_text="bản ghi")).to_be_visible(timeout=30_000)
+
+    listed = member.api("GET", f"/api/v1/meetings/{mid}/recordings")
+    assert listed["status"] == 200 and listed["data"]["recording"] is False
+    tracks = {(r["user_id"], r["kind"]) for r in listed["data"]["items"]}
+    assert tracks == {(ids[chair], "audio"), (ids[chair], "video"), (ids[member], "audio"), (ids[member], "video")}
+    assert all(r["size"] > 1000 for r in listed["data"]["items"])
+    video = next(r for r in listed["data"]["items"] if r["kind"] == "video")
+    got = member.page.request.get(server.url + video["url"])
+    assert got.status == 200 and got.headers["content-type"] == "video/webm"
+    assert got.body()[:4] == b"\x1a\x45\xdf\xa3"  # a WebM (Matroska) file
+
+    # the meeting page lists them for its participants, and nobody else gets them
+    member.page.goto(f"{server.url}/meetings/{mid}")
+    expect(member.page.locator("#call-recordings [data-testid^=recording-]")).to_have_count(4)
+    outsider = actors("sgddt1")
+    outsider.allow(r"status of 404")  # the refusals below are the point
+    assert outsider.page.request.get(server.url + video["url"]).status == 404
+    assert outsider.api("GET", f"/api/v1/meetings/{mid}/recordings")["status"] == 404

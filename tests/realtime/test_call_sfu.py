@@ -17,7 +17,7 @@ UNAUTHORIZED, NO_SUCH_ROOM = 433, 426
 
 @pytest.fixture
 def sfu_server(tmp_path, janus):
-    server = LiveServer(tmp_path, env=janus.env()).start()
+    server = LiveServer(tmp_path, env=dict(janus.env(), MEDIA_SFU_RECORD_DIR=str(tmp_path / "recordings"))).start()
     yield server
     server.stop()
 
@@ -151,3 +151,28 @@ def _eventually(check, timeout=5):
             return False
         time.sleep(0.1)
     return True
+
+
+def test_only_the_chair_records_and_the_state_is_kept(sfu_server, people):
+    ids, mid = people["ids"], people["ids"]["meeting_id"]
+    chair, alice, outsider = people["chair"], people["alice"], people["outsider"]
+
+    def record(person, on):
+        return person.emit("media:record", {"meeting_id": mid, "on": on})
+
+    def state(person):
+        return requests.get(f"{sfu_server.url}/api/v1/meetings/{mid}/recordings",
+                            headers={"Authorization": f"Bearer {person.token}"}, timeout=10)
+
+    assert record(alice, True)["error"] == "forbidden"
+    assert record(outsider, True)["error"] == "not_found"
+    bad = chair.emit("media:record", {"meeting_id": mid, "on": "yes"})
+    assert bad["error"] == "invalid" and "on" in bad["fields"]
+    assert state(alice).json() == {"recording": False, "items": []}
+    assert record(chair, True) == {"ok": True, "recording": True}
+    assert state(alice).json()["recording"] is True
+    assert record(chair, True) == {"ok": True, "recording": True}  # again: nothing changes
+    assert state(outsider).status_code == 404
+    assert record(chair, False) == {"ok": True, "recording": False}
+    assert state(chair).json() == {"recording": False, "items": []}  # nobody published: no tracks
+    assert ids["chair"]

@@ -1,6 +1,6 @@
 /* The live meeting room (the page's one script): joining, the meeting's status, the connection,
  * and every panel, each in its own module: chat, presence, minutes, votes, speakers, conclusions,
- * the connection points (points.js) and the call (call.js).
+ * the connection points (points.js) and the call (call.js, call_recording.js).
  *
  * Joins the room (meeting:join) on connect and on every reconnect with the last message id seen;
  * the ack brings what was missed. After a reconnect the outcome panels read their state again:
@@ -15,6 +15,7 @@ import * as speakers from "./speakers.js";
 import * as conclusions from "./conclusions.js";
 import * as points from "./points.js";
 import "./call.js";
+import "./call_recording.js";
 
 const App = window.App;
 const t = App.t;
