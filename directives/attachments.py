@@ -6,20 +6,18 @@ config DIRECTIVE_ATTACHMENT_MAX_MB (default 10) and DIRECTIVE_ATTACHMENT_EXTENSI
 (default pdf, doc, docx, xls, xlsx, odt, ods, jpg, jpeg, png, zip). The content type is
 derived from the extension, never taken from the client.
 """
-import os
-import secrets
-from pathlib import Path
-
-from flask import current_app, send_file
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core import audit
+from core import audit, uploads
 from core.errors import Forbidden, Invalid, NotFound, ServiceError
 from core.extensions import db
 from directives import permissions
 from directives.models import Attachment, Directive, ProgressReport
 from directives.tracking import setting
+
+#: the longest file name kept (the column holds 255)
+MAX_NAME = uploads.MAX_NAME
 
 DEFAULT_EXTENSIONS = {
     "pdf": "application/pdf",
@@ -34,9 +32,6 @@ DEFAULT_EXTENSIONS = {
     "png": "image/png",
     "zip": "application/zip",
 }
-CHUNK = 64 * 1024
-#: the longest file name kept (the column holds 255)
-MAX_NAME = 200
 
 
 class TooLarge(ServiceError):
@@ -44,9 +39,7 @@ class TooLarge(ServiceError):
 
 
 def upload_folder():
-    folder = Path(current_app.instance_path) / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return uploads.instance_folder("uploads")
 
 
 def max_bytes():
@@ -66,18 +59,6 @@ def allowed_extensions():
 def accept_attribute():
     """For <input type=file accept=...>."""
     return ",".join(f".{ext}" for ext in sorted(allowed_extensions()))
-
-
-def _clean_name(filename):
-    name = os.path.basename((filename or "").replace("\\", "/")).strip()
-    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*')
-    if len(name) <= MAX_NAME:
-        return name
-    # shorten the stem, not the extension: the type check and the download need it
-    stem, dot, ext = name.rpartition(".")
-    if not dot or not stem or len(ext) > 16:
-        return name[:MAX_NAME]
-    return stem[:MAX_NAME - len(ext) - 1].rstrip() + "." + ext
 
 
 def _check_owner(actor, owner):
@@ -121,22 +102,11 @@ def precheck(files, field):
     limit = max_bytes()
     for upload in files:
         _check_type((upload.filename or "").rsplit("/", 1)[-1], field)
-        size = _stream_size(upload.stream)
+        size = uploads.stream_size(upload.stream)
         if size is not None and size > limit:
             raise Invalid({field: _too_large_message(limit)})
         if size == 0:
             raise Invalid({field: _("The file is empty.")})
-
-
-def _stream_size(stream):
-    """The size of an upload's stream, rewound; None when it cannot seek."""
-    try:
-        stream.seek(0, 2)
-        size = stream.tell()
-        stream.seek(0)
-    except (AttributeError, OSError):
-        return None
-    return size
 
 
 def save_upload(file, owner, actor=None, field="file"):
@@ -148,9 +118,9 @@ def save_upload(file, owner, actor=None, field="file"):
         return None
     actor = actor if actor is not None else current_user
     directive_id, report_id = _check_owner(actor, owner)
-    name = _clean_name(file.filename)
+    name = uploads.clean_name(file.filename)
     ext = _check_type(name, field)
-    stored_name = f"{secrets.token_hex(16)}.{ext}"
+    stored_name = uploads.random_name(ext)
     path = upload_folder() / stored_name
     try:
         size = _write(file, path)
@@ -173,14 +143,7 @@ def save_upload(file, owner, actor=None, field="file"):
 def _write(file, path):
     """Copy the upload to ``path`` in chunks and return its size; TooLarge past the limit."""
     limit = max_bytes()
-    size = 0
-    with open(path, "wb") as out:
-        while chunk := file.stream.read(CHUNK):
-            size += len(chunk)
-            if size > limit:
-                raise TooLarge(_too_large_message(limit))
-            out.write(chunk)
-    return size
+    return uploads.copy_limited(file.stream, path, limit, lambda: TooLarge(_too_large_message(limit)))
 
 
 def save_uploads(files, owner, actor=None, field="file"):
@@ -201,8 +164,4 @@ def open_attachment(user, attachment_id):
     path = upload_folder() / attachment.stored_name
     if not path.is_file():
         raise NotFound(_("File not found."))
-    response = send_file(path, mimetype=attachment.content_type, as_attachment=True,
-                         download_name=attachment.original_name, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return uploads.private_file(path, attachment.content_type, attachment.original_name)

@@ -63,6 +63,11 @@ def as_pdf(word):
 
 def docx_to_pdf(docx_bytes, timeout=None):
     """The PDF bytes of a .docx. Raises ConversionFailed; never goes through a shell."""
+    return office_to_pdf(docx_bytes, "docx", timeout)
+
+
+def office_to_pdf(data, ext, timeout=None):
+    """The PDF bytes of an office file (``ext``: docx, xlsx, pptx...). Raises ConversionFailed."""
     soffice = soffice_path()
     if soffice is None:
         raise ConversionFailed("LibreOffice is not installed")
@@ -72,8 +77,8 @@ def docx_to_pdf(docx_bytes, timeout=None):
     try:
         with tempfile.TemporaryDirectory(prefix="docx-pdf-") as tmp:
             work = Path(tmp)
-            source = work / "document.docx"
-            source.write_bytes(docx_bytes)
+            source = work / f"document.{ext}"
+            source.write_bytes(data)
             command = [
                 soffice, f"-env:UserInstallation={(work / 'profile').as_uri()}", "--headless", "--norestore",
                 "--nologo", "--nolockcheck", "--convert-to", "pdf", "--outdir", str(work), str(source),

@@ -212,3 +212,40 @@ def outcome_perms(user, meeting):
         "can_issue_from_conclusion": can_issue_from_conclusion(user, meeting),
         "can_download_documents": can_download_documents(user, meeting),
     }
+
+
+# -- the meeting's papers and presenting them (meetings.meeting_documents, meetings.presenting) ----------
+
+
+def is_presenter(user, meeting, agenda_item=None):
+    """Presents ``agenda_item`` (or, without one, any item of the meeting's agenda)."""
+    if not _authenticated(user):
+        return False
+    if agenda_item is not None:
+        return agenda_item.presenter_id == user.id
+    return any(item.presenter_id == user.id for item in meeting.agenda_items)
+
+
+def can_see_documents(user, meeting):
+    """The papers: the invited participants only (leaders and admins who are not invited get 404)."""
+    return can_cast_ballot(user, meeting)
+
+
+def can_upload_document(user, meeting, agenda_item=None):
+    """Add papers: the chair and the secretary anywhere, an item's presenter to that item."""
+    return can_see_documents(user, meeting) and (
+        can_keep_minutes(user, meeting) or (agenda_item is not None and is_presenter(user, meeting, agenda_item)))
+
+
+def can_read_document(user, meeting, document, reader_ids=()):
+    """A paper: every participant, or for a restricted one its named readers, the chair, the secretary and
+    whoever uploaded it (``reader_ids``: the named readers' ids)."""
+    if not can_see_documents(user, meeting):
+        return False
+    return (not document.restricted or can_keep_minutes(user, meeting) or document.uploaded_by_id == user.id
+            or user.id in reader_ids)
+
+
+def can_present(user, meeting):
+    """Present a paper in the live room: the chair, the secretary and the agenda's presenters."""
+    return can_see_documents(user, meeting) and (can_keep_minutes(user, meeting) or is_presenter(user, meeting))

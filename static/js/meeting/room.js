@@ -16,6 +16,7 @@ import * as conclusions from "./conclusions.js";
 import * as points from "./points.js";
 import "./call.js";
 import "./call_recording.js";
+import "./documents.js";
 
 const App = window.App;
 const t = App.t;
