@@ -73,11 +73,14 @@ ACTION_LABELS = {
     "conclusion.create": _l("Recorded a conclusion"),
     "conclusion.update": _l("Changed a conclusion"),
     "conclusion.delete": _l("Deleted a conclusion"),
+    "speaker.lower_all": _l("Lowered every raised hand"),
     "conclusion.assign": _l("Issued a directive from a conclusion"),
     "call.mute": _l("Muted others in a call"),
     "connection_point.declare": _l("Declared a connection point"),
     "connection_point.update": _l("Updated their connection point"),
     "connection_point.correct": _l("Corrected a connection point"),
+    "call.record_start": _l("Started recording a call"),
+    "call.record_stop": _l("Stopped recording a call"),
     "connection_point.remove": _l("Removed a connection point"),
 }
 OBJECT_LABELS = {

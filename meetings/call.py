@@ -135,7 +135,7 @@ def _video_allowed(meeting_id, row):
 def _peer(row, user):
     """A member as the others see it; ``publisher_id`` is its feed in the Janus room (SFU mode)."""
     return {"user_id": row.user_id, "full_name": user.full_name, "audio": row.audio, "video": row.video,
-            "publisher_id": row.feed_id or row.id}
+            "screen": row.screen, "publisher_id": row.feed_id or row.id}
 
 
 def _mid(data, name):
@@ -311,11 +311,12 @@ def set_state(user, data, sid):
     row = _own_row(meeting, sid)
     row.audio = _flag(data, "audio")
     row.video = _flag(data, "video") and _video_allowed(meeting.id, row)
+    row.screen = _flag(data, "screen") and row.video
     row.audio_mid = _mid(data, "audio_mid") or row.audio_mid
     row.video_mid = _mid(data, "video_mid") or row.video_mid
     _release_held(meeting, row)
     publish("media:peer_state", {"meeting_id": meeting.id, "user_id": user.id, "audio": row.audio,
-                                 "video": row.video}, to=call_room(meeting.id))
+                                 "video": row.video, "screen": row.screen}, to=call_room(meeting.id))
     db.session.commit()
 
 

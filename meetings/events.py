@@ -89,6 +89,14 @@ def speakers_grant(payload):
     return {"ok": True, "speakers": speakers.speakers_state(meeting)}
 
 
+@socket_handler("speakers:lower_all")
+def speakers_lower_all(payload):
+    """{meeting_id} -> {ok, lowered, speakers}: the chair lowers every waiting hand."""
+    meeting = _meeting(payload)
+    lowered = speakers.lower_all_hands(current_user, meeting)
+    return {"ok": True, "lowered": lowered, "speakers": speakers.speakers_state(meeting)}
+
+
 @socket_handler("speakers:remove")
 def speakers_remove(payload):
     req, meeting = speakers.get_speaker_request(current_user, payload_id(payload, "request_id"))

@@ -220,6 +220,8 @@ class CallMember(db.Model):
     audio = db.Column(db.Boolean, nullable=False, default=False)
     #: the camera is on
     video = db.Column(db.Boolean, nullable=False, default=False)
+    #: it presents: its screen goes out in place of the camera (the others spotlight it)
+    screen = db.Column(db.Boolean, nullable=False, default=False)
     #: SFU mode: the signed Janus token this join was given (on the room's allowed list until it leaves)
     sfu_token = db.Column(db.String(300))
     #: SFU mode: its publisher id in the Janus room (a CallFeed)

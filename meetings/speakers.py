@@ -134,6 +134,23 @@ def remove_request(actor, req, meeting):
 
 
 
+def lower_all_hands(actor, meeting):
+    """The chair lowers every hand still waiting (the current speaker keeps the floor). Returns how many."""
+    if not perms.can_run_speakers(actor, meeting):
+        raise Forbidden(_("Only the chair manages the speaker queue."))
+    waiting = db.session.scalars(db.select(SpeakerRequest).where(
+        SpeakerRequest.meeting_id == meeting.id, SpeakerRequest.status == SpeakerStatus.WAITING)).all()
+    if not waiting:
+        return 0
+    now = utcnow()
+    for req in waiting:
+        req.status, req.ended_at = SpeakerStatus.REMOVED, now
+    audit.record(actor, "speaker.lower_all", meeting, user_ids=sorted(r.user_id for r in waiting))
+    _publish_speakers(meeting)
+    db.session.commit()
+    return len(waiting)
+
+
 def clear(meeting):
     """Empty the queue of a meeting that is over: the speaker's turn is done, the waiting hands removed."""
     now = utcnow()

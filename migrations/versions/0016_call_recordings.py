@@ -1,5 +1,5 @@
 """meetings: recording the call through Janus: whose each feed was (meeting_call_feeds) and the converted
-tracks (meeting_call_recordings); each call member's feed id
+tracks (meeting_call_recordings); each call member's feed id and whether it presents its screen
 
 Revision ID: 0016_call_recordings
 Revises: 0015_connection_points
@@ -51,10 +51,12 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_meeting_call_recordings_meeting_id'), ['meeting_id'], unique=False)
     with op.batch_alter_table('meeting_call_members', schema=None) as batch_op:
         batch_op.add_column(sa.Column('feed_id', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('screen', sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade():
     with op.batch_alter_table('meeting_call_members', schema=None) as batch_op:
+        batch_op.drop_column('screen')
         batch_op.drop_column('feed_id')
     with op.batch_alter_table('meeting_call_recordings', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_meeting_call_recordings_meeting_id'))

@@ -62,6 +62,10 @@ def test_three_people_see_and_hear_each_other_the_chair_mutes_one_and_one_leaves
         wait_stats(pages[a], receiving_from(others), f"{a.username} receives from {others}")
         expect(pages[a].locator("#call-grid .call-tile")).to_have_count(3)
 
+    # with three in the call and nobody holding the floor or presenting, the chair is spotlit everywhere
+    chair_spot = f'#call-grid .call-tile.is-spotlight[data-spotlight="chair"][data-user-id="{ids[chair]}"]'
+    for a in (chair, first, second):
+        expect(pages[a].locator(chair_spot)).to_have_count(1)
     # the room with three people in the call, on a desktop and on a phone
     expect(pages[chair].get_by_test_id(f"media-mute-{ids[first]}")).to_be_visible()
     shot(pages[chair], "call-desktop")
@@ -102,6 +106,9 @@ def test_three_people_see_and_hear_each_other_the_chair_mutes_one_and_one_leaves
     pages[chair].get_by_test_id("media-screen").click()
     expect(pages[chair].get_by_test_id("media-screen")).to_have_attribute("aria-pressed", "true")
     wait_stats(pages[first], lambda s: s[ids[chair]]["width"] not in (0, camera_width), "the screen arrives")
+    spot = f'#call-grid .call-tile.is-spotlight[data-spotlight="presenting"][data-user-id="{ids[chair]}"]'
+    for a in (chair, first, second):  # the presenter is spotlit, labelled "Đang trình chiếu"
+        expect(pages[a].locator(spot)).to_contain_text("Đang trình chiếu")
     pages[chair].get_by_test_id("media-screen").click()
     expect(pages[chair].get_by_test_id("media-screen")).to_have_attribute("aria-pressed", "false")
     wait_stats(pages[first], lambda s: s[ids[chair]]["width"] == camera_width, "the camera again")

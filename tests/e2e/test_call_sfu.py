@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import LiveServer
-from tests.e2e.conftest import OFFLINE_NOISE, PHONE, query, seed_demo, shot, user_id
+from tests.e2e.conftest import OFFLINE_NOISE, PHONE, Actor, query, seed_demo, shot, user_id
 from tests.e2e.test_call_mesh import stats, wait_stats
 from tests.e2e.test_meeting_journey import create_meeting
 from tests.e2e.test_meetings_chat_browser import LIVE_DEMO, enter, meeting_id
@@ -174,3 +174,41 @@ def test_the_chair_records_the_call_and_participants_download_the_tracks(server,
     outsider.allow(r"status of 404")  # the refusals below are the point
     assert outsider.page.request.get(server.url + video["url"]).status == 404
     assert outsider.api("GET", f"/api/v1/meetings/{mid}/recordings")["status"] == 404
+
+
+@pytest.fixture(scope="module")
+def one_publisher_server(tmp_path_factory, browser, janus):
+    """A Janus-backed server whose rooms carry one publisher (MEDIA_SFU_PUBLISHERS=1)."""
+    srv = LiveServer(tmp_path_factory.mktemp("e2e-sfu-cap"), name="e2e",
+                     env=dict(janus.env(), MEDIA_SFU_PUBLISHERS="1")).start()
+    try:
+        seed_demo(srv)
+        yield srv
+    finally:
+        srv.stop()
+
+
+def test_past_the_rooms_publisher_cap_one_listens_only(one_publisher_server, browser):
+    server = one_publisher_server
+    made = []
+    try:
+        for username in ("phochutich", "sgddt1"):
+            made.append(Actor(browser, server, username).login())
+        chair, officer = made
+        chair_id, officer_id = user_id(server, "phochutich"), user_id(server, "sgddt1")
+        mid = meeting_id(server, LIVE_DEMO)
+        for a in (chair, officer):
+            enter(a, mid)
+            join_call(a.page)
+        expect(officer.page.locator("#call-message")).to_contain_text("đủ số người phát biểu tối đa")
+        expect(officer.page.get_by_test_id("media-mic")).to_be_disabled()
+        # the listener sees and hears the chair; the chair gets nothing from them, and shows them muted
+        wait_stats(officer.page, receiving_from([chair_id]), "the listener receives the chair")
+        expect(chair.page.locator(f'#call-grid .call-tile.mic-off.cam-off[data-user-id="{officer_id}"]')
+               ).to_have_count(1)
+        chair.page.wait_for_timeout(1500)
+        assert stats(chair.page).get(officer_id, {}).get("frames", 0) == 0
+        assert [e for a in made for e in a.errors] == []
+    finally:
+        for a in made:
+            a.close()

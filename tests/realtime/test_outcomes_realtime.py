@@ -113,6 +113,13 @@ def test_outcomes_reach_the_room_and_the_agency_live(live_server, live_db):
         assert member.call("speakers:grant", {"request_id": request_id}, timeout=10)["error"] == "forbidden"
         assert chair.call("speakers:grant", {"request_id": request_id}, timeout=10)["ok"] is True
         assert room_inbox.wait("speakers:updated", lambda p: p["current"] is not None)["current"]["id"] == request_id
+        # the chair lowers every waiting hand at once; the one speaking keeps the floor
+        assert chair.call("speakers:raise", {"meeting_id": meeting_id}, timeout=10)["ok"] is True
+        assert member.call("speakers:lower_all", {"meeting_id": meeting_id}, timeout=10)["error"] == "forbidden"
+        lowered = chair.call("speakers:lower_all", {"meeting_id": meeting_id}, timeout=10)
+        assert lowered["ok"] and lowered["lowered"] == 1 and lowered["speakers"]["queue"] == []
+        assert lowered["speakers"]["current"]["id"] == request_id
+        assert room_inbox.wait("speakers:updated", lambda p: p["queue"] == [] and p["current"])
         # a conclusion becomes a directive: the lead agency's officer gets directive:new at once
         res = requests.post(api + "/conclusions", json={"text": "Sở Y tế rà soát số liệu tiêm chủng."}, headers=sec)
         assert res.status_code == 201

@@ -87,7 +87,7 @@ function renderControls() {
   const micOn = local.micOn && !!local.audio;
   btnMic.dataset.muted = micOn ? "0" : "1";
   btnMic.setAttribute("aria-pressed", micOn ? "false" : "true");
-  btnMic.disabled = !local.audio;
+  btnMic.disabled = !local.audio || local.listening;
   btnMic.classList.toggle("btn-danger", !micOn);
   btnMic.classList.toggle("btn-outline-secondary", micOn);
   setButton(btnMic, micOn ? "mic-fill" : "mic-mute-fill", micOn ? t("call_mic_off") : t("call_mic_on"));
@@ -104,14 +104,41 @@ function renderControls() {
   else if (!live) say(room.status === "scheduled" ? t("call_not_live") : "", "secondary");
 }
 
-// -- the floor (the speaker queue): its holder's tile is spotlit; offered an unmute if it is me ---------
+// -- the spotlight: whoever has the floor (the speaker queue), else whoever presents their screen, else the
+// chair once three or more are in the call; offered an unmute if the floor is mine ----------------------
+const chairId = (room.data.participants || []).filter((p) => p.role === "chair").map((p) => p.id)[0];
+
 function floorOf(speakers) {
   return speakers && speakers.current && speakers.current.user ? Number(speakers.current.user.id) : null;
 }
 
+/** [user id, reason] of the spotlit tile, or [null, null]. */
+function spotlight() {
+  const inGrid = (id) => !!gridEl.querySelector(`.call-tile[data-user-id="${id}"]`);
+  if (floorUserId !== null && inGrid(floorUserId)) return [floorUserId, "floor"];
+  if (local.screen) return [me, "presenting"];
+  const presenter = Array.from(peers.entries()).find(([, p]) => p.screen);
+  if (presenter) return [presenter[0], "presenting"];
+  if (chairId !== undefined && inGrid(chairId) && gridEl.children.length >= 3) return [chairId, "chair"];
+  return [null, null];
+}
+
+const SPOTLIGHT_LABELS = { floor: ["mic-fill", "call_floor_label"], presenting: ["display", "call_presenting_label"],
+  chair: ["person-badge", "call_chair_label"] };
+
 function renderFloor() {
+  const [spot, reason] = spotlight();
   gridEl.querySelectorAll(".call-tile").forEach((tile) => {
-    tile.classList.toggle("is-floor", Number(tile.dataset.userId) === floorUserId);
+    const on = Number(tile.dataset.userId) === spot;
+    tile.classList.toggle("is-spotlight", on);
+    tile.classList.toggle("is-floor", on && reason === "floor");
+    if (on && tile.dataset.spotlight !== reason) {
+      const [icon, key] = SPOTLIGHT_LABELS[reason];
+      const i = el("i", "bi bi-" + icon);
+      i.setAttribute("aria-hidden", "true");
+      tile.querySelector(".call-floor-badge").replaceChildren(i, el("span", "", t(key)));
+    }
+    tile.dataset.spotlight = on ? reason : "";
   });
   const ask = inCall && floorUserId === me && !!local.audio && !local.micOn;
   floorEl.querySelector(".call-floor-text").textContent = t("call_floor_prompt");
@@ -149,11 +176,7 @@ function makeTile(userId, name, mine) {
   const micIcon = el("i", "bi bi-mic-mute-fill call-muted-icon");
   micIcon.title = t("call_muted");
   label.append(micIcon, el("span", "text-truncate", mine ? fmt("call_you", { name: name }) : name));
-  const floorBadge = el("div", "call-floor-badge");
-  floorBadge.append(el("i", "bi bi-mic-fill"), el("span", "", t("call_floor_label")));
-  floorBadge.firstChild.setAttribute("aria-hidden", "true");
-  tile.append(video, avatar, label, floorBadge);
-  tile.classList.toggle("is-floor", userId === floorUserId);
+  tile.append(video, avatar, label, el("div", "call-floor-badge"));
   if (!mine && room.perms.is_chair) {
     const tools = el("div", "call-tile-tools d-flex gap-1");
     tools.append(
@@ -164,6 +187,7 @@ function makeTile(userId, name, mine) {
   }
   if (mine) gridEl.prepend(tile); else gridEl.append(tile);
   layoutGrid();
+  renderFloor();
   return tile;
 }
 
@@ -238,7 +262,8 @@ function replaceEverywhere(kind) {
 
 function sendState() {
   if (!inCall || !room.socket || !room.socket.connected) return;
-  const payload = Object.assign({ meeting_id: room.meetingId, audio: !!sending("audio"), video: !!sending("video") },
+  const payload = Object.assign({ meeting_id: room.meetingId, audio: !!sending("audio"), video: !!sending("video"),
+    screen: !!local.screen && !!sending("video") },
     transport ? transport.mids() : {});
   App.emit("media:state", payload).catch(() => {});
   const mine = gridEl.querySelector(".call-tile.is-me");
@@ -318,12 +343,13 @@ const speaker = {
 };
 
 // -- peers: a tile and a stream per person; the transport brings their tracks -----------------------------
-function addPeer(userId, name, audio, video) {
+function addPeer(userId, name, audio, video, screen) {
   dropPeer(userId);
-  const p = { name: name || names.get(userId) || "", audio: audio !== false, video: video !== false, stream: new MediaStream() };
+  const p = { name: name || names.get(userId) || "", audio: audio !== false, video: video !== false, screen: !!screen,
+    stream: new MediaStream() };
+  peers.set(userId, p);
   p.tile = makeTile(userId, p.name, false);
   showTileState(p.tile, p.audio, p.video);
-  peers.set(userId, p);
   return p;
 }
 
@@ -335,6 +361,7 @@ function dropPeer(userId) {
   p.tile.remove();
   peers.delete(userId);
   layoutGrid();
+  renderFloor();
 }
 
 /** What the transports get from the page. */
@@ -369,7 +396,14 @@ const callbacks = {
   },
   published() { sendState(); },
   sendingAll() { replaceEverywhere("audio"); replaceEverywhere("video"); },
-  listeningOnly() { say(t("call_listening_only"), "warning"); },
+  listeningOnly() {  // Janus has as many publishers as the room carries: we see and hear, nobody hears us
+    local.listening = true;
+    local.micOn = false;
+    cameraOff();
+    renderControls();
+    sendState();
+    say(t("call_listening_only"), "warning");
+  },
   failed(message) {
     if (!inCall) return;
     if (room.socket && room.socket.connected) App.emit("media:leave", { meeting_id: room.meetingId }).catch(() => {});
@@ -450,7 +484,7 @@ function enterCall() {
     setState("call_in_call");
     renderControls();
     sendState();
-    (ack.peers || []).forEach((peer) => { addPeer(peer.user_id, peer.full_name, peer.audio, peer.video); });
+    (ack.peers || []).forEach((peer) => { addPeer(peer.user_id, peer.full_name, peer.audio, peer.video, peer.screen); });
     transport = media.mode === "sfu" ? createSfu(callbacks) : createMesh(callbacks);
     transport.start(ack);
     fillDevices();
@@ -471,6 +505,7 @@ function stopLocal() {
   [local.audio, local.video, local.screen].forEach((tr) => { if (tr) tr.stop(); });
   local.audio = local.video = local.screen = local.stream = null;
   local.micOn = local.camOn = local.videoAllowed = true;
+  local.listening = false;
   speaker.stop();
   gridEl.replaceChildren();
   layoutGrid();
@@ -603,7 +638,7 @@ if (card && room.socket && window.RTCPeerConnection && navigator.mediaDevices) {
       known.tile.querySelector(".call-name .text-truncate").textContent = p.full_name;
       return;
     }
-    addPeer(id, p.full_name, p.audio, p.video);  // a new (or rejoining) member
+    addPeer(id, p.full_name, p.audio, p.video, p.screen);  // a new (or rejoining) member
     if (transport) transport.peerJoined(p);
   });
   room.on("media:signal", onSignal);
@@ -612,7 +647,9 @@ if (card && room.socket && window.RTCPeerConnection && navigator.mediaDevices) {
     if (!p) return;
     p.audio = !!s.audio;
     p.video = !!s.video;
+    p.screen = !!s.screen;
     showTileState(p.tile, p.audio, p.video);
+    renderFloor();
   });
   room.on("media:peer_left", (p) => { dropPeer(Number(p.user_id)); });
   room.on("media:muted", (m) => {

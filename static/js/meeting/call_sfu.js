@@ -76,6 +76,7 @@ export function createSfu(call) {
       if (msg.publishers) offerStreams(msg.publishers);
       if (msg.error_code === 432) {  // the room's publisher cap: listen only
         listening = true;
+        pub.hangup();  // the offer Janus refused: its connection goes, the subscriber stays
         call.listeningOnly();
       } else if (msg.error && !stopped) {
         console.warn("call: Janus", msg.error_code, msg.error);

@@ -59,6 +59,8 @@ function render() {
   empty.textContent = t("oc_queue_empty");
   empty.classList.toggle("d-none", speakers.queue.length > 0);
   setBadges("speakers", speakers.queue.length);
+  const lowerAll = $("speaker-lower-all");
+  if (lowerAll) lowerAll.classList.toggle("d-none", speakers.queue.length < 2);
   const toggle = $("speaker-toggle");
   if (toggle) {
     const mine = (current && current.user.id === me) || speakers.queue.some((r) => r.user.id === me);
@@ -78,6 +80,12 @@ if (toggle) {
   toggle.addEventListener("click", async () => {
     const event = toggle.dataset.raised === "1" ? "speakers:lower" : "speakers:raise";
     try { speakers = (await App.emit(event, { meeting_id: D.meeting_id })).speakers; render(); } catch (err) { showError(err); }
+  });
+}
+const lowerAll = $("speaker-lower-all");
+if (lowerAll) {
+  lowerAll.addEventListener("click", async () => {
+    try { speakers = (await App.emit("speakers:lower_all", { meeting_id: D.meeting_id })).speakers; render(); } catch (err) { showError(err); }
   });
 }
 room.on("speakers:updated", (s) => { speakers = s; render(); });
