@@ -20,7 +20,7 @@ register_js_strings({
     "doc_away": _l("You are reading on your own"),
     "doc_stopped": _l("The presentation has ended."),
     "doc_present_error": _l("The document could not be presented."),
-    "doc_you": _l("You"),
+    "doc_you_present": _l("You are presenting"),
     "doc_prev": _l("Previous page"),
     "doc_next": _l("Next page"),
     "doc_zoom_in": _l("Zoom in"),

@@ -8,7 +8,8 @@ def make_pdf(pages=3, title="Tai lieu"):
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {pages} >>")
     objects.append("<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
     for i in range(pages):
-        text = f"BT /F1 48 Tf 72 600 Td ({title} - trang {i + 1}) Tj ET".encode("latin-1")
+        text = (f"0.1 0.25 0.55 rg 40 770 515 4 re f 0 0 0 rg BT /F1 24 Tf 48 730 Td ({title}) Tj ET "
+                f"BT /F1 96 Tf 150 420 Td (Trang {i + 1}) Tj ET").encode("latin-1")
         objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
                        f"/Contents {5 + 2 * i} 0 R >>")
         objects.append(f"<< /Length {len(text)} >>\nstream\n{text.decode('latin-1')}\nendstream")

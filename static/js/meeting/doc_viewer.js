@@ -56,6 +56,7 @@ export function createViewer(host, options) {
   host.append(bar, stage);
 
   let pdf = null;
+  let loading = null; // pdf.js's loading task: destroying it frees the document and its worker side
   let task = null;
   let zoom = 1;
   let drawing = Promise.resolve();
@@ -74,6 +75,7 @@ export function createViewer(host, options) {
   }
 
   async function draw(n) {
+    if (!pdf) return; // closed meanwhile
     const page = await pdf.getPage(n);
     const base = page.getViewport({ scale: 1 });
     const width = Math.max(stage.clientWidth - 2, 200);
@@ -109,17 +111,30 @@ export function createViewer(host, options) {
     return drawing;
   };
 
-  viewer.open = async function (url, page) {
+  let opening = null; // the load under way, and the page to show when it is done
+  let wanted = 1;
+  viewer.open = function (url, page) {
     if (viewer.url === url && pdf) return viewer.show(page || viewer.page || 1);
+    if (viewer.url === url && opening) { wanted = page || wanted; return opening; }
     viewer.url = url;
+    wanted = page || 1;
     delete host.dataset.page;
     setMessage(App.t("doc_loading"));
+    opening = load(url).finally(() => { if (viewer.url === url) opening = null; });
+    return opening;
+  };
+
+  async function load(url) {
+    let mine = null;
     try {
       const lib = await loadPdfjs(opts.workerUrl);
-      if (pdf) pdf.destroy();
-      pdf = await lib.getDocument({ url: url, isEvalSupported: false, standardFontDataUrl: opts.fontsUrl,
-        withCredentials: true }).promise;
+      if (viewer.url !== url) return;
+      release();
+      mine = loading = lib.getDocument({ url: url, isEvalSupported: false, standardFontDataUrl: opts.fontsUrl,
+        withCredentials: true });
+      pdf = await mine.promise;
     } catch (err) {
+      if (mine !== loading || viewer.url !== url) return; // replaced by another document: not a failure
       console.error(err);
       pdf = null;
       viewer.pages = 0;
@@ -130,12 +145,18 @@ export function createViewer(host, options) {
     if (viewer.url !== url) return;
     viewer.pages = pdf.numPages;
     setMessage("");
-    return viewer.show(page || 1);
-  };
+    return viewer.show(wanted);
+  }
+
+  function release() {
+    if (loading) loading.destroy().catch(() => { /* already gone */ });
+    loading = null;
+    pdf = null;
+  }
 
   viewer.close = function () {
-    if (pdf) pdf.destroy();
-    pdf = null;
+    release();
+    opening = null;
     viewer.url = null;
     viewer.page = viewer.pages = 0;
     delete host.dataset.page;

@@ -52,7 +52,7 @@ if (dataEl && card && App.socket) {
     nameEl.classList.toggle("d-none", !current);
     nameEl.textContent = current ? current.document.name : "";
     if (!current) statusEl.textContent = "";
-    else if (iPresent()) statusEl.textContent = App.fmt("doc_presenting", { name: t("doc_you") });
+    else if (iPresent()) statusEl.textContent = t("doc_you_present");
     else statusEl.textContent = App.fmt("doc_presenting", { name: current.presenter.full_name }) + " · "
       + (following ? t("doc_following") : t("doc_away"));
     followBtn.classList.toggle("d-none", !current || following || iPresent());
