@@ -113,6 +113,8 @@ def load_config(overrides=None):
         "MEDIA_SFU_TIMEOUT": float(os.environ.get("MEDIA_SFU_TIMEOUT", "5")),
         # where Janus writes recordings (.mjr) and the app converts them; unset: recording is off
         "MEDIA_SFU_RECORD_DIR": _optional("MEDIA_SFU_RECORD_DIR"),
+        # meeting reminders: minutes before the start, comma-separated (a day and a quarter of an hour)
+        "MEETING_REMINDERS": _minutes(os.environ.get("MEETING_REMINDERS", "1440,15"), "MEETING_REMINDERS"),
         "SCHEDULER_ENABLED": _bool("SCHEDULER_ENABLED", True),
         # How many reverse proxies (nginx) stand in front and set X-Forwarded-*; 0: none.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
@@ -139,6 +141,17 @@ def _pair(text, name):
     except ValueError:
         raise ConfigError(f"{name} must look like COUNT/SECONDS, e.g. 10/10, not {text!r}") from None
     return count, seconds
+
+
+def _minutes(text, name):
+    """Minutes separated by commas, e.g. 1440,15, as [1440, 15]: largest first; empty: none."""
+    try:
+        values = sorted({int(part) for part in text.split(",") if part.strip()}, reverse=True)
+    except ValueError:
+        raise ConfigError(f"{name} must be whole minutes separated by commas, e.g. 1440,15") from None
+    if any(v < 1 or v > 60 * 24 * 60 for v in values):
+        raise ConfigError(f"{name}: each value is 1..86400 minutes")
+    return values
 
 
 def _rate(text, name):

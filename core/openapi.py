@@ -107,6 +107,11 @@ MEETING_FIELDS = {"title": S, "description": S, "starts_at": DT, "ends_at": _nul
                   "bridge_url": _null({"type": "string", "maxLength": 500, "description": "an http(s) link"}),
                   "participant_ids": IDS, "agency_ids": IDS, "secretary_id": _null(ID),
                   "agenda": {"type": "array", "items": _obj(["title"], title=S)}}
+#: a recurring meeting (docs/meetings.md "Recurring meetings"): its occurrences are meetings of their own
+RECURRENCE = _obj(["freq"], freq={"enum": ["weekly", "monthly"]}, interval={**I, "minimum": 1, "maximum": 12},
+                  count={**I, "minimum": 2, "maximum": 200}, until={"type": "string", "format": "date"})
+#: a change to an occurrence of a series: this one only (default) or this and the following ones
+SCOPE = {"enum": ["this", "following"]}
 
 # -- directives -----------------------------------------------------------------
 _DATE = {"type": "string", "format": "date"}
@@ -199,7 +204,8 @@ path("/attachments/{attachment_id}", get=_download)
 path("/meetings",
      post=_op("Schedule a meeting; chair_id (an active leader) chairs it, else the creator",
               "leader, admin; provincial office staff with chair_id", 201,
-              _obj(["title", "starts_at", "participant_ids"], chair_id=_null(ID), **MEETING_FIELDS),
+              _obj(["title", "starts_at", "participant_ids"], chair_id=_null(ID), recurrence=RECURRENCE,
+                   **MEETING_FIELDS),
               errors=(400, 401, 403, 422)))
 path("/meetings", get=_op("My meetings, live then upcoming then past ({items: [...]}); scope=all: every meeting",
                           "any user (scope=all: leaders, admins)",
@@ -208,7 +214,7 @@ path("/meetings", get=_op("My meetings, live then upcoming then past ({items: [.
 path("/meetings/{meeting_id}",
      get=_op("A meeting with participants and agenda", "participants, leaders, admins", errors=(401, 404)),
      patch=_op("Change a meeting (the fields of POST /meetings; the invitation list is replaced)", "chair, admin",
-               body=_obj(**MEETING_FIELDS), errors=(400, 401, 403, 404, 409, 422)))
+               body=_obj(scope=SCOPE, **MEETING_FIELDS), errors=(400, 401, 403, 404, 409, 422)))
 path("/meetings/{meeting_id}/start",
      post=_op("Open the live room (status live)", "chair, admin", errors=(401, 403, 404, 409)))
 path("/meetings/{meeting_id}/end", post=_op("End the meeting: chat closes, presence spans close", "chair, admin",

@@ -17,6 +17,7 @@ from core.extensions import db
 from core.i18n import datetime_filter
 from core.realtime import leave_room_after_commit, publish, user_room
 from core.validation import Fields
+from meetings import agenda as agenda_control
 from meetings import call, connection_points, ics, permissions, speakers, votes
 from meetings.models import AgendaItem, AttendanceSpan, Meeting, MeetingStatus, Participant, ParticipantRole
 from meetings.presence import close_spans
@@ -136,7 +137,7 @@ def _desired_invitations(chair, secretary_id, participant_ids, agency_ids):
     """user_id -> (role, via_agency_id): explicit invitations win over agency-wide ones."""
     desired = {}
     if agency_ids:
-        for user in db.session.scalars(users_in_agencies(agency_ids)):
+        for user in agency_invitees(agency_ids):
             desired[user.id] = (ParticipantRole.MEMBER, user.agency_id)
     for uid in participant_ids:
         desired[uid] = (ParticipantRole.MEMBER, None)
@@ -144,6 +145,14 @@ def _desired_invitations(chair, secretary_id, participant_ids, agency_ids):
         desired[secretary_id] = (ParticipantRole.SECRETARY, desired.get(secretary_id, (None, None))[1])
     desired[chair.id] = (ParticipantRole.CHAIR, None)
     return desired
+
+
+def agency_invitees(agency_ids):
+    """Who an invitation to agencies reaches: each agency's meeting contacts (they answer for it and name
+    who attends); an agency that names none, all its active accounts."""
+    users = db.session.scalars(users_in_agencies(agency_ids)).all()
+    with_contacts = {u.agency_id for u in users if u.meeting_contact}
+    return [u for u in users if u.meeting_contact or u.agency_id not in with_contacts]
 
 
 def _set_agenda(meeting, agenda):
@@ -163,8 +172,8 @@ def _sync_invitations(meeting, desired, now):
         db.select(Participant).where(Participant.meeting_id == meeting.id))}
     added, removed = [], []
     for user_id, participant in existing.items():
-        if user_id not in desired:
-            db.session.delete(participant)
+        if user_id not in desired and participant.substitute_for_id not in desired:  # a substitute stays with
+            db.session.delete(participant)                                          # the one they stand in for
             removed.append(user_id)
     for user_id, (role, via) in desired.items():
         participant = existing.get(user_id)
@@ -180,6 +189,10 @@ def _sync_invitations(meeting, desired, now):
 
 
 def create_meeting(actor, data):
+    if data.get("recurrence") not in (None, "", {}):
+        from meetings import series
+
+        return series.create_series(actor, data)  # a recurring meeting: its occurrences, one invitation
     if not permissions.can_create(actor):
         raise Forbidden(_("Only leaders and administrators schedule meetings."))
     values, participant_ids, agency_ids, agenda = _parse(data)
@@ -217,9 +230,14 @@ def _chair_for(actor, data):
 _CALENDAR_FIELDS = {"title", "starts_at", "ends_at", "place", "online", "bridge_url"}
 
 
-def update_meeting(actor, meeting, data):
+def update_meeting(actor, meeting, data, tell=True):
+    """``tell=False``: the invitees are not told (a later occurrence of a series edited with this one)."""
     if not permissions.can_change(actor, meeting):
         _refuse_change(actor, meeting)
+    from meetings import series
+
+    if series.wants_following(data):
+        return series.update_following(actor, meeting, data)
     if meeting.is_over:
         raise Conflict(_("An ended or cancelled meeting cannot be changed."), code="meeting_closed")
     values, participant_ids, agency_ids, agenda = _parse(data)
@@ -235,7 +253,9 @@ def update_meeting(actor, meeting, data):
     _next_ics_sequence(meeting)
     _revoke_access(meeting, removed)
     connection_points.drop_operators(meeting, removed)
-    _tell_invitees(meeting, actor, desired, added, removed, calendar_changed=bool(set(changed) & _CALENDAR_FIELDS))
+    if tell:
+        _tell_invitees(meeting, actor, desired, added, removed,
+                       calendar_changed=bool(set(changed) & _CALENDAR_FIELDS))
     publish("meeting:updated", {"meeting_id": meeting.id, "status": meeting.status}, to=room(meeting.id))
     db.session.commit()
     return meeting
@@ -351,7 +371,7 @@ def _mail_invitations(meeting, users, kind):
         mail.send_after_commit(user.email, subject, body, attachments=attachment)
 
 
-def cancel_meeting(actor, meeting, reason=""):
+def cancel_meeting(actor, meeting, reason="", tell=True):
     if not permissions.can_manage(actor, meeting):
         raise Forbidden(_("Only the chair can cancel this meeting."))
     f = Fields({"reason": reason})
@@ -365,7 +385,8 @@ def cancel_meeting(actor, meeting, reason=""):
     call.end_call(meeting)
     audit.record(actor, "meeting.cancel", meeting, reason=reason)
     _next_ics_sequence(meeting)
-    _invite(meeting, [p.user_id for p in participants_of(meeting) if p.user_id != actor.id], actor, "cancelled")
+    if tell:
+        _invite(meeting, [p.user_id for p in participants_of(meeting) if p.user_id != actor.id], actor, "cancelled")
     publish("meeting:status", status_payload(meeting), to=room(meeting.id))
     db.session.commit()
     return meeting
@@ -421,6 +442,7 @@ def _close_outcomes(meeting):
     speaker queue, in the same transaction as the status change."""
     votes.close_all(meeting, reason="meeting_over")
     speakers.clear(meeting)
+    agenda_control.close_when_over(meeting)
 
 
 def current_values(meeting):

@@ -25,6 +25,7 @@ from meetings import (
     presence,
     queries,
     recordings,
+    series,
     services,
     sfu,
 )
@@ -194,6 +195,10 @@ def _form_from_request():
         "participant_ids": form.getlist("participant_ids"),
         "agency_ids": form.getlist("agency_ids"),
         "agenda": form.get("agenda", ""),
+        "recurrence": series.form_recurrence(form),
+        "scope": form.get("scope") or None,
+        "repeat": form.get("repeat", ""), "repeat_end": form.get("repeat_end", ""),
+        "repeat_count": form.get("repeat_count", ""), "repeat_until": form.get("repeat_until", ""),
     }
 
 
