@@ -161,3 +161,49 @@ def test_live_room_minutes_and_attendance(server, actors):
         "el => window.scrollTo(0, el.closest('.card').getBoundingClientRect().top + window.scrollY - 80)"
     )
     snap(leader.page, "attendance")
+
+def test_calendar_week_month_and_private_feed(server, actors):
+    """An officer's calendar with a weekly briefing series, another meeting and their agency's deadlines,
+    on a computer and a phone; and the page of their private feed."""
+    import datetime as dt
+
+    from tests.e2e.conftest import agency_id, no_horizontal_scroll, user_id
+
+    leader = actors("chutich")
+    monday = dt.date.today() + dt.timedelta(days=7 - dt.date.today().weekday())
+
+    def at(day, hour):
+        return f"{(monday + dt.timedelta(days=day)).isoformat()}T{hour:02d}:00:00+07:00"
+
+    officer_id, health = user_id(server, "syt1"), agency_id(server, "SYT")
+    res = leader.api("POST", "/api/v1/meetings", {
+        "title": "Giao ban sáng thứ Hai của UBND tỉnh", "starts_at": at(0, 8), "ends_at": at(0, 9),
+        "place": "Phòng họp số 1", "participant_ids": [officer_id], "recurrence": {"freq": "weekly", "count": 12}})
+    assert res["status"] == 201, res
+    res = leader.api("POST", "/api/v1/meetings", {
+        "title": "Làm việc với Sở Y tế về bệnh viện tuyến huyện", "starts_at": at(2, 15), "ends_at": at(2, 17),
+        "place": "Hội trường UBND tỉnh", "participant_ids": [officer_id]})
+    assert res["status"] == 201, res
+    for day, title in ((4, "Rà soát trang thiết bị y tế cơ sở"), (10, "Kế hoạch phòng chống dịch mùa mưa")):
+        res = leader.api("POST", "/api/v1/directives", {"title": title, "body": "Nội dung chỉ đạo",
+                                                          "deadline": at(day, 17), "lead_agency_id": health})
+        assert res["status"] == 201, res
+
+    for viewport, suffix in ((None, ""), (PHONE, "-phone")):
+        officer = actors("syt1", viewport=viewport)
+        officer.page.goto(f"/calendar?view=week&date={monday.isoformat()}")
+        expect(officer.page.locator("#calendar-week")).to_contain_text("Giao ban sáng thứ Hai")
+        expect(officer.page.locator("#calendar-week")).to_contain_text("Rà soát trang thiết bị y tế cơ sở")
+        if viewport:
+            no_horizontal_scroll(officer.page, PHONE["width"])
+        snap(officer.page, f"calendar-week{suffix}")
+        officer.page.click("#cal-view-month")
+        expect(officer.page.locator("#calendar-month")).to_contain_text("Giao ban" if not viewport else "")
+        if viewport:
+            no_horizontal_scroll(officer.page, PHONE["width"])
+        snap(officer.page, f"calendar-month{suffix}")
+        officer.page.click("#calendar-feed-link")
+        expect(officer.page.locator("#feed-url")).to_have_value(re.compile(r"/calendar/[\w-]{40,}\.ics$"))
+        if viewport:
+            no_horizontal_scroll(officer.page, PHONE["width"])
+        snap(officer.page, f"calendar-feed{suffix}")
