@@ -162,6 +162,7 @@ def test_live_room_minutes_and_attendance(server, actors):
     )
     snap(leader.page, "attendance")
 
+
 def test_calendar_week_month_and_private_feed(server, actors):
     """An officer's calendar with a weekly briefing series, another meeting and their agency's deadlines,
     on a computer and a phone; and the page of their private feed."""
