@@ -1,7 +1,7 @@
 /* A small PDF viewer over the vendored pdf.js (static/vendor/pdfjs, loaded only when a PDF is shown): one page at
  * a time on a canvas fitted to the width of its box (a phone's too), page n of N, previous / next, zoom.
  *
- *   const viewer = createViewer(host, {workerUrl, fontsUrl, onNavigate(page)})
+ *   const viewer = createViewer(host, {workerUrl, fontsUrl, onNavigate(page), fitHeight()})
  *   await viewer.open(url, page)   load a document and show a page
  *   viewer.show(page)              show another page (clamped to 1..pages)
  *   viewer.page, viewer.pages
@@ -79,7 +79,9 @@ export function createViewer(host, options) {
     const page = await pdf.getPage(n);
     const base = page.getViewport({ scale: 1 });
     const width = Math.max(stage.clientWidth - 2, 200);
-    const viewport = page.getViewport({ scale: (width / base.width) * zoom });
+    // fit the width; with fitHeight (the room) the whole page fits that height too, so the room sees all of it
+    const tall = opts.fitHeight ? opts.fitHeight() / base.height : Infinity;
+    const viewport = page.getViewport({ scale: Math.min(width / base.width, tall) * zoom });
     const ratio = window.devicePixelRatio || 1;
     if (task) task.cancel();
     canvas.width = Math.floor(viewport.width * ratio);

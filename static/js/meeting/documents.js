@@ -30,6 +30,7 @@ if (dataEl && card && App.socket) {
   const viewer = createViewer(viewerEl, {
     workerUrl: D.worker_url,
     fontsUrl: D.fonts_url,
+    fitHeight: () => Math.max(window.innerHeight * 0.7, 320),
     onNavigate(page) {
       if (!current) return;
       if (iPresent()) {
