@@ -27,6 +27,8 @@ from meetings.models_schedule import CalendarFeed
 FEED_PAST_DAYS = 92
 FEED_FUTURE_DAYS = 366
 VIEWS = ("week", "month")
+#: the years the pages move through (so a week or month never runs off the end of the calendar)
+FIRST_YEAR, LAST_YEAR = 1970, 2999
 TOKEN_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 

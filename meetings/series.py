@@ -11,7 +11,7 @@ occurrence alike (the same details, their starts moved by the same amount), and 
 and the rest, and stops the series.
 """
 import logging
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import click
 from dateutil.rrule import MONTHLY, WEEKLY, rrule
@@ -74,8 +74,11 @@ def _until(f, raw):
         except ValueError:
             f.error("until", _("Must be a date (YYYY-MM-DD)."))
             return None
-        end = datetime.combine(day + timedelta(days=1), datetime.min.time(), tzinfo=display_zone())
-        return (end - timedelta(seconds=1)).astimezone(UTC)
+        try:
+            return datetime.combine(day, time(23, 59, 59), tzinfo=display_zone()).astimezone(UTC)
+        except OverflowError:  # the first or last day the calendar has
+            f.error("until", _("Must be a date (YYYY-MM-DD)."))
+            return None
     return f.datetime("until")
 
 
@@ -187,7 +190,7 @@ def create_series(actor, data):
 
 def _generate(series, template, now):
     """Create the occurrences the rule gives from after generated_until up to the horizon."""
-    upto = now + timedelta(days=HORIZON_DAYS)
+    upto = _horizon(max(now, series.dtstart))
     if series.until:
         upto = min(upto, series.until)
     made = []
@@ -196,6 +199,15 @@ def _generate(series, template, now):
     series.generated_until = max(series.generated_until, upto)
     db.session.flush()
     return made
+
+
+def _horizon(base):
+    """HORIZON_DAYS after ``base`` (the later of now and the first start, so a series starting further ahead
+    still gets its first occurrences), or ``base`` itself at the end of the calendar."""
+    try:
+        return base + timedelta(days=HORIZON_DAYS)
+    except OverflowError:
+        return base
 
 
 def _add_occurrence(series, start, template, now):
@@ -231,7 +243,7 @@ def _template_from(meeting):
 def extend_series(now=None):
     """Create the occurrences that came within the horizon (the daily job). Returns how many were made."""
     now = now or utcnow()
-    horizon = now + timedelta(days=HORIZON_DAYS)
+    horizon = _horizon(now)
     open_series = db.session.scalars(
         select(MeetingSeries).where(MeetingSeries.stopped_at.is_(None), MeetingSeries.generated_until < horizon,
                                     db.or_(MeetingSeries.until.is_(None), MeetingSeries.generated_until

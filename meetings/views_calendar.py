@@ -41,10 +41,12 @@ def _series_for_page(meeting):
 
 
 def _anchor():
+    """The day asked for (?date=YYYY-MM-DD, within the years the calendar shows), else today."""
     try:
-        return date.fromisoformat(request.args.get("date", ""))
+        anchor = date.fromisoformat(request.args.get("date", ""))
     except ValueError:
         return cal.today()
+    return anchor if cal.FIRST_YEAR <= anchor.year <= cal.LAST_YEAR else cal.today()
 
 
 @bp.route("/calendar")

@@ -131,3 +131,10 @@ def test_the_navigation_links_the_calendar(client, w):
     login(client, w["h1"])
     home = client.get("/").get_data(as_text=True)
     assert 'href="/calendar"' in home
+
+
+def test_the_calendar_s_first_and_last_days_fall_back_to_today(client, w):
+    login(client, w["h1"])
+    for day in ("0001-01-01", "9999-12-31"):
+        for view in ("week", "month"):
+            assert 'id="cal-period"' in _page(client, view=view, date=day)

@@ -198,3 +198,16 @@ def test_outsiders_see_no_series_and_only_the_chair_cancels_it(client, w, factor
     single = client.post("/api/v1/meetings", headers=bearer(w["token"]), json={
         "title": "Họp lẻ", "starts_at": MONDAY_8, "participant_ids": []}).get_json()
     assert client.get(f"/api/v1/meetings/{single['id']}/series", headers=bearer(w["token"])).status_code == 404
+
+
+def test_a_series_far_ahead_or_at_the_calendar_s_edges_is_no_500(client, w):
+    far = client.post("/api/v1/meetings", headers=bearer(w["token"]), json={
+        "title": "Hội nghị tổng kết", "starts_at": "2030-01-07T08:00:00+07:00", "participant_ids": [],
+        "recurrence": {"freq": "monthly", "count": 3}})
+    assert far.status_code == 201, far.get_json()  # two years ahead: its first occurrences all the same
+    assert _occurrences(client, w, far.get_json()["id"])["total"] == 3
+    for body in ({"starts_at": "9999-12-01T08:00:00+07:00", "recurrence": {"freq": "weekly", "until": "9999-12-31"}},
+                 {"starts_at": MONDAY_8, "recurrence": {"freq": "weekly", "until": "0001-01-01"}}):
+        res = client.post("/api/v1/meetings", headers=bearer(w["token"]),
+                          json={"title": "x", "participant_ids": [], **body})
+        assert res.status_code in (201, 422), res.get_json()
