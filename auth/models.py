@@ -76,6 +76,8 @@ class User(UserMixin, db.Model):
     agency_id = db.Column(db.Integer, db.ForeignKey("agencies.id", ondelete="RESTRICT"), index=True)
     #: job title, e.g. "Chủ tịch UBND tỉnh"
     title = db.Column(db.String(255))
+    #: receives the meeting invitations addressed to the agency and answers for it (đầu mối)
+    meeting_contact = db.Column(db.Boolean, nullable=False, default=False)
     #: preferred UI language: vi or en
     locale = db.Column(db.String(8), nullable=False, default="vi")
     #: deactivated users cannot log in; their history stays
@@ -114,6 +116,7 @@ class User(UserMixin, db.Model):
             "title": self.title,
             "active": self.active,
             "locale": self.locale,
+            "meeting_contact": self.meeting_contact,
         }
 
 

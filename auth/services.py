@@ -284,7 +284,8 @@ def create_user(actor, data, *, system=False):
     if db.session.scalar(db.select(User.id).where(User.username == username)):
         raise Conflict(_("The username %(name)s is taken.", name=username), code="duplicate")
     user = User(username=username, full_name=full_name, role=role, email=email, title=title, locale=locale,
-                agency=agency, password_hash=hash_password(password))
+                agency=agency, password_hash=hash_password(password),
+                meeting_contact=f.bool("meeting_contact") if "meeting_contact" in f.data else False)
     db.session.add(user)
     audit.record(actor if not system else None, "user.create", user, username=username, role=role)
     db.session.commit()
@@ -336,6 +337,8 @@ def update_user(actor, user, data):
         changes["password"] = ["***", "***"]
     if "active" in f.data:
         changes |= _set_active(actor, user, f.bool("active"))
+    if "meeting_contact" in f.data:
+        changes |= audit.apply_changes(user, {"meeting_contact": f.bool("meeting_contact")})
     if changes:
         audit.record(actor, "user.update", user, **changes)
     _after_account_change(user, revoke=bool(password) or not user.active and "active" in changes,

@@ -223,6 +223,7 @@ def edit_user(user_id=None):
 
 def _user_form_data(user):
     data = request.form.to_dict()
+    data["meeting_contact"] = bool(request.form.get("meeting_contact"))
     if user is not None:
         data["active"] = bool(request.form.get("active"))
         if not data.get("password"):

@@ -158,6 +158,7 @@ def _add_people(rows, participants):
     """Name, agency, role and when they joined the call on each row; an uninvited joiner is a guest."""
     by_id = {p.user_id: p for p in participants}
     others = _users_by_id([r["user_id"] for r in rows if r["user_id"] not in by_id])
+    names = representation_names(participants)
     for row in rows:
         p = by_id.get(row["user_id"])
         person = p.user if p else others.get(row["user_id"])
@@ -165,6 +166,28 @@ def _add_people(rows, participants):
         row["agency"] = person.agency.name if person and person.agency else ""
         row["role"] = p.role if p else ParticipantRole.GUEST
         row["joined_call_at"] = p.joined_call_at if p else None
+        row["response"] = p.response if p else None
+        row["representation"] = representation(p, names) if p else ""
+
+
+def representation_names(participants):
+    """{user id: full name} of the invitees and of anyone a substitute stands in for."""
+    names = {p.user_id: p.user.full_name for p in participants}
+    missing = [p.substitute_for_id for p in participants if p.substitute_for_id and p.substitute_for_id not in names]
+    names.update({uid: u.full_name for uid, u in _users_by_id(missing).items()})
+    return names
+
+
+def representation(p, names):
+    """How an invitation was answered for the agency: "sends X in their place", "in place of Y", "declined:
+    reason" (the biên bản and the attendance table show it beside the name)."""
+    if p.substitute_id:
+        return _("Sends %(name)s in their place", name=names.get(p.substitute_id, ""))
+    if p.substitute_for_id:
+        return _("In place of %(name)s", name=names.get(p.substitute_for_id, ""))
+    if p.response == "decline":
+        return _("Declined: %(reason)s", reason=p.response_reason) if p.response_reason else _("Sent apologies")
+    return ""
 
 
 def _users_by_id(ids):

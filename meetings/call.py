@@ -21,7 +21,8 @@ from core.extensions import db, socketio
 from core.realtime import after_commit, leave_room_after_commit, publish
 from core.validation import payload_id
 from meetings import attendance, permissions, recordings, sfu
-from meetings.models import CallFeed, CallMember, CallRoom, MeetingStatus
+from meetings.models import MeetingStatus
+from meetings.models_call import CallFeed, CallMember, CallRoom
 from meetings.queries import load
 
 #: what media:mute turns off

@@ -23,6 +23,7 @@ from meetings import attendance, conclusions, connection_points, minutes, votes
 from meetings import labels as meeting_labels
 from meetings.docx_markdown import markdown_to_docx
 from meetings.models import MinutesStatus, ParticipantRole, VoteStatus
+from meetings.queries import participants_of
 
 FONT = "Times New Roman"
 BODY_PT = 13
@@ -279,16 +280,29 @@ def _minutes_who_and_where(doc, meeting):
     _label_line(doc, "Chủ trì", _person(meeting.chair))
     _label_line(doc, "Thư ký", _person(meeting.secretary))
     present, absent = attendance.present_and_absent(meeting)
+    notes = _representation_notes(meeting)
     _label_line(doc, "Thành phần tham dự (có mặt)", f"{len(present)} người")
     for user, role in present:
         shown_role = role in (ParticipantRole.CHAIR, ParticipantRole.SECRETARY)
         line = _person(user) + (f" ({_word(meeting_labels.ROLE_LABELS, role)})" if shown_role else "")
-        doc.add_paragraph(line, style="List Bullet")
+        doc.add_paragraph(line + notes.get(user.id, ""), style="List Bullet")
     _label_line(doc, "Vắng mặt", f"{len(absent)} người" if absent else "không")
     for user, _role in absent:
-        doc.add_paragraph(_person(user), style="List Bullet")
+        doc.add_paragraph(_person(user) + notes.get(user.id, ""), style="List Bullet")
     _minutes_call_and_points(doc, meeting, present)
     return present
+
+
+def _representation_notes(meeting):
+    """{user id: " (cử … dự thay)" / " (dự thay …)" / " (báo vắng: lý do)"}: how each invitation was answered,
+    in the biên bản's Vietnamese whatever the reader's language."""
+    from flask_babel import force_locale
+
+    participants = participants_of(meeting)
+    names = attendance.representation_names(participants)
+    with force_locale("vi"):
+        notes = {p.user_id: attendance.representation(p, names) for p in participants}
+    return {uid: f" ({note})" for uid, note in notes.items() if note}
 
 
 def _minutes_call_and_points(doc, meeting, present):

@@ -21,7 +21,8 @@ from core.extensions import db, socketio
 from core.realtime import after_commit, publish
 from core.validation import payload_id
 from meetings import permissions, sfu
-from meetings.models import CallFeed, CallRecording, CallRoom, MeetingStatus, TrackKind
+from meetings.models import MeetingStatus
+from meetings.models_call import CallFeed, CallRecording, CallRoom, TrackKind
 from meetings.queries import load, room
 
 log = logging.getLogger(__name__)

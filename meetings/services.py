@@ -136,7 +136,7 @@ def _desired_invitations(chair, secretary_id, participant_ids, agency_ids):
     """user_id -> (role, via_agency_id): explicit invitations win over agency-wide ones."""
     desired = {}
     if agency_ids:
-        for user in db.session.scalars(users_in_agencies(agency_ids)):
+        for user in agency_invitees(agency_ids):
             desired[user.id] = (ParticipantRole.MEMBER, user.agency_id)
     for uid in participant_ids:
         desired[uid] = (ParticipantRole.MEMBER, None)
@@ -144,6 +144,14 @@ def _desired_invitations(chair, secretary_id, participant_ids, agency_ids):
         desired[secretary_id] = (ParticipantRole.SECRETARY, desired.get(secretary_id, (None, None))[1])
     desired[chair.id] = (ParticipantRole.CHAIR, None)
     return desired
+
+
+def agency_invitees(agency_ids):
+    """Who an invitation to agencies reaches: each agency's meeting contacts (they answer for it and name
+    who attends); an agency that names none, all its active accounts."""
+    users = db.session.scalars(users_in_agencies(agency_ids)).all()
+    with_contacts = {u.agency_id for u in users if u.meeting_contact}
+    return [u for u in users if u.meeting_contact or u.agency_id not in with_contacts]
 
 
 def _set_agenda(meeting, agenda):
@@ -163,8 +171,8 @@ def _sync_invitations(meeting, desired, now):
         db.select(Participant).where(Participant.meeting_id == meeting.id))}
     added, removed = [], []
     for user_id, participant in existing.items():
-        if user_id not in desired:
-            db.session.delete(participant)
+        if user_id not in desired and participant.substitute_for_id not in desired:  # a substitute stays with
+            db.session.delete(participant)                                          # the one they stand in for
             removed.append(user_id)
     for user_id, (role, via) in desired.items():
         participant = existing.get(user_id)

@@ -24,7 +24,7 @@ from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
 from core.extensions import db
-from meetings.models import CallRoom
+from meetings.models_call import CallRoom
 
 log = logging.getLogger(__name__)
 

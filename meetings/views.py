@@ -25,6 +25,7 @@ from meetings import (
     presence,
     queries,
     recordings,
+    replies,
     series,
     services,
     sfu,
@@ -296,9 +297,10 @@ def detail(meeting_id):
     message_count = chat.count(meeting)
     call_recordings = (recordings.list_recordings(current_user, meeting, as_objects=True)
                        if permissions.is_participant(current_user, meeting) else [])
+    reply_context = replies.page_context(current_user, meeting)
     return render_template(
         "meetings/detail.html", meeting=meeting, participants=participants, attendance=rows, present=present,
-        attendance_summary=summary, call_recordings=call_recordings,
+        attendance_summary=summary, call_recordings=call_recordings, **reply_context,
         me=permissions.participant(current_user, meeting), perms=permissions.room_perms(current_user, meeting),
         message_count=message_count, fmt_duration=attendance.format_duration,
     )
