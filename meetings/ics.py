@@ -49,7 +49,7 @@ def build(meeting, participants, method="REQUEST", sequence=0):
         event.add("organizer", _address(meeting.chair))
     for participant in participants:
         if participant.user_id != meeting.chair_id:
-            event.add("attendee", _attendee(participant.user), encode=0)
+            event.add("attendee", _attendee(participant.user, participant.response), encode=0)
     cal.add_component(event)
     return cal.to_ical()
 
@@ -67,9 +67,15 @@ def _location(meeting, url):
     return location
 
 
-def _attendee(user):
+#: the app's answer to the invitation as the calendar's participation status
+PARTSTAT = {"attend": "ACCEPTED", "decline": "DECLINED", "substitute": "DELEGATED"}
+
+
+def _attendee(user, response=None):
+    """An invitee, with their answer so far; RSVP asks the calendar to offer accept and decline (the answer
+    that counts is given in the app: POST /meetings/<id>/rsvp)."""
     attendee = _address(user)
     attendee.params["ROLE"] = vText("REQ-PARTICIPANT")
-    attendee.params["PARTSTAT"] = vText("NEEDS-ACTION")
-    attendee.params["RSVP"] = vText("FALSE")
+    attendee.params["PARTSTAT"] = vText(PARTSTAT.get(response, "NEEDS-ACTION"))
+    attendee.params["RSVP"] = vText("TRUE")
     return attendee

@@ -171,3 +171,15 @@ def test_the_meeting_page_form_answers_and_the_chair_sees_the_replies(app, clien
     login(chair, world["chair"])
     page = chair.get(f"/meetings/{world['meeting'].id}").get_data(as_text=True)
     assert 'id="meeting-replies"' in page and "Trùng lịch" in page
+
+
+def test_the_calendar_entry_asks_for_an_answer_and_carries_each_one(client, world):
+    from icalendar import Calendar
+
+    assert rsvp(client, world, "alice", {"response": "attend"}).status_code == 200
+    assert rsvp(client, world, "sec", {"response": "decline"}).status_code == 200
+    event = Calendar.from_ical(services.invitation_ics(world["meeting"])).walk("VEVENT")[0]
+    attendees = event.get("attendee")
+    by_name = {str(a.params["CN"]): a.params for a in (attendees if isinstance(attendees, list) else [attendees])}
+    assert by_name["Trần Thị An"]["PARTSTAT"] == "ACCEPTED" and by_name["Trần Thị An"]["RSVP"] == "TRUE"
+    assert by_name["Thư ký"]["PARTSTAT"] == "DECLINED"
