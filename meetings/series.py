@@ -287,9 +287,9 @@ def update_following(actor, meeting, data):
     occ = occurrence_of(meeting)
     if occ is None:
         return services.update_meeting(actor, meeting, data)
-    old_start = meeting.starts_at
+    old_start, before = meeting.starts_at, _invitees(meeting)
     later = _later(occ)
-    services.update_meeting(actor, meeting, data)
+    services.update_meeting(actor, meeting, data, tell=False)
     delta = meeting.starts_at - old_start
     duration = meeting.ends_at - meeting.starts_at if meeting.ends_at else None
     base = services.current_values(meeting)
@@ -297,7 +297,17 @@ def update_following(actor, meeting, data):
         start = other.starts_at + delta
         services.update_meeting(actor, other, {**base, "starts_at": start,
                                                "ends_at": start + duration if duration else None}, tell=False)
+    # told once for them all: the invitees of the edited occurrence, with the series' calendar
+    after = _invitees(meeting)
+    services._invite(meeting, sorted(before - after), actor, "removed")
+    _tell_series(occ.series, meeting, sorted(after - before - {actor.id}), "invited")
+    _tell_series(occ.series, meeting, sorted((after & before) - {actor.id}), "changed")
+    db.session.commit()
     return meeting
+
+
+def _invitees(meeting):
+    return set(db.session.scalars(select(Participant.user_id).where(Participant.meeting_id == meeting.id)))
 
 
 def cancel_following(actor, meeting, reason=""):
@@ -321,9 +331,13 @@ def cancel_following(actor, meeting, reason=""):
 
 
 def _tell_series(series, first, user_ids, kind):
-    """One notification (and e-mail with the series' .ics) per invitee for the whole series."""
+    """One notification (and e-mail with the series' .ics) per invitee for the whole series: ``invited`` to it,
+    or ``changed`` from ``first`` on."""
     if not user_ids:
         return
+    from flask import current_app
+    from flask_babel import force_locale
+
     from auth.models import User
     from notifications import mail
     from notifications.services import notify
@@ -331,18 +345,27 @@ def _tell_series(series, first, user_ids, kind):
     users = db.session.scalars(select(User).where(User.id.in_(list(user_ids)))).all()
 
     def text(user):
+        when = datetime_filter(first.starts_at)
+        if kind == "changed":
+            return _('Recurring meeting changed from %(when)s on: "%(title)s", %(rule)s', title=first.title,
+                     rule=rule_label(series), when=when)
         return _('Invitation to a recurring meeting: "%(title)s", %(rule)s, from %(when)s', title=first.title,
-                 rule=rule_label(series), when=datetime_filter(first.starts_at))
+                 rule=rule_label(series), when=when)
 
     notify(users, f"meeting.series_{kind}", text, f"/meetings/{first.id}")
-    if mail.mail_enabled():
-        from meetings.ics_series import build_series
+    if not mail.mail_enabled():
+        return
+    from meetings.ics_series import build_series
 
-        attachment = [("moi-hop-dinh-ky.ics", "text/calendar", build_series(series))]
-        for user in users:
-            if user.email:
-                mail.send_after_commit(user.email, _("Meeting invitation: %(title)s", title=first.title),
-                                       text(user), attachments=attachment)
+    db.session.flush()
+    attachment = [("hop-dinh-ky.ics", "text/calendar", build_series(series))]
+    for user in users:
+        if user.email:
+            with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
+                subject = (_("Meeting changed: %(title)s", title=first.title) if kind == "changed"
+                           else _("Meeting invitation: %(title)s", title=first.title))
+                body = f"{text(user)}\n\n{current_app.config.get('PUBLIC_URL', '').rstrip('/')}/meetings/{first.id}"
+            mail.send_after_commit(user.email, subject, body, attachments=attachment)
 
 
 def rule_label(series):

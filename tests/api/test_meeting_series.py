@@ -108,6 +108,10 @@ def test_one_occurrence_moved_then_this_and_following_edited_then_the_rest_cance
     assert set(overrides) == set(base[1:])  # the moved one and the three edited ones
     assert overrides[base[1]]["DTSTART"].dt == datetime(2027, 1, 12, 7, tzinfo=UTC)
     assert str(overrides[base[3]]["SUMMARY"]) == "Giao ban (giờ mới)"
+    from notifications.models import Notification
+    told = db.session.scalars(db.select(Notification.kind).where(Notification.user_id == w["h1"].id)
+                              .order_by(Notification.id)).all()
+    assert told == ["meeting.series_invited", "meeting.changed", "meeting.series_changed"]  # once for the three
 
     # cancel the fourth and the rest
     res = client.post(f"/api/v1/meetings/{ids[3]}/series/cancel", headers=bearer(w["token"]), json={"reason": "Nghỉ"})
@@ -211,3 +215,19 @@ def test_a_series_far_ahead_or_at_the_calendar_s_edges_is_no_500(client, w):
         res = client.post("/api/v1/meetings", headers=bearer(w["token"]),
                           json={"title": "x", "participant_ids": [], **body})
         assert res.status_code in (201, 422), res.get_json()
+
+
+def test_the_series_invitation_mail_carries_the_whole_series(client, w, monkeypatch):
+    from notifications import mail
+
+    sent = []
+    monkeypatch.setattr(mail, "mail_enabled", lambda: True)
+    monkeypatch.setattr(mail, "send_after_commit",
+                        lambda to, subject, body, attachments=(): sent.append((to, subject, attachments)))
+    w["h1"].email = "syt1@x.vn"
+    db.session.commit()
+    assert _create(client, w, freq="weekly", count=3).status_code == 201
+    assert [(to, subject) for to, subject, _a in sent] == [("syt1@x.vn", "Giấy mời họp: Giao ban sáng thứ Hai")]
+    (name, mime, body), = sent[0][2]
+    event = next(iter(Calendar.from_ical(body).walk("VEVENT")))
+    assert mime == "text/calendar" and event["RRULE"]["COUNT"] == [3]
