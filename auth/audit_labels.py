@@ -88,6 +88,8 @@ ACTION_LABELS = {
     "call.record_start": _l("Started recording a call"),
     "call.record_stop": _l("Stopped recording a call"),
     "connection_point.remove": _l("Removed a connection point"),
+    "agenda.open": _l("Opened an agenda item for discussion"),
+    "agenda.close": _l("Closed the agenda item under discussion"),
 }
 OBJECT_LABELS = {
     "user": _l("Account"),
@@ -102,6 +104,7 @@ OBJECT_LABELS = {
     "meeting_document": _l("Meeting document"),
     "conclusion": _l("Conclusion"),
     "connection_point": _l("Connection point"),
+    "agenda_item": _l("Agenda item"),
     "system": _l("System"),
 }
 FIELD_LABELS = {
@@ -155,6 +158,8 @@ FIELD_LABELS = {
     "version": _l("Version"),
     "restricted": _l("Restricted"),
     "length": _l("Length (characters)"),
+    "position": _l("Position on the agenda"),
+    "heading": _l("Heading added"),
     "question": _l("Question"),
     "options": _l("Options"),
     "anonymous": _l("Anonymous"),

@@ -25,8 +25,9 @@ def _address(user):
     return address
 
 
-def build(meeting, participants, method="REQUEST", sequence=0):
-    """The calendar as bytes. ``participants``: the Participant rows (with their users)."""
+def build(meeting, participants, method="REQUEST", sequence=0, attendees=()):
+    """The calendar as bytes. ``participants``: the Participant rows (with their users); ``attendees``:
+    further users listed as attendees (one taken off the invitation, in the CANCEL sent to them)."""
     cal = Calendar()
     cal.add("prodid", "-//UBND tinh//Chi dao va Hop truc tuyen//VI")
     cal.add("version", "2.0")
@@ -50,6 +51,10 @@ def build(meeting, participants, method="REQUEST", sequence=0):
     for participant in participants:
         if participant.user_id != meeting.chair_id:
             event.add("attendee", _attendee(participant.user, participant.response), encode=0)
+    for user in attendees:
+        removed = _attendee(user)
+        removed.params["RSVP"] = vText("FALSE")  # nothing to answer
+        event.add("attendee", removed, encode=0)
     cal.add_component(event)
     return cal.to_ical()
 

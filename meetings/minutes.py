@@ -78,9 +78,10 @@ def minutes_state(meeting):
     return {"body": _current_body(meeting.id, row.version), "version": row.version, "status": row.status}
 
 
-def minutes_payload(meeting, state, actor):
-    """The minutes:updated event: the API fields plus the sanitised HTML (rendered once per broadcast)."""
-    return {
+def minutes_payload(meeting, state, actor, via=None):
+    """The minutes:updated event: the API fields plus the sanitised HTML (rendered once per broadcast);
+    ``via`` names what wrote it when not the author's own editor (e.g. "agenda"), so that editor takes it in."""
+    payload = {
         "meeting_id": meeting.id,
         "version": state["version"],
         "body": state["body"],
@@ -89,11 +90,14 @@ def minutes_payload(meeting, state, actor):
         "updated_by_name": actor.full_name if actor is not None else None,
         "html": str(render_markdown(state["body"])),
     }
+    if via:
+        payload["via"] = via
+    return payload
 
 
-def _publish_minutes(meeting, actor):
+def _publish_minutes(meeting, actor, via=None):
     # read after the change, inside the transaction: the event carries what will be committed
-    publish("minutes:updated", minutes_payload(meeting, minutes_state(meeting), actor), to=room(meeting.id))
+    publish("minutes:updated", minutes_payload(meeting, minutes_state(meeting), actor, via), to=room(meeting.id))
 
 
 def _stale(meeting, message=None):
@@ -175,6 +179,30 @@ def save_minutes(actor, meeting, data):
     _publish_minutes(meeting, actor)
     db.session.commit()
     return {"version": revision.version}
+
+
+def append_heading(actor, meeting, heading, attempts=3):
+    """Add ``heading`` as a line at the end of the draft, as the secretary's own save would (a new
+    revision, audited, broadcast; an editor holding the older version gets the stale-version conflict).
+    Nothing when the draft already has that line or the minutes are final. A save that lands meanwhile
+    is read again and the heading added to it; the caller commits."""
+    for attempt in range(attempts):
+        state = minutes_state(meeting)
+        if state["status"] == MinutesStatus.FINAL or heading in state["body"].split("\n"):
+            return None
+        body = state["body"].rstrip("\n")
+        body = f"{body}\n\n{heading}\n" if body else f"{heading}\n"
+        try:
+            revision = _write_revision(actor, meeting, state["version"], body)
+        except MinutesConflict:
+            if attempt == attempts - 1:
+                raise
+            continue
+        audit.record(actor, "minutes.save", meeting, object_type="meeting", version=revision.version,
+                     length=len(body), heading=heading)
+        _publish_minutes(meeting, actor, via="agenda")
+        return revision
+    return None
 
 
 def restore_revision(actor, meeting, version):

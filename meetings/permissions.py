@@ -135,6 +135,7 @@ def room_perms(user, meeting):
         "can_see_attendance": can_see_attendance(user, meeting),
         "can_declare_connection_point": can_declare_connection_point(user, meeting),
         "can_correct_connection_points": can_correct_connection_points(user, meeting),
+        "can_run_agenda": can_run_agenda(user, meeting),
     }
 
 
@@ -163,6 +164,11 @@ def can_request_floor(user, meeting):
 def can_run_speakers(user, meeting):
     """Give the floor and remove requests: the chair."""
     return is_chair(user, meeting)
+
+
+def can_run_agenda(user, meeting):
+    """Mark the agenda item under discussion in the live room: the chair and the secretary."""
+    return is_chair(user, meeting) or is_secretary(user, meeting)
 
 
 def can_record_conclusions(user, meeting):

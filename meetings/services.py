@@ -17,6 +17,7 @@ from core.extensions import db
 from core.i18n import datetime_filter
 from core.realtime import leave_room_after_commit, publish, user_room
 from core.validation import Fields
+from meetings import agenda as agenda_control
 from meetings import call, connection_points, ics, permissions, speakers, votes
 from meetings.models import AgendaItem, AttendanceSpan, Meeting, MeetingStatus, Participant, ParticipantRole
 from meetings.presence import close_spans
@@ -83,19 +84,38 @@ def _check_agencies(f, agency_ids):
 
 
 def _parse_agenda(raw, f):
-    """[{title, presenter_id, planned_minutes}] from the API's list or the page's textarea (one
-    title per line); the first problem is reported on ``agenda``."""
+    """[{id, title, presenter_id, planned_minutes}] from the API's list, the page's editor (the same list)
+    or a text of one title per line. Each problem is reported on ``agenda.<n>.<field>`` (n from 1, as the
+    editor numbers its rows) and the first one also on ``agenda``."""
     entries = _agenda_entries(raw, f)
-    items = []
-    for n, entry in enumerate(entries, start=1):
-        item = _agenda_item(n, entry, f)
-        if item is None:
-            return []
-        items.append(item)
-    presenters = {i["presenter_id"] for i in items if i["presenter_id"]}
-    if presenters and len(_active_users(presenters)) != len(presenters):
-        f.error("agenda", _("Unknown presenter."))
+    items = [_agenda_item(n, entry, f) for n, entry in enumerate(entries, start=1)]
+    if None in items:
+        return []
+    active = _active_users({i["presenter_id"] for i in items if i["presenter_id"]})
+    for n, item in enumerate(items, start=1):
+        if item["presenter_id"] and item["presenter_id"] not in active:
+            _agenda_error(f, n, "presenter_id", _("Unknown or inactive user."))
     return items
+
+
+def _agenda_error(f, n, field, message):
+    """A problem of row ``n``'s field: on that field, and (the first one) on the agenda as a whole."""
+    f.error(f"agenda.{n}.{field}", message)
+    f.error("agenda", _("Item %(n)d, %(field)s: %(message)s", n=n, field=agenda_field_label(field), message=message))
+
+
+def agenda_field_label(field):
+    return {"title": _("title"), "presenter_id": _("presenter"), "planned_minutes": _("planned minutes")}.get(
+        field, field)
+
+
+def _check_presenters(agenda, invited):
+    """Each presenter is one of the meeting's invitees (the chair and the secretary included)."""
+    f = Fields({})
+    for n, item in enumerate(agenda, start=1):
+        if item["presenter_id"] and item["presenter_id"] not in invited:
+            _agenda_error(f, n, "presenter_id", _("The presenter must be one of the invitees."))
+    f.check()
 
 
 def _agenda_entries(raw, f):
@@ -121,15 +141,14 @@ def _agenda_item(n, entry, f):
         return None
     sub = Fields(entry)
     item = {
+        "id": sub.int("id", required=False, min_value=1),
         "title": sub.str("title", max_len=500),
         "presenter_id": sub.int("presenter_id", required=False, min_value=1),
         "planned_minutes": sub.int("planned_minutes", required=False, min_value=1, max_value=1440),
     }
-    if sub.errors:
-        name, message = next(iter(sub.errors.items()))
-        f.error("agenda", _("Item %(n)d, %(field)s: %(message)s", n=n, field=name, message=message))
-        return None
-    return item
+    for name, message in sub.errors.items():
+        _agenda_error(f, n, name, message)
+    return None if sub.errors else item
 
 
 def _desired_invitations(chair, secretary_id, participant_ids, agency_ids):
@@ -155,13 +174,17 @@ def agency_invitees(agency_ids):
 
 
 def _set_agenda(meeting, agenda):
-    meeting.agenda_items.clear()
-    db.session.flush()
+    """An item given with the id of one of the meeting's items keeps its row (its papers, its place in the
+    live room) with the new values and position; the others are new, and items not given are deleted."""
+    existing = {a.id: a for a in meeting.agenda_items}
+    rows = []
     for position, item in enumerate(agenda, start=1):
-        meeting.agenda_items.append(
-            AgendaItem(position=position, title=item["title"], presenter_id=item["presenter_id"],
-                       planned_minutes=item["planned_minutes"])
-        )
+        row = existing.pop(item.get("id"), None) or AgendaItem()
+        row.position, row.title = position, item["title"]
+        row.presenter_id, row.planned_minutes = item["presenter_id"], item["planned_minutes"]
+        rows.append(row)
+    meeting.agenda_items = rows  # delete-orphan: the items left out go
+    db.session.flush()
 
 
 def _sync_invitations(meeting, desired, now):
@@ -196,13 +219,14 @@ def create_meeting(actor, data):
         raise Forbidden(_("Only leaders and administrators schedule meetings."))
     values, participant_ids, agency_ids, agenda = _parse(data)
     chair = _chair_for(actor, data)
+    desired = _desired_invitations(chair, values["secretary_id"], participant_ids, agency_ids)
+    _check_presenters(agenda, desired)
     now = utcnow()
     meeting = Meeting(chair_id=chair.id, created_by_id=actor.id, status=MeetingStatus.SCHEDULED, created_at=now,
                       **values)
     db.session.add(meeting)
     db.session.flush()
     _set_agenda(meeting, agenda)
-    desired = _desired_invitations(chair, values["secretary_id"], participant_ids, agency_ids)
     added, _removed = _sync_invitations(meeting, desired, now)
     audit.record(actor, "meeting.create", meeting, title=meeting.title, starts_at=isoformat(meeting.starts_at),
                  invited=len(desired), agency_ids=agency_ids)
@@ -242,10 +266,11 @@ def update_meeting(actor, meeting, data, tell=True):
     values, participant_ids, agency_ids, agenda = _parse(data)
     if isinstance(data.get("agenda"), str):
         _keep_agenda_details(meeting, agenda)
-    changed = {key: [str(old), str(new)] for key, (old, new) in audit.apply_changes(meeting, values).items()}
-    _set_agenda(meeting, agenda)
     chair = db.session.get(User, meeting.chair_id)
     desired = _desired_invitations(chair, values["secretary_id"], participant_ids, agency_ids)
+    _check_presenters(agenda, desired)
+    changed = {key: [str(old), str(new)] for key, (old, new) in audit.apply_changes(meeting, values).items()}
+    _set_agenda(meeting, agenda)
     added, removed = _sync_invitations(meeting, desired, utcnow())
     audit.record(actor, "meeting.update", meeting, changed=changed, invited=len(desired), added=added,
                  removed=removed)
@@ -312,6 +337,12 @@ def invitation_ics(meeting, method="REQUEST"):
     return ics.build(meeting, participants_of(meeting), method=method, sequence=meeting.ics_sequence)
 
 
+def removal_ics(meeting, user):
+    """The CANCEL sent to one invitee taken off the list (RFC 5546: the same UID, a higher SEQUENCE, the
+    removed attendee named), so their calendar drops the meeting while it goes on for the others."""
+    return ics.build(meeting, [], method="CANCEL", sequence=meeting.ics_sequence, attendees=[user])
+
+
 def _invitation_text(meeting, kind):
     when = datetime_filter(meeting.starts_at)
     return {
@@ -367,6 +398,8 @@ def _mail_invitations(meeting, users, kind):
             )
             body = f"{_invitation_text(meeting, kind)}\n\n{details}"
             subject = _invitation_subject(meeting, kind)
+        if kind == "removed":
+            attachment = [("huy-hop.ics", "text/calendar", removal_ics(meeting, user))]
         mail.send_after_commit(user.email, subject, body, attachments=attachment)
 
 
@@ -441,6 +474,7 @@ def _close_outcomes(meeting):
     speaker queue, in the same transaction as the status change."""
     votes.close_all(meeting, reason="meeting_over")
     speakers.clear(meeting)
+    agenda_control.close_when_over(meeting)
 
 
 def current_values(meeting):
@@ -458,6 +492,6 @@ def current_values(meeting):
         "participant_ids": [p.user_id for p in participants
                             if p.via_agency_id is None and p.role != ParticipantRole.CHAIR],
         "agency_ids": sorted({p.via_agency_id for p in participants if p.via_agency_id}),
-        "agenda": [{"title": a.title, "presenter_id": a.presenter_id, "planned_minutes": a.planned_minutes}
-                   for a in meeting.agenda_items],
+        "agenda": [{"id": a.id, "title": a.title, "presenter_id": a.presenter_id,
+                    "planned_minutes": a.planned_minutes} for a in meeting.agenda_items],
     }

@@ -16,6 +16,8 @@ from core.forms import call_service
 from core.i18n import register_js_strings
 from core.validation import display_zone, parse_id
 from meetings import (
+    agenda,
+    agenda_form,
     attendance,
     bp,
     chat,
@@ -195,7 +197,7 @@ def _form_from_request():
         "chair_id": form.get("chair_id") or None,
         "participant_ids": form.getlist("participant_ids"),
         "agency_ids": form.getlist("agency_ids"),
-        "agenda": form.get("agenda", ""),
+        "agenda": agenda_form.from_form(form),
         "recurrence": series.form_recurrence(form),
         "scope": form.get("scope") or None,
         "repeat": form.get("repeat", ""), "repeat_end": form.get("repeat_end", ""),
@@ -242,6 +244,7 @@ def _form_context(form, errors, meeting=None):
         "agencies": tree,
         "selected_users": as_ints(form.get("participant_ids")),
         "selected_agencies": as_ints(form.get("agency_ids")),
+        **agenda_form.context(form, errors, users, meeting.chair_id if meeting else form.get("chair_id")),
     }
 
 
@@ -278,7 +281,6 @@ def edit(meeting_id):
             return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     else:
         form = services.current_values(meeting)
-        form["agenda"] = "\n".join(item["title"] for item in form["agenda"])
     return render_template("meetings/form.html", **_form_context(form, errors, meeting))
 
 
@@ -332,6 +334,7 @@ def room(meeting_id):
             "agencies": [{"id": a.id, "name": a.name} for a in connection_points.agency_choices(current_user, meeting)],
             "url": url_for("meetings_api.list_connection_points", meeting_id=meeting.id),
         },
+        "agenda": agenda.agenda_state(meeting),
         "call": {"mode": "sfu" if sfu.enabled() else "mesh", "recording_available": recordings.available(),
                  "recording": recordings.is_recording(meeting)},
     }

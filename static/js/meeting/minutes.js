@@ -192,7 +192,8 @@ function applyMinutes(p) {
   M.status = p.status || M.status;
   if (editor && M.status !== "final") {
     if (p.version <= M.version) { renderView(); return; }
-    applyToEditor(p, p.updated_by === me);
+    // my own save, unless written for me elsewhere (an agenda heading: p.via), which this editor takes in
+    applyToEditor(p, p.updated_by === me && !p.via);
   } else {
     M.body = p.body; M.version = p.version;
     if (!editor) setMeta(fmt("oc_updated_by", { name: p.updated_by_name || "", v: p.version }));

@@ -14,6 +14,7 @@ import * as votes from "./votes.js";
 import * as speakers from "./speakers.js";
 import * as conclusions from "./conclusions.js";
 import * as points from "./points.js";
+import * as agenda from "./agenda.js";
 import "./call.js";
 import "./call_recording.js";
 import "./documents.js";
@@ -85,6 +86,7 @@ room.on("joined", async () => {
     await speakers.refresh();
     await conclusions.refreshConclusions();
     await points.refresh();
+    await agenda.refresh();
   } catch { /* next reconnect */ }
   votes.refresh();
   conclusions.refreshDirectives();

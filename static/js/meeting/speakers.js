@@ -1,6 +1,7 @@
 /* The speaker queue: attendees raise a hand, the chair gives the floor or takes a request off
  * (speakers:updated keeps everyone's copy current). */
 import { room, D, P, base, $, icon, showError, setBadges } from "./panel.js";
+import { secondsSince, duration, everySecond } from "./clock.js";
 
 const App = window.App;
 const { t, el } = App;
@@ -14,6 +15,13 @@ function renderCurrent(current) {
   if (current) {
     name.appendChild(icon("mic-fill text-danger me-1"));
     name.appendChild(document.createTextNode(current.user.full_name));
+    // how long they have spoken (granted_at), ticking with the room's clock
+    const timer = el("span", "speaker-timer badge font-monospace ms-2", "");
+    timer.id = "speaker-current-timer";
+    timer.dataset.testid = "speaker-timer";
+    timer.title = t("oc_speaking_for");
+    name.appendChild(timer);
+    tickSpeaker();
   } else {
     name.appendChild(el("span", "text-body-secondary fw-normal", t("oc_nobody_speaking")));
   }
@@ -88,6 +96,12 @@ if (lowerAll) {
     try { speakers = (await App.emit("speakers:lower_all", { meeting_id: D.meeting_id })).speakers; render(); } catch (err) { showError(err); }
   });
 }
+function tickSpeaker() {
+  const timer = $("speaker-current-timer");
+  if (timer && speakers.current) timer.textContent = duration(secondsSince(speakers.current.granted_at));
+}
+everySecond(tickSpeaker);
+
 room.on("speakers:updated", (s) => { speakers = s; render(); });
 room.on("status", (status) => {
   meetingStatus = status && status.status ? status.status : status;
