@@ -67,6 +67,8 @@ def test_the_chair_moves_through_the_agenda_and_a_phone_follows_live(server, act
     expect(mine.locator("#minutes-editor")).to_have_value(f"## 1. {ITEMS[0]}\n\n## 2. {ITEMS[1]}\n")
     mine.locator("#agenda-current").scroll_into_view_if_needed()
     shot(mine, "agenda-room-desktop")
+    mine.locator("#agenda-card").scroll_into_view_if_needed()
+    shot(mine, "agenda-list-desktop")
     assert_not_reloaded(theirs)
 
 
