@@ -130,9 +130,9 @@ register_js_strings({
     "call_screen_failed": _l("The screen could not be shared."),
     "call_floor_prompt": _l("The chair gives you the floor."),
     "call_floor_label": _l("Has the floor"),
-    # the connection points (static/js/meeting/points.js)
     "call_presenting_label": _l("Presenting"),
     "call_chair_label": _l("Chair"),
+    # the connection points (static/js/meeting/points.js)
     "cp_people": _l("%(n)s people"),
     "cp_total": _l("%(people)s people at %(points)s connection points"),
     "cp_operated_by": _l("Operated by %(name)s"),
