@@ -70,6 +70,7 @@ def seed(people):
             add(f"{code.lower()}{n}", next(names), "officer", agency, "Chuyên viên" if n == 1 else "Văn thư")
             for n in (1, 2)
         ]
+        people["officers"][code][0].meeting_contact = True  # the agency's meeting invitations reach its expert
     db.session.flush()
 
 

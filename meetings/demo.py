@@ -37,6 +37,20 @@ def _meeting(chair, secretary, title, starts_at, minutes, status, place, descrip
     return meeting
 
 
+def _replies(meeting, now, answers):
+    """Invitees' answers: (user, response, reason, substitute); a substitute gets an invitation of their own."""
+    for user, response, reason, substitute in answers:
+        invitation = db.session.scalar(db.select(Participant).where(
+            Participant.meeting_id == meeting.id, Participant.user_id == user.id))
+        invitation.response, invitation.response_reason = response, reason
+        invitation.responded_at = now - timedelta(hours=2)
+        if substitute is not None:
+            invitation.substitute_id = substitute.id
+            db.session.add(Participant(meeting_id=meeting.id, user_id=substitute.id, role="member",
+                                       via_agency_id=invitation.via_agency_id, substitute_for_id=user.id,
+                                       invited_at=now - timedelta(hours=2)))
+
+
 def _chat(meeting, lines, start):
     for n, (author, minute, body) in enumerate(lines, start=1):
         db.session.add(ChatMessage(meeting_id=meeting.id, author_id=author.id, body=body, client_id=f"demo-{n}",
@@ -100,13 +114,19 @@ def seed(people):
 
     # -- upcoming ---------------------------------------------------------------------
     tomorrow = (now + timedelta(days=1)).replace(hour=1, minute=0)
-    _meeting(
+    upcoming = _meeting(
         chair, secretary, "Họp triển khai kế hoạch đầu tư công năm 2027", tomorrow, 120, "scheduled",
         "Phòng họp số 2, UBND tỉnh", "Thống nhất danh mục dự án và kế hoạch vốn năm 2027.",
         [("Dự thảo kế hoạch đầu tư công năm 2027", 40), ("Ý kiến các sở, ngành, địa phương", 60)],
         [vice, officers["SKHDT"][0], officers["STC"][0]],
         agencies=[(agencies["SGTVT"], officers["SGTVT"])],
     )
+    db.session.flush()
+    _replies(upcoming, now, [
+        (vice, "attend", None, None),
+        (officers["STC"][0], "decline", "Dự họp Bộ Tài chính tại Hà Nội", None),
+        (officers["SKHDT"][0], "substitute", "Đi kiểm tra dự án tại huyện", officers["SKHDT"][1]),
+    ])
     next_week = (now + timedelta(days=7)).replace(hour=7, minute=30)  # 14:30 in Vietnam
     _meeting(
         vice, secretary, "Họp đánh giá chuyển đổi số năm 2026", next_week, 90, "scheduled", "",
