@@ -12,7 +12,7 @@ from core.config import BASE_DIR, load_config
 from core.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
 #: Domain modules, each a package with ``blueprints`` and optional views, api and events.
-MODULES = ("core.pages", "auth", "notifications", "directives", "meetings")
+MODULES = ("core.pages", "auth", "notifications", "directives", "meetings", "search")
 
 
 def create_app(overrides=None):

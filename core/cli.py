@@ -3,10 +3,16 @@ import click
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
+#: functions run after every schema upgrade (init-db, the server's start): modules fill derived data a
+#: migration cannot build without app code (the search index after 0020)
+after_upgrade_hooks = []
+
 
 def upgrade_schema():
     """Create or upgrade the schema to every head (Alembic); idempotent."""
     upgrade(revision="heads")
+    for hook in after_upgrade_hooks:
+        hook()
 
 
 @click.command("init-db")

@@ -107,6 +107,7 @@ CATALOG_SOURCES = {
     "notifications": ["notifications", "templates/notifications"],
     "directives": ["directives", "templates/directives"],
     "meetings": ["meetings", "templates/meetings"],
+    "search": ["search", "templates/search"],
 }
 _METHODS = [("**.py", "python"), ("**.html", "jinja2")]
 _KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None,

@@ -59,6 +59,13 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_name(name, type_, parent_names):
+    """Autogenerate leaves alone what the search engines keep beside the models (search/models.py)."""
+    from search.models import ENGINE_OBJECTS
+
+    return name not in ENGINE_OBJECTS
+
+
 def run_migrations_offline():
     """Run migrations in 'offline' mode.
 
@@ -100,6 +107,7 @@ def run_migrations_online():
 
     conf_args = current_app.extensions['migrate'].configure_args
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_name", include_name)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 
