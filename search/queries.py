@@ -31,6 +31,9 @@ MAX_QUERY = 200
 #: a directive number as typed: "15/CĐ-UBND", "15/UBND-TH"
 NUMBER = re.compile(r"^\s*\d+\s*/\s*\S+\s*$")
 SNIPPET_CHARS = 180
+#: parts written in Markdown, and the marks a snippet leaves out (**bold**, # headings, > quotes, `code`)
+MARKDOWN_PARTS = ("directive", "minutes")
+MARKDOWN_MARKS = re.compile(r"\*+|`+|^\s*[#>]+\s*|(?<!\w)_+|_+(?!\w)", re.MULTILINE)
 
 _fts = table("search_fts", column("rowid"))
 
@@ -190,6 +193,8 @@ def _result(entry, meeting_title, number, directive_title, wanted):
     context = f"{number} · {directive_title}" if number else (meeting_title or "")
     title = entry.title or context
     text = entry.body or entry.title
+    if entry.part in MARKDOWN_PARTS:
+        text = MARKDOWN_MARKS.sub("", text)
     return {
         "type": entry.type, "part": entry.part, "id": entry.object_id, "entry": entry,
         "title": title, "context": context if context != title else "",
