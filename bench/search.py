@@ -160,18 +160,18 @@ def seed(scale, rng):
 
 
 def baseline_fts(q):
-    from sqlalchemy import select
-
+    """The engine alone: match and rank every match (no permissions, no cut, no titles or snippets)."""
     from core.extensions import db
     from search import queries
-    from search.models import SearchEntry
 
     terms = queries._terms(q)
-    where, rank = queries._match(terms)
-    statement = select(SearchEntry.id).where(where)
-    if db.engine.dialect.name != "postgresql":
-        statement = statement.join(queries._fts, queries._fts.c.rowid == SearchEntry.id)
-    return db.session.scalars(statement.order_by(rank, SearchEntry.happened_at.desc()).limit(20)).all()
+    if db.engine.dialect.name == "postgresql":
+        sql = ("SELECT id FROM search_entries WHERE tsv @@ to_tsquery('simple', :q)"
+               " ORDER BY ts_rank(tsv, to_tsquery('simple', :q)) DESC, happened_at DESC LIMIT 20")
+        return db.session.execute(db.text(sql), {"q": queries._tsquery(terms)}).all()
+    sql = ("SELECT e.id FROM search_fts JOIN search_entries e ON e.id = search_fts.rowid"
+           " WHERE search_fts MATCH :q ORDER BY bm25(search_fts), e.happened_at DESC LIMIT 20")
+    return db.session.execute(db.text(sql), {"q": queries._fts5_query(terms)}).all()
 
 
 def baseline_like(q):
@@ -249,7 +249,9 @@ def run_engine(engine, args):
         return {"engine": engine, "indexed": indexed, "seed_s": seed_s, "summary": summary,
                 "p95_per_query": per_query, "officer_hits": hits}
     finally:
-        if admin is not None:
+        if args.keep:
+            print(f"kept: {url}")
+        elif admin is not None:
             with admin.connect() as conn:
                 conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
@@ -260,6 +262,7 @@ def main():
     parser.add_argument("--engines", default="sqlite,postgresql")
     parser.add_argument("--repeat", type=int, default=20)
     parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--keep", action="store_true", help="keep the databases (to EXPLAIN the queries)")
     parser.add_argument("--postgres-url", default=os.environ.get("TEST_POSTGRES_URL",
                                                                  "postgresql://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()

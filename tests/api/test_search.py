@@ -117,6 +117,18 @@ def test_results_are_ranked_by_relevance_then_recency(w):
     assert ids[0] == best.id and ids.index(newer.id) < ids.index(older.id)
 
 
+def test_beyond_the_candidates_the_newest_visible_matches_are_ranked(w, monkeypatch):
+    """Many matches: the newest CANDIDATES the user may see are ranked; what they may not see never takes a place."""
+    now = utcnow()
+    for n in range(3):
+        directive_services.issue_directive(w.chair, {
+            "title": f"Đê điều {n}", "deadline": (now + timedelta(days=3)).isoformat(),
+            "lead_agency_id": w.other.id if n else w.health.id})
+    monkeypatch.setattr(queries, "CANDIDATES", 2)
+    assert [part for part, _id in found(w.member, "de dieu")] == ["directive"]  # the oldest, but its own
+    assert len(found(w.leader, "de dieu")) == 2
+
+
 SECRETS = {  # a word only one thing holds -> who may find it
     "xuyenvietbiet": "other agency's directive",
     "baocaobimat": "other agency's report",
