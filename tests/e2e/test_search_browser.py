@@ -35,3 +35,6 @@ def test_an_officer_searches_without_marks_from_the_navbar_and_opens_the_directi
     phone.page.goto("/search?q=sot+xuat+huyet")
     expect(phone.page.locator("#group-directive .search-result").first).to_be_visible()
     phone.page.screenshot(path=str(SCREENSHOTS / "search-phone.png"), full_page=True)
+    phone.page.click(".navbar-toggler")
+    expect(phone.page.locator("#nav-search-q")).to_be_visible()  # on a phone the box is in the menu
+    phone.page.screenshot(path=str(SCREENSHOTS / "search-phone-menu.png"))
