@@ -60,13 +60,13 @@ def test_join_answers_the_peers_and_tells_the_others(live_server, people):
                      "video_limit": 6, "ice_servers": [], "mode": "mesh", "publisher_id": first["publisher_id"]}
     assert alice.join(mid, video=False)["peers"] == [
         {"user_id": ids["chair"], "full_name": "Nguyễn Văn Minh", "audio": True, "video": True,
-         "publisher_id": first["publisher_id"]}]
+         "screen": False, "publisher_id": first["publisher_id"]}]
     ack = bob.join(mid)
     assert [p["user_id"] for p in ack["peers"]] == [ids["chair"], ids["alice"]]  # oldest first
     assert ack["peers"][1]["video"] is False
     joined = chair.heard.wait_for("media:peer_joined", where=lambda d: d["user_id"] == ids["bob"])
     assert joined == {"meeting_id": mid, "user_id": ids["bob"], "full_name": "Lê Văn Bình", "audio": True,
-                      "video": True, "publisher_id": ack["publisher_id"]}
+                      "video": True, "screen": False, "publisher_id": ack["publisher_id"]}
     assert alice.heard.wait_for("media:peer_joined", where=lambda d: d["user_id"] == ids["bob"])
     # never to the joiner itself
     assert [d["user_id"] for n, d in bob.media_events() if n == "media:peer_joined"] == []
@@ -203,7 +203,7 @@ def test_a_second_tab_replaces_the_first(live_server, people):
     try:
         assert tab.join(mid)["peers"] == [
             {"user_id": ids["chair"], "full_name": "Nguyễn Văn Minh", "audio": True, "video": True,
-             "publisher_id": first["publisher_id"]}]
+             "screen": False, "publisher_id": first["publisher_id"]}]
         assert alice.heard.wait_for("media:ended") == {"meeting_id": mid, "reason": "replaced"}
         assert call_rows(live_server, mid) == sorted([ids["chair"], ids["alice"]])
         signal = {"meeting_id": mid, "to_user_id": ids["alice"], "candidate": None}
