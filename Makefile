@@ -34,7 +34,8 @@ screenshots: $(VENV)/.dev-installed
 	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest tests/e2e/test_screenshots.py -q $(PYTEST_ARGS)
 	SCREENSHOTS_DIR=docs/screenshots $(BIN)/python -m pytest -q $(PYTEST_ARGS) \
 	  "tests/e2e/test_call_mesh.py::test_three_people_see_and_hear_each_other_the_chair_mutes_one_and_one_leaves" \
-	  tests/e2e/test_documents_presenting.py tests/e2e/test_meeting_replies_browser.py
+	  tests/e2e/test_documents_presenting.py tests/e2e/test_meeting_replies_browser.py \
+	  tests/e2e/test_agenda_browser.py tests/e2e/test_search_browser.py
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/run.py

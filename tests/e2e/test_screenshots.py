@@ -113,6 +113,7 @@ def test_live_room_minutes_and_attendance(server, actors):
     officer.page.click("#speaker-toggle")
     expect(chair.page.locator("#oc-speakers-badge")).to_have_text("1")
     expect(chair.page.locator("#participant-list li.is-online")).to_have_count(3)
+    chair.page.evaluate("window.scrollTo(0, 0)")  # typing in the minutes scrolled the page
     snap(chair.page, "room")
 
     phone = actors("sgddt1", viewport=PHONE)
