@@ -14,6 +14,8 @@ The only writer of MeetingDocument.
   that copy. Without LibreOffice (or when it fails) the page says so and offers the download.
 """
 import logging
+import shutil
+import subprocess
 import zipfile
 
 from flask import current_app
@@ -266,6 +268,29 @@ def view_file(user, document_id):
         return uploads.private_file(_path(doc.pdf_name), "application/pdf", doc.name.rsplit(".", 1)[0] + ".pdf",
                                     inline=True)
     raise NotFound(_("This document has no copy to read in the browser; download it."))
+
+
+#: how much of a paper's text is kept for search (the index takes no more anyway)
+TEXT_LIMIT = 200_000
+
+
+def text_of(doc):
+    """The words of a paper, for search: a PDF (or the PDF copy of an office file) read by poppler's
+    pdftotext, a Word file by python-docx; "" for pictures, or when the tool or the file is missing."""
+    folder = uploads.instance_folder(FOLDER)
+    pdf = folder / (doc.stored_name if doc.kind == DocumentKind.PDF else (doc.pdf_name or ""))
+    try:
+        if pdf.is_file() and shutil.which("pdftotext"):
+            done = subprocess.run(["pdftotext", "-enc", "UTF-8", "-q", str(pdf), "-"], capture_output=True,
+                                  timeout=30, check=False)
+            return done.stdout.decode("utf-8", "replace")[:TEXT_LIMIT]
+        if doc.kind == DocumentKind.DOCX and (folder / doc.stored_name).is_file():
+            import docx
+
+            return "\n".join(p.text for p in docx.Document(str(folder / doc.stored_name)).paragraphs)[:TEXT_LIMIT]
+    except (OSError, ValueError, KeyError, subprocess.TimeoutExpired):  # a damaged file is found by its name only
+        return ""
+    return ""
 
 
 def _path(stored_name):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from core.dbtypes import utcnow
 from core.extensions import db
 from directives.models import Assignment, Directive, ProgressReport
+from meetings import meeting_documents
 from meetings.models import AgendaItem, ChatMessage, Conclusion, Meeting, MinutesRevision
 from meetings.models_documents import MeetingDocument
 from search.models import TYPE_OF, Part, SearchEntry
@@ -70,8 +71,10 @@ def _message(message):
 
 
 def _document(doc):
-    return {"object_id": doc.id, "meeting_id": doc.meeting_id, "title": doc.name, "body": "",
-            "folded": index_text(doc.name), "happened_at": doc.uploaded_at}
+    """A paper by its name and, where its text can be read (PDF, Word), by its content."""
+    text = meeting_documents.text_of(doc)
+    return {"object_id": doc.id, "meeting_id": doc.meeting_id, "title": doc.name, "body": text,
+            "folded": index_text(doc.name, text), "happened_at": doc.uploaded_at}
 
 
 BUILDERS = {
@@ -82,7 +85,7 @@ BUILDERS = {
     MinutesRevision: Builder(Part.MINUTES, ("body",), _minutes),
     Conclusion: Builder(Part.CONCLUSION, ("text",), _conclusion),
     ChatMessage: Builder(Part.MESSAGE, ("body",), _message),
-    MeetingDocument: Builder(Part.DOCUMENT, ("name", "uploaded_at"), _document),
+    MeetingDocument: Builder(Part.DOCUMENT, ("name", "uploaded_at", "pdf_name"), _document),
 }
 
 
