@@ -1,12 +1,10 @@
 """JSON endpoints of invitation replies: POST /meetings/<id>/rsvp (API.md) and the organisers' view of them."""
 from flask import jsonify
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from core.api import json_body
-from core.errors import Forbidden
 from meetings import api_bp as api
-from meetings import permissions, queries, replies
+from meetings import queries, replies
 
 
 @api.post("/meetings/<int:meeting_id>/rsvp")
@@ -18,9 +16,7 @@ def rsvp(meeting_id):
 @api.get("/meetings/<int:meeting_id>/replies")
 def meeting_replies(meeting_id):
     meeting = queries.get_meeting(current_user, meeting_id)
-    if not permissions.can_see_attendance(current_user, meeting):
-        raise Forbidden(_("Only the chair, the secretary and leaders see the replies."))
-    return jsonify(replies.replies_summary(meeting))
+    return jsonify(replies.replies_for(current_user, meeting))
 
 
 def _document():

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from auth.models import User
 from core import audit
 from core.dbtypes import isoformat, utcnow
-from core.errors import Conflict, Invalid, NotFound
+from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
 from core.realtime import publish, user_room
 from core.validation import Fields
@@ -76,14 +76,14 @@ def reply(actor, meeting, data):
         if old is not None:
             db.session.delete(old)
             db.session.flush()
-            services._revoke_access(meeting, [previous])
-            services._invite(meeting, [previous], actor, "removed")
+            services.revoke_access(meeting, [previous])
+            services.invite(meeting, [previous], actor, "removed")
     if substitute is not None and previous != substitute.id:
         db.session.add(Participant(meeting_id=meeting.id, user_id=substitute.id, role=ParticipantRole.MEMBER,
                                    via_agency_id=invitation.via_agency_id, substitute_for_id=actor.id,
                                    invited_at=utcnow()))
         db.session.flush()
-        services._invite(meeting, [substitute.id], actor)
+        services.invite(meeting, [substitute.id], actor)
     invitation.response, invitation.response_reason = response, reason or None
     invitation.substitute_id = substitute.id if substitute else None
     invitation.responded_at = utcnow()
@@ -97,6 +97,13 @@ def _tell_organisers(meeting):
     summary = replies_summary(meeting)
     for user_id in {meeting.chair_id, meeting.secretary_id, meeting.created_by_id} - {None}:
         publish("meeting:replies", summary, to=user_room(user_id))
+
+
+def replies_for(user, meeting):
+    """GET /meetings/<id>/replies: the organisers' and leaders' view of every answer; 403 for other invitees."""
+    if not permissions.can_see_attendance(user, meeting):
+        raise Forbidden(_("Only the chair, the secretary and leaders see the replies."))
+    return replies_summary(meeting)
 
 
 def replies_summary(meeting):

@@ -299,7 +299,7 @@ def update_following(actor, meeting, data):
                                                "ends_at": start + duration if duration else None}, tell=False)
     # told once for them all: the invitees of the edited occurrence, with the series' calendar
     after = _invitees(meeting)
-    services._invite(meeting, sorted(before - after), actor, "removed")
+    services.invite(meeting, sorted(before - after), actor, "removed")
     _tell_series(occ.series, meeting, sorted(after - before - {actor.id}), "invited")
     _tell_series(occ.series, meeting, sorted((after & before) - {actor.id}), "changed")
     db.session.commit()

@@ -230,7 +230,7 @@ def create_meeting(actor, data):
     added, _removed = _sync_invitations(meeting, desired, now)
     audit.record(actor, "meeting.create", meeting, title=meeting.title, starts_at=isoformat(meeting.starts_at),
                  invited=len(desired), agency_ids=agency_ids)
-    _invite(meeting, [uid for uid in added if uid != actor.id], actor)
+    invite(meeting, [uid for uid in added if uid != actor.id], actor)
     db.session.commit()
     return meeting
 
@@ -275,7 +275,7 @@ def update_meeting(actor, meeting, data, tell=True):
     audit.record(actor, "meeting.update", meeting, changed=changed, invited=len(desired), added=added,
                  removed=removed)
     _next_ics_sequence(meeting)
-    _revoke_access(meeting, removed)
+    revoke_access(meeting, removed)
     connection_points.drop_operators(meeting, removed)
     if tell:
         _tell_invitees(meeting, actor, desired, added, removed,
@@ -288,10 +288,10 @@ def update_meeting(actor, meeting, data, tell=True):
 def _tell_invitees(meeting, actor, desired, added, removed, calendar_changed):
     """The newly invited get an invitation, the removed a withdrawal, and the others an update when
     what their calendar shows has changed (the actor is never told of their own change)."""
-    _invite(meeting, [uid for uid in added if uid != actor.id], actor)
-    _invite(meeting, removed, actor, "removed")
+    invite(meeting, [uid for uid in added if uid != actor.id], actor)
+    invite(meeting, removed, actor, "removed")
     if calendar_changed:
-        _invite(meeting, [uid for uid in desired if uid not in added and uid != actor.id], actor, "changed")
+        invite(meeting, [uid for uid in desired if uid not in added and uid != actor.id], actor, "changed")
 
 
 def _refuse_change(actor, meeting):
@@ -311,7 +311,7 @@ def _keep_agenda_details(meeting, agenda):
             item["planned_minutes"] = item["planned_minutes"] or old.planned_minutes
 
 
-def _revoke_access(meeting, user_ids):
+def revoke_access(meeting, user_ids):
     """Users taken off the invitation who may no longer see the meeting leave it at once: their
     sockets leave the room (on every process), their presence ends, and their page is told."""
     users = db.session.scalars(db.select(User).where(User.id.in_(list(user_ids)))).all() if user_ids else []
@@ -362,7 +362,7 @@ def _invitation_subject(meeting, kind):
     }[kind]()
 
 
-def _invite(meeting, user_ids, actor, kind="invited"):
+def invite(meeting, user_ids, actor, kind="invited"):
     """Tell these users about the meeting: a notification each and, when mail is on, an e-mail
     with the calendar entry (.ics: REQUEST to invite or update, CANCEL when cancelled)."""
     if not user_ids:
@@ -418,7 +418,7 @@ def cancel_meeting(actor, meeting, reason="", tell=True):
     audit.record(actor, "meeting.cancel", meeting, reason=reason)
     _next_ics_sequence(meeting)
     if tell:
-        _invite(meeting, [p.user_id for p in participants_of(meeting) if p.user_id != actor.id], actor, "cancelled")
+        invite(meeting, [p.user_id for p in participants_of(meeting) if p.user_id != actor.id], actor, "cancelled")
     publish("meeting:status", status_payload(meeting), to=room(meeting.id))
     db.session.commit()
     return meeting
