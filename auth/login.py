@@ -77,12 +77,15 @@ def socket_user(auth):
 
 
 def join_rooms(user):
-    """Everyone hears their own room and their agency's; leaders and admins the leaders' room."""
+    """Everyone hears their own room and their agency's; the provincial leaders and admins the leaders'
+    room; an agency's leaders that agency's leaders' room (directives in its subtree)."""
     join_room(realtime.user_room(user.id))
     if user.agency_id:
         join_room(realtime.agency_room(user.agency_id))
     if permissions.is_staff(user):
         join_room(realtime.LEADERS_ROOM)
+    elif permissions.is_agency_leader(user):
+        join_room(realtime.agency_leaders_room(user.agency_id))
 
 
 realtime.connect_hooks.append(join_rooms)

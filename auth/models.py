@@ -41,6 +41,8 @@ class Agency(db.Model):
     parent_id = db.Column(db.Integer, db.ForeignKey("agencies.id", ondelete="RESTRICT"), index=True)
     #: an AgencyKind: provincial_office, department, district, commune or other
     kind = db.Column(db.String(32), nullable=False, default=AgencyKind.DEPARTMENT.value)
+    #: an officer's result goes to the agency's leader for approval before it goes up (directives/cascade.py)
+    approval_required = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
     #: inactive agencies keep their history but get no new work
     active = db.Column(db.Boolean, nullable=False, default=True)
     #: when it was created
@@ -56,6 +58,7 @@ class Agency(db.Model):
             "parent_id": self.parent_id,
             "kind": self.kind,
             "active": self.active,
+            "approval_required": self.approval_required,
         }
 
 

@@ -1,6 +1,6 @@
 """Who may do what with accounts and agencies. Used by services, views and templates; the one place
 in auth, core and notifications that reads a user's role."""
-from auth.models import Role
+from auth.models import AgencyKind, Role
 
 
 def _has_role(user, *roles):
@@ -8,8 +8,23 @@ def _has_role(user, *roles):
 
 
 def is_staff(user):
-    """Leaders and admins see the whole province."""
-    return _has_role(user, Role.LEADER, Role.ADMIN)
+    """Admins and the provincial leaders see the whole province (province_wide)."""
+    return province_wide(user)
+
+
+def province_wide(user):
+    """Admins, and leaders of the province itself: a leader without an agency or of the provincial office.
+    A leader of a department, district or commune directs that agency's subtree only (directives/permissions)."""
+    if _has_role(user, Role.ADMIN):
+        return True
+    if not _has_role(user, Role.LEADER):
+        return False
+    return user.agency_id is None or user.agency.kind == AgencyKind.PROVINCIAL_OFFICE
+
+
+def is_agency_leader(user):
+    """A leader of one agency below the province (a department director, a district chairman...)."""
+    return _has_role(user, Role.LEADER) and user.agency_id is not None and not province_wide(user)
 
 
 def is_leader(user):

@@ -5,7 +5,8 @@ session's outbox and are emitted only after that transaction commits, and are
 dropped if it rolls back. With ``REDIS_URL`` set, Flask-SocketIO sends them
 through Redis so every process delivers them to its own sockets.
 
-Rooms: ``user:<id>``, ``agency:<id>``, ``leaders`` (leaders and admins), and
+Rooms: ``user:<id>``, ``agency:<id>``, ``leaders`` (the provincial leaders and admins),
+``leaders:<agency id>`` (an agency's own leaders), and
 module rooms such as ``meeting:<id>``.
 """
 import functools
@@ -42,6 +43,11 @@ def user_room(user_id):
 
 def agency_room(agency_id):
     return f"agency:{agency_id}"
+
+
+def agency_leaders_room(agency_id):
+    """The leaders of one agency below the province (they follow its whole subtree)."""
+    return f"leaders:{agency_id}"
 
 
 LEADERS_ROOM = "leaders"

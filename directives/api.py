@@ -9,7 +9,7 @@ from core.errors import Forbidden
 from core.extensions import db
 from core.validation import arg_int
 from directives import api_bp as api
-from directives import corrections, extensions, permissions, queries, schemas, services
+from directives import cascade, corrections, extensions, permissions, queries, schemas, services
 
 LIST_FILTERS = ("status", "tracking", "agency_id", "priority", "date_from", "date_to", "q", "only_unacknowledged")
 
@@ -28,7 +28,7 @@ def _args(names):
 @api.post("/directives")
 def issue():
     directive = services.issue_directive(current_user, json_body())
-    return jsonify(schemas.serialize_directive(directive)), 201
+    return jsonify(schemas.serialize_directive(directive, user=current_user)), 201
 
 
 @api.get("/directives")
@@ -41,8 +41,8 @@ def list_directives():
     offset = max(arg_int("offset", 0), 0)
     total = db.session.scalar(db.select(db.func.count()).select_from(query.order_by(None).subquery()))
     rows = db.session.scalars(query.limit(limit).offset(offset)).all()
-    return jsonify(items=[schemas.serialize_directive(d, now) for d in rows], total=total, limit=limit,
-                   offset=offset)
+    return jsonify(items=[schemas.serialize_directive(d, now, user=current_user) for d in rows], total=total,
+                   limit=limit, offset=offset)
 
 
 @api.get("/directives/stats")
@@ -57,7 +57,8 @@ def stats():
 
 @api.get("/directives/<int:directive_id>")
 def get_directive(directive_id):
-    return jsonify(schemas.serialize_directive(queries.get_directive(current_user, directive_id)))
+    return jsonify(schemas.serialize_directive(queries.get_directive(current_user, directive_id),
+                                              user=current_user))
 
 
 @api.patch("/directives/<int:directive_id>")
@@ -66,14 +67,14 @@ def correct(directive_id):
     support_agency_ids, with a reason (corrections.correct_directive)."""
     directive = queries.get_directive(current_user, directive_id)
     corrections.correct_directive(current_user, directive, json_body())
-    return jsonify(schemas.serialize_directive(directive))
+    return jsonify(schemas.serialize_directive(directive, user=current_user))
 
 
 @api.post("/directives/<int:directive_id>/cancel")
 def cancel(directive_id):
     directive = queries.get_directive(current_user, directive_id)
     services.cancel_directive(current_user, directive, json_body())
-    return jsonify(schemas.serialize_directive(directive))
+    return jsonify(schemas.serialize_directive(directive, user=current_user))
 
 
 @api.get("/assignments/<int:assignment_id>")
@@ -81,6 +82,8 @@ def get_assignment(assignment_id):
     """One assignment with its reports and extension requests."""
     a = queries.get_assignment(current_user, assignment_id)
     data = schemas.serialize_assignment(a)
+    visible = permissions.visible_assignments(current_user, a.directive)
+    data["children"] = [c.id for c in a.directive.assignments if c.parent_id == a.id and c.id in visible]
     data["reports"] = [schemas.serialize_report(r) for r in a.reports]
     data["extension_requests"] = [schemas.serialize_extension(x) for x in a.extension_requests]
     return jsonify(data)
@@ -116,6 +119,21 @@ def submit(assignment_id):
     a = queries.get_assignment(current_user, assignment_id)
     r = services.submit(current_user, a, _optional_body())
     return jsonify(dict(schemas.serialize_assignment(a), report_id=r.id))
+
+
+@api.post("/assignments/<int:assignment_id>/sub-assignments")
+def pass_on(assignment_id):
+    """Pass the assignment on: {agency_ids?, user_ids?, deadline, note?} -> 201 {items: [assignment...]}."""
+    a = queries.get_assignment(current_user, assignment_id)
+    children = cascade.pass_on(current_user, a, json_body())
+    return jsonify(items=[schemas.serialize_assignment(c) for c in children]), 201
+
+
+@api.post("/assignments/<int:assignment_id>/approve")
+def approve(assignment_id):
+    """The agency's leader clears an officer's result to go up."""
+    a = queries.get_assignment(current_user, assignment_id)
+    return jsonify(schemas.serialize_assignment(cascade.approve(current_user, a)))
 
 
 @api.post("/assignments/<int:assignment_id>/accept")

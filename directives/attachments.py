@@ -65,7 +65,7 @@ def _check_owner(actor, owner):
     if isinstance(owner, Directive):
         if not permissions.can_view_directive(actor, owner):
             raise NotFound(_("Directive not found."))
-        if not (permissions.can_decide(actor, owner) or owner.issuer_id == getattr(actor, "id", None)):
+        if not (permissions.can_correct(actor, owner) or owner.issuer_id == getattr(actor, "id", None)):
             raise Forbidden(_("Only leaders can attach files to a directive."))
         return owner.id, None
     if isinstance(owner, ProgressReport):

@@ -10,7 +10,7 @@ from core.errors import Conflict, Forbidden, NotFound
 from core.extensions import db
 from core.realtime import LEADERS_ROOM, agency_room, publish, user_room
 from core.validation import Fields
-from directives import permissions
+from directives import cascade, permissions
 from directives.models import (
     Assignment,
     AssignmentRole,
@@ -43,8 +43,9 @@ CORRECTION_REASON_MAX = 500
 
 
 def _on_directive(directive):
-    """The assignments still on the directive (an agency taken off keeps a cancelled one)."""
-    return [a for a in directive.assignments if a.status != AssignmentStatus.CANCELLED]
+    """The directive's own assignments still on it (an agency taken off keeps a cancelled one); what was
+    passed on from them is the cascade's (cascade.py), not the correction's."""
+    return [a for a in directive.root_assignments if a.status != AssignmentStatus.CANCELLED]
 
 
 def _current_lead(directive):
@@ -114,11 +115,17 @@ def _check_agencies(f, lead_given, directive, lead_id, support_ids):
     check_agency_choice(f, lead_id, support_ids, check_lead=lead_given,
                         usable=lambda i: i in agencies and (agencies[i].active or i in on_directive))
     _keep_completed(f, directive, wanted)
+    passed_on = {a.agency_id: a for a in directive.assignments if a.parent_id is not None and a.assignee_id is None}
+    for i in wanted:
+        if i in passed_on and i not in on_directive:
+            f.error("lead_agency_id" if i == lead_id else "support_agency_ids",
+                    _("%(agency)s already has this directive, passed on by %(parent)s.",
+                      agency=passed_on[i].agency.name, parent=passed_on[i].parent.agency.name))
     return agencies
 
 
 def _keep_completed(f, directive, wanted):
-    for a in directive.assignments:
+    for a in directive.root_assignments:
         if a.status == AssignmentStatus.COMPLETED and a.agency_id not in wanted:
             f.error("lead_agency_id" if a.role == AssignmentRole.LEAD else "support_agency_ids",
                     _("%(agency)s has already completed its part and stays on the directive.", agency=a.agency.name))
@@ -209,12 +216,12 @@ class _Correction:
         self.kept, self.added, self.removed, self.moved = [], [], [], []
 
     def _agency_names(self):
-        names = {str(a.agency_id): a.agency.name for a in self.directive.assignments}
+        names = {str(a.agency_id): a.agency.name for a in self.directive.root_assignments}
         names.update({str(i): agency.name for i, agency in self.agencies.items()})
         return names
 
     def apply(self, roles):
-        by_agency = {a.agency_id: a for a in self.directive.assignments}
+        by_agency = {a.agency_id: a for a in self.directive.root_assignments}
         for agency_id, assignment in by_agency.items():
             if agency_id in roles and assignment.status != AssignmentStatus.CANCELLED:
                 self.keep(assignment, roles[agency_id])
@@ -242,6 +249,8 @@ class _Correction:
         assignment.updated_at = self.now
         self._event(assignment, EventAction.CORRECT, assignment.status, changes=own, **extra)
         self.kept.append(assignment)
+        if self.moves_deadline:  # what was passed on follows an earlier deadline
+            self.moved += cascade.follow_parent_deadline(self.actor, assignment, self.now)
 
     def _move_deadline(self, assignment, own, extra):
         if assignment.deadline == self.old_deadline:
@@ -279,6 +288,7 @@ class _Correction:
             extra["role"] = {"from": AssignmentRole.LEAD, "to": AssignmentRole.SUPPORT}
         self._event(assignment, EventAction.REMOVE, old_status, **extra)
         self.removed.append(assignment)
+        self.removed += cascade.close_open_children(self.actor, assignment, self.now, self.reason)
 
     def add(self, agency, role):
         assignment = Assignment(directive=self.directive, agency=agency, role=role, status=AssignmentStatus.PENDING,

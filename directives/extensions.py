@@ -6,6 +6,7 @@ from core.dbtypes import utcnow
 from core.errors import Conflict
 from core.extensions import db
 from core.validation import Fields
+from directives import cascade
 from directives.models import (
     AGENCY_OPEN_STATUSES,
     OPEN_STATUSES,
@@ -16,9 +17,9 @@ from directives.models import (
 )
 from directives.services import (
     NOTE_MAX,
-    directive_path,
+    holder_name,
     notify_agency,
-    notify_users,
+    notify_giver,
     record_change,
     require_act,
     require_decide,
@@ -35,6 +36,8 @@ def request_extension(actor, assignment, data, now=None):
     reason = f.str("reason", max_len=NOTE_MAX, multiline=True)
     if deadline is not None and deadline <= max(assignment.deadline, now):
         f.error("deadline", _("The new deadline must be later than the current one."))
+    else:
+        cascade.check_extension_deadline(f, assignment, deadline)
     f.check()
     require_status(assignment, AGENCY_OPEN_STATUSES, _("ask for an extension"))
     pending = db.session.scalar(
@@ -50,10 +53,9 @@ def request_extension(actor, assignment, data, now=None):
     db.session.flush()
     record_change(assignment, actor, EventAction.EXTENSION_REQUEST, assignment.status, now, note=reason,
              extension_id=ext.id, requested_deadline=deadline, old_deadline=assignment.deadline)
-    notify_users([assignment.directive.issuer], "directive.extension_requested",
-            lambda u: _("%(agency)s asks for more time on %(number)s", agency=assignment.agency.name,
-                        number=assignment.directive.number),
-            directive_path(assignment.directive_id))
+    notify_giver(assignment, "directive.extension_requested",
+                 lambda u: _("%(agency)s asks for more time on %(number)s", agency=holder_name(assignment),
+                             number=assignment.directive.number))
     db.session.commit()
     return ext
 
@@ -61,7 +63,7 @@ def request_extension(actor, assignment, data, now=None):
 
 def _decidable_extension(actor, ext):
     assignment = ext.assignment
-    require_decide(actor, assignment.directive)
+    require_decide(actor, assignment)
     if ext.status != ExtensionStatus.PENDING:
         raise Conflict(_("This extension request was already decided."), code="invalid_transition")
     require_status(assignment, AGENCY_OPEN_STATUSES, _("decide an extension"))
@@ -80,6 +82,7 @@ def approve_extension(actor, ext, now=None):
         # the deadline moved meanwhile (with the lead agency's): approving would pull it back
         raise Conflict(_("The deadline is already %(when)s, not earlier than the one asked for; reject this "
                          "request.", when=_when(assignment.deadline)), code="extension_superseded")
+    cascade.require_within_parent(assignment, ext.requested_deadline)
     now = now or utcnow()
     old_deadline = assignment.deadline
     ext.status = ExtensionStatus.APPROVED
@@ -90,7 +93,7 @@ def approve_extension(actor, ext, now=None):
              old_deadline=old_deadline, new_deadline=ext.requested_deadline)
     notify_agency(assignment, "directive.extension_approved",
                    lambda u: _("The extension for %(number)s was approved", number=assignment.directive.number))
-    if assignment.role == AssignmentRole.LEAD:
+    if assignment.role == AssignmentRole.LEAD and assignment.parent_id is None:
         _move_supporting_deadlines(actor, assignment, ext, old_deadline, now)
     db.session.commit()
     return ext
@@ -101,7 +104,8 @@ def _move_supporting_deadlines(actor, lead, ext, old_deadline, now):
     that same deadline follow it, recorded in their history as a consequence of the lead's extension."""
     directive = lead.directive
     for support in directive.assignments:
-        if (support.role != AssignmentRole.SUPPORT or support.status not in OPEN_STATUSES
+        if (support.parent_id is not None or support.role != AssignmentRole.SUPPORT
+                or support.status not in OPEN_STATUSES
                 or support.deadline != old_deadline):
             continue
         support.deadline = lead.deadline

@@ -58,6 +58,8 @@ class EventAction(StrEnum):
     EXTENSION_REJECT = "extension_reject"
     DEADLINE_FOLLOW = "deadline_follow"  # a supporting agency's deadline moved with the lead's extension
     CANCEL = "cancel"
+    PASS_ON = "pass_on"  # the holder passed (part of) it on to agencies under it or its own officers
+    APPROVE = "approve"  # the agency's leader approved an officer's result before it goes up
     CORRECT = "correct"
     ADD = "add"  # an agency added by a correction (or put back)
     REMOVE = "remove"  # an agency taken off by a correction
@@ -139,7 +141,12 @@ class Directive(db.Model):
     @property
     def lead_assignment(self):
         """The lead agency's assignment (None only before the assignments are written)."""
-        return next((a for a in self.assignments if a.role == AssignmentRole.LEAD), None)
+        return next((a for a in self.assignments if a.role == AssignmentRole.LEAD and a.parent_id is None), None)
+
+    @property
+    def root_assignments(self):
+        """The assignments the issuer gave (the cascade's first level)."""
+        return [a for a in self.assignments if a.parent_id is None]
 
     @property
     def current_deadline(self):
@@ -154,7 +161,12 @@ class Assignment(db.Model):
 
     __tablename__ = "directive_assignments"
     __table_args__ = (
-        db.UniqueConstraint("directive_id", "agency_id", name="uq_assignments_directive_agency"),
+        # an agency holds a directive once, and so does each officer given a share of it personally
+        db.Index("uq_assignments_directive_agency", "directive_id", "agency_id", unique=True,
+                 sqlite_where=db.text("assignee_id IS NULL"), postgresql_where=db.text("assignee_id IS NULL")),
+        db.Index("uq_assignments_directive_assignee", "directive_id", "assignee_id", unique=True,
+                 sqlite_where=db.text("assignee_id IS NOT NULL"),
+                 postgresql_where=db.text("assignee_id IS NOT NULL")),
         # the dashboard groups by agency and filters by status and deadline
         db.Index("ix_assignments_agency_status_deadline", "agency_id", "status", "deadline"),
         db.Index("ix_assignments_status_deadline", "status", "deadline"),
@@ -165,8 +177,16 @@ class Assignment(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     #: the directive
     directive_id = db.Column(db.Integer, db.ForeignKey("directives.id", ondelete="CASCADE"), nullable=False, index=True)
-    #: the agency that must carry it out
+    #: the agency that must carry it out (for a share given to an officer: the officer's agency)
     agency_id = db.Column(db.Integer, db.ForeignKey("agencies.id", ondelete="RESTRICT"), nullable=False)
+    #: the assignment it was passed on from; null for the directive's own (root) assignments
+    parent_id = db.Column(db.Integer, db.ForeignKey("directive_assignments.id", ondelete="CASCADE"), index=True)
+    #: the officer who handles it personally (a share passed to a named officer); null: the whole agency
+    assignee_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    #: who passed it on (null for a root: the directive's issuer gave it)
+    assigned_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
+    #: what the one passing it on asked of this share
+    note = db.Column(db.Text)
     #: lead (chủ trì) or support (phối hợp)
     role = db.Column(db.String(16), nullable=False, default=AssignmentRole.LEAD)
     #: pending, acknowledged, in_progress, submitted, completed or cancelled
@@ -185,6 +205,11 @@ class Assignment(db.Model):
     progress = db.Column(db.Integer, nullable=False, default=0)
     #: when the agency submitted its result (cleared when a leader returns it)
     submitted_at = db.Column(UTCDateTime)
+    #: when the submitted result was cleared to go up: at submission, or when the agency's leader approved an
+    #: officer's result (null while a submitted result waits for that approval)
+    approved_at = db.Column(UTCDateTime)
+    #: the agency leader who approved it
+    approved_by_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="SET NULL"))
     #: when a leader accepted the result
     completed_at = db.Column(UTCDateTime)
     #: who accepted it
@@ -194,6 +219,10 @@ class Assignment(db.Model):
 
     directive = db.relationship("Directive", back_populates="assignments")
     agency = db.relationship("Agency")
+    parent = db.relationship("Assignment", remote_side=[id], foreign_keys=[parent_id], viewonly=True)
+    assignee = db.relationship("User", foreign_keys=[assignee_id])
+    assigned_by = db.relationship("User", foreign_keys=[assigned_by_id])
+    approved_by = db.relationship("User", foreign_keys=[approved_by_id])
     first_seen_by = db.relationship("User", foreign_keys=[first_seen_by_id])
     acknowledged_by = db.relationship("User", foreign_keys=[acknowledged_by_id])
     completed_by = db.relationship("User", foreign_keys=[completed_by_id])

@@ -59,21 +59,21 @@ def get_directive(user, directive_id):
 
 def get_assignment(user, assignment_id):
     assignment = db.session.get(Assignment, assignment_id) if assignment_id is not None else None
-    if assignment is None or not permissions.can_view_directive(user, assignment.directive):
+    if assignment is None or not permissions.can_view_assignment(user, assignment):
         raise NotFound(_("Assignment not found."))
     return assignment
 
 
 def get_extension(user, ext_id):
     ext = db.session.get(ExtensionRequest, ext_id) if ext_id is not None else None
-    if ext is None or not permissions.can_view_directive(user, ext.assignment.directive):
+    if ext is None or not permissions.can_view_assignment(user, ext.assignment):
         raise NotFound(_("Extension request not found."))
     return ext
 
 
 def get_report(user, report_id):
     report = db.session.get(ProgressReport, report_id) if report_id is not None else None
-    if report is None or not permissions.can_view_directive(user, report.assignment.directive):
+    if report is None or not permissions.can_view_assignment(user, report.assignment):
         raise NotFound(_("Report not found."))
     return report
 

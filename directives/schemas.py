@@ -4,7 +4,9 @@ from core.dbtypes import isoformat, utcnow
 from directives.tracking import tracking_of
 
 
-def serialize_assignment(a, now=None):
+def serialize_assignment(a, now=None, children=None, branch_progress=None):
+    """An assignment; ``children`` (ids of the assignments passed on from it) and ``branch_progress``
+    (tree.Node.rolled_progress) when the caller built its directive's tree."""
     now = now or utcnow()
     return {
         "id": a.id,
@@ -22,10 +24,50 @@ def serialize_assignment(a, now=None):
         "progress": a.progress,
         "submitted_at": isoformat(a.submitted_at),
         "completed_at": isoformat(a.completed_at),
+        "parent_id": a.parent_id,
+        "children": children if children is not None else [],
+        "assignee_id": a.assignee_id,
+        "assignee": user_brief(a.assignee) if a.assignee_id else None,
+        "assigned_by": a.assigned_by_id,
+        "note": a.note,
+        "approved_at": isoformat(a.approved_at),
+        "awaiting_approval": a.status == "submitted" and a.approved_at is None,
+        "branch_progress": branch_progress if branch_progress is not None else a.progress,
     }
 
 
-def serialize_directive(d, now=None, with_assignments=True):
+def serialize_path_node(a, now, children):
+    """An assignment above the caller's share: which agency, its status and deadline, nothing of its work."""
+    return {
+        "id": a.id, "directive_id": a.directive_id, "agency_id": a.agency_id,
+        "agency": {"id": a.agency.id, "code": a.agency.code, "name": a.agency.name},
+        "role": a.role, "status": a.status, "tracking": tracking_of(a, now), "deadline": isoformat(a.deadline),
+        "parent_id": a.parent_id, "children": children, "assignee_id": a.assignee_id, "path_only": True,
+    }
+
+
+def serialize_assignments(d, user, now):
+    """The directive's assignments ``user`` may see (permissions.visible_assignments), each with its
+    ``parent_id`` and visible ``children``, so the cascade can be drawn."""
+    from directives import permissions, tree
+
+    visible = permissions.visible_assignments(user, d) if user is not None else dict.fromkeys(
+        (a.id for a in d.assignments), "full")
+    _roots, nodes = tree.build(d.assignments)
+    out = []
+    for a in d.assignments:
+        how = visible.get(a.id)
+        if how is None:
+            continue
+        children = [c.id for c in nodes[a.id].children if c.id in visible]
+        if how == "path":
+            out.append(serialize_path_node(a, now, children))
+        else:
+            out.append(serialize_assignment(a, now, children, nodes[a.id].rolled_progress()))
+    return out
+
+
+def serialize_directive(d, now=None, with_assignments=True, user=None):
     now = now or utcnow()
     data = {
         "id": d.id,
@@ -43,7 +85,7 @@ def serialize_directive(d, now=None, with_assignments=True):
         "cancel_reason": d.cancel_reason,
     }
     if with_assignments:
-        data["assignments"] = [serialize_assignment(a, now) for a in d.assignments]
+        data["assignments"] = serialize_assignments(d, user, now)
         data["attachments"] = [serialize_attachment(att) for att in d.attachments]
     return data
 

@@ -1,4 +1,5 @@
-"""Every change to directives and assignments: the only writer (with corrections.py and extensions.py).
+"""Every change to directives and assignments: the only writer (with corrections.py, extensions.py and
+cascade.py; writing.py holds what they share).
 
 Each action checks permissions, validates, changes rows, writes an AssignmentEvent and an
 audit row, queues its realtime events (sent after commit) and commits. Every action takes
@@ -13,162 +14,46 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from auth.models import Agency
-from auth.queries import users_in_agencies
 from core import audit
 from core.dbtypes import isoformat, utcnow
 from core.errors import Conflict, Forbidden, NotFound
 from core.extensions import db
-from core.realtime import LEADERS_ROOM, agency_room, publish, user_room
+from core.realtime import agency_room, publish, user_room
 from core.validation import Fields, display_zone
 from directives import permissions
 from directives.models import (
-    DONE_STATUSES,
     OPEN_STATUSES,
     Assignment,
-    AssignmentEvent,
     AssignmentRole,
     AssignmentStatus,
     Directive,
     DirectiveStatus,
     EventAction,
-    ExtensionRequest,
-    ExtensionStatus,
     Priority,
     ProgressReport,
 )
-from directives.tracking import tracking_of
+from directives.writing import (  # noqa: F401  (re-exported: callers write through services)
+    _plain,
+    add_event,
+    check_agency_choice,
+    close_if_done,
+    directive_path,
+    notify_officers,
+    notify_users,
+    publish_update,
+    record_change,
+    reject_pending_extensions,
+    require_act,
+    require_cancel,
+    require_decide,
+    require_status,
+    status_label,
+    watching_rooms,
+)
 
 TITLE_MAX = 500
 BODY_MAX = 50_000
 NOTE_MAX = 10_000
-
-
-def directive_path(directive_id):
-    """The directive page's path (used in notifications and e-mails)."""
-    return f"/directives/{directive_id}"
-
-
-# -- helpers for writing ------------------------------------------------------------
-
-def _plain(data):
-    """``data`` with times as ISO text: what an event's and an audit row's JSON hold."""
-    return {k: (isoformat(v) if hasattr(v, "isoformat") else v) for k, v in data.items()}
-
-
-def add_event(assignment, actor, action, from_status, to_status, note=None, now=None, **data):
-    event = AssignmentEvent(
-        assignment=assignment,
-        actor_id=getattr(actor, "id", None),
-        created_at=now or utcnow(),
-        action=action,
-        from_status=from_status,
-        to_status=to_status,
-        note=note,
-        data=_plain(data),
-    )
-    db.session.add(event)
-    return event
-
-
-def publish_update(assignment, now=None):
-    payload = {
-        "directive_id": assignment.directive_id,
-        "assignment_id": assignment.id,
-        "agency_id": assignment.agency_id,
-        "status": assignment.status,
-        "tracking": tracking_of(assignment, now),
-    }
-    rooms = [user_room(assignment.directive.issuer_id), LEADERS_ROOM, agency_room(assignment.agency_id)]
-    publish("assignment:updated", payload, to=rooms)
-
-
-def require_act(actor, assignment):
-    if not permissions.can_view_directive(actor, assignment.directive):
-        raise NotFound(_("Assignment not found."))
-    if not permissions.can_act(actor, assignment):
-        raise Forbidden(_("Only officers of the assigned agency can do this."))
-
-
-def require_decide(actor, directive):
-    if not permissions.can_view_directive(actor, directive):
-        raise NotFound(_("Directive not found."))
-    if not permissions.can_decide(actor, directive):
-        raise Forbidden(_("Only leaders can do this."))
-
-
-def require_status(assignment, allowed, action_text):
-    if assignment.status not in allowed:
-        raise Conflict(
-            _("Cannot %(action)s: the assignment is %(status)s.", action=action_text,
-              status=status_label(assignment.status)),
-            code="invalid_transition",
-            status_now=assignment.status,
-        )
-
-
-def status_label(status):
-    labels = {
-        AssignmentStatus.PENDING: _("not yet acknowledged"),
-        AssignmentStatus.ACKNOWLEDGED: _("acknowledged"),
-        AssignmentStatus.IN_PROGRESS: _("in progress"),
-        AssignmentStatus.SUBMITTED: _("submitted, waiting for acceptance"),
-        AssignmentStatus.COMPLETED: _("completed"),
-        AssignmentStatus.CANCELLED: _("cancelled"),
-    }
-    return labels.get(status, status)
-
-
-def record_change(assignment, actor, action, old_status, now, note=None, **data):
-    """What every assignment change does: history, audit, timestamp, realtime."""
-    assignment.updated_at = now
-    add_event(assignment, actor, action, old_status, assignment.status, note=note, now=now, **data)
-    audit.record(actor, f"assignment.{action}", assignment, directive_id=assignment.directive_id,
-                 from_status=old_status, to_status=assignment.status, **_plain(data))
-    publish_update(assignment, now)
-
-
-def close_if_done(directive, actor, now):
-    """A directive whose assignments are all completed or cancelled is closed."""
-    if directive.status == DirectiveStatus.ISSUED and all(a.status in DONE_STATUSES for a in directive.assignments):
-        directive.status = DirectiveStatus.CLOSED
-        audit.record(actor, "directive.close", directive)
-
-
-def notify_users(users, kind, text, link, subject=None):
-    from notifications.services import notify
-
-    if users:
-        notify(users, kind, text, link=link, email_subject=subject)
-
-
-def notify_officers(agency_ids, kind, text, link, subject=None):
-    """Tell the people who act for these agencies (permissions.acts_for_agency)."""
-    if agency_ids:
-        users = db.session.scalars(users_in_agencies(agency_ids, permissions.acts_for_agency())).all()
-        notify_users(users, kind, text, link, subject=subject)
-
-
-def reject_pending_extensions(assignment_ids, actor, reason, now):
-    """Close the extension requests nobody can decide any more (the directive cancelled, the agency
-    taken off), with the reason of that change."""
-    db.session.execute(
-        db.update(ExtensionRequest)
-        .where(ExtensionRequest.status == ExtensionStatus.PENDING, ExtensionRequest.assignment_id.in_(assignment_ids))
-        .values(status=ExtensionStatus.REJECTED, decided_by_id=actor.id, decided_at=now, decision_note=reason)
-        .execution_options(synchronize_session="fetch")
-    )
-
-
-def check_agency_choice(f, lead_id, support_ids, usable, check_lead=True):
-    """Errors on ``f`` for a lead or supporting agency that is not ``usable`` (an id), or a lead that
-    also supports."""
-    if check_lead and lead_id is not None and not usable(lead_id):
-        f.error("lead_agency_id", _("No such agency."))
-    bad_support = [i for i in support_ids if not usable(i)]
-    if bad_support:
-        f.error("support_agency_ids", _("No such agency: %(ids)s", ids=", ".join(map(str, bad_support))))
-    elif lead_id is not None and lead_id in support_ids:
-        f.error("support_agency_ids", _("The lead agency cannot also be a supporting agency."))
 
 
 # -- issue and cancel ----------------------------------------------------------------
@@ -194,7 +79,7 @@ def issue_directive(actor, data, now=None):
     existing = _issued_with(actor, client_id)
     if existing is not None:
         return existing  # a retry of a request that already succeeded
-    values, lead_id, support_ids, agencies = _issue_fields(f, now)
+    values, lead_id, support_ids, agencies = _issue_fields(f, actor, now)
     directive, created = _insert_numbered(actor, values, client_id, now)
     if not created:
         return directive
@@ -218,7 +103,7 @@ def issue_directive(actor, data, now=None):
     return directive
 
 
-def _issue_fields(f, now):
+def _issue_fields(f, actor, now):
     """The new directive's column values, its lead and supporting agency ids and {id: Agency};
     Invalid naming every bad field."""
     values = {
@@ -234,7 +119,9 @@ def _issue_fields(f, now):
         f.error("deadline", _("The deadline must be in the future."))
     wanted = ([lead_id] if lead_id else []) + support_ids
     agencies = {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(wanted)))} if wanted else {}
-    check_agency_choice(f, lead_id, support_ids, lambda i: i in agencies and agencies[i].active)
+    allowed = permissions.issuable_agency_ids(actor)  # a district's leader: agencies under the district
+    check_agency_choice(f, lead_id, support_ids,
+                        lambda i: i in agencies and agencies[i].active and (allowed is None or i in allowed))
     _check_meeting(f, values["source_meeting_id"])
     f.check()
     return values, lead_id, support_ids, agencies
@@ -286,15 +173,17 @@ def notify_new(directive, agency_ids):
 
 
 def publish_new(directive, assignment):
-    """directive:new to the assignment's agency: its inbox shows the directive at once."""
+    """directive:new to the assignment's agency (or the officer it was passed to): their inbox shows it at
+    once."""
     publish("directive:new", {"directive_id": directive.id, "assignment_id": assignment.id, "title": directive.title,
-                              "deadline": isoformat(assignment.deadline), "priority": directive.priority},
-            to=agency_room(assignment.agency_id))
+                              "deadline": isoformat(assignment.deadline), "priority": directive.priority,
+                              "parent_id": assignment.parent_id},
+            to=user_room(assignment.assignee_id) if assignment.assignee_id else agency_room(assignment.agency_id))
 
 
 def cancel_directive(actor, directive, data=None, now=None):
     """Cancel an issued directive: every open assignment becomes cancelled. data: reason."""
-    require_decide(actor, directive)
+    require_cancel(actor, directive)
     now = now or utcnow()
     f = Fields(data or {})
     reason = f.str("reason", max_len=NOTE_MAX, multiline=True)
@@ -420,13 +309,18 @@ def report_progress(actor, assignment, data, now=None):
 
 
 def submit(actor, assignment, data=None, now=None):
-    """The agency says it is done: status submitted, waiting for a leader. data: note.
+    """The agency says it is done: status submitted, waiting for whoever gave it (or first for the agency's
+    leader: cascade.after_submit). data: note, children_note (required while something passed on from it
+    is still open: why it is done without them).
 
     Returns the ProgressReport written with it (attachments of the result hang on it)."""
+    from directives import cascade
+
     require_act(actor, assignment)
     now = now or utcnow()
     f = Fields(data or {})
     note = f.str("note", required=False, max_len=NOTE_MAX, default="", multiline=True)
+    children_note = cascade.check_children_on_submit(f, assignment)
     f.check()
     if assignment.status == AssignmentStatus.PENDING:
         raise Conflict(_("Acknowledge the directive before submitting a result."), code="invalid_transition",
@@ -439,28 +333,48 @@ def submit(actor, assignment, data=None, now=None):
     assignment.status = AssignmentStatus.SUBMITTED
     assignment.submitted_at = now
     assignment.progress = 100
+    goes_up = cascade.after_submit(actor, assignment, now)
     db.session.flush()
-    record_change(assignment, actor, EventAction.SUBMIT, old, now, note=note or None, report_id=report.id)
-    notify_users([assignment.directive.issuer], "directive.submitted",
-            lambda u: _("%(agency)s submitted its result for %(number)s", agency=assignment.agency.name,
-                        number=assignment.directive.number),
-            directive_path(assignment.directive_id))
+    extra = {"children_note": children_note} if children_note else {}
+    record_change(assignment, actor, EventAction.SUBMIT, old, now, note=note or None, report_id=report.id,
+                  awaiting_approval=not goes_up, **extra)
+    if goes_up:
+        notify_giver(assignment, "directive.submitted",
+                     lambda u: _("%(agency)s submitted its result for %(number)s", agency=holder_name(assignment),
+                                 number=assignment.directive.number))
     db.session.commit()
     return report
+
+
+def holder_name(assignment):
+    """The agency, or the officer it was passed to personally."""
+    return assignment.assignee.full_name if assignment.assignee_id else assignment.agency.name
+
+
+def notify_giver(assignment, kind, text):
+    """Tell whoever gave the assignment: the issuer for a root, the person who passed it on otherwise."""
+    giver = assignment.assigned_by if assignment.parent_id is not None else assignment.directive.issuer
+    if giver is not None:
+        notify_users([giver], kind, text, directive_path(assignment.directive_id))
 
 
 # -- the leader's side ----------------------------------------------------------------
 
 def accept(actor, assignment, now=None):
-    """Accept the submitted result: status completed, completed_at set."""
-    require_decide(actor, assignment.directive)
+    """Accept the submitted result: status completed, completed_at set; what was passed on from it and is
+    still open is closed with it (cascade.close_open_children)."""
+    from directives import cascade
+
+    require_decide(actor, assignment)
     require_status(assignment, (AssignmentStatus.SUBMITTED,), _("accept"))
+    cascade.require_approved(assignment)
     now = now or utcnow()
     old = assignment.status
     assignment.status = AssignmentStatus.COMPLETED
     assignment.completed_at = now
     assignment.completed_by_id = actor.id
     record_change(assignment, actor, EventAction.ACCEPT, old, now)
+    cascade.close_open_children(actor, assignment, now)
     close_if_done(assignment.directive, actor, now)
     notify_agency(assignment, "directive.accepted",
                    lambda u: _("The result for %(number)s was accepted", number=assignment.directive.number))
@@ -469,8 +383,11 @@ def accept(actor, assignment, now=None):
 
 
 def return_assignment(actor, assignment, data, now=None):
-    """Send a submitted result back: status in_progress again, the reason kept in the history."""
-    require_decide(actor, assignment.directive)
+    """Send a submitted result back: status in_progress again, the reason kept in the history. Whoever
+    gave it returns it, or, while it waits for the agency leader's approval, that leader."""
+    internal = permissions.can_approve(actor, assignment)
+    if not internal:
+        require_decide(actor, assignment)
     f = Fields(data or {})
     reason = f.str("reason", max_len=NOTE_MAX, multiline=True)
     f.check()
@@ -479,7 +396,9 @@ def return_assignment(actor, assignment, data, now=None):
     old = assignment.status
     assignment.status = AssignmentStatus.IN_PROGRESS
     assignment.submitted_at = None
-    record_change(assignment, actor, EventAction.RETURN, old, now, note=reason)
+    assignment.approved_at, assignment.approved_by_id = None, None
+    extra = {"internal": True} if internal else {}  # the agency's own leader sent it back before it went up
+    record_change(assignment, actor, EventAction.RETURN, old, now, note=reason, **extra)
     notify_agency(assignment, "directive.returned",
                    lambda u: _("The result for %(number)s was returned: %(reason)s",
                                number=assignment.directive.number, reason=reason))
@@ -488,4 +407,8 @@ def return_assignment(actor, assignment, data, now=None):
 
 
 def notify_agency(assignment, kind, text):
-    notify_officers([assignment.agency_id], kind, text, directive_path(assignment.directive_id))
+    """Tell whoever holds the assignment: the officer it was passed to, else the agency's people."""
+    if assignment.assignee_id:
+        notify_users([assignment.assignee], kind, text, directive_path(assignment.directive_id))
+    else:
+        notify_officers([assignment.agency_id], kind, text, directive_path(assignment.directive_id))

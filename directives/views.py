@@ -135,8 +135,12 @@ def _page_context(directive, errors=None, form=None, failed_action=None):
         "own_rejection": _leader_word(events, own, EventAction.EXTENSION_REJECT,
                                       (EventAction.EXTENSION_REQUEST, EventAction.EXTENSION_APPROVE)),
         "report_files": queries.report_files(directive),
-        "can_decide": permissions.can_decide(current_user, directive),
-        "pending_extensions": pending,
+        # what this user decides on: results and extensions of what their level gave
+        "waiting_accept": [a for a in directive.assignments if a.status == "submitted" and a.approved_at is not None
+                           and permissions.can_decide(current_user, a)],
+        "waiting_approval": [a for a in directive.assignments if permissions.can_approve(current_user, a)],
+        "pending_extensions": [x for x in pending if permissions.can_decide(current_user, x.assignment)],
+        "can_cancel": directive.status == "issued" and permissions.can_cancel(current_user, directive),
         "errors": errors or {},
         "form": form or {},
         "failed_action": failed_action,

@@ -304,7 +304,7 @@ def directive_from_conclusion(conclusion_id):
 
     conclusion, meeting = conclusions.get_conclusion(current_user, conclusion_id)
     directive = conclusions.issue_directive_from_conclusion(current_user, conclusion, meeting, json_body())
-    return jsonify(serialize_directive(directive)), 201
+    return jsonify(serialize_directive(directive, user=current_user)), 201
 
 
 @api.get("/meetings/<int:meeting_id>/directives")

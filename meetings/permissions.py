@@ -4,10 +4,11 @@ Used by services (which enforce), views and templates (which hide buttons),
 socket handlers and the outcomes part of the module (minutes, votes, ...).
 
 - participants: invited users (Participant rows), including chair and secretary;
-- leaders and admins see and may join every meeting;
+- the provincial leaders and admins see and may join every meeting; a district's leader its own;
 - the chair (or an admin) manages it: edit, start, end, cancel;
 - the chair and the secretary keep the minutes.
 """
+from auth import permissions as auth_permissions
 from auth.models import AgencyKind, Role
 from core.extensions import db
 from meetings.models import MeetingStatus, Participant
@@ -18,8 +19,8 @@ def _authenticated(user):
 
 
 def is_staff(user):
-    """Leaders and admins see the whole province."""
-    return _authenticated(user) and user.role in (Role.LEADER, Role.ADMIN)
+    """Admins and the provincial leaders see the whole province (a district's leader sees its own)."""
+    return auth_permissions.province_wide(user)
 
 
 def participant(user, meeting):
@@ -113,8 +114,9 @@ def may_be_secretary(user):
 
 
 def can_create(user):
-    """Schedule meetings: leaders and admins, and the provincial office's staff for a leader."""
-    return is_staff(user) or is_office_staff(user)
+    """Schedule meetings: leaders (a district's leader for its own meetings) and admins, and the provincial
+    office's staff for a leader."""
+    return is_staff(user) or is_office_staff(user) or auth_permissions.is_agency_leader(user)
 
 
 def can_see_attendance(user, meeting):

@@ -239,9 +239,10 @@ def _chair_for(actor, data):
     """Who chairs a new meeting: ``chair_id`` (an active leader) when given, else its creator, who
     must then be a leader or an admin (office staff schedule meetings for a leader)."""
     f = Fields(data)
-    chair_id = f.int("chair_id", required=not permissions.is_staff(actor), min_value=1)
+    may_chair_it = permissions.is_staff(actor) or permissions.may_chair(actor)
+    chair_id = f.int("chair_id", required=not may_chair_it, min_value=1)
     f.check()
-    if chair_id is None or (chair_id == actor.id and permissions.is_staff(actor)):
+    if chair_id is None or (chair_id == actor.id and may_chair_it):
         return actor
     chair = db.session.get(User, chair_id)
     if chair is None or not chair.active or not permissions.may_chair(chair):

@@ -5,7 +5,7 @@ import pytest
 
 from core.errors import Conflict, Forbidden, Invalid, NotFound
 from core.extensions import db
-from directives import extensions, queries, services
+from directives import extensions, queries, services, tracking
 from directives.models import Assignment, AssignmentEvent, Directive
 from notifications.models import Notification
 
@@ -99,7 +99,7 @@ def test_full_lifecycle(world):
     services.submit(o1, a, {"note": "Bổ sung"}, now=NOW + timedelta(days=4))
     services.accept(leader, a, now=NOW + timedelta(days=5))
     assert a.status == "completed" and a.completed_at == NOW + timedelta(days=5)
-    assert services.tracking_of(a, NOW + timedelta(days=30)) == "completed_on_time"
+    assert tracking.tracking_of(a, NOW + timedelta(days=30)) == "completed_on_time"
     actions = [e.action for e in queries.history(a)]
     assert actions == ["issue", "seen", "acknowledge", "report", "submit", "return", "submit", "accept"]
     returned = [e for e in queries.history(a) if e.action == "return"][0]
