@@ -55,6 +55,8 @@ ACTION_LABELS = {
     "assignment.extension_reject": _l("Rejected an extension"),
     "assignment.deadline_follow": _l("Moved a supporting agency's deadline with the lead agency's extension"),
     "assignment.cancel": _l("Cancelled an assignment"),
+    "assignment.pass_on": _l("Passed an assignment on"),
+    "assignment.approve": _l("Approved an officer's result for the agency"),
     "attachment.upload": _l("Uploaded a file"),
     "meeting.create": _l("Scheduled a meeting"),
     "meeting.update": _l("Changed a meeting"),
@@ -186,9 +188,19 @@ FIELD_LABELS = {
     "user_ids": _l("People"),
     "people_present": _l("People present"),
     "bridge_url": _l("External bridge link"),
+    "children": _l("Assignments passed on"),
+    "awaiting_approval": _l("Waits for the agency leader's approval"),
+    "children_note": _l("Why without the open shares passed on"),
+    "internal": _l("Returned inside the agency"),
 }
 #: the same key means something else on some objects
-FIELD_LABELS_BY_TYPE = {("user", "title"): _l("Job title"), ("meeting", "title"): _l("Title")}
+FIELD_LABELS_BY_TYPE = {
+    ("user", "title"): _l("Job title"),
+    ("meeting", "title"): _l("Title"),
+    ("assignment", "parent_id"): _l("Passed on from"),
+    ("assignment", "agency_ids"): _l("Agencies passed to"),
+    ("assignment", "user_ids"): _l("Officers passed to"),
+}
 ASSIGNMENT_STATUS_LABELS = {
     "pending": _l("Not yet acknowledged"),
     "acknowledged": _l("Acknowledged"),

@@ -46,6 +46,8 @@ EVENT_LABELS = {
     EventAction.EXTENSION_REJECT: _l("Extension rejected"),
     EventAction.DEADLINE_FOLLOW: _l("Deadline moved with the lead agency"),
     EventAction.CANCEL: _l("Directive cancelled"),
+    EventAction.PASS_ON: _l("Passed on"),
+    EventAction.APPROVE: _l("Approved by the agency's leader"),
     EventAction.CORRECT: _l("Directive corrected"),
     EventAction.ADD: _l("Added to the directive"),
     EventAction.REMOVE: _l("Taken off the directive"),

@@ -20,6 +20,7 @@ EVENT_ICONS = {
     EventAction.EXTENSION_APPROVE: "calendar-check", EventAction.EXTENSION_REJECT: "calendar-x",
     EventAction.DEADLINE_FOLLOW: "calendar-range", EventAction.CANCEL: "x-octagon",
     EventAction.CORRECT: "pencil-square", EventAction.ADD: "plus-circle", EventAction.REMOVE: "dash-circle",
+    EventAction.PASS_ON: "diagram-3", EventAction.APPROVE: "person-check",
 }
 
 register_js_strings({

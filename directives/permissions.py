@@ -150,8 +150,14 @@ def acts_for_agency():
 
 
 def decides():
-    """The users who decide, as a criterion on User: the leaders. They get the daily digest."""
+    """The users who decide, as a criterion on User: the leaders."""
     return User.role == Role.LEADER
+
+
+def province_leaders():
+    """The provincial leaders, as a criterion on User (auth.permissions.province_wide): the daily digest."""
+    return and_(User.role == Role.LEADER,
+                or_(User.agency_id.is_(None), User.agency.has(Agency.kind == AgencyKind.PROVINCIAL_OFFICE)))
 
 
 def giving_agency_id(assignment):

@@ -6,7 +6,7 @@ import statistics
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import Integer, case, cast, exists, false, func, or_, select
+from sqlalchemy import Integer, and_, case, cast, exists, false, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
 from auth.models import Agency
@@ -79,13 +79,19 @@ def get_report(user, report_id):
 
 
 def _visible(query, user):
+    """Directives ``user`` may see (permissions.can_view_directive): everything for the province; else those
+    with an assignment in the user's scope (an agency leader's subtree, an officer's agency), given to them
+    personally, or issued by them."""
     if permissions.is_staff(user):
         return query
-    if user is None or not getattr(user, "is_authenticated", False) or user.agency_id is None:
+    agencies = permissions.scope(user)
+    if not agencies:
         return query.where(false())
-    return query.where(
-        exists().where(Assignment.directive_id == Directive.id, Assignment.agency_id == user.agency_id)
-    )
+    return query.where(or_(
+        Directive.issuer_id == user.id,
+        exists().where(Assignment.directive_id == Directive.id,
+                       or_(Assignment.agency_id.in_(sorted(agencies)), Assignment.assignee_id == user.id)),
+    ))
 
 
 def _parse_date_bound(f, name, end=False):
@@ -194,21 +200,25 @@ def assignment_list_query(user, filters=None, now=None):
     )
     if filters.get("tracking") != "cancelled":  # the tracking state
         query = query.where(Assignment.status != AssignmentStatus.CANCELLED)
-    if not permissions.is_staff(user):  # an officer: only their own agency's
-        agency = getattr(user, "agency_id", None)
-        query = query.where(Assignment.agency_id == agency if agency is not None else false())
+    if permissions.is_staff(user):  # the province's board counts what the province gave (board.py: levels)
+        query = query.where(Assignment.parent_id.is_(None))
+    else:  # an officer: their own agency's; an agency's leader: its subtree's
+        agencies = permissions.scope(user)
+        query = query.where(Assignment.agency_id.in_(sorted(agencies)) if agencies else false())
     return query.order_by(Assignment.deadline, Directive.issued_at.desc(), Assignment.id)
 
 
 def list_summaries(directive_ids):
-    """Per directive: agencies, acknowledged, and the count per tracking state, in one query."""
+    """Per directive: agencies, acknowledged, and the count per tracking state of its own (root)
+    assignments, in one query (what was passed on is counted on the levels' boards, not here)."""
     out = {i: {"agencies": 0, "acknowledged": 0, "tracking": {}} for i in directive_ids}
     if not directive_ids:
         return out
     expr = tracking_expr(utcnow())
     rows = db.session.execute(
         select(Assignment.directive_id, expr, func.count(Assignment.id), func.count(Assignment.acknowledged_at))
-        .where(Assignment.directive_id.in_(directive_ids)).group_by(Assignment.directive_id, expr)
+        .where(Assignment.directive_id.in_(directive_ids), Assignment.parent_id.is_(None))
+        .group_by(Assignment.directive_id, expr)
     ).all()
     for directive_id, track, total, acknowledged in rows:
         entry = out[directive_id]
@@ -236,7 +246,7 @@ def inbox(user, filters=None, now=None, limit=200):
     query = (
         select(Assignment)
         .join(Assignment.directive)
-        .where(Assignment.agency_id == user.agency_id)
+        .where(Assignment.agency_id == user.agency_id, Assignment.assignee_id.is_(None))  # personal: My tasks
         .options(contains_eager(Assignment.directive).selectinload(Directive.issuer),
                  selectinload(Assignment.agency), selectinload(Assignment.acknowledged_by))
     )
@@ -319,7 +329,8 @@ def _stats_filters(filters):
     date_to = _parse_date_bound(f, "date_to", end=True)
     agency_id = f.int("agency_id", required=False)
     f.check()
-    conditions = [Assignment.status != AssignmentStatus.CANCELLED]
+    # the province's level: what the province gave (roots); each other level is board.py's
+    conditions = [Assignment.status != AssignmentStatus.CANCELLED, Assignment.parent_id.is_(None)]
     if agency_id:
         conditions.append(Assignment.agency_id == agency_id)
     directive_conditions = []
@@ -431,12 +442,14 @@ def stats_totals(stats):
 
 
 def unacknowledged_count(user):
-    """How many of the user's agency's assignments wait to be acknowledged (a navbar badge)."""
+    """How many assignments the user's agency, or the user personally, has not acknowledged (a navbar badge)."""
     if not permissions.has_inbox(user):
         return 0
     return db.session.scalar(
-        select(func.count(Assignment.id)).where(Assignment.agency_id == user.agency_id,
-                                                Assignment.status == AssignmentStatus.PENDING)
+        select(func.count(Assignment.id)).where(
+            or_(and_(Assignment.agency_id == user.agency_id, Assignment.assignee_id.is_(None)),
+                Assignment.assignee_id == user.id),
+            Assignment.status == AssignmentStatus.PENDING)
     ) or 0
 
 

@@ -93,10 +93,15 @@ def run_reminders(now=None):
     now = now or utcnow()
     sent = dict.fromkeys(map(str, ReminderKind), 0)
     jobs = _due_reminders(now)
-    officers = _officers_by_agency({a.agency_id for _kind, a, _key in jobs})
+    officers = _officers_by_agency({a.agency_id for _kind, a, _key in jobs if not a.assignee_id})
+    assignees = {u.id: u for u in db.session.scalars(select(User).where(
+        User.id.in_({a.assignee_id for _kind, a, _key in jobs if a.assignee_id}), User.active.is_(True)))}
     for kind, a, key in jobs:
         if _claim(key, kind, a.id, now):
-            _remind(kind, a, officers.get(a.agency_id, []))
+            # a share passed to one officer reminds that officer; an agency's reminds its people
+            recipients = [assignees[a.assignee_id]] if a.assignee_id in assignees else (
+                [] if a.assignee_id else officers.get(a.agency_id, []))
+            _remind(kind, a, recipients)
             sent[kind] += 1
     sent[ReminderKind.DIGEST] = _daily_digest(now)
     if any(sent.values()):
@@ -159,7 +164,7 @@ def _daily_digest(now):
         select(Assignment.agency_id, db.func.count(Assignment.id))
         .join(Directive, Directive.id == Assignment.directive_id)
         .where(Directive.status == DirectiveStatus.ISSUED, Assignment.status.in_(AGENCY_OPEN_STATUSES),
-               Assignment.deadline <= now)
+               Assignment.deadline <= now, Assignment.parent_id.is_(None))  # what the province gave, once
         .group_by(Assignment.agency_id)
     ).all()
     if not rows:
@@ -172,7 +177,8 @@ def _daily_digest(now):
     names = dict(db.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_([r[0] for r in rows]))).all())
     total = sum(count for _id, count in rows)
     lines = sorted(((names.get(agency_id, "?"), count) for agency_id, count in rows), key=lambda x: (-x[1], x[0]))
-    leaders = db.session.scalars(select(User).where(permissions.decides(), User.active.is_(True))).all()
+    # the province-wide digest is for the provincial leaders; an agency's leader follows its own board
+    leaders = db.session.scalars(select(User).where(permissions.province_leaders(), User.active.is_(True))).all()
 
     def text(user):
         return _("Daily summary: %(count)d overdue assignments in %(agencies)d agencies", count=total,

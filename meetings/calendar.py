@@ -70,7 +70,8 @@ def my_deadlines(user, start, end):
 
     query = assignment_list_query(user, {}).where(Assignment.deadline >= start, Assignment.deadline < end)
     if directive_permissions.is_staff(user):
-        query = query.where(Directive.issuer_id == user.id, Assignment.role == AssignmentRole.LEAD)
+        query = query.where(Directive.issuer_id == user.id, Assignment.role == AssignmentRole.LEAD,
+                            Assignment.parent_id.is_(None))
     return db.session.scalars(query).unique().all()
 
 

@@ -34,11 +34,11 @@ from auth.models import User
 from core.extensions import db
 from core.validation import Fields, parse_datetime
 from directives import permissions as directive_permissions
-from directives.models import Assignment, Directive
+from directives.models import Assignment, Directive, ProgressReport
 from meetings import permissions as meeting_permissions
 from meetings.models import Meeting, Participant
 from meetings.models_documents import MeetingDocument, document_readers
-from search.models import SearchEntry, SearchType
+from search.models import Part, SearchEntry, SearchType
 from search.text import WORD, fold, fold_with_map
 
 PAGE_SIZE = 20
@@ -80,11 +80,16 @@ def visible(user):
     """The WHERE clause of the index rows ``user`` may see."""
     if user is None or not getattr(user, "is_authenticated", False):
         return false()
-    if directive_permissions.is_staff(user):
+    agencies = directive_permissions.scope(user)  # as directives.queries._visible
+    if agencies is None:
         directives = true()
-    elif user.agency_id is not None:
-        directives = exists().where(Assignment.directive_id == SearchEntry.directive_id,
-                                    Assignment.agency_id == user.agency_id)
+    elif agencies:
+        mine = or_(Assignment.agency_id.in_(sorted(agencies)), Assignment.assignee_id == user.id)
+        directives = exists().where(Assignment.directive_id == SearchEntry.directive_id, mine)
+        # a progress report only from an assignment in the user's own scope (not a sibling commune's)
+        own_report = exists().where(ProgressReport.id == SearchEntry.object_id,
+                                    Assignment.id == ProgressReport.assignment_id, mine)
+        directives = and_(directives, or_(SearchEntry.part != Part.REPORT, own_report))
     else:
         directives = false()
     member = _meeting_member(user)
