@@ -73,16 +73,19 @@ def pass_on(actor, assignment, data, now=None):
     if assignment.directive.status != DirectiveStatus.ISSUED:
         raise Conflict(_("The directive is no longer in force."), code="invalid_transition")
     require_status(assignment, AGENCY_OPEN_STATUSES, _("pass it on"))
-    children = [Assignment(directive=assignment.directive, agency_id=agency.id, role=assignment.role,
-                           parent_id=assignment.id, assigned_by_id=actor.id, note=note,
-                           status=AssignmentStatus.PENDING, deadline=deadline, updated_at=now)
-                for agency in agencies]
-    children += [Assignment(directive=assignment.directive, agency_id=assignment.agency_id, role=assignment.role,
-                            parent_id=assignment.id, assignee_id=user.id, assigned_by_id=actor.id, note=note,
-                            status=AssignmentStatus.PENDING, deadline=deadline, updated_at=now)
-                 for user in users]
     try:
+        # made inside the savepoint: begin_nested() flushes first, and a child already in the directive's
+        # assignments but not yet in the session would be skipped with a warning
         with db.session.begin_nested():
+            children = [Assignment(directive=assignment.directive, agency_id=agency.id, role=assignment.role,
+                                   parent_id=assignment.id, assigned_by_id=actor.id, note=note,
+                                   status=AssignmentStatus.PENDING, deadline=deadline, updated_at=now)
+                        for agency in agencies]
+            children += [Assignment(directive=assignment.directive, agency_id=assignment.agency_id,
+                                    role=assignment.role, parent_id=assignment.id, assignee_id=user.id,
+                                    assigned_by_id=actor.id, note=note, status=AssignmentStatus.PENDING,
+                                    deadline=deadline, updated_at=now)
+                         for user in users]
             db.session.add_all(children)
             db.session.flush()
     except IntegrityError:  # another holder passed it to the same agency or officer at the same moment

@@ -1,13 +1,18 @@
-"""The demo province gets directives in every state, so the dashboard is not empty."""
+"""The demo province gets directives in every state, so the dashboard is not empty, and a cascade
+(province → district → commune → an officer) with a node in every state."""
 import importlib
 import types
+
+import pytest
 
 from core.extensions import db
 from directives import queries
 from directives.models import Directive
 
 
-def test_demo_directives_cover_every_state(app, monkeypatch):
+@pytest.fixture
+def seeded(app, monkeypatch):
+    """The demo province with its people and directives only (no meetings)."""
     from core import demo
 
     real = importlib.import_module
@@ -18,8 +23,12 @@ def test_demo_directives_cover_every_state(app, monkeypatch):
         return real(name, *args)
 
     monkeypatch.setattr(demo, "importlib", types.SimpleNamespace(import_module=only_directives))
-    demo.seed()
-    assert 6 <= db.session.scalar(db.select(db.func.count(Directive.id))) <= 10
+    return demo.seed()
+
+
+def test_demo_directives_cover_every_state(seeded):
+    # nine provincial directives and two passed down the cascade
+    assert 6 <= db.session.scalar(db.select(db.func.count(Directive.id))) <= 12
     stats = queries.agency_stats()
     totals = queries.stats_totals(stats)
     for key in ("on_track", "due_soon", "overdue", "completed_on_time", "completed_late"):
@@ -30,3 +39,65 @@ def test_demo_directives_cover_every_state(app, monkeypatch):
 
     syt1 = db.session.scalar(db.select(User).where(User.username == "syt1"))
     assert queries.inbox(syt1)[0].status == "pending"
+
+
+def _user(username):
+    from auth.models import User
+
+    return db.session.scalar(db.select(User).where(User.username == username))
+
+
+def test_demo_cascade_passes_down_three_levels_with_a_node_in_every_state(seeded):
+    from directives.models import Assignment, ExtensionRequest
+    from directives.tracking import tracking_of
+
+    children = db.session.scalars(db.select(Assignment).where(Assignment.parent_id.is_not(None))).all()
+    statuses = {a.status for a in children}
+    assert {"pending", "acknowledged", "in_progress", "submitted", "completed"} <= statuses
+    submitted = [a for a in children if a.status == "submitted"]
+    assert any(a.approved_at is None for a in submitted)  # waiting for the commune chairman's approval
+    assert any(a.approved_at is not None for a in submitted)  # gone up, waiting for whoever passed it on
+    tracking = {tracking_of(a) for a in children}
+    assert {"overdue", "completed_on_time", "completed_late"} <= tracking
+    pending_extensions = db.session.scalars(db.select(ExtensionRequest).where(
+        ExtensionRequest.status == "pending", ExtensionRequest.assignment_id.in_([a.id for a in children]))).all()
+    assert pending_extensions
+    # province → district → commune → an officer of the commune, personally; nothing deeper than that
+    officer_shares = [a for a in children if a.assignee_id is not None]
+    chains = [[a.parent.parent, a.parent, a] for a in officer_shares if a.parent.parent_id is not None]
+    assert chains
+    for district, commune, share in chains:
+        assert district.parent_id is None and district.agency.kind == "district"
+        assert commune.agency.kind == "commune" and commune.agency.parent_id == district.agency_id
+        assert share.agency_id == commune.agency_id and share.assignee.agency_id == commune.agency_id
+    # the overdue officer is the one the logins name, and each child's deadline is within its parent's
+    xdt2 = _user("xdt2")
+    assert [tracking_of(a) for a in officer_shares if a.assignee_id == xdt2.id] == ["overdue"]
+    assert all(a.deadline <= a.parent.deadline for a in children)
+    # one directive went all the way back up: completed at every level, closed
+    closed = db.session.scalars(db.select(Directive).where(Directive.status == "closed")).all()
+    assert any(any(a.parent_id is not None for a in d.assignments) for d in closed)
+
+
+def test_demo_leaders_lead_their_agencies_and_the_old_logins_stay(seeded):
+    from auth import permissions as auth_permissions
+    from auth.demo import print_logins
+
+    hdsct, xdhct = _user("hdsct"), _user("xdhct")
+    assert hdsct.role == "leader" and hdsct.agency.code == "HDS" and hdsct.title == "Chủ tịch UBND huyện Đông Sơn"
+    assert xdhct.role == "leader" and xdhct.agency.code == "XDH" and xdhct.agency.parent.code == "HDS"
+    assert auth_permissions.is_agency_leader(hdsct) and not auth_permissions.province_wide(hdsct)
+    for district in ("TPTT", "HDS", "HTH", "TXBL"):
+        from auth.models import Agency
+
+        agency = db.session.scalar(db.select(Agency).where(Agency.code == district))
+        assert 2 <= len(agency.children) <= 4 and all(c.kind == "commune" for c in agency.children)
+        assert any(u.role == "leader" for u in agency.users)
+    # the logins tests and the README rely on are unchanged
+    assert _user("syt1").full_name == "Đỗ Văn Long" and _user("hds1").agency.code == "HDS"
+    assert {_user(n).role for n in ("chutich", "phochutich")} == {"leader"}
+    lines = []
+    print_logins(lines.append)
+    printed = "\n".join(lines)
+    for username in ("chutich", "syt1", "hdsct", "xdhct", "xdt2"):
+        assert f"  {username}" in printed or f", {username}" in printed, username
