@@ -9,7 +9,7 @@ Scope follows the agency tree (directives/tree.py):
   personally) acts on it: acknowledges, reports, asks for more time, submits, passes it on;
 - a result is accepted or returned by the agency that gave it: for a root, the directive's issuer's
   level (the provincial leaders for a provincial directive); for an assignment passed on, the leaders
-  directing the agency that passed it on, and the person who passed it on;
+  of the agency that passed it on, and the person who passed it on;
 - an officer's result for the agency waits for the agency leader's approval (can_approve) when the agency
   asks for it (Agency.approval_required).
 """
@@ -172,19 +172,22 @@ def giving_agency_id(assignment):
 
 
 def can_decide(user, assignment=None):
-    """Accept or return a result, decide an extension: the leaders directing the agency that gave it, and
-    the person who passed it on; never the one who holds it. Without an assignment: whether ``user`` is
-    a leader at all (a menu entry)."""
+    """Accept or return a result, decide an extension: the leaders of the agency that gave it (the
+    provincial leaders for what the province gave), and the person who passed it on; never one who holds
+    it. A leader higher up does not decide for that agency: its result is the agency's to judge. Without
+    an assignment: whether ``user`` is a leader at all (a menu entry)."""
     if assignment is None:
         return _has_role(user, Role.LEADER)
     if not _authenticated(user) or holds(user, assignment):
         return False
     if assignment.parent_id is not None and assignment.assigned_by_id == user.id:
         return True
+    if not _has_role(user, Role.LEADER):
+        return False
     giver = giving_agency_id(assignment)
-    if giver is None:
-        return _has_role(user, Role.LEADER) and auth_permissions.province_wide(user)
-    return directs(user, giver)
+    if giver is None or agency_tree().is_provincial(giver):
+        return auth_permissions.province_wide(user)
+    return user.agency_id == giver
 
 
 def can_cancel(user, directive):
