@@ -19,7 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
-from auth.models import Agency, Role, User
+from auth.models import Agency, User
 from core.dbtypes import utcnow
 from core.errors import Conflict, Forbidden, NotFound
 from core.extensions import db
@@ -109,7 +109,7 @@ def _receivers(f, assignment, agency_ids, user_ids):
         f.error("agency_ids", _("Not an agency under %(agency)s: %(ids)s", agency=assignment.agency.name,
                                 ids=", ".join(map(str, bad))))
     users = db.session.scalars(select(User).where(User.id.in_(user_ids))).all() if user_ids else []
-    people = {u.id: u for u in users if u.active and u.agency_id == assignment.agency_id and u.role == Role.OFFICER}
+    people = {u.id: u for u in users if permissions.may_take_share(u, assignment)}
     bad = [i for i in user_ids if i not in people]
     if bad:
         f.error("user_ids", _("Not an officer of %(agency)s: %(ids)s", agency=assignment.agency.name,
@@ -179,10 +179,10 @@ def needs_approval(actor, assignment):
     has an active leader, and the one submitting is not one of its leaders."""
     if assignment.assignee_id is not None or not assignment.agency.approval_required:
         return False
-    if actor.role == Role.LEADER and actor.agency_id == assignment.agency_id:
+    if permissions.leads_agency(actor, assignment.agency_id):
         return False
     return db.session.scalar(select(User.id).where(
-        User.agency_id == assignment.agency_id, User.role == Role.LEADER, User.active.is_(True)).limit(1)) is not None
+        permissions.agency_leaders(assignment.agency_id), User.active.is_(True)).limit(1)) is not None
 
 
 def after_submit(actor, assignment, now):
@@ -190,14 +190,14 @@ def after_submit(actor, assignment, now):
     if needs_approval(actor, assignment):
         assignment.approved_at, assignment.approved_by_id = None, None
         leaders = db.session.scalars(select(User).where(
-            User.agency_id == assignment.agency_id, User.role == Role.LEADER, User.active.is_(True))).all()
+            permissions.agency_leaders(assignment.agency_id), User.active.is_(True))).all()
         notify_users(leaders, "directive.approval_needed",
                      lambda u: _("A result for %(number)s waits for your approval before it goes up",
                                  number=assignment.directive.number),
                      directive_path(assignment.directive_id))
         return False
     assignment.approved_at = now
-    assignment.approved_by_id = actor.id if actor.role == Role.LEADER else None
+    assignment.approved_by_id = actor.id if permissions.leads_agency(actor, assignment.agency_id) else None
     return True
 
 

@@ -198,6 +198,21 @@ def can_cancel(user, directive):
     return directs(user, issuer.agency_id)
 
 
+def leads_agency(user, agency_id):
+    """A leader of that very agency."""
+    return _has_role(user, Role.LEADER) and user.agency_id == agency_id
+
+
+def agency_leaders(agency_id):
+    """The leaders of one agency, as a criterion on User (they approve its officers' results)."""
+    return and_(User.agency_id == agency_id, User.role == Role.LEADER)
+
+
+def may_take_share(user, assignment):
+    """An active officer of the assignment's agency may be given a share of it personally."""
+    return bool(user.active) and user.agency_id == assignment.agency_id and user.role == Role.OFFICER
+
+
 def can_approve(user, assignment):
     """Approve or return an officer's result before it goes up: a leader of the assignment's agency, while
     the result waits for that approval."""
