@@ -9,7 +9,7 @@ from core.errors import Forbidden
 from core.extensions import db
 from core.validation import arg_int
 from directives import api_bp as api
-from directives import cascade, corrections, extensions, permissions, queries, schemas, services
+from directives import board, cascade, corrections, extensions, permissions, queries, schemas, services
 
 LIST_FILTERS = ("status", "tracking", "agency_id", "priority", "date_from", "date_to", "q", "only_unacknowledged")
 
@@ -47,12 +47,22 @@ def list_directives():
 
 @api.get("/directives/stats")
 def stats():
-    """Per-agency counts: ?priority&date_from&date_to&agency_id; ?all=1 includes agencies with no assignment."""
+    """Per-agency counts: ?priority&date_from&date_to&agency_id; ?all=1 includes agencies with no assignment.
+    ?level=<agency id>|province: one level's board (board.level_stats: what that agency gave, rows per
+    agency and per officer, with the level and its summary by level); 403 outside the caller's scope. An
+    agency's leader without ?level gets their own agency's level."""
     if not permissions.can_view_stats(current_user):
         raise Forbidden(_("Only leaders and administrators see the statistics."))
-    rows = queries.agency_stats(filters=_args(("priority", "date_from", "date_to", "agency_id")),
-                                 include_empty=request.args.get("all") == "1")
-    return jsonify(agencies=rows, totals=queries.stats_totals(rows), due_soon_days=queries.window_days())
+    filters = _args(("priority", "date_from", "date_to", "agency_id"))
+    if not request.args.get("level") and permissions.is_staff(current_user):
+        rows = queries.agency_stats(filters=filters, include_empty=request.args.get("all") == "1")
+        return jsonify(agencies=rows, totals=queries.stats_totals(rows), due_soon_days=queries.window_days())
+    agency = board.resolve_level(current_user, request.args.get("level"))
+    scope = agency.id if agency is not None else None
+    rows = board.level_stats(scope, filters=filters)
+    return jsonify(agencies=rows, totals=queries.stats_totals(rows), due_soon_days=queries.window_days(),
+                   level={"agency_id": scope, "name": agency.name if agency is not None else None},
+                   summary=board.level_summary(scope, filters=filters))
 
 
 @api.get("/directives/<int:directive_id>")

@@ -175,23 +175,12 @@ def level_stats(scope_agency_id=None, now=None, filters=None):
     now = now or utcnow()
     conditions = parse_filters(filters)
     grouped = _grouped(scope_agency_id, now, conditions)
-    agency_ids = sorted({agency_id for agency_id, _ in grouped})
-    agencies = {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(agency_ids or [-1])))}
-    officer_ids = sorted({assignee for _, assignee in grouped if assignee is not None})
-    officers = ({u.id: u for u in db.session.scalars(select(User).where(User.id.in_(officer_ids)))}
-                if officer_ids else {})
+    agencies, officers = _names(grouped)
     gave = givers(filters) if grouped else {}
     tree = agency_tree()
-    rows = []
-    for (agency_id, assignee_id), counts in grouped.items():
-        agency = agencies.get(agency_id)
-        officer = officers.get(assignee_id)
-        row = {"agency_id": agency_id, "agency_code": agency.code if agency else None,
-               "agency_name": agency.name if agency else None, "kind": "officer" if officer else "agency",
-               "assignee_id": assignee_id, "assignee_name": officer.full_name if officer else None}
-        row["name"] = row["assignee_name"] or row["agency_name"] or ""
-        row["has_level"] = officer is None and (agency_id in gave or bool(tree.children.get(agency_id)))
-        rows.append(_finish(row, counts))
+    rows = [_row(agencies.get(agency_id), officers.get(assignee_id), agency_id, assignee_id, counts,
+                 has_level=agency_id in gave or bool(tree.children.get(agency_id)))
+            for (agency_id, assignee_id), counts in grouped.items()]
     rows.sort(key=lambda r: (r["kind"] == "officer",
                              agency_key(agencies.get(r["agency_id"])) if r["kind"] == "agency" else (),
                              sort_key(r["name"])))
@@ -200,6 +189,25 @@ def level_stats(scope_agency_id=None, now=None, filters=None):
     for row in rows:
         row.setdefault("rank", None)
     return rows
+
+
+def _names(grouped):
+    """({id: Agency}, {id: User}) of the rows' agencies and officers: one statement each (none for no officer)."""
+    agency_ids = sorted({agency_id for agency_id, _ in grouped})
+    agencies = {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(agency_ids or [-1])))}
+    officer_ids = sorted({assignee for _, assignee in grouped if assignee is not None})
+    officers = ({u.id: u for u in db.session.scalars(select(User).where(User.id.in_(officer_ids)))}
+                if officer_ids else {})
+    return agencies, officers
+
+
+def _row(agency, officer, agency_id, assignee_id, counts, has_level):
+    row = {"agency_id": agency_id, "agency_code": agency.code if agency else None,
+           "agency_name": agency.name if agency else None, "kind": "officer" if assignee_id else "agency",
+           "assignee_id": assignee_id, "assignee_name": officer.full_name if officer else None}
+    row["name"] = row["assignee_name"] or row["agency_name"] or ""
+    row["has_level"] = assignee_id is None and has_level
+    return _finish(row, counts)
 
 
 def level_summary(scope_agency_id=None, now=None, filters=None):
@@ -252,14 +260,19 @@ def resolve_level(user, raw):
         if not permissions.is_staff(user):
             raise Forbidden(_("You may see the boards of your agency and of the agencies under it."))
         return None
+    agency = _agency_of_level(raw)
+    if not permissions.can_view_board_of(user, agency.id):
+        raise Forbidden(_("You may see the boards of your agency and of the agencies under it."))
+    return agency
+
+
+def _agency_of_level(raw):
     agency_id = to_int(raw)
     if agency_id is None or agency_id < 1:
         raise Invalid({"level": _("Must be an agency id or \"province\".")})
     agency = db.session.get(Agency, agency_id)
     if agency is None:
         raise NotFound(_("Agency not found."))
-    if not permissions.can_view_board_of(user, agency.id):
-        raise Forbidden(_("You may see the boards of your agency and of the agencies under it."))
     return agency
 
 

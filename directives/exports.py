@@ -129,12 +129,16 @@ REPORT_HEADERS = ["STT", "Mã đơn vị", "Đơn vị", "Số nhiệm vụ đư
 
 
 @_in_vietnamese
-def xlsx_agency_report(stats):
-    """The per-agency report: the rows of queries.agency_stats, then a province-wide total line."""
+def xlsx_agency_report(stats, level_name=None):
+    """The per-agency report: the rows of queries.agency_stats (or of one level, board.level_stats: then
+    ``level_name`` is the agency whose board it is, named in the heading), then the total line."""
     from directives.queries import stats_totals
 
     wb = Workbook()
-    ws = _sheet(wb, "Báo cáo theo đơn vị", "BÁO CÁO TÌNH HÌNH THỰC HIỆN CHỈ ĐẠO THEO ĐƠN VỊ", REPORT_HEADERS,
+    heading = "BÁO CÁO TÌNH HÌNH THỰC HIỆN CHỈ ĐẠO THEO ĐƠN VỊ"
+    if level_name:
+        heading += f" - NHIỆM VỤ DO {level_name} GIAO"
+    ws = _sheet(wb, "Báo cáo theo đơn vị", heading, REPORT_HEADERS,
                 [6, 12, 36, 14, 12, 12, 16, 11, 11, 11, 14, 14, 12])
     for n, row in enumerate(stats, start=1):
         median = row.get("median_ack_seconds")

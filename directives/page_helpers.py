@@ -47,6 +47,8 @@ register_js_strings({
     "dash_updated": _l("Updated %(time)s"),
     "dash_no_data": _l("No assignments yet."),
     "dash_rank_line": _l("On time %(rate)s · overdue %(n)s"),
+    "dash_officer": _l("Officer"),
+    "dash_open_level": _l("Open the board of %(name)s"),
     "tracking_on_track": labels.TRACKING_LABELS["on_track"],
     "tracking_due_soon": labels.TRACKING_LABELS["due_soon"],
     "tracking_overdue": labels.TRACKING_LABELS["overdue"],

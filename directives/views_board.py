@@ -15,7 +15,7 @@ from core.errors import Invalid, NotFound
 from core.extensions import db
 from core.validation import arg_int, arg_page
 from core.xlsx import stamped_filename, xlsx_response
-from directives import bp, exports, permissions, queries
+from directives import board, bp, exports, permissions, queries, tasks
 
 PAGE_SIZE = 20
 
@@ -38,7 +38,9 @@ def _home_leader(user):
     """Home page: the leader's key numbers."""
     if not permissions.can_view_stats(user):
         return None
-    return {"totals": _totals(queries.agency_stats())}
+    if permissions.is_staff(user):
+        return {"totals": _totals(queries.agency_stats())}
+    return {"totals": _totals(board.level_stats(user.agency_id))}  # an agency's leader: what it gave
 
 
 ui.add_home_section(ui.HomeSection("directives/home_officer.html", _home_officer, order=5))
@@ -85,8 +87,10 @@ def inbox():
     shown = min(max(arg_int("shown", INBOX_PAGE), INBOX_PAGE), 10 * INBOX_PAGE)
     rows, errors = _without_bad_filters(lambda kept: queries.inbox(current_user, kept, limit=shown + 1), filters)
     more_url = url_for("directives.inbox", shown=shown + INBOX_PAGE, **filters) if len(rows) > shown else None
-    return render_template("directives/inbox.html", rows=rows[:shown], filters=filters, errors=errors,
-                           more_url=more_url, unacknowledged=queries.unacknowledged_count(current_user))
+    rows = rows[:shown]
+    return render_template("directives/inbox.html", rows=rows, filters=filters, errors=errors,
+                           more_url=more_url, unacknowledged=queries.unacknowledged_count(current_user),
+                           handlers=tasks.handlers([a.id for a in rows]))
 
 
 @bp.route("/assignments/<int:assignment_id>/row")
@@ -96,7 +100,7 @@ def inbox_row(assignment_id):
     assignment = queries.get_assignment(current_user, assignment_id)
     if not permissions.can_act(current_user, assignment):
         raise NotFound()
-    return render_template("directives/_inbox_row.html", a=assignment)
+    return render_template("directives/_inbox_row.html", a=assignment, handlers=tasks.handlers([assignment.id]))
 
 
 # -- leader: list and export ------------------------------------------------------
@@ -163,42 +167,66 @@ def export_history(assignment_id):
     return xlsx_response(exports.xlsx_assignment_history(assignment), f"lich-su-giao-viec-{assignment.id}.xlsx")
 
 
-# -- leader: dashboard ------------------------------------------------------------
+# -- leader: the board by level ---------------------------------------------------
 
 DASHBOARD_FILTERS = ("date_from", "date_to", "priority")
 
 
-def _stats():
+def _level():
+    """The agency whose board is asked for (?level=, board.resolve_level), None for the province's."""
+    return board.resolve_level(current_user, request.args.get("level"))
+
+
+def _level_arg(agency):
+    return agency.id if agency is not None else board.PROVINCE
+
+
+def _stats(agency):
     filters = _filters(request.args, DASHBOARD_FILTERS)
-    stats, errors = _without_bad_filters(lambda kept: queries.agency_stats(filters=kept), filters)
+    scope = agency.id if agency is not None else None
+    stats, errors = _without_bad_filters(lambda kept: board.level_stats(scope, filters=kept), filters)
     return stats, {k: v for k, v in filters.items() if k not in errors}, errors
 
 
 def _ranking(stats):
-    """Best first: on-time rate, then fewest overdue, then most acknowledged, then fastest."""
-    ranked = [r for r in stats if r["assigned"]]
-    ranked.sort(key=lambda r: (-(r["on_time_rate"] if r["on_time_rate"] is not None else -1), r["overdue"],
-                               -(r["acknowledged_pct"] or 0), r["median_ack_seconds"] or 10**12, r["agency_name"]))
-    return ranked
+    """Best first (board.rank_key): on-time rate, then fewest overdue, then most acknowledged, then fastest."""
+    return sorted((r for r in stats if r["rank"] is not None), key=lambda r: r["rank"])
 
 
 @bp.route("/directives/dashboard")
 @login_required
 def dashboard():
-    if not permissions.can_view_stats(current_user):
-        abort(403)
-    stats, filters, errors = _stats()
-    stats = sorted(stats, key=lambda r: (-r["overdue"], -r["due_soon"], sort_key(r["agency_name"])))
+    agency = _level()
+    level = _level_arg(agency)
+    stats, filters, errors = _stats(agency)
+    stats = sorted(stats, key=lambda r: (r["kind"] == "officer", -r["overdue"], -r["due_soon"], sort_key(r["name"])))
+    scope = agency.id if agency is not None else None
+    summary, _errors = _without_bad_filters(lambda kept: board.level_summary(scope, filters=kept), filters)
+    # the counts drill down to the assignment list on the province's level (the list a provincial leader
+    # reads: the roots); an agency's level drills down level by level instead
+    drill_on = agency is None and permissions.is_staff(current_user)
     return render_template(
         "directives/dashboard.html", stats=stats, totals=_totals(stats), filters=filters, errors=errors,
-        ranking=_ranking(stats), now=utcnow(),
-        stats_url=url_for("directives_api.stats", **filters),  # refetched live by static/js/dashboard.js
-        export_url=url_for("directives.export_dashboard", **filters),
+        ranking=_ranking(stats), now=utcnow(), level=level, agency=agency, summary=summary,
+        crumbs=board.breadcrumbs(current_user, agency), level_labels=LEVEL_LABELS,
+        level_url=lambda value: url_for("directives.dashboard", level=value, **filters),
+        stats_url=url_for("directives_api.stats", level=level, **filters),  # refetched live by static/js/dashboard.js
+        export_url=url_for("directives.export_dashboard", level=level, **filters),
         can_export=permissions.can_export(current_user),
         # every number drills down to the assignments it counts, under the board's own filters
-        drill_url=url_for("directives.index", view="assignments", **filters),
-        drill=lambda **kw: url_for("directives.index", view="assignments", **filters, **kw),
+        drill_url=url_for("directives.index", view="assignments", **filters) if drill_on else None,
+        drill=(lambda **kw: url_for("directives.index", view="assignments", **filters, **kw)) if drill_on else None,
     )
+
+
+#: what each line of the summary by level counts: the kind of agency that gave the assignments
+LEVEL_LABELS = {
+    board.PROVINCE: _l("Given by the province"),
+    "department": _l("Given by departments"),
+    "district": _l("Given by districts"),
+    "commune": _l("Given by communes"),
+    "other": _l("Given by other agencies"),
+}
 
 
 @bp.route("/directives/dashboard/export.xlsx")
@@ -206,5 +234,11 @@ def dashboard():
 def export_dashboard():
     if not permissions.can_export(current_user):
         abort(403)
-    stats, _filters_used, _errors = _stats()
-    return xlsx_response(exports.xlsx_agency_report(stats), stamped_filename("bao-cao-theo-don-vi"))
+    agency = _level()
+    stats, _filters_used, _errors = _stats(agency)
+    rows = [dict(r, agency_code=r["agency_code"] if r["kind"] == "agency" else "", agency_name=r["name"])
+            for r in stats]
+    name = agency.name if agency is not None else None
+    suffix = f"-{agency.code.lower()}" if agency is not None else ""
+    return xlsx_response(exports.xlsx_agency_report(rows, level_name=name),
+                         stamped_filename(f"bao-cao-theo-don-vi{suffix}"))

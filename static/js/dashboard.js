@@ -42,10 +42,10 @@
     return url.pathname + url.search;
   }
 
-  /** A cell with an agency's count: a link to its assignments when there are any. */
+  /** A cell with an agency's count: a link to its assignments when there are any (on the province's level). */
   function countCell(r, value, text, cls, params) {
     const td = cell("", cls);
-    if (!value) { td.textContent = text; return td; }
+    if (!value || !initial.drill_url) { td.textContent = text; return td; }
     const a = document.createElement("a");
     a.className = "drill-link";
     a.dataset.drill = "";
@@ -55,34 +55,69 @@
     return td;
   }
 
+  /** The board of the level below a row, the board's filters kept. */
+  function levelUrl(agencyId) {
+    const url = new URL(initial.level_url, window.location.origin);
+    url.searchParams.set("level", String(agencyId));
+    return url.pathname + url.search;
+  }
+
+  /** The officer mark after an officer's name. */
+  function officerBadge() {
+    const badge = document.createElement("span");
+    badge.className = "badge text-bg-light border fw-normal ms-1";
+    badge.textContent = t("dash_officer");
+    return badge;
+  }
+
+  /** A row's name: a link down to its agency's board when it has one; an officer marked as such. */
+  function nameCell(r) {
+    const td = cell("", "fw-semibold");
+    if (r.has_level) {
+      const a = document.createElement("a");
+      a.className = "level-link";
+      a.href = levelUrl(r.agency_id);
+      a.title = fmt("dash_open_level", { name: r.name });
+      a.textContent = r.name;
+      const chevron = document.createElement("i");
+      chevron.className = "bi bi-chevron-right small ms-1";
+      chevron.setAttribute("aria-hidden", "true");
+      a.append(chevron);
+      td.append(a);
+    } else {
+      td.textContent = r.name;
+    }
+    if (r.kind === "officer") td.append(" ", officerBadge());
+    return td;
+  }
+
   // -- table ---------------------------------------------------------------------
 
   function compare(a, b) {
     if (sortKey === "name") {
-      const r = String(a.agency_name).localeCompare(String(b.agency_name), "vi");
+      const r = String(a.name).localeCompare(String(b.name), "vi");
       return sortDir === "asc" ? r : -r;
     }
     const va = a[sortKey], vb = b[sortKey];
     const na = va === null || va === undefined, nb = vb === null || vb === undefined;
-    if (na && nb) return String(a.agency_name).localeCompare(String(b.agency_name), "vi");
+    if (na && nb) return String(a.name).localeCompare(String(b.name), "vi");
     if (na) return 1;  // unknown values always last
     if (nb) return -1;
-    if (va === vb) return String(a.agency_name).localeCompare(String(b.agency_name), "vi");
+    if (va === vb) return String(a.name).localeCompare(String(b.name), "vi");
     return sortDir === "asc" ? va - vb : vb - va;
   }
 
   function renderTable(previous) {
     const body = document.getElementById("stats-body");
     const before = {};
-    (previous || []).forEach((r) => { before[r.agency_id] = r; });
+    (previous || []).forEach((r) => { before[r.agency_id + ":" + r.assignee_id] = r; });
     const sorted = rows.slice().sort(compare);
     const out = [];
     sorted.forEach((r) => {
       const tr = document.createElement("tr");
       tr.dataset.agencyId = String(r.agency_id);
-      const name = cell(r.agency_name, "fw-semibold");
       tr.append(
-        name,
+        nameCell(r),
         countCell(r, r.assigned, String(r.assigned), "text-end", {}),
         countCell(r, r.acknowledged, pct(r.acknowledged_pct), "text-end", { acknowledged: "yes" }),
         cell(duration(r.median_ack_seconds), "text-end text-nowrap"),
@@ -93,7 +128,7 @@
         countCell(r, r.completed_late, String(r.completed_late), "text-end", { tracking: "completed_late" }),
         cell(pct(r.on_time_rate), "text-end"),
       );
-      const old = before[r.agency_id];
+      const old = before[r.agency_id + ":" + r.assignee_id];
       if (previous && (!old || ["assigned", "acknowledged", "overdue", "due_soon", "on_track", "completed_on_time", "completed_late"].some((k) => old[k] !== r[k]))) {
         tr.querySelectorAll("td").forEach((td) => td.classList.add("bump"));
       }
@@ -120,17 +155,12 @@
     th.addEventListener("keydown", (ev) => { if (ev.key === "Enter" || ev.key === " ") { ev.preventDefault(); activate(); } });
   });
 
-  // -- ranking: on-time rate, then fewest overdue, then acknowledged %, then fastest --
+  // -- ranking: the level's rank from the server (directives/board.py rank_key: on-time rate, then
+  // fewest overdue, then acknowledged %, then fastest) --
 
   function renderRanking() {
     const list = document.getElementById("ranking");
-    const ranked = rows.filter((r) => r.assigned).sort((a, b) => {
-      const ra = a.on_time_rate === null ? -1 : a.on_time_rate, rb = b.on_time_rate === null ? -1 : b.on_time_rate;
-      if (ra !== rb) return rb - ra;
-      if (a.overdue !== b.overdue) return a.overdue - b.overdue;
-      if ((a.acknowledged_pct || 0) !== (b.acknowledged_pct || 0)) return (b.acknowledged_pct || 0) - (a.acknowledged_pct || 0);
-      return (a.median_ack_seconds || 1e12) - (b.median_ack_seconds || 1e12);
-    });
+    const ranked = rows.filter((r) => r.rank !== null && r.rank !== undefined).sort((a, b) => a.rank - b.rank);
     const items = ranked.map((r) => {
       const li = document.createElement("li");
       li.className = "list-group-item d-flex justify-content-between align-items-start";
@@ -138,7 +168,8 @@
       box.className = "ms-2 me-auto";
       const name = document.createElement("div");
       name.className = "fw-semibold";
-      name.textContent = r.agency_name;
+      name.textContent = r.name;
+      if (r.kind === "officer") name.append(" ", officerBadge());
       const line = document.createElement("div");
       line.className = "small text-body-secondary";
       line.textContent = fmt("dash_rank_line", { rate: pct(r.on_time_rate), n: r.overdue });
@@ -191,7 +222,7 @@
   function barData() {
     const list = chartRows();
     return {
-      labels: list.map((r) => shortName(r.agency_name)),
+      labels: list.map((r) => shortName(r.name)),
       datasets: TRACKING.map((key) => ({
         label: t("tracking_" + key),
         data: list.map((r) => r[key]),
