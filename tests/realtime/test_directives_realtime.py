@@ -75,7 +75,8 @@ def test_officers_of_assigned_agencies_get_directive_new_others_do_not(live_serv
         by_agency = {a["agency_id"]: a["id"] for a in d["assignments"]}
         got = inboxes["syt1"].wait_for("directive:new")
         assert got == {"directive_id": d["id"], "assignment_id": by_agency[province["syt"]],
-                       "title": "Ứng phó bão số 9", "deadline": "2099-01-01T01:00:00+00:00", "priority": "urgent"}
+                       "title": "Ứng phó bão số 9", "deadline": "2099-01-01T01:00:00+00:00", "priority": "urgent",
+                       "parent_id": None}
         assert inboxes["sgd1"].wait_for("directive:new")["assignment_id"] == by_agency[province["sgd"]]
         assert inboxes["syt1"].wait_for("notification:new")["link"] == f"/directives/{d['id']}"
         time.sleep(0.5)  # give a wrong delivery time to arrive
@@ -107,7 +108,7 @@ def test_acknowledge_over_the_socket_reaches_the_leader(live_server, province):
         assert again["assignment"]["acknowledged_at"] == ack["assignment"]["acknowledged_at"]
         update = leader_inbox.wait_for("assignment:updated", lambda d: d["status"] == "acknowledged")
         assert update == {"directive_id": res.json()["id"], "assignment_id": a_id, "agency_id": province["syt"],
-                          "status": "acknowledged", "tracking": "on_track"}
+                          "status": "acknowledged", "tracking": "on_track", "parent_id": None}
         assert officer_inbox.wait_for("assignment:updated", lambda d: d["status"] == "acknowledged")
         # the leader is in its own room and the leaders' room: still one delivery per change
         acks = [d for n, d in leader_inbox.events if d["status"] == "acknowledged"]
