@@ -152,8 +152,12 @@ def save_uploads(files, owner, actor=None, field="file"):
 
 
 def get_attachment(user, attachment_id):
+    """The attachment if ``user`` may see it: a directive's file with the directive, a report's file with
+    that report's assignment (a sibling commune's reports are not theirs to read), else NotFound."""
     attachment = db.session.get(Attachment, attachment_id) if attachment_id is not None else None
     if attachment is None or not permissions.can_view_directive(user, attachment.directive):
+        raise NotFound(_("File not found."))
+    if attachment.report_id is not None and not permissions.can_view_assignment(user, attachment.report.assignment):
         raise NotFound(_("File not found."))
     return attachment
 

@@ -133,3 +133,23 @@ def test_parent_id_and_children_draw_the_whole_cascade_for_those_above(client, p
     res = client.get(f"/api/v1/directives/{d.id}", headers=p.h("xdhct"))
     got = {a["id"]: a for a in res.json["assignments"]}
     assert set(got) == {n["HDS"].id, n["XDH"].id, n["xdh1"].id} and got[n["HDS"].id]["path_only"] is True
+
+
+def test_a_sibling_communes_report_files_are_not_downloadable(client, p):
+    from io import BytesIO
+
+    d, n = p.cascade()
+    report = services.report_progress(p.u["xdh1"], n["XDH"], {"progress": 30, "note": "Ảnh hiện trạng"})
+    res = client.post(f"/api/v1/reports/{report.id}/attachments", headers=p.h("xdh1"),
+                      data={"file": (BytesIO(b"%PDF-1.4 nha o"), "hien-trang.pdf")})
+    assert res.status_code == 201, res.json
+    file_id = res.json["items"][0]["id"]
+    assert client.get(f"/api/v1/attachments/{file_id}", headers=p.h("xdt1")).status_code == 404
+    assert client.get(f"/api/v1/attachments/{file_id}", headers=p.h("hthct")).status_code == 404
+    for who in ("xdh2", "hdsct", "chutich"):
+        res = client.get(f"/api/v1/attachments/{file_id}", headers=p.h(who))
+        assert res.status_code == 200 and res.data == b"%PDF-1.4 nha o", who
+    # and the sibling cannot add files to Đông Hưng's report either
+    res = client.post(f"/api/v1/reports/{report.id}/attachments", headers=p.h("xdt1"),
+                      data={"file": (BytesIO(b"%PDF-1.4 x"), "x.pdf")})
+    assert res.status_code == 404
