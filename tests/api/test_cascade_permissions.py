@@ -153,3 +153,18 @@ def test_a_sibling_communes_report_files_are_not_downloadable(client, p):
     res = client.post(f"/api/v1/reports/{report.id}/attachments", headers=p.h("xdt1"),
                       data={"file": (BytesIO(b"%PDF-1.4 x"), "x.pdf")})
     assert res.status_code == 404
+
+
+def test_the_district_decides_on_what_it_gave_a_commune_not_the_commune_above_it(client, p):
+    d = p.issue("XDH", by="hdsct", title="Huyện giao: dọn vệ sinh kênh mương")  # the district's own directive
+    root = p.root(d, "XDH")
+    services.acknowledge(p.u["xdhct"], root)
+    services.submit(p.u["xdhct"], root, {"note": "Xong"})
+    assert client.post(f"/api/v1/assignments/{root.id}/accept", headers=p.h("xdhct")).status_code == 403
+    assert client.post(f"/api/v1/assignments/{root.id}/accept", headers=p.h("hthct")).status_code == 404
+    # the district's officers work on what the district holds, not on what its chairman gave (as at the province)
+    assert client.post(f"/api/v1/assignments/{root.id}/accept", headers=p.h("hds1")).status_code == 404
+    assert client.post(f"/api/v1/directives/{d.id}/cancel", headers=p.h("xdhct"),
+                       json={"reason": "x"}).status_code == 403
+    res = client.post(f"/api/v1/assignments/{root.id}/accept", headers=p.h("hdsct"))
+    assert res.status_code == 200 and res.json["status"] == "completed"

@@ -188,3 +188,19 @@ def test_a_child_deadline_cannot_pass_its_parent_even_by_a_second(client, p):
     res = client.post(f"/api/v1/assignments/{root.id}/sub-assignments", headers=p.h("hdsct"),
                       json={"agency_ids": [p.ag["XDH"].id], "deadline": late})
     assert res.status_code == 422 and list(res.json["error"]["fields"]) == ["deadline"]
+
+
+def test_taking_an_agency_off_closes_what_it_passed_on(client, p):
+    d, n = p.cascade()
+    services.acknowledge(p.u["xdh1"], n["xdh1"])
+    ext = extensions.request_extension(p.u["xdh1"], n["xdh1"], {"deadline": deadline(5), "reason": "Ốm"})
+    res = client.patch(f"/api/v1/directives/{d.id}", headers=p.h("chutich"),
+                       json={"lead_agency_id": p.ag["HTH"].id, "reason": "Giao huyện Tây Hòa chủ trì"})
+    assert res.status_code == 200, res.json
+    got = nodes_of(client, p, d)
+    assert {got[n[k].id]["status"] for k in ("HDS", "XDH", "XDT", "xdh1")} == {"cancelled"}
+    db.session.expire_all()
+    assert db.session.get(ExtensionRequest, ext.id).status == "rejected"
+    # what was passed on can no longer be acted on
+    res = client.post(f"/api/v1/assignments/{n['xdh1'].id}/reports", headers=p.h("xdh1"), json={"progress": 50})
+    assert res.status_code == 409
