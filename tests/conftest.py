@@ -191,13 +191,21 @@ class Factory:
         password=PASSWORD,
         email=None,
         locale="vi",
+        agency_leader=None,
     ):
+        """A user. A leader put in a top-level agency made with the default kind is taken to be one of the
+        province's leaders (that agency becomes the provincial office), as tests written before the cascade
+        meant; a leader of a district or commune (or ``agency_leader=True``) directs that agency's subtree."""
         from auth import services
-        from auth.models import User
+        from auth.models import AgencyKind, User
 
         self.n += 1
         if role == "officer" and agency is None:
             agency = self.agency()
+        if agency_leader is None:
+            agency_leader = agency is not None and (agency.parent_id is not None or agency.kind != "department")
+        if role == "leader" and agency is not None and not agency_leader:
+            agency.kind = AgencyKind.PROVINCIAL_OFFICE
         user = User(
             username=username or f"{role}{self.n}",
             full_name=full_name or f"Người dùng {self.n}",
