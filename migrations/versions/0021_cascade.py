@@ -61,12 +61,28 @@ def upgrade():
         _actions_check(batch_op, NEW_ACTIONS)
 
 
+def _drop_what_was_passed_on():
+    """The old schema has no place for the assignments passed on, nor for the pass_on and approve history.
+    Migrations run on SQLite with foreign keys off (migrations/env.py), so what hangs on those assignments
+    goes explicitly: their history, reports (their files' rows and search entries), extension requests and
+    reminders."""
+    children = "SELECT id FROM directive_assignments WHERE parent_id IS NOT NULL"
+    reports = f"SELECT id FROM directive_progress_reports WHERE assignment_id IN ({children})"
+    op.execute(f"DELETE FROM search_entries WHERE part = 'report' AND object_id IN ({reports})")
+    op.execute(f"DELETE FROM directive_attachments WHERE report_id IN ({reports})")
+    for table in ('directive_progress_reports', 'directive_extension_requests', 'directive_assignment_events',
+                  'directive_reminders_sent'):
+        op.execute(f"DELETE FROM {table} WHERE assignment_id IN ({children})")
+    op.execute("DELETE FROM directive_assignments WHERE parent_id IS NOT NULL")
+    op.execute("DELETE FROM directive_assignment_events WHERE action IN ('pass_on', 'approve')")
+
+
 def downgrade():
+    _drop_what_was_passed_on()
     with op.batch_alter_table('directive_assignment_events', schema=None) as batch_op:
         _actions_check(batch_op, OLD_ACTIONS)
     op.drop_index('uq_assignments_directive_assignee', table_name='directive_assignments')
     op.drop_index('uq_assignments_directive_agency', table_name='directive_assignments')
-    op.execute("DELETE FROM directive_assignments WHERE parent_id IS NOT NULL")
     with op.batch_alter_table('directive_assignments', schema=None) as batch_op:
         batch_op.create_unique_constraint('uq_assignments_directive_agency', ['directive_id', 'agency_id'])
         batch_op.drop_index(batch_op.f('ix_directive_assignments_assignee_id'))

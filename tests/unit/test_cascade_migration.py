@@ -103,3 +103,38 @@ def test_existing_assignments_become_roots_and_submitted_results_have_gone_up(tm
         assert client.get("/api/v1/assignments/2", headers=token("xdh1")).status_code == 200
         db.session.remove()
         db.engine.dispose()
+
+
+def test_downgrading_drops_what_was_passed_on_and_keeps_the_rest(tmp_path, monkeypatch):
+    """Below 0021 there is no passing on: the demo province's cascade (children at three levels, with
+    reports, extension requests, pass_on and approve history) goes, every root and its history stays, and
+    no row is left pointing at a deleted one (migrations/env.py checks the foreign keys)."""
+    from flask_migrate import downgrade
+
+    from core import demo
+
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "i"))
+    app = create_app(make_test_config(tmp_path, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'm.db'}"))
+    with app.app_context():
+        upgrade(revision="heads")
+        demo.seed()
+        db.session.remove()
+        count = lambda conn, sql: conn.exec_driver_sql(sql).scalar()  # noqa: E731
+        with db.engine.connect() as conn:
+            roots = count(conn, "SELECT count(*) FROM directive_assignments WHERE parent_id IS NULL")
+            children = count(conn, "SELECT count(*) FROM directive_assignments WHERE parent_id IS NOT NULL")
+            root_events = count(conn, "SELECT count(*) FROM directive_assignment_events e JOIN directive_assignments"
+                                      " a ON a.id = e.assignment_id WHERE a.parent_id IS NULL"
+                                      " AND e.action NOT IN ('pass_on', 'approve')")
+        assert children >= 10
+        downgrade(revision="0020_search")
+        with db.engine.connect() as conn:
+            assert count(conn, "SELECT count(*) FROM directive_assignments") == roots
+            assert count(conn, "SELECT count(*) FROM directive_assignment_events") == root_events
+            assert count(conn, "SELECT count(*) FROM directive_progress_reports WHERE assignment_id NOT IN"
+                               " (SELECT id FROM directive_assignments)") == 0
+        upgrade(revision="heads")
+        with db.engine.connect() as conn:
+            assert count(conn, "SELECT count(*) FROM directive_assignments WHERE parent_id IS NULL") == roots
+        db.session.remove()
+        db.engine.dispose()
