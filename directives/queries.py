@@ -37,6 +37,7 @@ def _directive_options():
     return (
         selectinload(Directive.assignments).selectinload(Assignment.agency),
         selectinload(Directive.assignments).selectinload(Assignment.acknowledged_by),
+        selectinload(Directive.assignments).selectinload(Assignment.assignee),
         selectinload(Directive.issuer),
         selectinload(Directive.attachments),
     )
