@@ -82,6 +82,25 @@ def update_agency(actor, agency, data):
         agency.parent = parent
     if "active" in f.data:
         changes |= audit.apply_changes(agency, {"active": f.bool("active")})
+    if "approval_required" in f.data:
+        changes |= audit.apply_changes(agency, {"approval_required": f.bool("approval_required")})
+    if changes:
+        audit.record(actor, "agency.update", agency, **changes)
+    db.session.commit()
+    return agency
+
+
+def set_approval_required(actor, agency, data):
+    """Whether an officer's result for ``agency`` waits for its leader's approval before it goes up.
+    data: approval_required (true/false). Admins and the agency's own leaders; audited."""
+    if not permissions.can_set_approval(actor, agency):
+        raise Forbidden(_("Only the agency's leaders or an administrator can change this."))
+    f = Fields(data)
+    if not f.has("approval_required"):
+        f.error("approval_required", _("Say whether results need the leader's approval."))
+    value = f.bool("approval_required")
+    f.check()
+    changes = audit.apply_changes(agency, {"approval_required": value})
     if changes:
         audit.record(actor, "agency.update", agency, **changes)
     db.session.commit()

@@ -51,6 +51,14 @@ def can_manage_agencies(user):
     return _has_role(user, Role.ADMIN)
 
 
+def can_set_approval(user, agency):
+    """Switch an agency's internal approval (an officer's result waits for its leader) on or off: admins,
+    and that agency's own leaders."""
+    if _has_role(user, Role.ADMIN):
+        return True
+    return is_agency_leader(user) and agency is not None and user.agency_id == agency.id
+
+
 def can_revoke_token(user, token):
     return user.is_authenticated and (token.user_id == user.id or _has_role(user, Role.ADMIN))
 

@@ -253,6 +253,25 @@ def agencies():
     return render_template("auth/agencies.html", tree=queries.agency_tree(), counts=queries.active_user_counts())
 
 
+@bp.route("/agencies/<int:agency_id>/approval", methods=["POST"])
+@login_required
+def agency_approval(agency_id):
+    """An agency's leader (or an admin) switches the agency's internal approval on or off; back to the
+    page the form was on."""
+    agency = agency_services.get_agency(agency_id)
+    _agency, errors = call_service(agency_services.set_approval_required, current_user, agency,
+                                   request.form.to_dict(), field="approval_required")
+    if errors:
+        flash(errors["approval_required"], "error")
+    elif agency.approval_required:
+        flash(_("Results of %(agency)s's officers now wait for a leader's approval before they go up.",
+                agency=agency.name), "success")
+    else:
+        flash(_("Results of %(agency)s's officers now go up without a leader's approval.", agency=agency.name),
+              "success")
+    return redirect(safe_next(request.form.get("next")))
+
+
 @bp.route("/admin/agencies/new", methods=["GET", "POST"])
 @bp.route("/admin/agencies/<int:agency_id>/edit", methods=["GET", "POST"])
 @login_required
@@ -265,6 +284,7 @@ def edit_agency(agency_id=None):
         data["parent_id"] = data.get("parent_id") or None
         if agency is not None:
             data["active"] = bool(request.form.get("active"))
+            data["approval_required"] = bool(request.form.get("approval_required"))
         if agency is None:
             _agency, errors = call_service(agency_services.create_agency, current_user, data, field="code")
         else:

@@ -22,6 +22,7 @@ from directives import (
     extensions,
     labels,
     page_helpers,  # noqa: F401  (the templates' helpers and the markdown filter)
+    page_tree,
     permissions,
     queries,
     services,
@@ -34,13 +35,11 @@ MESSAGE = "_message"
 
 # -- the directive page ---------------------------------------------------------
 
-def _own_assignment(directive, user):
-    if not permissions.has_inbox(user):
-        return None
-    for assignment in directive.assignments:
-        if assignment.agency_id == user.agency_id:
-            return assignment
-    return None
+def _own_assignments(directive, user):
+    """What ``user`` holds in this directive, a card each: the shares passed to them personally first,
+    then their agency's assignment."""
+    held = [a for a in directive.assignments if permissions.holds(user, a)]
+    return sorted(held, key=lambda a: a.assignee_id is None)
 
 
 #: actions whose rows of one moment group into one entry of the history (a correction's rows only
@@ -49,13 +48,15 @@ SAME_DATA_ACTIONS = (EventAction.CORRECT, EventAction.ADD, EventAction.REMOVE)
 GROUPED_ACTIONS = (EventAction.ISSUE, EventAction.CANCEL, EventAction.DEADLINE_FOLLOW, *SAME_DATA_ACTIONS)
 
 
-def _directive_events(directive):
-    """The whole directive's history across its agencies, newest first.
+def _directive_events(directive, shown=None):
+    """The directive's history across its agencies (those in ``shown``, ids, when given), newest first.
 
     The issue rows (one per agency, same moment) become one entry listing the agencies, each with its
     role; so do a cancellation's rows and the supporting agencies' deadlines moved with the lead's."""
     out = []
     for ev in queries.directive_events(directive):
+        if shown is not None and ev.assignment_id not in shown:
+            continue
         agency = _history_agency(ev)
         last = out[-1] if out else None
         if last is not None and _same_entry(last["event"], ev):
@@ -67,10 +68,10 @@ def _directive_events(directive):
 
 
 def _history_agency(ev):
-    """The agency an event is about; at issue with the role given then (kept in the event), not
-    today's: a correction may swap the lead."""
-    agency = ev.assignment.agency.name
-    if ev.action != EventAction.ISSUE:
+    """The agency (or the officer of a personal share) an event is about; at issue with the role given
+    then (kept in the event), not today's: a correction may swap the lead."""
+    agency = services.holder_name(ev.assignment)
+    if ev.action != EventAction.ISSUE or ev.assignment.parent_id is not None:
         return agency
     role = (ev.data or {}).get("role") or ev.assignment.role
     return f"{agency} ({labels.label(labels.ROLE_LABELS, role)})"
@@ -117,34 +118,54 @@ def _latest_submissions(events):
     return out
 
 
-def _page_context(directive, errors=None, form=None, failed_action=None):
-    own = _own_assignment(directive, current_user)
-    events = _directive_events(directive)
-    pending = queries.pending_extensions(directive)
+def _own_words(events, owns):
+    """The leaders' latest word on each card the user holds: a return, an extension refused."""
     return {
-        "d": directive,
-        "assignments": list(directive.assignments),
-        "own": own,
-        "own_pending_extension": next((x for x in pending if own and x.assignment_id == own.id), None),
-        "events": events,
-        "deadline_moved_by": _deadline_moved_by(events),
-        # the result itself, where the leader decides on it
-        "submissions": _latest_submissions(events),
         # shown in the officer's card, not only far below in the history
-        "own_return": _leader_word(events, own, EventAction.RETURN, (EventAction.SUBMIT,)),
-        "own_rejection": _leader_word(events, own, EventAction.EXTENSION_REJECT,
-                                      (EventAction.EXTENSION_REQUEST, EventAction.EXTENSION_APPROVE)),
-        "report_files": queries.report_files(directive),
-        # what this user decides on: results and extensions of what their level gave
+        "own_returns": {own.id: _leader_word(events, own, EventAction.RETURN, (EventAction.SUBMIT,)) for own in owns},
+        "own_rejections": {own.id: _leader_word(events, own, EventAction.EXTENSION_REJECT,
+                                                (EventAction.EXTENSION_REQUEST, EventAction.EXTENSION_APPROVE))
+                           for own in owns},
+    }
+
+
+def _decisions(directive, pending):
+    """What this user decides on: results and extensions of what their level gave, officers' results
+    waiting for their approval, cancelling."""
+    return {
         "waiting_accept": [a for a in directive.assignments if a.status == "submitted" and a.approved_at is not None
                            and permissions.can_decide(current_user, a)],
         "waiting_approval": [a for a in directive.assignments if permissions.can_approve(current_user, a)],
         "pending_extensions": [x for x in pending if permissions.can_decide(current_user, x.assignment)],
         "can_cancel": directive.status == "issued" and permissions.can_cancel(current_user, directive),
+    }
+
+
+def _page_context(directive, errors=None, form=None, failed_action=None):
+    owns = _own_assignments(directive, current_user)
+    tree = page_tree.tree_context(current_user, directive)
+    events = _directive_events(directive, tree["full_ids"])
+    pending = [x for x in queries.pending_extensions(directive) if x.assignment_id in tree["full_ids"]]
+    return {
+        "d": directive,
+        "assignments": [a for a in directive.assignments if a.id in tree["full_ids"]],
+        "owns": owns,
+        "own": owns[0] if owns else None,
+        "own_extras": page_tree.own_extras(current_user, directive, owns, pending),
+        "events": events,
+        "deadline_moved_by": _deadline_moved_by(events),
+        # the result itself, where the leader decides on it
+        "submissions": _latest_submissions(events),
+        "report_files": queries.report_files(directive),
         "errors": errors or {},
         "form": form or {},
         "failed_action": failed_action,
+        # which card's form failed: the assignment in the URL it was posted to
+        "failed_id": (request.view_args or {}).get("assignment_id") if failed_action else None,
         "accept": _attachments().accept_attribute(),
+        **_own_words(events, owns),
+        **_decisions(directive, pending),
+        **tree,
     }
 
 
@@ -152,8 +173,7 @@ def _page_context(directive, errors=None, form=None, failed_action=None):
 @login_required
 def show(directive_id):
     directive = queries.get_directive(current_user, directive_id)
-    own = _own_assignment(directive, current_user)
-    if own is not None:
+    for own in _own_assignments(directive, current_user):
         services.mark_seen(current_user, own)
     return render_template("directives/show.html", **_page_context(directive))
 

@@ -259,6 +259,19 @@
       });
     }
 
+    /** The tab and the folded form a user opened stay open when the actions are swapped in again. */
+    function keepOpenPanes(current, incoming) {
+      current.querySelectorAll(".tab-pane.active[id], .collapse.show[id]").forEach((pane) => {
+        const twin = incoming.querySelector("#" + CSS.escape(pane.id));
+        if (!twin) return;
+        if (twin.classList.contains("collapse")) { twin.classList.add("show"); return; }
+        twin.parentElement.querySelectorAll(":scope > .tab-pane").forEach((p) => p.classList.remove("show", "active"));
+        twin.classList.add("show", "active");
+        const nav = twin.closest(".card-body") && twin.closest(".card-body").querySelectorAll("[data-bs-toggle='pill']");
+        (nav || []).forEach((b) => b.classList.toggle("active", b.dataset.bsTarget === "#" + pane.id));
+      });
+    }
+
     function hasDirtyForm(part) {
       return Array.from(part.querySelectorAll("form.live-form")).some((f) => dirty.has(f));
     }
@@ -301,6 +314,7 @@
           showNotice();
           return;
         }
+        if (id === "part-actions") keepOpenPanes(current, incoming);
         current.replaceWith(incoming);
         if (id === "part-actions") notice = null;
       });
@@ -309,6 +323,7 @@
       const part = document.getElementById("part-actions");
       if (part) { bindAckForms(part); trackDirty(part); bindRanges(part); }
       applyOlder();
+      document.dispatchEvent(new CustomEvent("directives:refreshed"));  // the tree folds its branches again
       page.dataset.refreshed = String((parseInt(page.dataset.refreshed || "0", 10) || 0) + 1);
     }
 

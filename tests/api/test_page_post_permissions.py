@@ -129,9 +129,9 @@ def test_an_invited_member_is_refused_by_the_chairs_meeting_forms(app, client, w
 def test_leader_and_officer_are_refused_each_others_assignment_forms(app, client, world):
     ids = world["ids"]
     officer_only = [
-        f"/assignments/{ids['assignment_id']}/{a}" for a in ("acknowledge", "report", "submit", "extension")
+        f"/assignments/{ids['assignment_id']}/{a}" for a in ("acknowledge", "report", "submit", "extension", "pass-on")
     ]
-    leader_only = [f"/assignments/{ids['assignment_id']}/{a}" for a in ("accept", "return")] + [
+    leader_only = [f"/assignments/{ids['assignment_id']}/{a}" for a in ("accept", "return", "approve")] + [
         f"/extension-requests/{ids['extension_id']}/{a}" for a in ("approve", "reject")] + [
         f"/directives/{ids['directive_id']}/cancel"]
     token = login(client, world["leader"])
