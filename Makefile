@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export PORT
 
-.PHONY: run test install install-dev screenshots bench translations check-translations lint lint-py lint-js clean
+.PHONY: run test install install-dev screenshots bench bench-cascade translations check-translations lint lint-py lint-js clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,10 @@ screenshots: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/run.py
+
+# the directive page and the board by level over a 2,000-node cascade, SQLite and PostgreSQL (bench/README.md, 5)
+bench-cascade: $(VENV)/.dev-installed
+	$(BIN)/python bench/cascade.py
 
 translations: $(VENV)/.installed
 	$(BIN)/flask --app wsgi translations update
