@@ -102,6 +102,11 @@ def test_a_commune_officer_sees_its_share_and_the_path_above_nothing_of_a_siblin
     assert client.get(f"/api/v1/assignments/{n['HDS'].id}/reports", headers=p.h("xdt1")).status_code == 404
     res = client.get(f"/api/v1/assignments/{n['XDT'].id}", headers=p.h("xdt1"))
     assert res.status_code == 200 and res.json["parent_id"] == n["HDS"].id
+    # the list says no more than the directive does
+    res = client.get("/api/v1/directives", headers=p.h("xdt1"))
+    assert [item["id"] for item in res.json["items"]] == [d.id]
+    assert {a["id"] for a in res.json["items"][0]["assignments"]} == {n["HDS"].id, n["XDT"].id}
+    assert "Đông Hưng" not in res.get_data(as_text=True)
 
 
 def test_an_officer_given_a_share_personally_sees_it_and_the_path(client, p):
