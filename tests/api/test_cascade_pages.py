@@ -372,3 +372,46 @@ def test_the_new_forms_refuse_a_post_without_the_csrf_token(client, p):
         assert c.post(url, data=data).status_code == 400, url
     db.session.refresh(n["XDH"])
     assert n["XDH"].approved_at is None and db.session.get(Agency, p.ag["XDH"].id).approval_required is True
+
+
+def test_the_cascade_pages_speak_english_on_request(client, p):
+    d, n = p.cascade()
+    c, token = as_(client, p, "xdh1")
+    c.post("/lang/en", data={"next": "/", "csrf_token": token})
+    html = page(c, d)
+    for words in ("Assigned agencies and officers", "Your task", "Passed on by", "Pass it on", "Handler",
+                  "above your part: agency, status and deadline only"):
+        assert words in html, words
+    assert "Đơn vị và cán bộ được giao" not in html
+    assert "My tasks" in c.get("/tasks").get_data(as_text=True)
+
+
+def statements_for(c, url):
+    seen = []
+    listener = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        assert c.get(url).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    return len(seen)
+
+
+def test_the_directive_page_reads_the_same_number_of_statements_however_big_the_cascade(client, p, factory):
+    from directives import cascade
+    from tests.cascade_support import deadline
+
+    small, _n = p.cascade()
+    big = p.issue(title="Chỉ đạo lớn")
+    communes = [factory.agency(f"XL{i}", f"UBND xã Lớn {i}", parent=p.ag["HDS"], kind="commune") for i in range(12)]
+    officers = [factory.user("officer", a, username=f"xl{i}") for i, a in enumerate(communes)]
+    shares = cascade.pass_on(p.u["hds1"], p.root(big), {"agency_ids": [a.id for a in communes],
+                                                        "deadline": deadline(5)})
+    for share, officer in zip(shares, officers):
+        cascade.pass_on(officer, share, {"user_ids": [officer.id], "deadline": deadline(4)})
+    for who in ("chutich", "hds1"):
+        c, _token = as_(client, p, who)
+        for d in (small, big):  # the first view of each marks it seen: count the ones after
+            c.get(f"/directives/{d.id}")
+        for url in ("/directives/{}", "/directives/{}/live"):
+            assert statements_for(c, url.format(small.id)) == statements_for(c, url.format(big.id)), (who, url)
