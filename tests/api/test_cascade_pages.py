@@ -407,7 +407,7 @@ def test_the_directive_page_reads_the_same_number_of_statements_however_big_the_
     officers = [factory.user("officer", a, username=f"xl{i}") for i, a in enumerate(communes)]
     shares = cascade.pass_on(p.u["hds1"], p.root(big), {"agency_ids": [a.id for a in communes],
                                                         "deadline": deadline(5)})
-    for share, officer in zip(shares, officers):
+    for share, officer in zip(shares, officers, strict=True):
         cascade.pass_on(officer, share, {"user_ids": [officer.id], "deadline": deadline(4)})
     for who in ("chutich", "hds1"):
         c, _token = as_(client, p, who)
