@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import event
 
 from auth.models import Agency
+from core.audit import AuditLog
 from core.dbtypes import utcnow
 from core.extensions import db
 from core.validation import display_zone
@@ -278,6 +279,8 @@ def test_the_agency_leader_switches_approval_off_and_on_from_the_home_page(clien
                                                               "next": "/"})
     assert res.status_code == 302 and res.headers["Location"] == "/"
     assert db.session.get(Agency, p.ag["XDH"].id).approval_required is False
+    audit = db.session.scalars(db.select(AuditLog).where(AuditLog.action == "agency.update")).all()
+    assert [(a.actor_id, a.data.get("approval_required")) for a in audit] == [(p.u["xdhct"].id, [True, False])]
     d, n = p.cascade()
     services.acknowledge(p.u["xdh1"], n["XDH"])
     services.submit(p.u["xdh1"], n["XDH"], {"children_note": "Sau"})

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import DEMO_PASSWORD, assert_not_reloaded, no_reload_marker, shot
+from tests.e2e.conftest import DEMO_PASSWORD, PHONE, assert_not_reloaded, no_reload_marker, shot
 from tests.e2e.test_directive_journey import local_input
 
 pytestmark = pytest.mark.e2e
@@ -81,6 +81,7 @@ def test_a_directive_goes_down_three_levels_and_back_up_while_the_province_watch
     dp.locator("#pass-on-form .pass-on-item", has_text=ids["xb_name"]).locator("input").check()
     dp.fill("#f-pass-deadline", local_input(12)[0])
     dp.fill("#f-pass-note", "Mỗi xã rà soát địa bàn của mình.")
+    shot(dp, "cascade-pass-on-form")
     dp.locator("#pass-on-form button[type=submit]").click()
     expect(dp.locator(".alert-success")).to_contain_text("Đã giao tiếp")
 
@@ -118,6 +119,7 @@ def test_a_directive_goes_down_three_levels_and_back_up_while_the_province_watch
     op = xa2.page
     op.goto("/tasks")
     expect(op.locator(".task-row", has_text=title)).to_contain_text("Anh Khiêm rà soát thôn Bản Lầm.")
+    shot(op, "cascade-my-tasks")
     op.locator(".task-row", has_text=title).locator(".directive-title").click()
     expect(op.locator("#actions")).to_contain_text("Việc của bạn")
     op.locator("#actions .ack-button").click()
@@ -131,8 +133,11 @@ def test_a_directive_goes_down_three_levels_and_back_up_while_the_province_watch
     page.locator("#part-agencies").scroll_into_view_if_needed()
     shot(page, "cascade-province-tree")
 
-    # the commune accepts its officer's result, then submits its own
-    cp.reload()
+    # the commune's inbox says who handles it; the commune accepts its officer's result, then submits its own
+    cp.goto("/directives/inbox")
+    expect(cp.locator(".inbox-row", has_text=title).locator(".handler")).to_contain_text(people["xa2"][1])
+    shot(cp, "cascade-inbox-handlers")
+    cp.goto(f"/directives/{directive_id}")
     decide = cp.locator(f"[id='decide-{officer.get_attribute('data-assignment-id')}']")
     expect(decide).to_contain_text("Thôn Bản Lầm: 12 hộ nghèo")
     decide.locator("form[action$='/accept'] button").click()
@@ -170,3 +175,10 @@ def test_a_directive_goes_down_three_levels_and_back_up_while_the_province_watch
     expect(xa).to_be_hidden()
     page.locator("[data-tree-all='expand']").click()
     expect(officer).to_be_visible()
+
+    # on a phone the tree stacks each node as a card, indented by its level
+    phone = actors("phochutich", viewport=PHONE)
+    phone.page.goto(f"/directives/{directive_id}")
+    phone.page.locator("#part-agencies").scroll_into_view_if_needed()
+    expect(phone.page.locator(f"#part-agencies tr[data-assignment-id='{root_id}']")).to_be_visible()
+    shot(phone.page, "cascade-phone-tree")
