@@ -101,25 +101,42 @@ def _receivers(f, assignment, agency_ids, user_ids):
     if not agency_ids and not user_ids:
         f.error("agency_ids", _("Choose at least one agency or officer."))
         return [], []
-    below = agency_tree().below(assignment.agency_id)
-    agencies = db.session.scalars(select(Agency).where(Agency.id.in_(agency_ids))).all() if agency_ids else []
-    found = {a.id: a for a in agencies if a.active and a.id in below}
-    bad = [i for i in agency_ids if i not in found]
-    if bad:
-        f.error("agency_ids", _("Not an agency under %(agency)s: %(ids)s", agency=assignment.agency.name,
-                                ids=", ".join(map(str, bad))))
-    users = db.session.scalars(select(User).where(User.id.in_(user_ids))).all() if user_ids else []
-    people = {u.id: u for u in users if permissions.may_take_share(u, assignment)}
-    bad = [i for i in user_ids if i not in people]
-    if bad:
-        f.error("user_ids", _("Not an officer of %(agency)s: %(ids)s", agency=assignment.agency.name,
-                              ids=", ".join(map(str, bad))))
+    found = _agencies_below(f, assignment, agency_ids)
+    people = _officers_of(f, assignment, user_ids)
     held = _already_holding(assignment.directive_id, list(found), list(people))
     if held:
         f.error("agency_ids" if held[0] == "agency" else "user_ids",
                 _("Already has this directive: %(names)s", names=", ".join(held[1])))
     return [found[i] for i in dict.fromkeys(agency_ids) if i in found], \
         [people[i] for i in dict.fromkeys(user_ids) if i in people]
+
+
+def _agencies_below(f, assignment, agency_ids):
+    """{id: Agency} of the active agencies named that are under the assignment's; an error on ``agency_ids``
+    naming the others."""
+    if not agency_ids:
+        return {}
+    below = agency_tree().below(assignment.agency_id)
+    agencies = db.session.scalars(select(Agency).where(Agency.id.in_(agency_ids))).all()
+    found = {a.id: a for a in agencies if a.active and a.id in below}
+    bad = [i for i in agency_ids if i not in found]
+    if bad:
+        f.error("agency_ids", _("Not an agency under %(agency)s: %(ids)s", agency=assignment.agency.name,
+                                ids=", ".join(map(str, bad))))
+    return found
+
+
+def _officers_of(f, assignment, user_ids):
+    """{id: User} of the people named who may take a share of it; an error on ``user_ids`` naming the others."""
+    if not user_ids:
+        return {}
+    users = db.session.scalars(select(User).where(User.id.in_(user_ids))).all()
+    people = {u.id: u for u in users if permissions.may_take_share(u, assignment)}
+    bad = [i for i in user_ids if i not in people]
+    if bad:
+        f.error("user_ids", _("Not an officer of %(agency)s: %(ids)s", agency=assignment.agency.name,
+                              ids=", ".join(map(str, bad))))
+    return people
 
 
 def _already_holding(directive_id, agency_ids, user_ids):
