@@ -138,3 +138,30 @@ def test_downgrading_drops_what_was_passed_on_and_keeps_the_rest(tmp_path, monke
             assert count(conn, "SELECT count(*) FROM directive_assignments WHERE parent_id IS NULL") == roots
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_demo_cascade_down_and_up_again_on_postgres(tmp_path, monkeypatch):
+    """The same on PostgreSQL, where foreign keys are always on and the unique indexes are partial."""
+    from flask_migrate import downgrade
+
+    from core import demo
+    from tests.conftest import fresh_postgres_database
+
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "i"))
+    with fresh_postgres_database("cascade") as url:
+        app = create_app(make_test_config(tmp_path, SQLALCHEMY_DATABASE_URI=url))
+        with app.app_context():
+            upgrade(revision="heads")
+            demo.seed()
+            db.session.remove()
+            with db.engine.connect() as conn:
+                roots = conn.exec_driver_sql(
+                    "SELECT count(*) FROM directive_assignments WHERE parent_id IS NULL").scalar()
+                assert conn.exec_driver_sql(
+                    "SELECT count(*) FROM directive_assignments WHERE assignee_id IS NOT NULL").scalar() >= 3
+            downgrade(revision="0020_search")
+            upgrade(revision="heads")
+            with db.engine.connect() as conn:
+                assert conn.exec_driver_sql("SELECT count(*) FROM directive_assignments").scalar() == roots
+            db.session.remove()
+            db.engine.dispose()
