@@ -42,6 +42,12 @@ def _own_assignments(directive, user):
     return sorted(held, key=lambda a: a.assignee_id is None)
 
 
+#: history entries the page draws, the newest (12 in view, the rest behind "show older"): a directive passed
+#: down to 2,000 nodes has thousands, and drawing them all was three quarters of the page's time and 1.8 MB
+#: of HTML, redrawn on every live refresh (bench/README.md, "5. The cascade"); each agency's full history
+#: stays in its Excel export
+HISTORY_ON_PAGE = 100
+
 #: actions whose rows of one moment group into one entry of the history (a correction's rows only
 #: when they say the same for each agency)
 SAME_DATA_ACTIONS = (EventAction.CORRECT, EventAction.ADD, EventAction.REMOVE)
@@ -153,6 +159,7 @@ def _page_context(directive, errors=None, form=None, failed_action=None):
         "own": owns[0] if owns else None,
         "own_extras": page_tree.own_extras(current_user, directive, owns, pending),
         "events": events,
+        "history": events[:HISTORY_ON_PAGE],
         "deadline_moved_by": _deadline_moved_by(events),
         # the result itself, where the leader decides on it
         "submissions": _latest_submissions(events),
