@@ -475,6 +475,26 @@
     }
   }
 
+  // -- My tasks: a share passed to the user arrives, or one of theirs changes -----------
+
+  function initTasks(box) {
+    async function refresh() {
+      let html;
+      try { html = await fetchHtml(window.location.pathname); } catch { return; }
+      const fresh = parseFragment(html).querySelector("#tasks");
+      if (fresh) box.replaceChildren(...fresh.childNodes);
+      const count = parseFragment(html).querySelector("#tasks-open-count");
+      const current = document.getElementById("tasks-open-count");
+      if (count && current) current.replaceWith(count);
+    }
+    const soon = debounce(refresh, 300);
+    if (!App.socket) return;
+    App.socket.on("directive:new", (msg) => { if (msg && msg.parent_id) soon(); });
+    App.socket.on("assignment:updated", (msg) => {
+      if (msg && document.getElementById("task-" + msg.assignment_id)) soon();
+    });
+  }
+
   // -- start -------------------------------------------------------------------------
 
   const inboxBox = document.querySelector('[data-page="inbox"]');
@@ -482,6 +502,8 @@
   const directivePage = document.querySelector('[data-page="directive"]');
   if (directivePage) initDirective(directivePage);
   if (me && (inboxBox || directivePage)) startOutbox();
+  const tasksBox = document.querySelector('[data-page="tasks"]');
+  if (tasksBox) initTasks(tasksBox);
   const homeNumbers = document.querySelector('[data-page="home-leader"]');
   if (homeNumbers) initHomeNumbers(homeNumbers);
   const newForm = document.querySelector('[data-page="new-directive"], [data-page="edit-directive"]');

@@ -93,7 +93,12 @@ def test_a_directive_goes_down_three_levels_and_back_up_while_the_province_watch
     assert_not_reloaded(page)
     xa_id = xa.get_attribute("data-assignment-id")
 
-    # the commune passes it to one of its officers personally (that takes it in too)
+    # the commune passes it to one of its officers personally (that takes it in too); the officer has
+    # "My tasks" open and sees it arrive
+    op = xa2.page
+    op.goto("/tasks")
+    xa2.socket_connected()
+    no_reload_marker(op)
     cp = xa1.page
     cp.goto(f"/directives/{directive_id}")
     expect(cp.locator("#actions")).to_contain_text(ids["xa_name"])
@@ -116,9 +121,8 @@ def test_a_directive_goes_down_three_levels_and_back_up_while_the_province_watch
     shot(cp, "cascade-commune-officer")
 
     # the officer does the work: acknowledges their own task and submits
-    op = xa2.page
-    op.goto("/tasks")
     expect(op.locator(".task-row", has_text=title)).to_contain_text("Anh Khiêm rà soát thôn Bản Lầm.")
+    assert_not_reloaded(op)
     shot(op, "cascade-my-tasks")
     op.locator(".task-row", has_text=title).locator(".directive-title").click()
     expect(op.locator("#actions")).to_contain_text("Việc của bạn")
