@@ -228,6 +228,8 @@
       refreshRow(msg.assignment_id, { flash: "just-arrived" });
     });
     App.socket.on("assignment:updated", (msg) => {
+      // passed on from a row of this inbox: that row's handlers changed
+      if (msg && msg.parent_id && document.getElementById("assignment-" + msg.parent_id)) refreshRow(msg.parent_id);
       if (!msg || String(msg.agency_id) !== box.dataset.agencyId) return;
       const current = document.getElementById("assignment-" + msg.assignment_id);
       if (!current) return;  // not on this page (filtered out, or its directive:new is on the way)

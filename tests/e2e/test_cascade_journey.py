@@ -100,6 +100,12 @@ def test_a_directive_goes_down_three_levels_and_back_up_while_the_province_watch
     xa2.socket_connected()
     no_reload_marker(op)
     cp = xa1.page
+    commune_inbox = xa1.new_page()  # the commune's inbox in a second tab: its handler follows live
+    commune_inbox.goto("/directives/inbox")
+    xa1.socket_connected(commune_inbox)
+    no_reload_marker(commune_inbox)
+    handler = commune_inbox.locator(".inbox-row", has_text=title).locator(".handler")
+    expect(handler).to_contain_text("Chưa giao tiếp")
     cp.goto(f"/directives/{directive_id}")
     expect(cp.locator("#actions")).to_contain_text(ids["xa_name"])
     cp.locator("#actions button[data-bs-target='#tab-pass']").click()
@@ -137,10 +143,11 @@ def test_a_directive_goes_down_three_levels_and_back_up_while_the_province_watch
     page.locator("#part-agencies").scroll_into_view_if_needed()
     shot(page, "cascade-province-tree")
 
-    # the commune's inbox says who handles it; the commune accepts its officer's result, then submits its own
-    cp.goto("/directives/inbox")
-    expect(cp.locator(".inbox-row", has_text=title).locator(".handler")).to_contain_text(people["xa2"][1])
-    shot(cp, "cascade-inbox-handlers")
+    # the commune's inbox says who handles it (changed live); the commune accepts its officer's result,
+    # then submits its own
+    expect(handler).to_contain_text(people["xa2"][1])
+    assert_not_reloaded(commune_inbox)
+    shot(commune_inbox, "cascade-inbox-handlers")
     cp.goto(f"/directives/{directive_id}")
     decide = cp.locator(f"[id='decide-{officer.get_attribute('data-assignment-id')}']")
     expect(decide).to_contain_text("Thôn Bản Lầm: 12 hộ nghèo")
