@@ -2,6 +2,7 @@
 agency that gave it; ranking, drill-down permissions, export and the API's ``level`` per level; a constant
 number of SQL statements whatever the number of cascades."""
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -215,6 +216,8 @@ def test_who_may_open_a_level(app, client, data):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "UBND xã An Một" in html and "Trần Thị Bình" in html and "UBND huyện Bình" not in html
+    home = client.get("/").get_data(as_text=True)  # the home page's numbers: the leader's own level
+    assert re.search(r'id="home-leader-numbers"[\s\S]*data-kpi="overdue">1<', home)  # XA2's share
     assert client.get(f"/directives/dashboard?level={xa1}").status_code == 200  # below: yes
     assert client.get(f"/directives/dashboard?level={hb}").status_code == 403  # a sibling: no
     assert client.get("/directives/dashboard?level=province").status_code == 403  # above: no
