@@ -32,7 +32,7 @@ from core.collation import sort_key
 from core.dbtypes import utcnow
 from core.errors import Forbidden, Invalid, NotFound
 from core.extensions import db
-from core.validation import Fields, to_int
+from core.validation import Fields, parse_id
 from directives import permissions
 from directives.models import Assignment, AssignmentStatus, Directive, Priority
 from directives.queries import _parse_date_bound, stats_totals
@@ -267,8 +267,8 @@ def resolve_level(user, raw):
 
 
 def _agency_of_level(raw):
-    agency_id = to_int(raw)
-    if agency_id is None or agency_id < 1:
+    agency_id = parse_id(raw)
+    if agency_id is None:
         raise Invalid({"level": _("Must be an agency id or \"province\".")})
     agency = db.session.get(Agency, agency_id)
     if agency is None:

@@ -225,8 +225,9 @@ def test_who_may_open_a_level(app, client, data):
     assert client.get(f"/directives/dashboard/export.xlsx?level={hb}").status_code == 403
     assert client.get(f"/api/v1/directives/stats?level={hb}").status_code == 403
     assert client.get("/api/v1/directives/stats?level=province").status_code == 403
-    bad = client.get("/api/v1/directives/stats?level=abc")
-    assert bad.status_code == 422 and "level" in bad.json["error"]["fields"]
+    for raw in ("abc", "0", "-3", "9223372036854775808"):
+        bad = client.get(f"/api/v1/directives/stats?level={raw}")
+        assert bad.status_code == 422 and "level" in bad.json["error"]["fields"], raw
     client = app.test_client()
     login(client, p["ha_off"])  # an officer: no board at all
     assert client.get("/directives/dashboard").status_code == 403
