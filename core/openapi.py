@@ -143,10 +143,16 @@ path("/directives/{directive_id}",
                          priority={"enum": ["normal", "high", "urgent"]}, lead_agency_id=ID, support_agency_ids=IDS),
                errors=(400, 401, 403, 404, 409, 422), ok_schema=DIRECTIVE))
 path("/directives/stats",
-     get=_op("Per-agency tracking counts and median time to acknowledge", "leader, admin",
+     get=_op("Per-agency tracking counts and median time to acknowledge. With level: one level's board, each "
+             "assignment counted once at the level of the agency that gave it (rows per receiving agency and per "
+             "officer given a share, with rank, plus level and summary by level)",
+             "provincial leaders and admins any level; an agency's leader their agency's and below (their own "
+             "level without level)",
              params=[("priority", "string", ""), ("date_from", _DATE, ""), ("date_to", _DATE, ""),
-                     ("agency_id", "integer", ""), ("all", "string", "1: also agencies with nothing assigned")],
-             errors=(401, 403, 422),
+                     ("agency_id", "integer", ""), ("all", "string", "1: also agencies with nothing assigned"),
+                     ("level", "string", "an agency id (what it gave) or province (what the provincial leaders "
+                      "gave); 403 outside the caller's scope, 404 for no such agency")],
+             errors=(401, 403, 404, 422),
              ok_schema=_obj(["agencies"], agencies={"type": "array", "items": {"type": "object"}})))
 path("/assignments/{assignment_id}/acknowledge",
      post=_op("Acknowledge (idempotent: repeating returns the first time)", "officer of that agency",
