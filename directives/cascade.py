@@ -73,27 +73,45 @@ def pass_on(actor, assignment, data, now=None):
     if assignment.directive.status != DirectiveStatus.ISSUED:
         raise Conflict(_("The directive is no longer in force."), code="invalid_transition")
     require_status(assignment, AGENCY_OPEN_STATUSES, _("pass it on"))
+    values = {"role": assignment.role, "parent_id": assignment.id, "assigned_by_id": actor.id, "note": note,
+              "status": AssignmentStatus.PENDING, "deadline": deadline, "updated_at": now}
+    revived = {}
     try:
         # made inside the savepoint: begin_nested() flushes first, and a child already in the directive's
         # assignments but not yet in the session would be skipped with a warning
         with db.session.begin_nested():
-            children = [Assignment(directive=assignment.directive, agency_id=agency.id, role=assignment.role,
-                                   parent_id=assignment.id, assigned_by_id=actor.id, note=note,
-                                   status=AssignmentStatus.PENDING, deadline=deadline, updated_at=now)
-                        for agency in agencies]
-            children += [Assignment(directive=assignment.directive, agency_id=assignment.agency_id,
-                                    role=assignment.role, parent_id=assignment.id, assignee_id=user.id,
-                                    assigned_by_id=actor.id, note=note, status=AssignmentStatus.PENDING,
-                                    deadline=deadline, updated_at=now)
-                         for user in users]
-            db.session.add_all(children)
+            children = [_child(assignment, agency.id, None, values, revived) for agency in agencies]
+            children += [_child(assignment, assignment.agency_id, user.id, values, revived) for user in users]
             db.session.flush()
     except IntegrityError:  # another holder passed it to the same agency or officer at the same moment
         raise Conflict(_("This directive was just passed to one of them; reload the page."),
                        code="already_assigned") from None
-    _record_pass_on(actor, assignment, children, agencies, users, deadline, note, now)
+    _record_pass_on(actor, assignment, children, agencies, users, deadline, note, now, revived)
     db.session.commit()
     return children
+
+
+#: what a revived share starts again without (it is given anew)
+_RESET = ("first_seen_at", "first_seen_by_id", "acknowledged_at", "acknowledged_by_id", "submitted_at",
+          "completed_at", "completed_by_id", "approved_at", "approved_by_id")
+
+
+def _child(parent, agency_id, assignee_id, values, revived):
+    """The child for one receiver: a new Assignment, or the receiver's cancelled one given anew (an agency
+    or officer holds a directive once, so one taken off earlier gets its old row back, history kept)."""
+    old = next((a for a in parent.directive.assignments if a.status == AssignmentStatus.CANCELLED
+                and a.agency_id == agency_id and a.assignee_id == assignee_id), None)
+    if old is None:
+        child = Assignment(directive=parent.directive, agency_id=agency_id, assignee_id=assignee_id, **values)
+        db.session.add(child)
+        return child
+    for column in _RESET:
+        setattr(old, column, None)
+    old.progress = 0
+    for column, value in values.items():
+        setattr(old, column, value)
+    revived[old.id] = AssignmentStatus.CANCELLED
+    return old
 
 
 def _receivers(f, assignment, agency_ids, user_ids):
@@ -144,7 +162,7 @@ def _already_holding(directive_id, agency_ids, user_ids):
     if not agency_ids and not user_ids:
         return None
     rows = db.session.scalars(select(Assignment).where(
-        Assignment.directive_id == directive_id,
+        Assignment.directive_id == directive_id, Assignment.status != AssignmentStatus.CANCELLED,
         or_(Assignment.agency_id.in_(agency_ids) & Assignment.assignee_id.is_(None),
             Assignment.assignee_id.in_(user_ids)))).all()
     agencies = [a.agency.name for a in rows if a.assignee_id is None]
@@ -154,7 +172,7 @@ def _already_holding(directive_id, agency_ids, user_ids):
     return ("user", people) if people else None
 
 
-def _record_pass_on(actor, parent, children, agencies, users, deadline, note, now):
+def _record_pass_on(actor, parent, children, agencies, users, deadline, note, now, revived):
     directive = parent.directive
     if parent.status == AssignmentStatus.PENDING:  # passing it on is taking it in
         parent.status = AssignmentStatus.ACKNOWLEDGED
@@ -164,7 +182,8 @@ def _record_pass_on(actor, parent, children, agencies, users, deadline, note, no
             parent.first_seen_at, parent.first_seen_by_id = now, actor.id
         record_change(parent, actor, EventAction.ACKNOWLEDGE, AssignmentStatus.PENDING, now)
     for child in children:
-        add_event(child, actor, EventAction.ISSUE, None, AssignmentStatus.PENDING, note=note, now=now,
+        action = EventAction.ADD if child.id in revived else EventAction.ISSUE
+        add_event(child, actor, action, revived.get(child.id), AssignmentStatus.PENDING, note=note, now=now,
                   role=child.role, deadline=deadline, parent_id=parent.id)
     record_change(parent, actor, EventAction.PASS_ON, parent.status, now, note=note,
                   children=[c.id for c in children], agency_ids=[a.id for a in agencies],

@@ -145,3 +145,25 @@ def test_a_child_deadline_equal_to_the_parent_is_allowed_and_a_closed_parent_pas
     res = client.post(url(root), headers=p.h("hdsct"), json={"agency_ids": [p.ag["XDT"].id],
                                                              "deadline": (utcnow() + timedelta(days=3)).isoformat()})
     assert res.status_code == 409 and res.json["error"]["code"] == "invalid_transition"
+
+
+def test_an_agency_taken_off_earlier_gets_its_own_row_back_when_passed_the_directive(client, p):
+    """The province gave Đông Hưng a supporting share, then took it off; the district passes it the work:
+    the commune's old (cancelled) row is given anew under the district, its history kept."""
+    from directives import corrections
+
+    d = p.issue("HDS", support=("XDH",))
+    old = p.root(d, "XDH")
+    corrections.correct_directive(p.u["chutich"], d, {"support_agency_ids": [], "reason": "Huyện giao lại"})
+    assert old.status == "cancelled"
+    res = client.post(url(p.root(d)), headers=p.h("hdsct"), json={"agency_ids": [p.ag["XDH"].id],
+                                                                   "deadline": deadline(4), "note": "Xã làm"})
+    assert res.status_code == 201, res.json
+    item = res.json["items"][0]
+    assert item["id"] == old.id and item["parent_id"] == p.root(d).id and item["status"] == "pending"
+    assert item["acknowledged_at"] is None and item["note"] == "Xã làm"
+    actions = db.session.scalars(db.select(AssignmentEvent.action).where(AssignmentEvent.assignment_id == old.id)
+                                 .order_by(AssignmentEvent.id))
+    assert list(actions) == ["issue", "remove", "add"]
+    # the commune works on it again
+    assert client.post(f"/api/v1/assignments/{old.id}/acknowledge", headers=p.h("xdh1")).status_code == 200
