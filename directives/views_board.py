@@ -3,6 +3,8 @@ export, the tracking board and its export; the menu entries and the home page's 
 
 Thin: read the filters, ask ``directives.queries``, render. A bad filter is left out and named.
 """
+import re
+
 from flask import abort, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -239,6 +241,6 @@ def export_dashboard():
     rows = [dict(r, agency_code=r["agency_code"] if r["kind"] == "agency" else "", agency_name=r["name"])
             for r in stats]
     name = agency.name if agency is not None else None
-    suffix = f"-{agency.code.lower()}" if agency is not None else ""
+    suffix = "-" + re.sub(r"[^a-z0-9]+", "-", agency.code.lower()).strip("-") if agency is not None else ""
     return xlsx_response(exports.xlsx_agency_report(rows, level_name=name),
                          stamped_filename(f"bao-cao-theo-don-vi{suffix}"))

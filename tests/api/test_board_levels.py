@@ -253,6 +253,7 @@ def test_export_per_level(app, client, data):
     login(client, p["ha_leader"])
     res = client.get(f"/directives/dashboard/export.xlsx?level={p['ha'].id}")
     assert res.status_code == 200
+    assert re.search(r'filename="?bao-cao-theo-don-vi-ha-\d{8}-\d{4}\.xlsx', res.headers["Content-Disposition"])
     ws = load_workbook(io.BytesIO(res.data)).active
     assert "UBND huyện An" in ws["A1"].value
     lines = {row[2]: row for row in ws.iter_rows(min_row=4, values_only=True)}
