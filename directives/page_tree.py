@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 from flask import g
 from markupsafe import Markup
-
 from sqlalchemy import select
 
 from auth import permissions as auth_permissions
