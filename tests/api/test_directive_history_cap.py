@@ -13,7 +13,8 @@ def test_the_page_draws_the_newest_entries_and_counts_the_rest(app, client, fact
     leader = factory.user("leader", username="chutich")
     officers = [factory.user("officer", ag, username=f"cb{i}") for i, ag in enumerate(agencies)]
     deadline = (utcnow() + timedelta(days=9)).isoformat()
-    d = services.issue_directive(leader, {"title": "Lịch sử dài", "deadline": deadline, "lead_agency_id": agencies[0].id,
+    d = services.issue_directive(leader, {"title": "Lịch sử dài", "deadline": deadline,
+                                          "lead_agency_id": agencies[0].id,
                                           "support_agency_ids": [a.id for a in agencies[1:]]})
     for officer, a in zip(officers, sorted(d.assignments, key=lambda a: a.agency_id), strict=True):
         services.acknowledge(officer, a)
