@@ -98,7 +98,12 @@ ASSIGNMENT = _obj(["id", "agency_id", "role", "status", "tracking", "deadline"],
                   tracking={"enum": ["on_track", "due_soon", "overdue", "completed_on_time", "completed_late",
                                      "cancelled"]},
                   deadline=DT, first_seen_at=_null(DT), acknowledged_at=_null(DT), acknowledged_by=_null(ID),
-                  progress=_null(I), submitted_at=_null(DT), completed_at=_null(DT))
+                  progress=_null(I), submitted_at=_null(DT), completed_at=_null(DT),
+                  parent_id=_null({**ID, "description": "the assignment it was passed on from; null for a root"}),
+                  children={**IDS, "description": "ids of the assignments passed on from it that the caller sees"},
+                  assignee_id=_null(ID), note=_null(S), approved_at=_null(DT), awaiting_approval=B,
+                  branch_progress=_null(I),
+                  path_only={**B, "description": "true: above the caller's share, agency, status and deadline only"})
 DIRECTIVE = _obj(["id", "number", "title", "deadline", "status", "assignments"],
                  id=ID, number=S, title=S, body=_null(S), deadline=DT, priority=S, status=S,
                  issued_at=_null(DT), issuer_id=_null(ID), source_meeting_id=_null(ID), cancelled_at=_null(DT),
@@ -163,8 +168,19 @@ path("/assignments/{assignment_id}/reports",
                    client_id={"type": "string",
                               "description": "optional; a retry with the same value stores one report"}),
               errors=(400, 401, 403, 404, 409, 422)))
-path("/assignments/{assignment_id}/submit", post=_op("Submit the result", "officer of that agency", body=_obj(note=S),
-                                                     body_required=False, errors=(400, 401, 403, 404, 409, 422)))
+path("/assignments/{assignment_id}/submit",
+     post=_op("Submit the result; with assignments passed on from it still open, children_note says why",
+              "whoever holds it", body=_obj(note=S, children_note=S), body_required=False,
+              errors=(400, 401, 403, 404, 409, 422)))
+path("/assignments/{assignment_id}/sub-assignments",
+     post=_op("Pass it on to agencies under its agency and/or officers of it, each with a deadline not after its "
+              "own (docs/cascade.md)", "a leader or officer of the assigned agency", 201,
+              _obj(["deadline"], agency_ids=IDS, user_ids=IDS, deadline=DT, note=S),
+              errors=(400, 401, 403, 404, 409, 422),
+              ok_schema=_obj(["items"], items={"type": "array", "items": ASSIGNMENT})))
+path("/assignments/{assignment_id}/approve",
+     post=_op("The agency's leader clears an officer's result to go up", "a leader of the assigned agency",
+              errors=(401, 403, 404, 409), ok_schema=ASSIGNMENT))
 path("/assignments/{assignment_id}/accept",
      post=_op("Accept the result: completed", "leader", errors=(401, 403, 404, 409), ok_schema=ASSIGNMENT))
 path("/assignments/{assignment_id}/return",

@@ -154,6 +154,13 @@ def decides():
     return User.role == Role.LEADER
 
 
+def agency_leader_users():
+    """Leaders of an agency below the province, as a criterion on User (auth.permissions.is_agency_leader):
+    a directive one of them issued was given by that agency, not by the province."""
+    return and_(User.role == Role.LEADER, User.agency_id.is_not(None),
+                User.agency.has(Agency.kind != AgencyKind.PROVINCIAL_OFFICE))
+
+
 def province_leaders():
     """The provincial leaders, as a criterion on User (auth.permissions.province_wide): the daily digest."""
     return and_(User.role == Role.LEADER,

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Integer, and_, case, cast, exists, false, func, or_, select
 from sqlalchemy.orm import contains_eager, selectinload
 
-from auth.models import Agency
+from auth.models import Agency, User
 from auth.protocol import agency_key
 from core.dbtypes import utcnow
 from core.errors import NotFound
@@ -202,7 +202,7 @@ def assignment_list_query(user, filters=None, now=None):
     if filters.get("tracking") != "cancelled":  # the tracking state
         query = query.where(Assignment.status != AssignmentStatus.CANCELLED)
     if permissions.is_staff(user):  # the province's board counts what the province gave (board.py: levels)
-        query = query.where(Assignment.parent_id.is_(None))
+        query = query.where(*given_by_the_province())
     else:  # an officer: their own agency's; an agency's leader: its subtree's
         agencies = permissions.scope(user)
         query = query.where(Assignment.agency_id.in_(sorted(agencies)) if agencies else false())
@@ -322,6 +322,14 @@ def _ack_seconds_expr():
     return (func.julianday(Assignment.acknowledged_at) - func.julianday(Directive.issued_at)) * 86400.0
 
 
+def given_by_the_province():
+    """Conditions (over Assignment alone) of what the province gave: the roots of directives not issued by an
+    agency's own leader (board.py counts those on that agency's board; they are few, so a NOT IN)."""
+    agency_issued = select(Directive.id).where(Directive.issuer_id.in_(
+        select(User.id).where(permissions.agency_leader_users())))
+    return [Assignment.parent_id.is_(None), Assignment.directive_id.not_in(agency_issued)]
+
+
 def _stats_filters(filters):
     """(conditions over Assignment and Directive, whether they need the join with Directive)."""
     f = Fields(filters or {})
@@ -330,8 +338,9 @@ def _stats_filters(filters):
     date_to = _parse_date_bound(f, "date_to", end=True)
     agency_id = f.int("agency_id", required=False)
     f.check()
-    # the province's level: what the province gave (roots); each other level is board.py's
-    conditions = [Assignment.status != AssignmentStatus.CANCELLED, Assignment.parent_id.is_(None)]
+    # the province's level: what the province gave (roots of the provincial leaders' directives); each
+    # other level is board.py's
+    conditions = [Assignment.status != AssignmentStatus.CANCELLED] + given_by_the_province()
     if agency_id:
         conditions.append(Assignment.agency_id == agency_id)
     directive_conditions = []

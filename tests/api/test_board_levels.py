@@ -278,5 +278,7 @@ def test_api_level_param(app, client, data, factory):
     plain = client.get("/api/v1/directives/stats", headers=token).json  # without level: unchanged shape
     assert set(plain) == {"agencies", "totals", "due_soon_days"}
     assert {p["syt"].id, p["ha"].id, p["hb"].id} <= {r["agency_id"] for r in plain["agencies"]}
+    # the same numbers as the province's level: D2, which HA's own leader gave XA1, is on HA's board only
+    assert plain["totals"]["assigned"] == 6 and p["xa1"].id not in {r["agency_id"] for r in plain["agencies"]}
     own = client.get("/api/v1/directives/stats", headers=bearer(factory.token(p["ha_leader"]))).json
     assert own["totals"]["assigned"] == 4  # an agency's leader without level: their own level
