@@ -82,6 +82,7 @@ def tree_context(user, directive, now=None):
         "tree_rows": rows,
         "full_ids": {i for i, how in visible.items() if how == "full"},
         "stuck": stuck,
+        "stuck_path": stuck_path,
         "stuck_names": [holder(nodes[i].assignment) for i in stuck_path],
         "stuck_late_seconds": (now - stuck.assignment.deadline).total_seconds() if stuck is not None else None,
     }

@@ -190,7 +190,9 @@ def show(directive_id):
 def live(directive_id):
     """The parts of the directive page that change, swapped in by static/js/directives.js."""
     directive = queries.get_directive(current_user, directive_id)
-    return render_template("directives/_live.html", fragment=True, **_page_context(directive))
+    # ?tree=0: without the cascade's tree, which the script updates row by row (views_cascade.tree_rows)
+    return render_template("directives/_live.html", fragment=True, skip_tree=request.args.get("tree") == "0",
+                           **_page_context(directive))
 
 
 def _act(directive_id, fn, success):

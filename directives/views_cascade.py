@@ -12,7 +12,7 @@ from auth import permissions as auth_permissions
 from core import ui
 from core.dbtypes import utcnow
 from directives import bp, cascade, permissions, queries, tasks
-from directives.views import _act
+from directives.views import _act, _page_context
 
 ui.add_nav(ui.NavItem("directives.tasks", _l("My tasks"), "person-check", tasks.has_tasks, order=10))
 
@@ -49,6 +49,22 @@ def approve(assignment_id):
     if not (permissions.holds(current_user, a) and permissions.directs(current_user, a.agency_id)):
         abort(403)
     return _act(a.directive_id, lambda: cascade.approve(current_user, a), _("Approved; the result went up."))
+
+
+@bp.route("/directives/<int:directive_id>/tree")
+@login_required
+def tree_rows(directive_id):
+    """The tree's part with only the rows asked for (?ids=1,2,3: what changed and the nodes above it,
+    whose progress and counts follow), its header and its stuck note: the page's script updates a
+    cascade of thousands of nodes row by row instead of fetching it whole on every change. Rows the
+    user may not see are not there, as on the page."""
+    directive = queries.get_directive(current_user, directive_id)
+    # ASCII digits only ("²" is a digit to str.isdigit, not to int)
+    asked = (x.strip() for x in request.args.get("ids", "").split(",")[:200])
+    wanted = {int(x) for x in asked if x.isascii() and x.isdigit()}
+    ctx = _page_context(directive)
+    ctx["tree_rows"] = [row for row in ctx["tree_rows"] if row.a.id in wanted]
+    return render_template("directives/_tree.html", **ctx)
 
 
 @bp.route("/tasks", endpoint="tasks")

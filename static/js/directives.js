@@ -296,17 +296,74 @@
       if (actions) actions.prepend(notice);
     }
 
-    // full: the directive itself was corrected, so its header and content are fetched too (the whole page)
-    async function refresh(changedAssignmentId, full) {
+    /** The tree's rows for these changes: each changed node and the nodes above it (their progress and
+        counts follow), put in place or inserted under their parent; its header and stuck note swapped.
+        false when it cannot (the caller then fetches the whole tree). */
+    async function updateTree(changes) {
+      const current = document.getElementById("part-agencies");
+      if (!current || !page.dataset.treeUrl) return false;
+      const rowOf = (id) => document.getElementById("agency-row-" + id);
+      const ids = new Set();
+      changes.forEach(({ id, parent }) => {
+        let cur = rowOf(id) ? id : (ids.add(id), parent);
+        while (cur && !ids.has(cur)) {
+          ids.add(cur);
+          const row = rowOf(cur);
+          cur = row ? row.dataset.parentId : null;
+        }
+      });
       let html;
       try {
-        html = await fetchHtml(full ? page.dataset.pageUrl : page.dataset.liveUrl);
+        html = await fetchHtml(page.dataset.treeUrl + "?ids=" + Array.from(ids).join(","));
+      } catch {
+        return false;
+      }
+      const fresh = parseFragment(html).querySelector("#part-agencies");
+      const body = current.querySelector("tbody");
+      if (!fresh || !body) return false;
+      for (const tr of Array.from(fresh.querySelectorAll("tbody tr.tree-row"))) {
+        const old = rowOf(tr.dataset.assignmentId);
+        if (old) { old.replaceWith(tr); continue; }
+        const parent = tr.dataset.parentId ? rowOf(tr.dataset.parentId) : null;
+        if (tr.dataset.parentId && !parent) return false;
+        let after = parent;  // under its parent, after the parent's last descendant
+        while (after && after.nextElementSibling
+               && Number(after.nextElementSibling.dataset.depth) > Number(parent.dataset.depth)) {
+          after = after.nextElementSibling;
+        }
+        if (after) after.after(tr); else body.append(tr);
+      }
+      ["card-header", "stuck-note"].forEach((cls) => {
+        const incoming = fresh.querySelector(cls === "stuck-note" ? "#stuck-note" : "." + cls);
+        const mine = current.querySelector(cls === "stuck-note" ? "#stuck-note" : "." + cls);
+        if (incoming && mine) mine.replaceWith(incoming);
+        else if (incoming) current.querySelector(".card-header").after(incoming);
+        else if (mine) mine.remove();
+      });
+      const path = (fresh.dataset.stuckPath || "").split(",").filter(Boolean);
+      current.dataset.stuckPath = path.join(",");
+      body.querySelectorAll("tr.tree-row").forEach((tr) => {
+        tr.classList.toggle("on-stuck-path", path.indexOf(tr.dataset.assignmentId) !== -1);
+        tr.classList.toggle("stuck-node", path.length > 0 && path[path.length - 1] === tr.dataset.assignmentId);
+      });
+      return true;
+    }
+
+    // full: the directive itself was corrected, so its header and content are fetched too (the whole page);
+    // changes: the assignments the socket said changed ({id, parent}), whose tree rows are fetched alone
+    async function refresh(changes, full) {
+      changes = full ? [] : (changes || []);
+      const byRows = changes.length > 0 && await updateTree(changes);
+      let html;
+      try {
+        html = await fetchHtml(full ? page.dataset.pageUrl : page.dataset.liveUrl + (byRows ? "?tree=0" : ""));
       } catch {
         return;
       }
       const fresh = parseFragment(html);
       // the deadline too: an extension granted to the lead agency moves the directive's deadline
-      const parts = ["directive-status", "directive-deadline", "part-agencies", "part-history", "part-actions"];
+      const parts = ["directive-status", "directive-deadline", "part-history", "part-actions"];
+      if (!byRows) parts.push("part-agencies");
       // the content first: it holds the status badge too, which then needs no swap of its own
       (full ? ["part-content"].concat(parts) : parts).forEach((id) => {
         const incoming = fresh.querySelector("#" + id);
@@ -320,8 +377,10 @@
         current.replaceWith(incoming);
         if (id === "part-actions") notice = null;
       });
-      const row = changedAssignmentId && document.getElementById("agency-row-" + changedAssignmentId);
-      if (row) row.classList.add("live-flash");
+      changes.forEach(({ id }) => {
+        const row = document.getElementById("agency-row-" + id);
+        if (row) row.classList.add("live-flash");
+      });
       const part = document.getElementById("part-actions");
       if (part) { bindAckForms(part); trackDirty(part); bindRanges(part); }
       applyOlder();
@@ -346,7 +405,7 @@
     const flush = debounce(() => {
       const full = fullNext;
       fullNext = false;
-      refresh(queue.splice(0).pop(), full);
+      refresh(queue.splice(0), full);
     }, 250);
 
     bindAckForms(page);
@@ -356,7 +415,7 @@
     if (App.socket) {
       App.socket.on("assignment:updated", (msg) => {
         if (!msg || String(msg.directive_id) !== directiveId) return;
-        queue.push(msg.assignment_id);
+        queue.push({ id: String(msg.assignment_id), parent: msg.parent_id ? String(msg.parent_id) : null });
         flush();
       });
       App.socket.on("directive:updated", (msg) => {

@@ -418,3 +418,21 @@ def test_the_directive_page_reads_the_same_number_of_statements_however_big_the_
             c.get(f"/directives/{d.id}")
         for url in ("/directives/{}", "/directives/{}/live"):
             assert statements_for(c, url.format(small.id)) == statements_for(c, url.format(big.id)), (who, url)
+
+
+def test_the_tree_rows_the_script_asks_for_are_only_those_and_only_if_visible(client, p):
+    d, n = p.cascade()
+    ids = ",".join(str(n[k].id) for k in ("XDH", "XDT", "xdh1"))
+    c, _token = as_(client, p, "chutich")
+    html = c.get(f"/directives/{d.id}/tree?ids={ids}").get_data(as_text=True)
+    assert re.findall(r'<tr id="agency-row-(\d+)"', html) == [str(n[k].id) for k in ("XDH", "xdh1", "XDT")]
+    assert 'id="part-agencies"' in html and "2 trong hạn" not in html  # the district's row was not asked for
+    c, _token = as_(client, p, "xdh2")
+    html = c.get(f"/directives/{d.id}/tree?ids={ids}").get_data(as_text=True)
+    assert re.findall(r'<tr id="agency-row-(\d+)"', html) == [str(n[k].id) for k in ("XDH", "xdh1")]
+    assert "UBND xã Đông Thịnh" not in html
+    assert c.get(f"/directives/{d.id}/tree?ids=abc,²,{'9' * 40}").status_code == 200  # nonsense: no rows
+    live = c.get(f"/directives/{d.id}/live?tree=0").get_data(as_text=True)
+    assert 'id="part-agencies"' not in live and 'id="part-actions"' in live
+    c, _token = as_(client, p, "hth1")
+    assert c.get(f"/directives/{d.id}/tree?ids={ids}").status_code == 404
