@@ -11,8 +11,8 @@ from flask_login import current_user, login_required
 from auth import permissions as auth_permissions
 from core import ui
 from core.dbtypes import utcnow
-from directives import bp, cascade, permissions, queries, tasks
-from directives.views import _act, _page_context
+from directives import bp, cascade, page_tree, permissions, queries, tasks
+from directives.views import _act, _own_assignments
 
 ui.add_nav(ui.NavItem("directives.tasks", _l("My tasks"), "person-check", tasks.has_tasks, order=10))
 
@@ -62,9 +62,13 @@ def tree_rows(directive_id):
     # ASCII digits only ("²" is a digit to str.isdigit, not to int)
     asked = (x.strip() for x in request.args.get("ids", "").split(",")[:200])
     wanted = {int(x) for x in asked if x.isascii() and x.isdigit()}
-    ctx = _page_context(directive)
-    ctx["tree_rows"] = [row for row in ctx["tree_rows"] if row.a.id in wanted]
-    return render_template("directives/_tree.html", **ctx)
+    tree = page_tree.tree_context(current_user, directive)
+    rows = [row for row in tree["tree_rows"] if row.a.id in wanted]
+    return render_template(
+        "directives/_tree.html", d=directive, owns=_own_assignments(directive, current_user),
+        assignments=[a for a in directive.assignments if a.id in tree["full_ids"]],
+        deadline_moved_by=tasks.deadline_moved_by(r.a.id for r in rows if r.a.parent_id is None),
+        **dict(tree, tree_rows=rows))
 
 
 @bp.route("/tasks", endpoint="tasks")

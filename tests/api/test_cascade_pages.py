@@ -2,6 +2,7 @@
 agency leader's approval, "My tasks", the inbox's handlers and the agency's approval switch."""
 import re
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import event
@@ -436,3 +437,21 @@ def test_the_tree_rows_the_script_asks_for_are_only_those_and_only_if_visible(cl
     assert 'id="part-agencies"' not in live and 'id="part-actions"' in live
     c, _token = as_(client, p, "hth1")
     assert c.get(f"/directives/{d.id}/tree?ids={ids}").status_code == 404
+
+
+def test_a_row_fetched_alone_is_the_row_the_page_draws(client, p):
+    d, n = p.cascade()
+    services.acknowledge(p.u["xdt1"], n["XDT"])
+    services.report_progress(p.u["xdt1"], n["XDT"], {"progress": 50})
+    n["xdh1"].deadline = utcnow() - timedelta(days=1)  # a stuck path to mark
+    db.session.commit()
+    for who in ("chutich", "xdh1"):
+        c, _token = as_(client, p, who)
+        html = page(c, d)
+        ids = re.findall(r'<tr id="agency-row-(\d+)"', html)
+        alone = c.get(f"/directives/{d.id}/tree?ids={','.join(ids)}").get_data(as_text=True)
+        for i in ids:
+            node = SimpleNamespace(id=i)
+            assert row(alone, node) == row(html, node), (who, i)
+        stuck = re.search(r'data-stuck-path="([\d,]*)"', alone).group(1)
+        assert stuck == ",".join(str(n[k].id) for k in ("HDS", "XDH", "xdh1"))
