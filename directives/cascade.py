@@ -247,9 +247,9 @@ def approve(actor, assignment, now=None):
     """The agency's leader approves an officer's result: it goes up to whoever gave the assignment."""
     if not permissions.can_view_directive(actor, assignment.directive):
         raise NotFound(_("Assignment not found."))
+    if not permissions.leads_agency(actor, assignment.agency_id):
+        raise Forbidden(_("Only a leader of %(agency)s can approve this result.", agency=assignment.agency.name))
     if not permissions.can_approve(actor, assignment):
-        if assignment.status == AssignmentStatus.SUBMITTED and assignment.approved_at is None:
-            raise Forbidden(_("Only a leader of %(agency)s can approve this result.", agency=assignment.agency.name))
         raise Conflict(_("This result does not wait for approval."), code="invalid_transition",
                        status_now=assignment.status)
     now = now or utcnow()

@@ -353,9 +353,13 @@ def _issue_with_files_checked(form, files):
 
 def _new_form(form, errors=None):
     selected = {str(x) for x in form.get("support_agency_ids") or []}
+    tree = auth_queries.agency_tree(include_inactive=False)
+    allowed = permissions.issuable_agency_ids(current_user)  # an agency's leader: the agencies under it
+    if allowed is not None:
+        top = min((depth for agency, depth in tree if agency.id in allowed), default=0)
+        tree = [(agency, depth - top) for agency, depth in tree if agency.id in allowed]
     return render_template("directives/new.html", form=form, errors=errors or {}, selected=selected,
-                           accept=_attachments().accept_attribute(),
-                           tree=auth_queries.agency_tree(include_inactive=False)), (422 if errors else 200)
+                           accept=_attachments().accept_attribute(), tree=tree), (422 if errors else 200)
 
 
 # -- leader: correct a directive after issue -----------------------------------------

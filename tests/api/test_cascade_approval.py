@@ -77,6 +77,7 @@ def test_with_approval_switched_off_the_result_goes_straight_up(client, p, commu
     assert res.status_code == 200 and res.json["awaiting_approval"] is False and res.json["approved_at"]
     assert Notification.query.filter_by(kind="directive.approval_needed").count() == 0
     assert post(client, p, "xdhct", xdh, "approve").status_code == 409
+    assert post(client, p, "xdh2", xdh, "approve").status_code == 403  # an officer: not theirs, waiting or not
     res = post(client, p, "hdsct", xdh, "accept")
     assert res.status_code == 200 and res.json["status"] == "completed"
 

@@ -455,3 +455,15 @@ def test_a_row_fetched_alone_is_the_row_the_page_draws(client, p):
             assert row(alone, node) == row(html, node), (who, i)
         stuck = re.search(r'data-stuck-path="([\d,]*)"', alone).group(1)
         assert stuck == ",".join(str(n[k].id) for k in ("HDS", "XDH", "xdh1"))
+
+
+def test_a_district_leader_is_offered_only_the_agencies_under_the_district(client, p):
+    fresh, _token = as_(client, p, "hdsct")
+    html = fresh.get("/directives/new").get_data(as_text=True)
+    for code in ("XDH", "XDT"):
+        assert f'value="{p.ag[code].id}"' in html
+    for code in ("HDS", "HTH", "XTP", "SYT", "VPUB"):
+        assert f'value="{p.ag[code].id}"' not in html, code
+    province, _token = as_(client, p, "chutich")
+    html = province.get("/directives/new").get_data(as_text=True)
+    assert all(f'value="{p.ag[code].id}"' in html for code in ("HDS", "XDH", "SYT"))
