@@ -48,7 +48,7 @@ register_js_strings({
     "dash_no_data": _l("No assignments yet."),
     "dash_rank_line": _l("On time %(rate)s · overdue %(n)s"),
     "dash_officer": _l("Officer"),
-    "dash_open_level": _l("Open the board of %(name)s"),
+    "dash_open_level": _l("Open its board"),
     "tracking_on_track": labels.TRACKING_LABELS["on_track"],
     "tracking_due_soon": labels.TRACKING_LABELS["due_soon"],
     "tracking_overdue": labels.TRACKING_LABELS["overdue"],

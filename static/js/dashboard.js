@@ -77,7 +77,7 @@
       const a = document.createElement("a");
       a.className = "level-link";
       a.href = levelUrl(r.agency_id);
-      a.title = fmt("dash_open_level", { name: r.name });
+      a.title = t("dash_open_level");
       a.textContent = r.name;
       const chevron = document.createElement("i");
       chevron.className = "bi bi-chevron-right small ms-1";

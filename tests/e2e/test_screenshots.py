@@ -85,6 +85,17 @@ def test_directive_page_and_dashboard(actors):
     snap(leader.page, "dashboard")
 
 
+def test_board_by_level(actors):
+    """The province drilled down to a district: what the district passed on to its communes and officers."""
+    leader = actors("chutich")
+    agencies = leader.api("GET", "/api/v1/agencies")["data"]
+    district = next(a for a in agencies["items"] if a["code"] == "HDS")
+    leader.page.goto(f"/directives/dashboard?level={district['id']}")
+    expect(leader.page.locator("[data-kpi='assigned']").first).not_to_have_text(re.compile(r"^\s*0?\s*$"))
+    expect(leader.page.locator("#stats-body tr").first).to_be_visible()
+    snap(leader.page, "board-level")
+
+
 def test_live_room_minutes_and_attendance(server, actors):
     chair, secretary, officer = actors("phochutich"), actors("thuky"), actors("syt1")
     meetings = demo_meetings(chair)

@@ -20,8 +20,14 @@ def translations():
     for path in CATALOGS:
         with open(path, "rb") as fh:
             for message in read_po(fh, locale="vi"):
-                if message.id and message.string:
-                    yield path.parts[-4], message.id, message.string
+                if not (message.id and message.string):
+                    continue
+                # a plural message has a tuple of ids and one string per form
+                msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+                forms = message.string if isinstance(message.string, (list, tuple)) else [message.string]
+                for text in forms:
+                    if text:
+                        yield path.parts[-4], msgid, text
 
 
 @pytest.mark.parametrize("old,new", sorted(RETIRED.items()))
