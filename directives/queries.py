@@ -277,19 +277,6 @@ def history(assignment):
     ).all()
 
 
-def directive_events(directive):
-    """Every history event of the directive's assignments, newest first, with actors and assignments
-    loaded (one query)."""
-    ids = [a.id for a in directive.assignments]
-    if not ids:
-        return []
-    return db.session.scalars(
-        select(AssignmentEvent).where(AssignmentEvent.assignment_id.in_(ids))
-        .options(selectinload(AssignmentEvent.actor), selectinload(AssignmentEvent.assignment))
-        .order_by(AssignmentEvent.created_at.desc(), AssignmentEvent.id.desc())
-    ).all()
-
-
 def pending_extensions(directive):
     """The directive's extension requests waiting for a decision, with their agencies loaded."""
     return db.session.scalars(

@@ -20,14 +20,14 @@ from directives import (
     bp,
     corrections,
     extensions,
-    labels,
     page_helpers,  # noqa: F401  (the templates' helpers and the markdown filter)
+    page_history,
     page_tree,
     permissions,
     queries,
     services,
 )
-from directives.models import AssignmentRole, AssignmentStatus, DirectiveStatus, EventAction, Priority
+from directives.models import AssignmentRole, AssignmentStatus, DirectiveStatus, Priority
 
 #: where a refusal without fields lands: a flash on the page, not a field of the form
 MESSAGE = "_message"
@@ -44,95 +44,10 @@ def _own_assignments(directive, user):
 
 #: history entries the page draws, the newest (12 in view, the rest behind "show older"): a directive passed
 #: down to 2,000 nodes has ~3,600, and drawing them all added 1.8 MB of hidden HTML (6.4 MB instead of 4.6 MB)
-#: to the page and to every live refresh, for about 5 % of its time (bench/README.md, "5. The cascade");
-#: each agency's full history stays in its Excel export
+#: to the page and to every live refresh; reading them all cost a third of the page's time (page_history
+#: reads the newest only; bench/README.md, "5. The cascade"); each agency's full history stays in its Excel
+#: export
 HISTORY_ON_PAGE = 100
-
-#: actions whose rows of one moment group into one entry of the history (a correction's rows only
-#: when they say the same for each agency)
-SAME_DATA_ACTIONS = (EventAction.CORRECT, EventAction.ADD, EventAction.REMOVE)
-GROUPED_ACTIONS = (EventAction.ISSUE, EventAction.CANCEL, EventAction.DEADLINE_FOLLOW, *SAME_DATA_ACTIONS)
-
-
-def _directive_events(directive, shown=None):
-    """The directive's history across its agencies (those in ``shown``, ids, when given), newest first.
-
-    The issue rows (one per agency, same moment) become one entry listing the agencies, each with its
-    role; so do a cancellation's rows and the supporting agencies' deadlines moved with the lead's."""
-    out = []
-    for ev in queries.directive_events(directive):
-        if shown is not None and ev.assignment_id not in shown:
-            continue
-        agency = _history_agency(ev)
-        last = out[-1] if out else None
-        if last is not None and _same_entry(last["event"], ev):
-            last["agencies"].insert(0, agency)
-            last["grouped"].append(ev)
-        else:
-            out.append({"action": ev.action, "event": ev, "agencies": [agency], "grouped": [ev]})
-    return out
-
-
-def _history_agency(ev):
-    """The agency (or the officer of a personal share) an event is about; at issue with the role given
-    then (kept in the event), not today's: a correction may swap the lead."""
-    agency = services.holder_name(ev.assignment)
-    if ev.action != EventAction.ISSUE or ev.assignment.parent_id is not None:
-        return agency
-    role = (ev.data or {}).get("role") or ev.assignment.role
-    return f"{agency} ({labels.label(labels.ROLE_LABELS, role)})"
-
-
-def _same_entry(last, ev):
-    return (ev.action in GROUPED_ACTIONS and last.action == ev.action and last.created_at == ev.created_at
-            and (ev.action not in SAME_DATA_ACTIONS or last.data == ev.data))
-
-
-def _deadline_moved_by(events):
-    """{assignment id: the action that last moved its deadline}: extension_approve or deadline_follow."""
-    out = {}
-    for item in events:  # newest first
-        for ev in item["grouped"]:
-            if ev.action in (EventAction.EXTENSION_APPROVE, EventAction.DEADLINE_FOLLOW):
-                out.setdefault(ev.assignment_id, ev.action)
-    return out
-
-
-def _leader_word(events, own, answer, until):
-    """The officer's latest ``answer`` event from a leader (a return, an extension refused), unless the
-    agency has moved on since (one of ``until``: submitted again, asked again)."""
-    if own is None:
-        return None
-    for item in events:  # newest first
-        ev = item["event"]
-        if ev.assignment_id != own.id:
-            continue
-        if ev.action == answer:
-            return ev
-        if ev.action in until:
-            return None
-    return None
-
-
-def _latest_submissions(events):
-    """{assignment id: its latest 'submit' event}: the result a leader accepts or returns."""
-    out = {}
-    for item in events:  # newest first
-        for ev in item["grouped"]:
-            if ev.action == EventAction.SUBMIT:
-                out.setdefault(ev.assignment_id, ev)
-    return out
-
-
-def _own_words(events, owns):
-    """The leaders' latest word on each card the user holds: a return, an extension refused."""
-    return {
-        # shown in the officer's card, not only far below in the history
-        "own_returns": {own.id: _leader_word(events, own, EventAction.RETURN, (EventAction.SUBMIT,)) for own in owns},
-        "own_rejections": {own.id: _leader_word(events, own, EventAction.EXTENSION_REJECT,
-                                                (EventAction.EXTENSION_REQUEST, EventAction.EXTENSION_APPROVE))
-                           for own in owns},
-    }
 
 
 def _decisions(directive, pending):
@@ -150,7 +65,6 @@ def _decisions(directive, pending):
 def _page_context(directive, errors=None, form=None, failed_action=None):
     owns = _own_assignments(directive, current_user)
     tree = page_tree.tree_context(current_user, directive)
-    events = _directive_events(directive, tree["full_ids"])
     pending = [x for x in queries.pending_extensions(directive) if x.assignment_id in tree["full_ids"]]
     return {
         "d": directive,
@@ -158,11 +72,8 @@ def _page_context(directive, errors=None, form=None, failed_action=None):
         "owns": owns,
         "own": owns[0] if owns else None,
         "own_extras": page_tree.own_extras(current_user, directive, owns, pending),
-        "events": events,
-        "history": events[:HISTORY_ON_PAGE],
-        "deadline_moved_by": _deadline_moved_by(events),
-        # the result itself, where the leader decides on it
-        "submissions": _latest_submissions(events),
+        # the newest entries, the older ones counted; the notes the page derives from the history
+        **page_history.page_history(tree["full_ids"], owns, HISTORY_ON_PAGE),
         "report_files": queries.report_files(directive),
         "errors": errors or {},
         "form": form or {},
@@ -170,7 +81,6 @@ def _page_context(directive, errors=None, form=None, failed_action=None):
         # which card's form failed: the assignment in the URL it was posted to
         "failed_id": (request.view_args or {}).get("assignment_id") if failed_action else None,
         "accept": _attachments().accept_attribute(),
-        **_own_words(events, owns),
         **_decisions(directive, pending),
         **tree,
     }

@@ -1,10 +1,10 @@
 """The directive page draws the newest HISTORY_ON_PAGE entries of its history (a cascade of thousands of
-nodes has thousands), says how many older ones it leaves out, and still reads the whole history for what
-the page derives from it."""
+nodes has thousands), says how many older ones it leaves out, and reads only the newest rows (page by
+page) plus the few the page derives its notes from."""
 from datetime import timedelta
 
 from core.dbtypes import utcnow
-from directives import services, views
+from directives import page_history, services, views
 from tests.conftest import login
 
 
@@ -30,3 +30,11 @@ def test_the_page_draws_the_newest_entries_and_counts_the_rest(app, client, fact
     assert 'id="history-not-shown"' in page
     note = page[page.index('id="history-not-shown"'):]
     assert "6 mục cũ hơn không hiện ở đây" in note[:note.index("</p>")]
+
+    # read a few rows at a time: the same entries, whole (the issue's four rows are one entry)
+    monkeypatch.setattr(page_history, "CHUNK", 2)
+    monkeypatch.setattr(views, "HISTORY_ON_PAGE", 9)
+    chunked = client.get(f"/directives/{d.id}").get_data(as_text=True)
+    assert chunked.count('class="timeline-item') == 9 and 'id="history-not-shown"' not in chunked
+    issue_entry = chunked[chunked.rindex('class="timeline-item'):]
+    assert all(f"Sở số {i}" in issue_entry for i in range(4))
