@@ -93,11 +93,12 @@ def _directive_line(d, now):
 
 
 def _agency_columns(d, now):
-    """Lead, supporting agencies, acknowledged out of how many, and each agency's tracking."""
+    """Lead, supporting agencies, acknowledged out of how many, and each agency's tracking: the directive's
+    own agencies (the roots; what they passed on is in the directive page's tree and on the levels' boards)."""
     # an agency taken off the directive is not one of its agencies any more (all are, once cancelled)
-    listed = [a for a in d.assignments
-              if d.status == DirectiveStatus.CANCELLED or a.status != AssignmentStatus.CANCELLED]
-    active = [a for a in d.assignments if a.status != AssignmentStatus.CANCELLED]
+    roots = d.root_assignments
+    listed = [a for a in roots if d.status == DirectiveStatus.CANCELLED or a.status != AssignmentStatus.CANCELLED]
+    active = [a for a in roots if a.status != AssignmentStatus.CANCELLED]
     acknowledged = sum(1 for a in active if a.acknowledged_at is not None)
     tracking = "; ".join(f"{a.agency.code}: {label(TRACKING_LABELS, tracking_of(a, now))}" for a in listed)
     return [_names(listed, AssignmentRole.LEAD), _names(listed, AssignmentRole.SUPPORT),

@@ -65,3 +65,16 @@ def test_assignment_history(d):
     assert report[1] == "Trần Thị Lan" and report[3] == "Đã tiếp nhận" and report[4] == "Đang thực hiện"
     assert report[5] == "Đã phun hóa chất"
     assert db.session is not None
+
+
+def test_directive_list_names_the_directives_own_agencies_not_what_they_passed_on(d, factory):
+    from directives import cascade
+
+    unit = factory.agency("TTYT", "Trung tâm Y tế huyện", parent=d.assignments[0].agency)
+    officer = db.session.scalar(db.select(type(d.issuer)).where(type(d.issuer).username == "syt1"))
+    cascade.pass_on(officer, d.assignments[0], {"agency_ids": [unit.id],
+                                                "deadline": (T0 + timedelta(days=4)).isoformat()},
+                    now=T0 + timedelta(days=1))
+    row = [c.value for c in book(exports.xlsx_directive_list([d], now=T0 + timedelta(days=1))).active[4]]
+    assert row[7] == "Sở Y tế" and row[8] == "Sở Giáo dục và Đào tạo" and row[9] == "1/2"
+    assert "TTYT" not in row[10] and "Trung tâm" not in (row[7] + row[8])
