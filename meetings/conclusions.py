@@ -226,6 +226,7 @@ def _directive_rows(meeting_id):
                 "progress": a.progress,
             }
             for a in directive.assignments
+            if a.parent_id is None  # the agencies the meeting's directive went to; the cascade is on its page
         ]
         out.append({
             "id": directive.id,

@@ -131,3 +131,18 @@ def test_the_chair_marks_a_meeting_as_follow_up(client, factory, setup):
     db.session.expire_all()
     assert db.session.get(Meeting, follow.id).follow_up_of_id is None
     assert db.session.get(Meeting, setup.meeting_id).follow_up_of_id is None
+
+
+def test_the_meetings_directives_list_the_agencies_it_went_to_not_what_they_passed_on(client, factory, setup):
+    from directives import cascade
+    from directives.models import Directive
+
+    cid = add(client, factory.token(setup.secretary), setup, "Sở Y tế chủ trì.").get_json()["id"]
+    res = client.post(f"/api/v1/conclusions/{cid}/directive",
+                      json={"lead_agency_id": setup.health.id, "deadline": deadline()},
+                      headers=bearer(factory.token(setup.chair)))
+    directive = db.session.get(Directive, res.get_json()["id"])
+    unit = factory.agency(code="TTYT9", name="Trung tâm Y tế huyện", parent=setup.health)
+    cascade.pass_on(setup.member, directive.assignments[0], {"agency_ids": [unit.id], "deadline": deadline(5)})
+    rows = conclusions.meeting_directives(db.session.get(Meeting, setup.meeting_id))
+    assert [a["agency_name"] for a in rows[0]["assignments"]] == ["Sở Y tế"]
