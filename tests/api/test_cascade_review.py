@@ -1,0 +1,42 @@
+"""Found in the review of the cascade (issue 14): what a commune officer could still learn of a sibling
+commune, and the fixes' proofs."""
+import pytest
+
+from directives import services
+from tests.cascade_support import Province
+
+
+@pytest.fixture
+def p(factory):
+    return Province(factory)
+
+
+def _ids(res):
+    assert res.status_code == 200, res.json
+    return [d["id"] for d in res.json["items"]]
+
+
+def test_list_filters_do_not_match_a_sibling_communes_share(client, p):
+    """?agency_id and ?tracking on the list hold for the caller's own shares only: a sibling
+    commune's share answering them would tell its status by whether the directive comes back."""
+    d, nodes = p.cascade(days=(10, 6, 1))  # xdh1's personal share (under XDH) is due tomorrow
+    services.acknowledge(p.u["xdt1"], nodes["XDT"])  # XDT acknowledged, XDH passed it on (acknowledged)
+    xdt1 = p.h("xdt1")
+    assert _ids(client.get("/api/v1/directives", headers=xdt1)) == [d.id]
+    sibling = p.ag["XDH"].id
+    assert _ids(client.get(f"/api/v1/directives?agency_id={sibling}", headers=xdt1)) == []
+    assert _ids(client.get(f"/api/v1/directives?agency_id={sibling}&tracking=on_track", headers=xdt1)) == []
+    # the one node due soon is under XDH
+    assert _ids(client.get("/api/v1/directives?tracking=due_soon", headers=xdt1)) == []
+    assert _ids(client.get("/api/v1/directives?tracking=due_soon", headers=p.h("xdh2"))) == [d.id]
+    # their own share and the root still filter as before
+    assert _ids(client.get(f"/api/v1/directives?agency_id={p.ag['XDT'].id}", headers=xdt1)) == [d.id]
+    assert _ids(client.get(f"/api/v1/directives?agency_id={sibling}", headers=p.h("hdsct"))) == [d.id]
+
+
+def test_list_filters_still_match_a_co_assigned_root(client, p):
+    """One holding a root sees the other roots: filtering by a supporting agency still finds the directive."""
+    d = p.issue("HDS", support=("SYT",))
+    assert _ids(client.get(f"/api/v1/directives?agency_id={p.ag['SYT'].id}", headers=p.h("hds1"))) == [d.id]
+    assert _ids(client.get(f"/api/v1/directives?agency_id={p.ag['HDS'].id}", headers=p.h("syt1"))) == [d.id]
+    assert _ids(client.get(f"/api/v1/directives?agency_id={p.ag['HTH'].id}", headers=p.h("syt1"))) == []
