@@ -81,22 +81,28 @@ LIST_HEADERS = ["Số", "Trích yếu", "Mức độ", "Trạng thái", "Ngườ
                 "Đơn vị chủ trì", "Đơn vị phối hợp", "Đã tiếp nhận", "Tình hình thực hiện", "Gia hạn từ"]
 
 
-def _directive_line(d, now):
-    """One directive's line of the list (LIST_HEADERS)."""
+def _directive_line(d, now, user=None):
+    """One directive's line of the list (LIST_HEADERS); the agencies ``user`` may see (all without one)."""
     # the deadline the directive runs to now is the lead agency's; the one given at issue when it moved
     deadline = d.current_deadline
     return [
         d.number, d.title, label(PRIORITY_LABELS, d.priority), label(DIRECTIVE_STATUS_LABELS, d.status),
         d.issuer.full_name if d.issuer else "", local_naive(d.issued_at), local_naive(deadline),
-        *_agency_columns(d, now), local_naive(d.deadline) if deadline != d.deadline else None,
+        *_agency_columns(d, now, user), local_naive(d.deadline) if deadline != d.deadline else None,
     ]
 
 
-def _agency_columns(d, now):
+def _agency_columns(d, now, user=None):
     """Lead, supporting agencies, acknowledged out of how many, and each agency's tracking: the directive's
-    own agencies (the roots; what they passed on is in the directive page's tree and on the levels' boards)."""
+    own agencies (the roots; what they passed on is in the directive page's tree and on the levels' boards),
+    those ``user`` may see (permissions.visible_assignments: a commune's leader, not another district's)."""
     # an agency taken off the directive is not one of its agencies any more (all are, once cancelled)
     roots = d.root_assignments
+    if user is not None:
+        from directives.permissions import visible_assignments
+
+        visible = visible_assignments(user, d)
+        roots = [a for a in roots if a.id in visible]
     listed = [a for a in roots if d.status == DirectiveStatus.CANCELLED or a.status != AssignmentStatus.CANCELLED]
     active = [a for a in roots if a.status != AssignmentStatus.CANCELLED]
     acknowledged = sum(1 for a in active if a.acknowledged_at is not None)
@@ -110,16 +116,17 @@ def _names(assignments, role):
 
 
 @_in_vietnamese
-def xlsx_directive_list(rows, now=None):
+def xlsx_directive_list(rows, now=None, user=None):
     """The (filtered) directive list: one line per directive, with its agencies and their tracking.
 
-    rows: Directive objects with their assignments (and agencies) loaded."""
+    rows: Directive objects with their assignments (and agencies) loaded; user: whose export it is (the
+    agencies they may see)."""
     now = now or utcnow()
     wb = Workbook()
     ws = _sheet(wb, "Danh sách chỉ đạo", "DANH SÁCH CHỈ ĐẠO", LIST_HEADERS,
                 [14, 50, 12, 14, 24, 17, 17, 30, 40, 14, 40, 17])
     for d in rows:
-        ws.append(_directive_line(d, now))
+        ws.append(_directive_line(d, now, user))
     _finish(ws, datetime_columns=(6, 7, 12))
     return _bytes(wb)
 

@@ -159,7 +159,7 @@ def export_list():
     rows = db.session.scalars(query).unique().all()
     if _list_view() == "assignments":
         return xlsx_response(exports.xlsx_assignment_list(rows), stamped_filename("giao-viec-theo-don-vi"))
-    return xlsx_response(exports.xlsx_directive_list(rows), stamped_filename("chi-dao"))
+    return xlsx_response(exports.xlsx_directive_list(rows, user=current_user), stamped_filename("chi-dao"))
 
 
 @bp.route("/assignments/<int:assignment_id>/history.xlsx")

@@ -40,3 +40,32 @@ def test_list_filters_still_match_a_co_assigned_root(client, p):
     assert _ids(client.get(f"/api/v1/directives?agency_id={p.ag['SYT'].id}", headers=p.h("hds1"))) == [d.id]
     assert _ids(client.get(f"/api/v1/directives?agency_id={p.ag['HDS'].id}", headers=p.h("syt1"))) == [d.id]
     assert _ids(client.get(f"/api/v1/directives?agency_id={p.ag['HTH'].id}", headers=p.h("syt1"))) == []
+
+
+def _cells(content):
+    import io
+
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(content)).active
+    return " | ".join(str(c) for row in ws.iter_rows(values_only=True) for c in row if c is not None)
+
+
+def test_a_commune_leaders_directive_list_export_names_no_other_districts_root(client, p):
+    """The province gave a directive to HDS and to HTH (supporting); HDS passed it to XDH. XDH's leader sees
+    the HDS root as a path only and nothing of HTH: the export does not name HTH nor count it in 'x/y'."""
+    from tests.conftest import login
+
+    d = p.issue("HDS", support=("HTH",))
+    p.pass_on("hdsct", p.root(d), ("XDH",))
+    login(client, p.u["xdhct"])
+    res = client.get("/directives/export.xlsx")
+    assert res.status_code == 200
+    text = _cells(res.data)
+    assert d.number in text
+    assert p.ag["HTH"].name not in text and "HTH" not in text
+    assert " | 1/1 | " in text  # HDS acknowledged (passing on is taking in), out of the one root it sees
+    other = client.application.test_client()
+    login(other, p.u["hdsct"])  # HDS holds a root: the co-assigned HTH is its partner, named as before
+    text = _cells(other.get("/directives/export.xlsx").data)
+    assert p.ag["HTH"].name in text
