@@ -13,11 +13,12 @@ Scope follows the agency tree (directives/tree.py):
 - an officer's result for the agency waits for the agency leader's approval (can_approve) when the agency
   asks for it (Agency.approval_required).
 """
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import aliased
 
 from auth import permissions as auth_permissions
 from auth.models import Agency, AgencyKind, Role, User
-from directives.models import AGENCY_OPEN_STATUSES, AssignmentStatus
+from directives.models import AGENCY_OPEN_STATUSES, Assignment, AssignmentStatus
 from directives.tree import agency_tree
 
 
@@ -111,6 +112,22 @@ def visible_assignments(user, directive):
         for r in roots:
             out[r.id] = "full"
     return out
+
+
+def filterable_assignments(user, directive_id):
+    """Conditions on Assignment (of the directive whose id is the SQL column ``directive_id``) that a filter
+    by agency or tracking (the list, search) may match for ``user``: any for the province; else the shares
+    in their scope or given to them, and the roots of a directive where they hold a root (co-assigned
+    agencies see each other). A share they cannot see (a sibling commune's) answering a filter would tell
+    of it by whether the directive comes back."""
+    if is_staff(user):
+        return []
+    agencies = sorted(scope(user) or ())
+    mine = or_(Assignment.agency_id.in_(agencies), Assignment.assignee_id == getattr(user, "id", None))
+    root = aliased(Assignment)
+    own_root = select(root.id).where(root.directive_id == directive_id, root.parent_id.is_(None),
+                                     root.agency_id.in_(agencies))
+    return [or_(mine, and_(Assignment.parent_id.is_(None), own_root.exists()))]
 
 
 def can_view_assignment(user, assignment):

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import Integer, and_, case, cast, exists, false, func, or_, select
-from sqlalchemy.orm import aliased, contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from auth.models import Agency, User
 from auth.protocol import agency_key
@@ -95,21 +95,6 @@ def _visible(query, user):
     ))
 
 
-def _filterable_by(user):
-    """Conditions on the Assignment a list filter (agency_id, tracking, acknowledged) may match for ``user``:
-    any for the province; else the shares in their scope, given to them, or a root of a directive where
-    they hold a root (co-assigned agencies see each other). A share they cannot see (a sibling commune's)
-    answering a filter would tell its status by whether the directive comes back."""
-    if permissions.is_staff(user):
-        return []
-    agencies = sorted(permissions.scope(user) or ())
-    mine = or_(Assignment.agency_id.in_(agencies), Assignment.assignee_id == user.id)
-    root = aliased(Assignment)
-    own_root = select(root.id).where(root.directive_id == Directive.id, root.parent_id.is_(None),
-                                     root.agency_id.in_(agencies)).correlate(Directive)
-    return [or_(mine, and_(Assignment.parent_id.is_(None), own_root.exists()))]
-
-
 def _parse_date_bound(f, name, end=False):
     """A date (YYYY-MM-DD, in the display zone) or a datetime; the end bound includes that whole day."""
     raw = f.data.get(name)
@@ -192,7 +177,7 @@ def list_query(user, filters=None, now=None):
     query = _visible(select(Directive), user).where(*on_directive)
     if on_assignment:
         query = query.where(exists().where(Assignment.directive_id == Directive.id, *on_assignment,
-                                           *_filterable_by(user)))
+                                           *permissions.filterable_assignments(user, Directive.id)))
     if only_unacknowledged:
         agency = getattr(user, "agency_id", None)
         query = query.where(exists().where(Assignment.directive_id == Directive.id, Assignment.agency_id == agency,

@@ -164,7 +164,7 @@ def _candidates(terms, user, filters, exact):
         tsq = func.to_tsquery(literal_column("'simple'::regconfig"), db.bindparam("tsq", _tsquery(terms), type_=Text))
         inner = (select(SearchEntry.id, SearchEntry.tsv, SearchEntry.happened_at, exact.label("exact"))
                  .where(SearchEntry.tsv.op("@@")(tsq), visible(user)).order_by(SearchEntry.id.desc()))
-        inner = _filtered(inner, filters).limit(CANDIDATES).subquery()
+        inner = _filtered(inner, filters, user).limit(CANDIDATES).subquery()
         # ranked outside the cut: PostgreSQL computes the select list before a sort, ts_rank is costly
         return select(inner.c.id, (-func.ts_rank(inner.c.tsv, tsq)).label("rank"), inner.c.happened_at,
                       inner.c.exact).subquery()
@@ -173,10 +173,10 @@ def _candidates(terms, user, filters, exact):
                     exact.label("exact"))
              .select_from(_fts).join(SearchEntry, SearchEntry.id == _fts.c.rowid)
              .where(match, visible(user)).order_by(_fts.c.rowid.desc()))
-    return _filtered(inner, filters).limit(CANDIDATES).subquery()
+    return _filtered(inner, filters, user).limit(CANDIDATES).subquery()
 
 
-def _filtered(statement, filters):
+def _filtered(statement, filters, user):
     if filters.get("type"):
         statement = statement.where(SearchEntry.type == filters["type"])
     if filters.get("date_from"):
@@ -186,7 +186,8 @@ def _filtered(statement, filters):
     if filters.get("agency_id"):
         agency_id = filters["agency_id"]
         assigned = exists().where(Assignment.directive_id == SearchEntry.directive_id,
-                                  Assignment.agency_id == agency_id)
+                                  Assignment.agency_id == agency_id,  # one the user may see
+                                  *directive_permissions.filterable_assignments(user, SearchEntry.directive_id))
         attends = exists().where(Participant.meeting_id == SearchEntry.meeting_id, Participant.user_id == User.id,
                                  User.agency_id == agency_id)
         statement = statement.where(or_(and_(SearchEntry.directive_id.is_not(None), assigned),

@@ -69,3 +69,19 @@ def test_a_commune_leaders_directive_list_export_names_no_other_districts_root(c
     login(other, p.u["hdsct"])  # HDS holds a root: the co-assigned HTH is its partner, named as before
     text = _cells(other.get("/directives/export.xlsx").data)
     assert p.ag["HTH"].name in text
+
+
+def test_search_by_agency_does_not_match_a_sibling_communes_share(client, p):
+    """Search's ?agency_id holds for what the caller may see: a commune officer filtering by the sibling
+    commune does not learn that the directive went to it."""
+    d, _nodes = p.cascade()
+    xdt1 = p.h("xdt1")
+
+    def found(agency):
+        res = client.get(f"/api/v1/search?q=ra+soat+nha+o&agency_id={p.ag[agency].id}", headers=xdt1)
+        assert res.status_code == 200, res.json
+        return [i["id"] for i in res.json["items"] if i["type"] == "directive"]
+
+    assert found("XDT") == [d.id]
+    assert found("XDH") == []
+    assert found("XTP") == []
