@@ -392,6 +392,10 @@ def return_assignment(actor, assignment, data, now=None):
     reason = f.str("reason", max_len=NOTE_MAX, multiline=True)
     f.check()
     require_status(assignment, (AssignmentStatus.SUBMITTED,), _("return"))
+    if not internal:  # the giver has not been given it yet: only the agency's leader may send it back now
+        from directives import cascade
+
+        cascade.require_approved(assignment)
     now = now or utcnow()
     old = assignment.status
     assignment.status = AssignmentStatus.IN_PROGRESS

@@ -85,3 +85,21 @@ def test_search_by_agency_does_not_match_a_sibling_communes_share(client, p):
     assert found("XDT") == [d.id]
     assert found("XDH") == []
     assert found("XTP") == []
+
+
+def test_the_giver_cannot_return_a_result_still_waiting_for_the_agency_leader(client, p):
+    """It has not gone up yet: the giver neither accepts (409 awaiting_approval) nor returns it; the agency's
+    leader still can."""
+    from tests.directives_support import directive_state
+
+    d = p.issue("HDS")
+    xdh = p.pass_on("hdsct", p.root(d), ("XDH",))["XDH"]
+    services.acknowledge(p.u["xdh1"], xdh)
+    services.submit(p.u["xdh1"], xdh, {"note": "Xong"})
+    before = directive_state(d.id)
+    url = f"/api/v1/assignments/{xdh.id}/return"
+    res = client.post(url, headers=p.h("hdsct"), json={"reason": "Thiếu"})
+    assert res.status_code == 409 and res.json["error"]["code"] == "awaiting_approval", res.json
+    assert directive_state(d.id) == before
+    res = client.post(url, headers=p.h("xdhct"), json={"reason": "Thiếu dự toán"})
+    assert res.status_code == 200 and res.json["status"] == "in_progress", res.json
