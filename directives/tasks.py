@@ -63,8 +63,10 @@ def pass_on_choices(assignment):
     each (user, already holds a share)."""
     directive = assignment.directive
     below = agency_tree().below(assignment.agency_id)
-    holding_agencies = {a.agency_id for a in directive.assignments if a.assignee_id is None}
-    holding_people = {a.assignee_id for a in directive.assignments if a.assignee_id is not None}
+    # a cancelled share is not held: it can be given anew (cascade._child)
+    live = [a for a in directive.assignments if a.status != AssignmentStatus.CANCELLED]
+    holding_agencies = {a.agency_id for a in live if a.assignee_id is None}
+    holding_people = {a.assignee_id for a in live if a.assignee_id is not None}
     base = agency_tree().level(assignment.agency_id) + 1
     agencies = [(agency, agency_tree().level(agency.id) - base, agency.id in holding_agencies)
                 for agency, _depth in auth_queries.agency_tree(include_inactive=False) if agency.id in below]

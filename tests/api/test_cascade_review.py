@@ -103,3 +103,22 @@ def test_the_giver_cannot_return_a_result_still_waiting_for_the_agency_leader(cl
     assert directive_state(d.id) == before
     res = client.post(url, headers=p.h("xdhct"), json={"reason": "Thiếu dự toán"})
     assert res.status_code == 200 and res.json["status"] == "in_progress", res.json
+
+
+def test_the_pass_on_form_offers_again_an_agency_whose_share_was_cancelled(client, p):
+    """The service gives a cancelled share anew (an agency taken off can be passed the directive again): the
+    form must not draw that agency as 'already has it', disabled."""
+    import re
+
+    from directives import corrections
+    from tests.conftest import login
+
+    d = p.issue("HDS", support=("XDH",))  # the province gave it to the district and one of its communes
+    corrections.correct_directive(p.u["chutich"], d, {"support_agency_ids": [], "reason": "Huyện giao lại"})
+    hds = p.root(d)
+    login(client, p.u["hdsct"])
+    html = client.get(f"/directives/{d.id}").get_data(as_text=True)
+    box = re.search(rf'<input[^>]*id="pass-agency-{hds.id}-{p.ag["XDH"].id}"[^>]*>', html).group(0)
+    assert "disabled" not in box
+    xdh = p.pass_on("hdsct", hds, ("XDH",))["XDH"]  # and the service takes it
+    assert xdh.parent_id == hds.id and xdh.status == "pending"
