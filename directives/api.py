@@ -182,7 +182,8 @@ def reject_extension(extension_id):
 @api.get("/assignments/<int:assignment_id>/history")
 def history(assignment_id):
     a = queries.get_assignment(current_user, assignment_id)
-    return jsonify(items=[schemas.serialize_event(e) for e in queries.history(a)])
+    visible = permissions.visible_assignments(current_user, a.directive)
+    return jsonify(items=[schemas.serialize_event(e, visible) for e in queries.history(a)])
 
 
 # -- attachments (multipart/form-data, field "file", several allowed) ------------------------

@@ -53,7 +53,9 @@ def serialize_assignments(d, user, now):
 
     visible = permissions.visible_assignments(user, d) if user is not None else dict.fromkeys(
         (a.id for a in d.assignments), "full")
-    _roots, nodes = tree.build(d.assignments)
+    # the tree of what the user sees: a co-assigned root's branch progress is not rolled up from what it
+    # passed on out of the user's sight (as on the page: page_tree.tree_context)
+    _roots, nodes = tree.build([a for a in d.assignments if a.id in visible])
     out = []
     for a in d.assignments:
         how = visible.get(a.id)
@@ -90,7 +92,9 @@ def serialize_directive(d, now=None, with_assignments=True, user=None):
     return data
 
 
-def serialize_event(e):
+def serialize_event(e, visible=None):
+    """A history row; with ``visible`` (permissions.visible_assignments of its directive) a pass-on's
+    ``children``, ``agency_ids`` and ``user_ids`` keep only the children the reader may see."""
     return {
         "id": e.id,
         "assignment_id": e.assignment_id,
@@ -100,8 +104,23 @@ def serialize_event(e):
         "from_status": e.from_status,
         "to_status": e.to_status,
         "note": e.note,
-        "data": e.data or {},
+        "data": _visible_data(e, visible) if visible is not None else e.data or {},
     }
+
+
+def _visible_data(e, visible):
+    data = dict(e.data or {})
+    if "children" not in data:
+        return data
+    by_id = {a.id: a for a in e.assignment.directive.assignments}
+    shown = [by_id[i] for i in data["children"] if i in visible and i in by_id]
+    data["children"] = [a.id for a in shown]
+    if "agency_ids" in data:
+        data["agency_ids"] = [i for i in data["agency_ids"] if any(a.agency_id == i and a.assignee_id is None
+                                                                   for a in shown)]
+    if "user_ids" in data:
+        data["user_ids"] = [i for i in data["user_ids"] if any(a.assignee_id == i for a in shown)]
+    return data
 
 
 def serialize_report(r):

@@ -122,3 +122,28 @@ def test_the_pass_on_form_offers_again_an_agency_whose_share_was_cancelled(clien
     assert "disabled" not in box
     xdh = p.pass_on("hdsct", hds, ("XDH",))["XDH"]  # and the service takes it
     assert xdh.parent_id == hds.id and xdh.status == "pending"
+
+
+def test_a_co_assigned_roots_history_and_progress_tell_nothing_of_what_it_passed_on(client, p):
+    """HDS and HTH got the directive together: HDS's people see HTH's own share (as before the cascade), not
+    what HTH passed on to its commune: not the commune's id or name in HTH's history, nor its progress in
+    HTH's branch_progress."""
+    d = p.issue("HDS", support=("HTH",))
+    hth = p.root(d, "HTH")
+    xtp = p.pass_on("hthct", hth, ("XTP",))["XTP"]
+    services.acknowledge(p.u["xtp1"], xtp)
+    services.report_progress(p.u["xtp1"], xtp, {"progress": 80, "note": "Gần xong"})
+    for who in ("hds1", "hdsct"):
+        res = client.get(f"/api/v1/assignments/{hth.id}/history", headers=p.h(who))
+        assert res.status_code == 200, res.json
+        text = str(res.json)
+        assert str(p.ag["XTP"].id) not in [str(i) for e in res.json["items"]
+                                           for i in (e["data"].get("agency_ids") or [])]
+        assert xtp.id not in [i for e in res.json["items"] for i in (e["data"].get("children") or [])]
+        assert p.ag["XTP"].name not in text
+        res = client.get(f"/api/v1/directives/{d.id}", headers=p.h(who))
+        node = next(a for a in res.json["assignments"] if a["id"] == hth.id)
+        assert node["children"] == [] and node["branch_progress"] == hth.progress == 0
+    # HTH's own people see it all
+    res = client.get(f"/api/v1/assignments/{hth.id}/history", headers=p.h("hth1"))
+    assert xtp.id in [i for e in res.json["items"] for i in (e["data"].get("children") or [])]
