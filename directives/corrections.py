@@ -112,8 +112,11 @@ def _check_agencies(f, lead_given, directive, lead_id, support_ids):
     on_directive = {a.agency_id for a in _on_directive(directive)}
     wanted = ([lead_id] if lead_id else []) + support_ids
     agencies = {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(wanted or [-1])))}
+    # a directive goes to agencies under its issuer's agency (any for the province's), whoever corrects it
+    allowed = permissions.issuable_agency_ids(directive.issuer) if directive.issuer is not None else None
     check_agency_choice(f, lead_id, support_ids, check_lead=lead_given,
-                        usable=lambda i: i in agencies and (agencies[i].active or i in on_directive))
+                        usable=lambda i: i in agencies and (agencies[i].active or i in on_directive)
+                        and (allowed is None or i in allowed or i in on_directive))
     _keep_completed(f, directive, wanted)
     passed_on = {a.agency_id: a for a in directive.assignments if a.parent_id is not None and a.assignee_id is None}
     for i in wanted:

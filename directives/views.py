@@ -344,6 +344,11 @@ def _opened_with(form):
 def _edit_form(directive, form, errors=None):
     assigned = {a.agency_id for a in directive.assignments if a.status != AssignmentStatus.CANCELLED}
     tree = [(a, depth) for a, depth in auth_queries.agency_tree() if a.active or a.id in assigned]
+    # the agencies under the issuer's agency (corrections._check_agencies): a district's directive stays in it
+    allowed = permissions.issuable_agency_ids(directive.issuer) if directive.issuer is not None else None
+    if allowed is not None:
+        top = min((depth for agency, depth in tree if agency.id in allowed), default=0)
+        tree = [(agency, depth - top) for agency, depth in tree if agency.id in allowed or agency.id in assigned]
     return render_template("directives/edit.html", d=directive, form=form, errors=errors or {},
                            selected={str(x) for x in form.get("support_agency_ids") or []}, tree=tree), \
         (422 if errors else 200)

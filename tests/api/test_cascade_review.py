@@ -147,3 +147,35 @@ def test_a_co_assigned_roots_history_and_progress_tell_nothing_of_what_it_passed
     # HTH's own people see it all
     res = client.get(f"/api/v1/assignments/{hth.id}/history", headers=p.h("hth1"))
     assert xtp.id in [i for e in res.json["items"] for i in (e["data"].get("children") or [])]
+
+
+@pytest.mark.parametrize("who", ["hdsct", "chutich"])
+@pytest.mark.parametrize("field, code", [("support_agency_ids", "XTP"), ("support_agency_ids", "HTH"),
+                                         ("support_agency_ids", "SYT"), ("lead_agency_id", "XTP")])
+def test_a_district_directive_is_not_corrected_out_of_the_district(client, p, who, field, code):
+    """A directive the district issued goes to agencies under the district, corrected or not (by its own
+    leader or by the province): another district's commune added would have its result judged by this
+    district."""
+    from tests.directives_support import directive_state
+
+    d = p.issue("XDH", by="hdsct")
+    before = directive_state(d.id)
+    value = [p.ag[code].id] if field == "support_agency_ids" else p.ag[code].id
+    res = client.patch(f"/api/v1/directives/{d.id}", headers=p.h(who), json={field: value, "reason": "Bổ sung"})
+    assert res.status_code == 422, res.json
+    assert list(res.json["error"]["fields"]) == [field]
+    assert directive_state(d.id) == before
+    res = client.patch(f"/api/v1/directives/{d.id}", headers=p.h(who),
+                       json={"support_agency_ids": [p.ag["XDT"].id], "reason": "Bổ sung"})
+    assert res.status_code == 200, res.json
+
+
+def test_the_correction_form_of_a_district_directive_offers_the_districts_agencies_only(client, p):
+    from tests.conftest import login
+
+    d = p.issue("XDH", by="hdsct")
+    login(client, p.u["hdsct"])
+    html = client.get(f"/directives/{d.id}/edit").get_data(as_text=True)
+    assert f'value="{p.ag["XDT"].id}"' in html
+    for code in ("XTP", "HTH", "SYT"):
+        assert f'id="sa-{p.ag[code].id}"' not in html
