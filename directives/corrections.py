@@ -112,11 +112,8 @@ def _check_agencies(f, lead_given, directive, lead_id, support_ids):
     on_directive = {a.agency_id for a in _on_directive(directive)}
     wanted = ([lead_id] if lead_id else []) + support_ids
     agencies = {a.id: a for a in db.session.scalars(select(Agency).where(Agency.id.in_(wanted or [-1])))}
-    # a directive goes to agencies under its issuer's agency (any for the province's), whoever corrects it
-    allowed = permissions.issuable_agency_ids(directive.issuer) if directive.issuer is not None else None
     check_agency_choice(f, lead_id, support_ids, check_lead=lead_given,
-                        usable=lambda i: i in agencies and (agencies[i].active or i in on_directive)
-                        and (allowed is None or i in allowed or i in on_directive))
+                        usable=_usable(directive, agencies, on_directive))
     _keep_completed(f, directive, wanted)
     passed_on = {a.agency_id: a for a in directive.assignments if a.parent_id is not None and a.assignee_id is None}
     for i in wanted:
@@ -125,6 +122,18 @@ def _check_agencies(f, lead_given, directive, lead_id, support_ids):
                     _("%(agency)s already has this directive, passed on by %(parent)s.",
                       agency=passed_on[i].agency.name, parent=passed_on[i].parent.agency.name))
     return agencies
+
+
+def _usable(directive, agencies, on_directive):
+    """Whether an agency id may be on the directive after the correction: one already on it, or an active
+    one under its issuer's agency (any for the province's directive), whoever corrects it."""
+    allowed = permissions.issuable_agency_ids(directive.issuer) if directive.issuer is not None else None
+
+    def usable(i):
+        if i in on_directive:
+            return i in agencies
+        return i in agencies and agencies[i].active and (allowed is None or i in allowed)
+    return usable
 
 
 def _keep_completed(f, directive, wanted):

@@ -112,15 +112,19 @@ def _visible_data(e, visible):
     data = dict(e.data or {})
     if "children" not in data:
         return data
-    by_id = {a.id: a for a in e.assignment.directive.assignments}
-    shown = [by_id[i] for i in data["children"] if i in visible and i in by_id]
+    shown = _shown_children(e, data["children"], visible)
     data["children"] = [a.id for a in shown]
-    if "agency_ids" in data:
-        data["agency_ids"] = [i for i in data["agency_ids"] if any(a.agency_id == i and a.assignee_id is None
-                                                                   for a in shown)]
-    if "user_ids" in data:
-        data["user_ids"] = [i for i in data["user_ids"] if any(a.assignee_id == i for a in shown)]
+    kept = {"agency_ids": {a.agency_id for a in shown if a.assignee_id is None},
+            "user_ids": {a.assignee_id for a in shown if a.assignee_id is not None}}
+    for key in ("agency_ids", "user_ids"):
+        if key in data:
+            data[key] = [i for i in data[key] if i in kept[key]]
     return data
+
+
+def _shown_children(e, ids, visible):
+    by_id = {a.id: a for a in e.assignment.directive.assignments}
+    return [by_id[i] for i in ids if i in visible and i in by_id]
 
 
 def serialize_report(r):

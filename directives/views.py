@@ -261,13 +261,18 @@ def _issue_with_files_checked(form, files):
     return services.issue_directive(current_user, form)
 
 
+def _within(tree, allowed, keep=()):
+    """The (agency, depth) rows of ``tree`` in ``allowed`` (None: all) or in ``keep``, the top one at depth 0."""
+    if allowed is None:
+        return tree
+    top = min((depth for agency, depth in tree if agency.id in allowed), default=0)
+    return [(agency, max(depth - top, 0)) for agency, depth in tree if agency.id in allowed or agency.id in keep]
+
+
 def _new_form(form, errors=None):
     selected = {str(x) for x in form.get("support_agency_ids") or []}
     tree = auth_queries.agency_tree(include_inactive=False)
-    allowed = permissions.issuable_agency_ids(current_user)  # an agency's leader: the agencies under it
-    if allowed is not None:
-        top = min((depth for agency, depth in tree if agency.id in allowed), default=0)
-        tree = [(agency, depth - top) for agency, depth in tree if agency.id in allowed]
+    tree = _within(tree, permissions.issuable_agency_ids(current_user))  # an agency's leader: those under it
     return render_template("directives/new.html", form=form, errors=errors or {}, selected=selected,
                            accept=_attachments().accept_attribute(), tree=tree), (422 if errors else 200)
 
@@ -344,11 +349,9 @@ def _opened_with(form):
 def _edit_form(directive, form, errors=None):
     assigned = {a.agency_id for a in directive.assignments if a.status != AssignmentStatus.CANCELLED}
     tree = [(a, depth) for a, depth in auth_queries.agency_tree() if a.active or a.id in assigned]
-    # the agencies under the issuer's agency (corrections._check_agencies): a district's directive stays in it
-    allowed = permissions.issuable_agency_ids(directive.issuer) if directive.issuer is not None else None
-    if allowed is not None:
-        top = min((depth for agency, depth in tree if agency.id in allowed), default=0)
-        tree = [(agency, depth - top) for agency, depth in tree if agency.id in allowed or agency.id in assigned]
+    # the agencies under the issuer's agency (corrections._usable): a district's directive stays in it
+    if directive.issuer is not None:
+        tree = _within(tree, permissions.issuable_agency_ids(directive.issuer), keep=assigned)
     return render_template("directives/edit.html", d=directive, form=form, errors=errors or {},
                            selected={str(x) for x in form.get("support_agency_ids") or []}, tree=tree), \
         (422 if errors else 200)
