@@ -217,8 +217,12 @@ def needs_approval(actor, assignment):
         return False
     if permissions.leads_agency(actor, assignment.agency_id):
         return False
+    return _has_active_leader(assignment.agency_id)
+
+
+def _has_active_leader(agency_id):
     return db.session.scalar(select(User.id).where(
-        permissions.agency_leaders(assignment.agency_id), User.active.is_(True)).limit(1)) is not None
+        permissions.agency_leaders(agency_id), User.active.is_(True)).limit(1)) is not None
 
 
 def after_submit(actor, assignment, now):
@@ -237,8 +241,15 @@ def after_submit(actor, assignment, now):
     return True
 
 
+def awaits_approval(assignment):
+    """A submitted result still held for the agency's leader. Not held any more when nobody could approve
+    it: the agency switched approval off, or has no active leader now (its only one deactivated meanwhile)."""
+    return (assignment.status == AssignmentStatus.SUBMITTED and assignment.approved_at is None
+            and assignment.agency.approval_required and _has_active_leader(assignment.agency_id))
+
+
 def require_approved(assignment):
-    if assignment.status == AssignmentStatus.SUBMITTED and assignment.approved_at is None:
+    if awaits_approval(assignment):
         raise Conflict(_("The result waits for the approval of %(agency)s's leader.", agency=assignment.agency.name),
                        code="awaiting_approval")
 

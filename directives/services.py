@@ -369,6 +369,8 @@ def accept(actor, assignment, now=None):
     require_status(assignment, (AssignmentStatus.SUBMITTED,), _("accept"))
     cascade.require_approved(assignment)
     now = now or utcnow()
+    if assignment.approved_at is None:  # held for a leader nobody can be any more: it went up now
+        assignment.approved_at = now
     old = assignment.status
     assignment.status = AssignmentStatus.COMPLETED
     assignment.completed_at = now

@@ -18,6 +18,7 @@ from core.urls import safe_next
 from core.validation import display_zone
 from directives import (
     bp,
+    cascade,
     corrections,
     extensions,
     page_helpers,  # noqa: F401  (the templates' helpers and the markdown filter)
@@ -54,8 +55,8 @@ def _decisions(directive, pending):
     """What this user decides on: results and extensions of what their level gave, officers' results
     waiting for their approval, cancelling."""
     return {
-        "waiting_accept": [a for a in directive.assignments if a.status == "submitted" and a.approved_at is not None
-                           and permissions.can_decide(current_user, a)],
+        "waiting_accept": [a for a in directive.assignments if a.status == "submitted"
+                           and permissions.can_decide(current_user, a) and not cascade.awaits_approval(a)],
         "waiting_approval": [a for a in directive.assignments if permissions.can_approve(current_user, a)],
         "pending_extensions": [x for x in pending if permissions.can_decide(current_user, x.assignment)],
         "can_cancel": directive.status == "issued" and permissions.can_cancel(current_user, directive),

@@ -7,6 +7,7 @@ from directives import services
 from directives.models import AssignmentEvent
 from notifications.models import Notification
 from tests.cascade_support import Province
+from tests.conftest import login
 from tests.directives_support import directive_state
 
 
@@ -107,3 +108,20 @@ def test_a_share_given_to_an_officer_goes_to_whoever_gave_it(client, p, commune)
     assert post(client, p, "xdh1", share, "accept").status_code == 403  # a colleague does not decide it
     res = post(client, p, "xdhct", share, "accept")
     assert res.status_code == 200 and res.json["status"] == "completed"
+
+
+def test_a_result_held_for_a_leader_who_left_goes_up_and_is_accepted(client, p, commune):
+    """The commune's only leader is deactivated after the officer submitted: nobody can approve it any more,
+    so it is not held: the district sees it waiting for its decision and accepts it."""
+    d, xdh = commune
+    assert post(client, p, "xdh1", xdh, "submit", {"note": "Xong"}).json["awaiting_approval"] is True
+    assert post(client, p, "hdsct", xdh, "accept").status_code == 409
+    p.u["xdhct"].active = False
+    db.session.commit()
+    district = client.application.test_client()
+    login(district, p.u["hdsct"])
+    page = district.get(f"/directives/{d.id}").get_data(as_text=True)
+    assert f'id="decide-{xdh.id}"' in page  # waiting for the district's decision
+    res = post(client, p, "hdsct", xdh, "accept")
+    assert res.status_code == 200 and res.json["status"] == "completed", res.json
+    assert res.json["approved_at"] is not None
