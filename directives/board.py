@@ -32,10 +32,10 @@ from core.collation import sort_key
 from core.dbtypes import utcnow
 from core.errors import Forbidden, Invalid, NotFound
 from core.extensions import db
-from core.validation import Fields, parse_id
+from core.validation import parse_id
 from directives import permissions
-from directives.models import Assignment, AssignmentStatus, Directive, Priority
-from directives.queries import _parse_date_bound, stats_totals
+from directives.models import Assignment, Directive
+from directives.queries import board_filters, stats_totals
 from directives.tracking import TRACKING_VALUES, tracking_expr
 from directives.tree import agency_tree
 
@@ -80,24 +80,9 @@ def _at_level(scope_agency_id):
 
 
 def parse_filters(filters):
-    """The board's filters as SQL conditions: priority, date_from, date_to (issue date), agency_id (the
-    receiving agency). Cancelled assignments are never counted. Bad values raise Invalid naming the field."""
-    f = Fields(filters or {})
-    priority = f.choice("priority", tuple(Priority), required=False)
-    date_from = _parse_date_bound(f, "date_from")
-    date_to = _parse_date_bound(f, "date_to", end=True)
-    agency_id = f.int("agency_id", required=False)
-    f.check()
-    conditions = [Assignment.status != AssignmentStatus.CANCELLED]
-    if agency_id:
-        conditions.append(Assignment.agency_id == agency_id)
-    if priority:
-        conditions.append(Directive.priority == priority)
-    if date_from:
-        conditions.append(Directive.issued_at >= date_from)
-    if date_to:
-        conditions.append(Directive.issued_at < date_to)
-    return conditions
+    """The board's filters as SQL conditions (queries.board_filters, the province's board's own)."""
+    conditions, directive_conditions = board_filters(filters)
+    return conditions + directive_conditions
 
 
 def _ack_seconds():

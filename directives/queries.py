@@ -318,17 +318,17 @@ def given_by_the_province():
     return [Assignment.parent_id.is_(None), Assignment.directive_id.not_in(agency_issued)]
 
 
-def _stats_filters(filters):
-    """(conditions over Assignment and Directive, whether they need the join with Directive)."""
+def board_filters(filters):
+    """The boards' filters as SQL: (conditions over Assignment, conditions over its Directive). priority,
+    date_from, date_to (issue date), agency_id (the receiving agency); cancelled assignments are never
+    counted. Bad values raise Invalid naming the field. Which level's assignments count is the caller's."""
     f = Fields(filters or {})
     priority = f.choice("priority", tuple(Priority), required=False)
     date_from = _parse_date_bound(f, "date_from")
     date_to = _parse_date_bound(f, "date_to", end=True)
     agency_id = f.int("agency_id", required=False)
     f.check()
-    # the province's level: what the province gave (roots of the provincial leaders' directives); each
-    # other level is board.py's
-    conditions = [Assignment.status != AssignmentStatus.CANCELLED] + given_by_the_province()
+    conditions = [Assignment.status != AssignmentStatus.CANCELLED]
     if agency_id:
         conditions.append(Assignment.agency_id == agency_id)
     directive_conditions = []
@@ -338,7 +338,15 @@ def _stats_filters(filters):
         directive_conditions.append(Directive.issued_at >= date_from)
     if date_to:
         directive_conditions.append(Directive.issued_at < date_to)
-    return conditions + directive_conditions, bool(directive_conditions)
+    return conditions, directive_conditions
+
+
+def _stats_filters(filters):
+    """(conditions over Assignment and Directive, whether they need the join with Directive)."""
+    conditions, directive_conditions = board_filters(filters)
+    # the province's level: what the province gave (roots of the provincial leaders' directives); each
+    # other level is board.py's
+    return conditions + given_by_the_province() + directive_conditions, bool(directive_conditions)
 
 
 def agency_stats(now=None, filters=None, include_empty=False):
