@@ -79,6 +79,12 @@ def _at_level(scope_agency_id):
                 and_(Assignment.parent_id.is_(None), _issued_by_agency(), _issuer.agency_id == scope_agency_id))]
 
 
+def level_assignment_ids(scope_agency_id):
+    """SELECT of the ids of the assignments counted at ``scope_agency_id``'s level (None: the province's), to
+    which the execution report (directives/execution.py) adds its own conditions."""
+    return _joined(select(Assignment.id)).where(*_at_level(scope_agency_id))
+
+
 def parse_filters(filters):
     """The board's filters as SQL conditions (queries.board_filters, the province's board's own)."""
     conditions, directive_conditions = board_filters(filters)

@@ -70,6 +70,7 @@ class ReminderKind(StrEnum):
     OVERDUE = "overdue"
     UNACKNOWLEDGED = "unacknowledged"
     DIGEST = "digest"
+    MONTHLY_REPORT = "monthly_report"  # the execution report of the month just ended, to the leaders
 
 
 #: statuses in which the agency still has work to do (or a leader still has to decide on it)
@@ -309,6 +310,8 @@ class AssignmentEvent(db.Model):
     __tablename__ = "directive_assignment_events"
     __table_args__ = (
         db.Index("ix_assignment_events_assignment_id_id", "assignment_id", "id"),
+        # the execution report finds the assignments with a deadline in its period (directives/execution.py)
+        db.Index("ix_assignment_events_deadline", "deadline"),
         one_of("action", EventAction),
         one_of("from_status", AssignmentStatus),
         one_of("to_status", AssignmentStatus),
@@ -328,6 +331,9 @@ class AssignmentEvent(db.Model):
     from_status = db.Column(db.String(16))
     #: status after
     to_status = db.Column(db.String(16))
+    #: the assignment's deadline after it: with ``to_status``, the state in force from ``created_at`` on, so
+    #: a report can tell the state at any past instant (directives/execution.py)
+    deadline = db.Column(UTCDateTime)
     #: the human text: a report note, a return reason...
     note = db.Column(db.Text)
     #: details, e.g. {"progress": 40} or {"old_deadline": ..., "new_deadline": ...}

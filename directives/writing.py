@@ -41,6 +41,7 @@ def add_event(assignment, actor, action, from_status, to_status, note=None, now=
         action=action,
         from_status=from_status,
         to_status=to_status,
+        deadline=assignment.deadline,
         note=note,
         data=_plain(data),
     )
