@@ -39,6 +39,7 @@ ACTION_LABELS = {
     "directive.close": _l("Closed a directive"),
     "directive.correct": _l("Corrected a directive"),
     "directive.reminders": _l("Sent deadline reminders"),
+    "directive.monthly_report": _l("Sent the monthly execution report"),
     "meeting.reminders": _l("Sent meeting reminders"),
     "meeting.series_create": _l("Scheduled a recurring meeting"),
     "meeting.series_extend": _l("Added meetings to a recurring series"),

@@ -32,3 +32,4 @@ def execution_report():
     period = execution.parse_period(request.args.get("from"), request.args.get("to"))
     report = execution.report(agency.id if agency is not None else None, period)
     return jsonify(_plain(report))
+from directives import monthly_report  # noqa: E402,F401  (its scheduled job and CLI command)

@@ -33,7 +33,7 @@ from sqlalchemy import and_, func, literal, or_, select, union_all
 from auth.models import Agency
 from auth.protocol import agency_key
 from core.collation import sort_key
-from core.dbtypes import UTCDateTime
+from core.dbtypes import UTCDateTime, utcnow
 from core.errors import Invalid
 from core.extensions import db
 from core.validation import display_zone
@@ -78,6 +78,11 @@ class Period:
             return Period(first, self.first - timedelta(days=1))
         days = (self.last - self.first).days + 1
         return Period(self.first - timedelta(days=days), self.first - timedelta(days=1))
+
+
+def local_today():
+    """Today's date in the display zone."""
+    return utcnow().astimezone(display_zone()).date()
 
 
 def _midnight(day):
