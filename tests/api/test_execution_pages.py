@@ -101,3 +101,21 @@ def test_monthly_report_sent_once_on_the_first_working_day(p, app):
     assert links[p.u["chutich"].id] == "/reports/execution?month=2026-11&level=province"
     assert links[p.u["hdsct"].id] == f"/reports/execution?month=2026-11&level={p.ag['HDS'].id}"
     assert all("11/2026" in text for _u, _l, text in rows)
+
+
+def test_word_and_excel_downloads(p, client):
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    login(client, p.u["chutich"])
+    word = client.get(f"/reports/execution.docx?month=2026-11&level={p.ag['HDS'].id}")
+    assert word.status_code == 200 and "wordprocessingml" in word.mimetype
+    assert 'filename="bao-cao-thuc-hien-20261101-20261130' in word.headers["Content-Disposition"]
+    text = "\n".join(par.text for par in Document(io.BytesIO(word.data)).paragraphs)
+    assert "BÁO CÁO" in text and "UBND huyện Đông Sơn" in text
+    excel = client.get("/reports/execution.xlsx?month=2026-11")
+    assert excel.status_code == 200
+    sheet = load_workbook(io.BytesIO(excel.data)).worksheets[0]
+    assert any(cell.value == "UBND huyện Đông Sơn" for row in sheet.iter_rows() for cell in row)
