@@ -173,6 +173,8 @@ FIELD_LABELS = {
     "overdue": _l("Overdue"),
     "unacknowledged": _l("Not acknowledged"),
     "digest": _l("Daily digests"),
+    "month": _l("Month"),
+    "sent": _l("Leaders who got it"),
     "changes": _l("What was corrected"),
     "added_agency_ids": _l("Agencies added"),
     "removed_agency_ids": _l("Agencies taken off"),
