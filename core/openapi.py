@@ -159,6 +159,23 @@ path("/directives/stats",
                       "gave); 403 outside the caller's scope, 404 for no such agency")],
              errors=(401, 403, 404, 422),
              ok_schema=_obj(["agencies"], agencies={"type": "array", "items": {"type": "object"}})))
+_FIGURES = _obj(["agency_id", "due", "completed_on_time", "completed_late", "open_within_deadline", "open_overdue",
+                  "on_time_rate", "median_ack_seconds", "median_handling_seconds"])
+path("/reports/execution",
+     get=_op("The execution report (docs/reports.md): the assignments due in the period, each categorised as it stood "
+             "at the period's end (completed on time, completed late, open within its deadline, open overdue), per "
+             "agency of the level asked for, with on-time rate (percent of those judged), median seconds to "
+             "acknowledge and from issue to acceptance, carried over, extensions granted, rank and its change; the "
+             "totals, the overdue list with the agency's latest reason, and the previous period of the same length",
+             "provincial leaders and admins any level; an agency's leader their agency's and below (their own level "
+             "without agency_id); others 403",
+             params=[("from", _DATE, "first day, in the display time zone (required)"),
+                     ("to", _DATE, "last day, included (required)"),
+                     ("agency_id", "string", "an agency id (what it gave) or province; 403 outside the caller's "
+                      "scope, 404 for no such agency")],
+             errors=(401, 403, 404, 422),
+             ok_schema=_obj(["from", "to", "agencies", "previous"], agencies={"type": "array", "items": _FIGURES},
+                            previous=_obj(["from", "to", "agencies"]))))
 path("/assignments/{assignment_id}/acknowledge",
      post=_op("Acknowledge (idempotent: repeating returns the first time)", "officer of that agency",
               errors=(401, 403, 404, 409), ok_schema=ASSIGNMENT))
