@@ -9,12 +9,24 @@ from sqlalchemy import event
 from core.extensions import db
 from directives import execution, extensions, services
 from tests.cascade_support import Province
-from tests.conftest import bearer
+from tests.conftest import bearer, fresh_postgres_database
 
 # November 2026 in Hanoi time runs from 2026-10-31 17:00 UTC to 2026-11-30 17:00 UTC
 NOV = execution.Period(date(2026, 11, 1), date(2026, 11, 30))
 NOV_END = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
 NOV_START = datetime(2026, 10, 31, 17, 0, tzinfo=UTC)
+#: the richest rules run on both engines (a PostgreSQL database per test costs ~1.7 s, so not every test)
+BOTH = pytest.mark.parametrize("app_config", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture
+def app_config(request):
+    """SQLite, or PostgreSQL for the tests marked BOTH: the history is read with window functions."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield {}
+        return
+    with fresh_postgres_database("report") as url:
+        yield {"SQLALCHEMY_DATABASE_URI": url}
 
 
 @pytest.fixture
@@ -57,6 +69,7 @@ def test_completed_one_second_before_or_after_the_deadline(p):
     assert report["totals"]["on_time_rate"] == 50.0
 
 
+@BOTH
 def test_state_as_of_the_period_end_not_now(p):
     """Accepted after the period's end: open and overdue at the end of November, completed late in December."""
     a = issue(p, at(10)).lead_assignment
@@ -78,6 +91,7 @@ def test_accepted_exactly_at_the_end_is_not_yet_completed(p):
     assert (r["open_overdue"], r["completed_on_time"]) == (1, 0)
 
 
+@BOTH
 def test_extended_across_the_period_end_is_due_and_within_deadline(p):
     a = issue(p, at(20)).lead_assignment
     services.acknowledge(p.u["syt1"], a, now=at(1))
@@ -124,6 +138,7 @@ def test_passed_down_counts_once_at_each_level(p):
     assert [(r["agency_id"], r["due"], r["open_overdue"]) for r in district["agencies"]] == [(p.ag["XDH"].id, 1, 1)]
 
 
+@BOTH
 def test_carried_over_and_the_previous_period(p):
     old = issue(p, at(-5), issued=at(-30)).lead_assignment  # due in October, still open
     done = issue(p, at(-3), lead="HDS", issued=at(-30)).lead_assignment
@@ -140,6 +155,7 @@ def test_carried_over_and_the_previous_period(p):
         date(2026, 10, 1), date(2026, 10, 31)))["overdue"]}
 
 
+@BOTH
 def test_medians_of_acknowledgement_and_handling(p):
     for hours, lead in ((2, "SYT"), (4, "HDS"), (10, "HTH")):
         d = issue(p, at(10), lead=lead, issued=at(0))
