@@ -24,6 +24,8 @@ def main_screens(page):
     )
     paths = ["/"] + [href for href in links if is_screen(href)]
     paths += ["/notifications", "/account"]
+    if "/directives/dashboard" in paths:  # the periodic report opens from the board
+        paths.append("/reports/execution")
     # one detail page per list, when a list links to one (a directive, a meeting)
     for href in list(paths):
         if re.match(r"^/(directives|meetings)/?$", href):
