@@ -8,6 +8,7 @@ from datetime import timedelta
 from core.dbtypes import utcnow
 from core.extensions import db
 from directives import cascade, extensions, services
+from directives.demo_history import seed_history
 from notifications.models import Notification
 
 
@@ -141,6 +142,8 @@ def seed(people):
                           Notification.link.like(path + "?%")))
             .values(created_at=d.issued_at)
             .execution_options(synchronize_session=False))
+
+    seed_history(people, now)  # a year of past directives, for the execution report's trend
 
 
 def _deadline(now, days):

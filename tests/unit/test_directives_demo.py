@@ -2,9 +2,11 @@
 (province → district → commune → an officer) with a node in every state."""
 import importlib
 import types
+from datetime import timedelta
 
 import pytest
 
+from core.dbtypes import utcnow
 from core.extensions import db
 from directives import queries
 from directives.models import Directive
@@ -27,8 +29,9 @@ def seeded(app, monkeypatch):
 
 
 def test_demo_directives_cover_every_state(seeded):
-    # nine provincial directives and two passed down the cascade
-    assert 6 <= db.session.scalar(db.select(db.func.count(Directive.id))) <= 12
+    # nine provincial directives and two passed down the cascade (after a year of past ones: demo_history)
+    recent = db.select(db.func.count(Directive.id)).where(Directive.issued_at >= utcnow() - timedelta(days=41))
+    assert 6 <= db.session.scalar(recent) <= 12
     stats = queries.agency_stats()
     totals = queries.stats_totals(stats)
     for key in ("on_track", "due_soon", "overdue", "completed_on_time", "completed_late"):
@@ -101,3 +104,58 @@ def test_demo_leaders_lead_their_agencies_and_the_old_logins_stay(seeded):
     printed = "\n".join(lines)
     for username in ("chutich", "syt1", "hdsct", "xdhct", "xdt2"):
         assert f"  {username}" in printed or f", {username}" in printed, username
+
+
+def test_demo_history_is_a_year_that_improves_and_agencies_that_differ(seeded):
+    from directives import execution
+
+    today = utcnow().date()
+    last = execution.month_period(*((today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)))
+    months = execution.months_of(execution.Period(last.first.replace(year=last.first.year - 1, day=1), last.last))[1:]
+    totals = [m["totals"] for m in execution.trend(None, months)["months"]]
+    assert len(totals) == 12 and all(t["due"] >= 20 for t in totals)
+
+    def mean(key, part):
+        return sum(t[key] for t in part) / len(part)
+
+    early, late = totals[:3], totals[-3:]
+    assert mean("on_time_rate", late) >= mean("on_time_rate", early) + 20
+    assert mean("median_handling_seconds", late) <= 0.4 * mean("median_handling_seconds", early)  # down over 60%
+    assert mean("median_ack_seconds", late) <= 0.5 * mean("median_ack_seconds", early)
+    report = execution.report(None, last)
+    assert len({r["on_time_rate"] for r in report["agencies"] if r["due"]}) > 1
+    assert report["previous"]["totals"]["due"] > 0
+
+
+def test_demo_history_rows_are_what_the_services_would_write(seeded):
+    from directives.models import Assignment, AssignmentEvent, ExtensionRequest, ProgressReport
+
+    year_ago = utcnow() - timedelta(days=300)
+    old = db.session.scalars(db.select(Assignment).join(Directive).where(Directive.issued_at < year_ago)).all()
+    assert old
+    for a in old:
+        events = a.events
+        assert events[0].action == "issue" and events[0].from_status is None
+        assert [e.created_at for e in events] == sorted(e.created_at for e in events)
+        assert all(e2.from_status == e1.to_status for e1, e2 in zip(events, events[1:], strict=False))
+        assert (events[-1].to_status, events[-1].deadline) == (a.status, a.deadline)
+        acks = [e.created_at for e in events if e.action == "acknowledge"]
+        assert a.acknowledged_at == (acks[0] if acks else None)
+        if a.status == "completed":
+            assert a.completed_at == events[-1].created_at and a.submitted_at and a.approved_at
+        if a.parent_id is not None:
+            assert a.deadline <= a.parent.deadline and a.assigned_by_id is not None
+    # an approved extension moved the deadline, as its history says
+    ext = db.session.scalar(db.select(ExtensionRequest).where(ExtensionRequest.status == "approved").limit(1))
+    grant = next(e for e in ext.assignment.events if e.action == "extension_approve")
+    assert grant.data["extension_id"] == ext.id and grant.deadline == ext.requested_deadline
+    assert grant.data["old_deadline"] == ext.old_deadline.isoformat()
+    # open and overdue ones say why in a progress note; directives are numbered without a gap or a clash
+    overdue = db.session.scalars(db.select(Assignment).join(Directive).where(
+        Assignment.status == "in_progress", Assignment.deadline < utcnow() - timedelta(days=20))).all()
+    assert overdue and all(a.reports and a.reports[-1].note for a in overdue)
+    for year in set(db.session.scalars(db.select(Directive.year))):
+        seqs = sorted(db.session.scalars(db.select(Directive.seq).where(Directive.year == year)))
+        assert seqs == list(range(1, len(seqs) + 1))
+    assert db.session.scalar(db.select(db.func.count(AssignmentEvent.id))) > 3000
+    assert db.session.scalar(db.select(db.func.count(ProgressReport.id))) > 1000
