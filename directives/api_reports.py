@@ -20,6 +20,7 @@ def resolve_scope(user, raw_agency_id):
 
 
 def _plain(report):
+    report["as_of"] = isoformat(report["as_of"])
     for item in report["overdue"]:
         item["deadline"] = isoformat(item["deadline"])
     return report

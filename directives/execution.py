@@ -28,7 +28,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, literal, or_, select, union_all
+from sqlalchemy import and_, func, literal, or_, select, true, union_all
+from sqlalchemy.orm import aliased
 
 from auth.models import Agency
 from auth.protocol import agency_key
@@ -68,6 +69,10 @@ class Period:
     @property
     def end(self):
         return _midnight(self.last + timedelta(days=1))
+
+    def judged_at(self, now):
+        """The instant the period's figures are taken at: its end, or ``now`` while it is not over."""
+        return min(self.end, now)
 
     def previous(self):
         """The period just before, as long: whole months give the months before, other spans the days before."""
@@ -127,9 +132,12 @@ def parse_period(raw_from, raw_to):
 
 # -- the statements ------------------------------------------------------------------------------------------
 
-def _periods_cte(periods):
+def _periods_cte(periods, now):
+    """The periods as rows: index, start, end, and ``p_at``: the instant they are judged at (the end, or now for
+    a period not over yet)."""
     rows = [select(literal(i).label("idx"), literal(p.start, UTCDateTime).label("p_start"),
-                   literal(p.end, UTCDateTime).label("p_end")) for i, p in enumerate(periods)]
+                   literal(p.end, UTCDateTime).label("p_end"), literal(p.judged_at(now), UTCDateTime).label("p_at"))
+            for i, p in enumerate(periods)]
     return (union_all(*rows) if len(rows) > 1 else rows[0]).cte("periods")
 
 
@@ -147,57 +155,62 @@ def _segments(name, candidates, horizon):
     ).where(event.assignment_id.in_(candidates), event.created_at < horizon).cte(name)
 
 
-def _in_force_at(seg, instant):
-    return and_(seg.c.at < instant, or_(seg.c.next_at.is_(None), seg.c.next_at >= instant))
+def _event_at(assignment_id, instant):
+    """The id of the assignment's last history event before ``instant`` (correlated: one index probe per row)."""
+    event = aliased(AssignmentEvent)
+    return (select(event.id).where(event.assignment_id == assignment_id, event.created_at < instant)
+            .order_by(event.created_at.desc(), event.id.desc()).limit(1).correlate_except(event).scalar_subquery())
 
 
 def _level_ids(scope):
-    return board.level_assignment_ids(scope)
+    # never correlated: used inside statements that select from Assignment themselves
+    return board.level_assignment_ids(scope).correlate(None)
 
 
-def _due_rows(scope, periods):
+def _due_rows(scope, periods, now):
     """One row per (period, assignment due in it): the assignment's columns and its state at the period's end."""
     lo, hi = min(p.start for p in periods), max(p.end for p in periods)
     held = select(AssignmentEvent.assignment_id).where(AssignmentEvent.deadline >= lo, AssignmentEvent.deadline < hi)
     candidates = _level_ids(scope).where(Assignment.id.in_(held))
-    per = _periods_cte(periods)
+    per = _periods_cte(periods, now)
     seg = _segments("segments", candidates, hi)
-    due = (select(seg.c.aid, per.c.idx).join(per, and_(
+    due = (select(seg.c.aid, per.c.idx, seg.c.first_at).join(per, and_(
         seg.c.deadline >= per.c.p_start, seg.c.deadline < per.c.p_end,  # a deadline in the period...
         seg.c.at < per.c.p_end, or_(seg.c.next_at.is_(None), seg.c.next_at > per.c.p_start)))  # ...held in it
         .distinct().cte("due"))
-    at_end = seg.alias("at_end")
+    # the state at the end is read from the history table itself (indexed), not from the CTE: SQLite would
+    # compare every segment with every other
+    at_end = aliased(AssignmentEvent)
     query = (select(due.c.idx, Assignment.id, Assignment.directive_id, Assignment.agency_id, Assignment.status,
                     Assignment.acknowledged_at, Assignment.submitted_at, Assignment.completed_at,
-                    at_end.c.status, at_end.c.deadline, at_end.c.at, at_end.c.first_at)
+                    at_end.to_status, at_end.deadline, at_end.created_at, due.c.first_at)
              .select_from(due).join(per, per.c.idx == due.c.idx)
-             .join(at_end, and_(at_end.c.aid == due.c.aid, _in_force_at(at_end, per.c.p_end)))
-             .join(Assignment, Assignment.id == due.c.aid))
+             .join(Assignment, Assignment.id == due.c.aid)
+             .join(at_end, at_end.id == _event_at(Assignment.id, per.c.p_at)))
     return db.session.execute(query).all()
 
 
-def _carried_rows(scope, periods):
+def _carried_rows(scope, periods, now):
     """One row per (period, assignment carried over into it): open at the start with its deadline before it;
     with its status at the period's end."""
-    lo, hi = min(p.start for p in periods), max(p.end for p in periods)
-    latest_start = max(p.start for p in periods)
-    late_before = select(AssignmentEvent.assignment_id).where(AssignmentEvent.deadline < latest_start)
+    lo = min(p.start for p in periods)
+    late_before = select(AssignmentEvent.assignment_id).where(
+        AssignmentEvent.deadline < max(p.start for p in periods))
     candidates = _level_ids(scope).where(
         Assignment.id.in_(late_before), or_(Assignment.completed_at.is_(None), Assignment.completed_at >= lo))
-    per = _periods_cte(periods)
-    seg = _segments("segments", candidates, hi)
-    at_start, at_end = seg.alias("at_start"), seg.alias("at_end")
-    query = (select(per.c.idx, Assignment.agency_id, at_end.c.status)
-             .select_from(per)
-             .join(at_start, and_(_in_force_at(at_start, per.c.p_start), at_start.c.status.in_(OPEN_STATUSES),
-                                  at_start.c.deadline < per.c.p_start))
-             .join(at_end, and_(at_end.c.aid == at_start.c.aid, _in_force_at(at_end, per.c.p_end)))
-             .join(Assignment, Assignment.id == at_start.c.aid))
+    per = _periods_cte(periods, now)
+    at_start, at_end = aliased(AssignmentEvent), aliased(AssignmentEvent)
+    query = (select(per.c.idx, Assignment.agency_id, at_end.to_status)
+             .select_from(Assignment).join(per, true())
+             .join(at_start, at_start.id == _event_at(Assignment.id, per.c.p_start))
+             .join(at_end, at_end.id == _event_at(Assignment.id, per.c.p_at))
+             .where(Assignment.id.in_(candidates), at_start.to_status.in_(OPEN_STATUSES),
+                    at_start.deadline < per.c.p_start))
     return db.session.execute(query).all()
 
 
-def _extension_rows(scope, periods):
-    per = _periods_cte(periods)
+def _extension_rows(scope, periods, now):
+    per = _periods_cte(periods, now)
     query = (select(per.c.idx, Assignment.agency_id, func.count())
              .select_from(ExtensionRequest).join(Assignment, Assignment.id == ExtensionRequest.assignment_id)
              .join(per, and_(ExtensionRequest.decided_at >= per.c.p_start, ExtensionRequest.decided_at < per.c.p_end))
@@ -223,12 +236,13 @@ def _reasons(assignment_ids, before):
     return dict(db.session.execute(select(ranked.c.aid, ranked.c.note).where(ranked.c.n == 1)).all())
 
 
-def _directives_of(assignment_ids):
-    if not assignment_ids:
+def _directives_of(directive_ids):
+    """{directive id: (number, title)}: looked up by primary key (an IN list over assignments joined to
+    directives makes SQLite scan every directive)."""
+    if not directive_ids:
         return {}
-    query = (select(Assignment.id, Directive.id, Directive.number, Directive.title)
-             .join(Directive, Directive.id == Assignment.directive_id).where(Assignment.id.in_(sorted(assignment_ids))))
-    return {aid: (did, number, title) for aid, did, number, title in db.session.execute(query)}
+    query = select(Directive.id, Directive.number, Directive.title).where(Directive.id.in_(sorted(directive_ids)))
+    return {did: (number, title) for did, number, title in db.session.execute(query)}
 
 
 def _agencies(ids):
@@ -264,14 +278,14 @@ def _categorise(row, end):
     return "open_overdue", ack, None
 
 
-def _tally(scope, periods, with_carried=True):
+def _tally(scope, periods, now, with_carried=True):
     """{period index: {agency id: counts}} for ``periods``; and the overdue rows of each period."""
     out = {i: {} for i in range(len(periods))}
-    for row in _due_rows(scope, periods):
+    for row in _due_rows(scope, periods, now):
         idx, aid, agency_id, status = row[0], row[1], row[3], row[8]
         if status == AssignmentStatus.CANCELLED or status is None:
             continue
-        category, ack, handling = _categorise(row, periods[idx].end)
+        category, ack, handling = _categorise(row, periods[idx].judged_at(now))
         item = out[idx].setdefault(agency_id, _zero())
         item["due"] += 1
         item[category] += 1
@@ -280,13 +294,13 @@ def _tally(scope, periods, with_carried=True):
         if handling is not None:
             item["_handling"].append(handling)
         if category == "open_overdue":
-            item["_overdue"].append((aid, row[9]))
+            item["_overdue"].append((aid, row[2], row[9]))
     if with_carried:
-        for idx, agency_id, status in _carried_rows(scope, periods):
+        for idx, agency_id, status in _carried_rows(scope, periods, now):
             item = out[idx].setdefault(agency_id, _zero())
             item["carried_over"] += 1
             item["carried_over_completed"] += status == AssignmentStatus.COMPLETED
-        for idx, agency_id, count in _extension_rows(scope, periods):
+        for idx, agency_id, count in _extension_rows(scope, periods, now):
             out[idx].setdefault(agency_id, _zero())["extensions_granted"] += count
     return out
 
@@ -333,16 +347,18 @@ def _rows(tally, agencies):
     return rows
 
 
-def report(scope, period):
+def report(scope, period, now=None):
     """The report of ``scope``'s level (None: the province's) for ``period``, beside the period before:
 
     ``{from, to, scope_agency_id, agencies: [row], totals, overdue: [...], previous: {from, to, agencies,
     totals}}``; each row ``{agency_id, agency_code, agency_name, due, completed_on_time, completed_late,
     open_within_deadline, open_overdue, on_time_rate, median_ack_seconds, median_handling_seconds,
     carried_over, carried_over_completed, extensions_granted, rank, rank_change}`` (rank_change: places gained
-    since the previous period, None when not ranked in both)."""
+    since the previous period, None when not ranked in both); ``as_of``: the instant the figures were taken at
+    (the period's end, or ``now`` for a period not over yet)."""
+    now = now or utcnow()
     previous = period.previous()
-    tallies = _tally(scope, [period, previous])
+    tallies = _tally(scope, [period, previous], now)
     agencies = _agencies(set(tallies[0]) | set(tallies[1]))
     rows, before = _rows(tallies[0], agencies), _rows(tallies[1], agencies)
     earlier = {r["agency_id"]: r["rank"] for r in before}
@@ -351,20 +367,21 @@ def report(scope, period):
         row["rank_change"] = was - row["rank"] if was is not None and row["rank"] is not None else None
     return {
         "from": period.first.isoformat(), "to": period.last.isoformat(), "scope_agency_id": scope,
+        "as_of": period.judged_at(now), "over": period.end <= now,
         "agencies": rows, "totals": _finish(_sum(tallies[0].values())),
-        "overdue": _overdue_list(tallies[0], agencies, period.end),
+        "overdue": _overdue_list(tallies[0], agencies, period.judged_at(now)),
         "previous": {"from": previous.first.isoformat(), "to": previous.last.isoformat(), "agencies": before,
                      "totals": _finish(_sum(tallies[1].values()))},
     }
 
 
 def _overdue_list(tally, agencies, end):
-    pairs = [(agency_id, aid, deadline) for agency_id, counts in tally.items() for aid, deadline in counts["_overdue"]]
-    ids = {aid for _agency, aid, _deadline in pairs}
-    reasons, directives = _reasons(ids, end), _directives_of(ids)
+    pairs = [(agency_id, *overdue) for agency_id, counts in tally.items() for overdue in counts["_overdue"]]
+    reasons = _reasons({aid for _agency, aid, _did, _deadline in pairs}, end)
+    directives = _directives_of({did for _agency, _aid, did, _deadline in pairs})
     out = []
-    for agency_id, aid, deadline in pairs:
-        directive_id, number, title = directives[aid]
+    for agency_id, aid, directive_id, deadline in pairs:
+        number, title = directives[directive_id]
         agency = agencies.get(agency_id)
         out.append({"assignment_id": aid, "directive_id": directive_id, "number": number, "title": title,
                     "agency_id": agency_id, "agency_name": agency.name if agency else None,
@@ -374,10 +391,10 @@ def _overdue_list(tally, agencies, end):
     return out
 
 
-def trend(scope, months):
+def trend(scope, months, now=None):
     """Month by month (``months``: whole-month Periods): ``{months: [{from, to, totals}], agencies: [{agency_id,
     agency_name, series: [figures or None per month]}]}``: due, categories, on-time rate and medians."""
-    tallies = _tally(scope, months, with_carried=False) if months else {}
+    tallies = _tally(scope, months, now or utcnow(), with_carried=False) if months else {}
     agency_ids = set().union(*(set(t) for t in tallies.values())) if tallies else set()
     agencies = _agencies(agency_ids)
     out = {"months": [{"from": m.first.isoformat(), "to": m.last.isoformat(),

@@ -15,6 +15,8 @@ from tests.conftest import bearer, fresh_postgres_database
 NOV = execution.Period(date(2026, 11, 1), date(2026, 11, 30))
 NOV_END = datetime(2026, 11, 30, 17, 0, tzinfo=UTC)
 NOV_START = datetime(2026, 10, 31, 17, 0, tzinfo=UTC)
+#: "now" for the reports: after everything the tests do (they act after November's end too)
+LATER = datetime(2027, 6, 1, tzinfo=UTC)
 #: the richest rules run on both engines (a PostgreSQL database per test costs ~1.7 s, so not every test)
 BOTH = pytest.mark.parametrize("app_config", ["sqlite", "postgresql"], indirect=True)
 
@@ -52,6 +54,10 @@ def finish(p, assignment, officer, submitted, accepted=None):
     services.accept(p.u["chutich"], assignment, now=accepted or submitted + timedelta(hours=1))
 
 
+def report_at(scope, period, now=LATER):
+    return execution.report(scope, period, now=now)
+
+
 def row(report, agency):
     return next(r for r in report["agencies"] if r["agency_id"] == agency.id)
 
@@ -62,7 +68,7 @@ def test_completed_one_second_before_or_after_the_deadline(p):
     late = issue(p, deadline, lead="HDS").lead_assignment
     finish(p, on_time, "syt1", deadline)
     finish(p, late, "hdsct", deadline + timedelta(seconds=1))
-    report = execution.report(None, NOV)
+    report = report_at(None, NOV)
     assert row(report, p.ag["SYT"])["completed_on_time"] == 1
     assert row(report, p.ag["HDS"])["completed_late"] == 1
     assert report["totals"]["due"] == 2
@@ -74,11 +80,11 @@ def test_state_as_of_the_period_end_not_now(p):
     """Accepted after the period's end: open and overdue at the end of November, completed late in December."""
     a = issue(p, at(10)).lead_assignment
     finish(p, a, "syt1", at(29), accepted=NOV_END + timedelta(seconds=1))
-    nov = execution.report(None, NOV)
+    nov = report_at(None, NOV)
     assert row(nov, p.ag["SYT"])["open_overdue"] == 1
     assert row(nov, p.ag["SYT"])["completed_late"] == 0
     assert nov["overdue"][0]["assignment_id"] == a.id
-    dec = execution.report(None, execution.Period(date(2026, 12, 1), date(2026, 12, 31)))
+    dec = report_at(None, execution.Period(date(2026, 12, 1), date(2026, 12, 31)))
     assert dec["totals"]["due"] == 0  # due in November, not in December
     assert dec["totals"]["carried_over"] == 1 and dec["totals"]["carried_over_completed"] == 1
 
@@ -87,7 +93,7 @@ def test_accepted_exactly_at_the_end_is_not_yet_completed(p):
     """The state at an instant is the last change before it: accepted at the very end counts next period."""
     a = issue(p, at(10)).lead_assignment
     finish(p, a, "syt1", at(9), accepted=NOV_END)
-    r = row(execution.report(None, NOV), p.ag["SYT"])
+    r = row(report_at(None, NOV), p.ag["SYT"])
     assert (r["open_overdue"], r["completed_on_time"]) == (1, 0)
 
 
@@ -98,11 +104,11 @@ def test_extended_across_the_period_end_is_due_and_within_deadline(p):
     ext = extensions.request_extension(p.u["syt1"], a, {"deadline": at(45).isoformat(), "reason": "Chờ số liệu"},
                                        now=at(15))
     extensions.approve_extension(p.u["chutich"], ext, now=at(16))
-    nov = execution.report(None, NOV)
+    nov = report_at(None, NOV)
     r = row(nov, p.ag["SYT"])
     assert (r["due"], r["open_within_deadline"], r["open_overdue"], r["extensions_granted"]) == (1, 1, 0, 1)
     # December: its deadline now falls in December, so it is due there too, and overdue at its end
-    dec = execution.report(None, execution.Period(date(2026, 12, 1), date(2026, 12, 31)))
+    dec = report_at(None, execution.Period(date(2026, 12, 1), date(2026, 12, 31)))
     assert row(dec, p.ag["SYT"])["open_overdue"] == 1
     assert dec["overdue"][0]["reason"] == "Chờ số liệu"
 
@@ -112,7 +118,7 @@ def test_extension_granted_after_the_period_end_does_not_change_it(p):
     ext = extensions.request_extension(p.u["syt1"], a, {"deadline": at(45).isoformat(), "reason": "Chờ"},
                                        now=at(25))
     extensions.approve_extension(p.u["chutich"], ext, now=NOV_END + timedelta(days=2))
-    r = row(execution.report(None, NOV), p.ag["SYT"])
+    r = row(report_at(None, NOV), p.ag["SYT"])
     assert (r["open_overdue"], r["open_within_deadline"], r["extensions_granted"]) == (1, 0, 0)
 
 
@@ -121,7 +127,7 @@ def test_cancelled_before_the_end_is_left_out_cancelled_after_is_counted(p):
     after = issue(p, at(10), lead="HDS")
     services.cancel_directive(p.u["chutich"], before, {"reason": "Không còn cần"}, now=at(12))
     services.cancel_directive(p.u["chutich"], after, {"reason": "Không còn cần"}, now=NOV_END + timedelta(hours=1))
-    report = execution.report(None, NOV)
+    report = report_at(None, NOV)
     assert [r["agency_id"] for r in report["agencies"] if r["due"]] == [p.ag["HDS"].id]
     assert row(report, p.ag["HDS"])["open_overdue"] == 1
 
@@ -132,9 +138,9 @@ def test_passed_down_counts_once_at_each_level(p):
     from directives import cascade
     cascade.pass_on(p.u["hdsct"], root, {"agency_ids": [p.ag["XDH"].id], "deadline": at(15).isoformat(),
                                          "note": "Triển khai"}, now=at(2))
-    province = execution.report(None, NOV)
+    province = report_at(None, NOV)
     assert [(r["agency_id"], r["due"]) for r in province["agencies"]] == [(p.ag["HDS"].id, 1)]
-    district = execution.report(p.ag["HDS"].id, NOV)
+    district = report_at(p.ag["HDS"].id, NOV)
     assert [(r["agency_id"], r["due"], r["open_overdue"]) for r in district["agencies"]] == [(p.ag["XDH"].id, 1, 1)]
 
 
@@ -143,7 +149,7 @@ def test_carried_over_and_the_previous_period(p):
     old = issue(p, at(-5), issued=at(-30)).lead_assignment  # due in October, still open
     done = issue(p, at(-3), lead="HDS", issued=at(-30)).lead_assignment
     finish(p, done, "hdsct", at(-4))
-    report = execution.report(None, NOV)
+    report = report_at(None, NOV)
     assert row(report, p.ag["SYT"])["carried_over"] == 1
     assert p.ag["HDS"].id not in {r["agency_id"] for r in report["agencies"]}  # done in October: nothing left
     prev = report["previous"]
@@ -151,7 +157,7 @@ def test_carried_over_and_the_previous_period(p):
     before = {r["agency_id"]: r for r in prev["agencies"]}
     assert before[p.ag["SYT"].id]["open_overdue"] == 1
     assert before[p.ag["HDS"].id]["completed_on_time"] == 1
-    assert old.id in {o["assignment_id"] for o in execution.report(None, execution.Period(
+    assert old.id in {o["assignment_id"] for o in report_at(None, execution.Period(
         date(2026, 10, 1), date(2026, 10, 31)))["overdue"]}
 
 
@@ -163,9 +169,23 @@ def test_medians_of_acknowledgement_and_handling(p):
         services.acknowledge(p.u[officer], d.lead_assignment, now=at(0, hours=hours))
         services.submit(p.u[officer], d.lead_assignment, {"note": "Xong"}, now=at(5))
         services.accept(p.u["chutich"], d.lead_assignment, now=at(6))
-    totals = execution.report(None, NOV)["totals"]
+    totals = report_at(None, NOV)["totals"]
     assert totals["median_ack_seconds"] == 4 * 3600
     assert totals["median_handling_seconds"] == 6 * 86400
+
+
+def test_a_period_not_over_yet_is_judged_as_of_now(p):
+    """Mid-November: what is due later in the month is open within its deadline, not overdue."""
+    later = issue(p, at(20)).lead_assignment
+    earlier = issue(p, at(10), lead="HDS").lead_assignment
+    report = report_at(None, NOV, now=at(15))
+    assert (report["as_of"], report["over"]) == (at(15), False)
+    assert row(report, p.ag["SYT"])["open_within_deadline"] == 1
+    assert row(report, p.ag["HDS"])["open_overdue"] == 1
+    assert [o["assignment_id"] for o in report["overdue"]] == [earlier.id]
+    assert report["overdue"][0]["days_overdue"] == 5
+    assert later.id not in {o["assignment_id"] for o in report["overdue"]}
+    assert report_at(None, NOV)["over"] is True
 
 
 def test_previous_period_of_custom_spans():
@@ -191,7 +211,7 @@ def test_constant_number_of_statements_whatever_the_period(p, app):
         db.session.expire_all()
         event.listen(db.engine, "before_cursor_execute", listener)
         try:
-            execution.report(None, period)
+            report_at(None, period)
         finally:
             event.remove(db.engine, "before_cursor_execute", listener)
     assert len(set(counts)) == 1, counts
