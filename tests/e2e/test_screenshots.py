@@ -9,7 +9,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import PHONE, shot
+from tests.e2e.conftest import PHONE, SCREENSHOTS, shot
 from tests.e2e.test_meeting_journey import enter_room, send_chat
 
 pytestmark = pytest.mark.e2e
@@ -220,3 +220,25 @@ def test_calendar_week_month_and_private_feed(server, actors):
         if viewport:
             no_horizontal_scroll(officer.page, PHONE["width"])
         snap(officer.page, f"calendar-feed{suffix}")
+
+
+def test_execution_report_and_trend(actors):
+    """The periodic report of the last whole month over the demo's year of history, and its trend on the board."""
+    leader = actors("chutich")
+    leader.page.goto("/reports/execution")
+    expect(leader.page.locator("[data-kpi='due']")).not_to_have_text(re.compile(r"^\s*0?\s*$"))
+    expect(leader.page.locator("#report-agencies tbody tr").first).to_be_visible()
+    expect(leader.page.locator("#report-ranking li").first).to_be_visible()
+    leader.page.wait_for_function("() => document.querySelector('#chart-trend').width > 0")
+    leader.page.wait_for_timeout(400)  # the chart's short animation
+    snap(leader.page, "execution-report")
+
+    leader.page.goto("/directives/dashboard")
+    card = leader.page.locator("#board-trend")
+    expect(card).to_be_visible()  # shown once its data came
+    leader.page.wait_for_function("() => document.querySelector('#chart-trend').width > 0")
+    leader.page.wait_for_timeout(400)
+    card.scroll_into_view_if_needed()
+    leader.page.add_style_tag(content=QUIET)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    card.screenshot(path=str(SCREENSHOTS / "trend.png"))
