@@ -166,7 +166,7 @@ class Life:
 
     def run(self, pass_to):
         rng, row = self.seed.rng, self.row
-        self.event(timedelta(0), "pass_on" if row["parent_id"] else "issue", "pending", actor=self.giver)
+        self.event(timedelta(0), "issue", "pending", actor=self.giver)  # as the services: the child's own "issue"
         if rng.random() < 0.03:
             self.event(DAY * rng.randint(1, 20), "cancel", "cancelled", actor=self.giver, note="Thu hồi")
             return
@@ -249,18 +249,19 @@ class Life:
 # -- the baseline: one statement for both periods ------------------------------------------------------------
 
 BASELINE_SQL = """
-WITH periods AS (SELECT 0 AS idx, :s0 AS p_start, :e0 AS p_end UNION ALL SELECT 1, :s1, :e1),
+WITH periods AS (SELECT 0 AS idx, :s0 AS p_start, :e0 AS p_end, :a0 AS p_at UNION ALL SELECT 1, :s1, :e1, :a1),
 lvl AS (  -- the province's level: roots of directives not issued by an agency's own leader
   SELECT a.id FROM directive_assignments a JOIN directives d ON d.id = a.directive_id
     JOIN users u ON u.id = d.issuer_id LEFT JOIN agencies ua ON ua.id = u.agency_id
    WHERE a.parent_id IS NULL AND NOT (u.role = 'leader' AND u.agency_id IS NOT NULL
          AND coalesce(ua.kind, 'provincial_office') <> 'provincial_office')),
 seg AS (  -- each event: the status and deadline in force from `at` until `next_at`
-  SELECT e.assignment_id AS aid, e.created_at AS at, e.to_status AS status, e.deadline,
+  SELECT e.assignment_id AS aid, e.created_at AS at, e.to_status AS status, e.deadline, e.action,
          lead(e.created_at) OVER (PARTITION BY e.assignment_id ORDER BY e.created_at, e.id) AS next_at
     FROM directive_assignment_events e JOIN lvl ON lvl.id = e.assignment_id WHERE e.created_at < :hi),
 state AS MATERIALIZED (  -- per (assignment, period): due in it? carried into it? its state at the period's end
-  SELECT s.aid, p.idx, p.p_end, min(s.at) AS first_at,
+  SELECT s.aid, p.idx, p.p_end, p.p_at,
+         max(CASE WHEN s.action IN ('issue', 'add') AND s.at < p.p_at THEN s.at END) AS first_at,
          max(CASE WHEN s.deadline >= p.p_start AND s.deadline < p.p_end AND s.at < p.p_end
                    AND (s.next_at IS NULL OR s.next_at > p.p_start) THEN 1 ELSE 0 END) AS is_due,
          max(CASE WHEN s.at < p.p_start AND (s.next_at IS NULL OR s.next_at >= p.p_start)
@@ -269,15 +270,15 @@ state AS MATERIALIZED (  -- per (assignment, period): due in it? carried into it
          max(CASE WHEN {at_end} THEN s.status END) AS status,
          max(CASE WHEN {at_end} THEN s.deadline END) AS deadline,
          max(CASE WHEN {at_end} THEN s.at END) AS at
-    FROM seg s CROSS JOIN periods p GROUP BY s.aid, p.idx, p.p_start, p.p_end),
+    FROM seg s CROSS JOIN periods p GROUP BY s.aid, p.idx, p.p_start, p.p_end, p.p_at),
 judged AS (
   SELECT e.idx, l.agency_id,
          CASE WHEN e.status = 'completed' THEN
                 CASE WHEN (CASE WHEN l.status = 'completed' AND l.completed_at IS NOT NULL
                                 THEN coalesce(l.submitted_at, l.completed_at) ELSE e.at END) <= e.deadline
                      THEN 'completed_on_time' ELSE 'completed_late' END
-              WHEN e.deadline > e.p_end THEN 'open_within_deadline' ELSE 'open_overdue' END AS category,
-         CASE WHEN l.acknowledged_at < e.p_end THEN {ack} END AS ack_s,
+              WHEN e.deadline > e.p_at THEN 'open_within_deadline' ELSE 'open_overdue' END AS category,
+         CASE WHEN l.acknowledged_at < e.p_at THEN {ack} END AS ack_s,
          CASE WHEN e.status = 'completed' THEN {handling} END AS handling_s
     FROM state e JOIN directive_assignments l ON l.id = e.aid
    WHERE e.is_due = 1 AND e.status <> 'cancelled'),
@@ -310,8 +311,9 @@ SELECT k.idx, k.agency_id, coalesce(d.due, 0), coalesce(d.completed_on_time, 0),
   LEFT JOIN ext x ON x.idx = k.idx AND x.agency_id = k.agency_id {median_joins}
  ORDER BY k.idx, k.agency_id
 """
-#: the segment in force at the period's end (one per assignment and period, or none: it did not exist yet)
-AT_END = "s.at < p.p_end AND (s.next_at IS NULL OR s.next_at >= p.p_end)"
+#: the segment in force when the period is judged: its end, or now while it is not over (one per assignment and
+#: period, or none: it did not exist yet)
+AT_END = "s.at < p.p_at AND (s.next_at IS NULL OR s.next_at >= p.p_at)"
 
 ACCEPTED_AT = "CASE WHEN l.status = 'completed' AND l.completed_at IS NOT NULL THEN l.completed_at ELSE e.at END"
 #: SQLite has no median: the middle row(s) of each group by row_number/count windows, in the same statement
@@ -353,9 +355,11 @@ def baseline(period):
     from core.extensions import db
 
     previous = period.previous()
-    names = ("s0", "e0", "s1", "e1", "hi")
+    names = ("s0", "e0", "a0", "s1", "e1", "a1", "hi")
     stmt = text(baseline_sql(db.engine.dialect.name)).bindparams(*(bindparam(n, type_=UTCDateTime) for n in names))
-    values = (period.start, period.end, previous.start, previous.end, max(period.end, previous.end))
+    now = datetime.now(UTC)
+    values = (period.start, period.end, min(period.end, now), previous.start, previous.end, min(previous.end, now),
+              max(period.end, previous.end))
     return db.session.execute(stmt, dict(zip(names, values, strict=True))).all()
 
 

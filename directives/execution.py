@@ -45,6 +45,7 @@ from directives.models import (
     AssignmentEvent,
     AssignmentStatus,
     Directive,
+    EventAction,
     ExtensionRequest,
     ExtensionStatus,
     ProgressReport,
@@ -53,6 +54,8 @@ from directives.models import (
 CATEGORIES = ("completed_on_time", "completed_late", "open_within_deadline", "open_overdue")
 #: the longest period a report or a trend may cover
 MAX_DAYS = 366 * 5
+#: the years a period may fall in (with the period before it and a year of trend)
+FIRST_YEAR, LAST_YEAR = 2000, 2999
 
 
 @dataclass(frozen=True)
@@ -121,6 +124,9 @@ def parse_period(raw_from, raw_to):
             days[name] = date.fromisoformat(text)
         except ValueError:
             errors[name] = _("Must be a date (YYYY-MM-DD).")
+    for name, day in days.items():
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            errors[name] = _("Must be a date between %(first)d and %(last)d.", first=FIRST_YEAR, last=LAST_YEAR)
     if not errors and days["to"] < days["from"]:
         errors["to"] = _("Must not be before the start of the period.")
     if not errors and (days["to"] - days["from"]).days >= MAX_DAYS:
@@ -143,7 +149,7 @@ def _periods_cte(periods, now):
 
 def _segments(name, candidates, horizon):
     """Each history event of the candidate assignments as a segment of time: the status and deadline in force
-    from ``at`` until ``next_at`` (NULL: until ``horizon``), and when the assignment came to be."""
+    from ``at`` until ``next_at`` (NULL: until ``horizon``)."""
     event = AssignmentEvent
     order = (event.created_at, event.id)
     return select(
@@ -151,7 +157,6 @@ def _segments(name, candidates, horizon):
         event.deadline.label("deadline"),
         func.lead(event.created_at, type_=UTCDateTime).over(partition_by=event.assignment_id, order_by=order)
         .label("next_at"),
-        func.min(event.created_at).over(partition_by=event.assignment_id).label("first_at"),
     ).where(event.assignment_id.in_(candidates), event.created_at < horizon).cte(name)
 
 
@@ -160,6 +165,15 @@ def _event_at(assignment_id, instant):
     event = aliased(AssignmentEvent)
     return (select(event.id).where(event.assignment_id == assignment_id, event.created_at < instant)
             .order_by(event.created_at.desc(), event.id.desc()).limit(1).correlate_except(event).scalar_subquery())
+
+
+def _started_at(assignment_id, instant):
+    """When the assignment last came to be before ``instant``: issued, or put back after being taken off (its
+    acknowledgement and handling are measured from then)."""
+    event = aliased(AssignmentEvent)
+    return (select(func.max(event.created_at)).where(
+        event.assignment_id == assignment_id, event.created_at < instant,
+        event.action.in_((EventAction.ISSUE, EventAction.ADD))).correlate_except(event).scalar_subquery())
 
 
 def _level_ids(scope):
@@ -174,7 +188,7 @@ def _due_rows(scope, periods, now):
     candidates = _level_ids(scope).where(Assignment.id.in_(held))
     per = _periods_cte(periods, now)
     seg = _segments("segments", candidates, hi)
-    due = (select(seg.c.aid, per.c.idx, seg.c.first_at).join(per, and_(
+    due = (select(seg.c.aid, per.c.idx).join(per, and_(
         seg.c.deadline >= per.c.p_start, seg.c.deadline < per.c.p_end,  # a deadline in the period...
         seg.c.at < per.c.p_end, or_(seg.c.next_at.is_(None), seg.c.next_at > per.c.p_start)))  # ...held in it
         .distinct().cte("due"))
@@ -183,7 +197,8 @@ def _due_rows(scope, periods, now):
     at_end = aliased(AssignmentEvent)
     query = (select(due.c.idx, Assignment.id, Assignment.directive_id, Assignment.agency_id, Assignment.status,
                     Assignment.acknowledged_at, Assignment.submitted_at, Assignment.completed_at,
-                    at_end.to_status, at_end.deadline, at_end.created_at, due.c.first_at)
+                    at_end.to_status, at_end.deadline, at_end.created_at,
+                    _started_at(Assignment.id, per.c.p_at).label("started_at"))
              .select_from(due).join(per, per.c.idx == due.c.idx)
              .join(Assignment, Assignment.id == due.c.aid)
              .join(at_end, at_end.id == _event_at(Assignment.id, per.c.p_at)))
@@ -226,13 +241,15 @@ def _reasons(assignment_ids, before):
     ids = sorted(assignment_ids)
     notes = union_all(
         select(ProgressReport.assignment_id.label("aid"), ProgressReport.created_at.label("at"),
-               ProgressReport.note.label("note"))
+               ProgressReport.note.label("note"), literal(0).label("kind"), ProgressReport.id.label("row_id"))
         .where(ProgressReport.assignment_id.in_(ids), ProgressReport.created_at < before, ProgressReport.note != ""),
-        select(ExtensionRequest.assignment_id, ExtensionRequest.created_at, ExtensionRequest.reason)
+        select(ExtensionRequest.assignment_id, ExtensionRequest.created_at, ExtensionRequest.reason, literal(1),
+               ExtensionRequest.id)
         .where(ExtensionRequest.assignment_id.in_(ids), ExtensionRequest.created_at < before),
     ).subquery()
     ranked = select(notes.c.aid, notes.c.note, func.row_number().over(
-        partition_by=notes.c.aid, order_by=notes.c.at.desc()).label("n")).subquery()
+        partition_by=notes.c.aid, order_by=(notes.c.at.desc(), notes.c.kind.desc(), notes.c.row_id.desc()))
+        .label("n")).subquery()
     return dict(db.session.execute(select(ranked.c.aid, ranked.c.note).where(ranked.c.n == 1)).all())
 
 
@@ -265,14 +282,16 @@ def _seconds(later, earlier):
 def _categorise(row, end):
     """(category, seconds to acknowledge or None, seconds of handling or None) of one due row at ``end``."""
     (_idx, _aid, _did, _agency, status_now, acknowledged_at, submitted_at, completed_at,
-     status, deadline, changed_at, first_at) = row
-    ack = _seconds(acknowledged_at, first_at) if acknowledged_at is not None and acknowledged_at < end else None
+     status, deadline, changed_at, started_at) = row
+    known = started_at is not None
+    ack = (_seconds(acknowledged_at, started_at) if known and acknowledged_at is not None and acknowledged_at < end
+           else None)
     if status == AssignmentStatus.COMPLETED:
         accepted_now = status_now == AssignmentStatus.COMPLETED and completed_at is not None
         done_at = (submitted_at or completed_at) if accepted_now else changed_at
         accepted_at = completed_at if accepted_now else changed_at
         category = "completed_on_time" if done_at <= deadline else "completed_late"
-        return category, ack, _seconds(accepted_at, first_at)
+        return category, ack, _seconds(accepted_at, started_at) if known else None
     if deadline > end:
         return "open_within_deadline", ack, None
     return "open_overdue", ack, None

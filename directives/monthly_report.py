@@ -77,18 +77,21 @@ def run_monthly_report(now=None):
     key = f"monthly_report:{period.first:%Y-%m}"
     if db.session.scalar(select(ReminderSent.id).where(ReminderSent.key == key)) is not None:
         return 0
-    if not _claim(key, ReminderKind.MONTHLY_REPORT, None, now):
-        return 0
+    # every report is computed before the month is claimed: on SQLite the claim takes the write lock, which
+    # must not be held while the reports are read
     active = User.active.is_(True)
     leaders = db.session.scalars(select(User).where(permissions.province_leaders(), active)).all()
-    sent = _send(leaders, execution.report(None, period), period, _link(period, "province")) if leaders else 0
     by_agency = {}
     for user in db.session.scalars(select(User).where(permissions.agency_leader_users(), active)):
         by_agency.setdefault(user.agency_id, []).append(user)
+    sends = [(leaders, execution.report(None, period, now=now), "province")] if leaders else []
     for agency_id, users in sorted(by_agency.items()):
-        report = execution.report(agency_id, period)
+        report = execution.report(agency_id, period, now=now)
         if report["totals"]["due"] or report["totals"]["carried_over"]:  # an agency that gave nothing: no noise
-            sent += _send(users, report, period, _link(period, agency_id))
+            sends.append((users, report, agency_id))
+    if not _claim(key, ReminderKind.MONTHLY_REPORT, None, now):
+        return 0
+    sent = sum(_send(users, report, period, _link(period, level)) for users, report, level in sends)
     audit.record(None, "directive.monthly_report", object_type="system", month=f"{period.first:%Y-%m}", sent=sent)
     db.session.commit()
     return sent

@@ -22,7 +22,7 @@ def _month(text):
     try:
         year, month = (int(x) for x in text.split("-"))
         return execution.month_period(year, month)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise Invalid({"month": _("Must be a month (YYYY-MM).")}) from None
 
 
@@ -30,17 +30,24 @@ def _quarter(text):
     try:
         year, q = text.upper().split("-Q")
         first = date(int(year), 3 * (int(q) - 1) + 1, 1)
-    except (ValueError, TypeError):
+        return execution.Period(first, first + relativedelta(months=3) - timedelta(days=1))
+    except (ValueError, TypeError, OverflowError):
         raise Invalid({"quarter": _("Must be a quarter (YYYY-Qn).")}) from None
-    return execution.Period(first, first + relativedelta(months=3) - timedelta(days=1))
 
 
 def _year(text):
     try:
         year = int(text)
         return execution.Period(date(year, 1, 1), date(year, 12, 31))
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         raise Invalid({"year": _("Must be a year.")}) from None
+
+
+def _within_years(name, period):
+    if not execution.FIRST_YEAR <= period.first.year <= execution.LAST_YEAR:
+        raise Invalid({name: _("Must be a date between %(first)d and %(last)d.", first=execution.FIRST_YEAR,
+                               last=execution.LAST_YEAR)})
+    return period
 
 
 def period_from_args(args, today=None):
@@ -48,7 +55,7 @@ def period_from_args(args, today=None):
     default the last whole month (what the monthly report covers)."""
     for name, parse in (("month", _month), ("quarter", _quarter), ("year", _year)):
         if args.get(name):
-            return name, parse(args[name])
+            return name, _within_years(name, parse(args[name]))
     if args.get("from") or args.get("to"):
         return "custom", execution.parse_period(args.get("from"), args.get("to"))
     first = (today or local_today()).replace(day=1) - relativedelta(months=1)

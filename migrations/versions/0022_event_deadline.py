@@ -2,9 +2,9 @@
 so the execution report can tell an assignment's state (status and deadline) at any past instant; a reminder
 kind for the monthly execution report put in the leaders' notifications once.
 
-Existing events are filled by walking each assignment's history backwards from today's deadline: an approved
-extension, a deadline that followed another, and a correction that moved the assignment's deadline each say
-what the deadline was before them.
+Existing events are filled from what each one says: an issue and a put-back say the deadline they gave, an
+approved extension, a deadline that followed another and a correction the one they set (and the one they
+replaced, for older events that come before any of these, filled backwards from today's deadline).
 
 Revision ID: 0022_event_deadline
 Revises: 0021_cascade
@@ -58,7 +58,7 @@ def _naive_utc(text):
 
 
 def deadline_before(action, data):
-    """The deadline an event replaced, from its data (None: the event did not move the deadline)."""
+    """The deadline an event replaced, from its data (None: the event did not say)."""
     data = data or {}
     if action in ('extension_approve', 'deadline_follow') and data.get('old_deadline'):
         return _naive_utc(data['old_deadline'])
@@ -69,6 +69,38 @@ def deadline_before(action, data):
     return None
 
 
+def deadline_set(action, data):
+    """The deadline an event set, from its data (None: the event did not set one)."""
+    data = data or {}
+    if action in ('issue', 'add') and data.get('deadline'):
+        return _naive_utc(data['deadline'])
+    if action in ('extension_approve', 'deadline_follow') and data.get('new_deadline'):
+        return _naive_utc(data['new_deadline'])
+    if action == 'correct':
+        moved = (data.get('changes') or {}).get('assignment_deadline') or {}
+        if moved.get('to'):
+            return _naive_utc(moved['to'])
+    return None
+
+
+def deadlines_after(events, today):
+    """The deadline in force after each of one assignment's events ``[(action, data)]``, oldest first.
+
+    Forwards: an issue, a put-back (add), an approved extension, a deadline that followed and a correction
+    each say the deadline they set. Events before the first that says so (older data) are filled backwards
+    from today's deadline, with what each change says it replaced."""
+    backwards, deadline = [], today
+    for action, data in reversed(events):
+        backwards.append(deadline)
+        deadline = deadline_before(action, data) or deadline
+    backwards.reverse()
+    out, known = [], None
+    for (action, data), fallback in zip(events, backwards, strict=True):
+        known = deadline_set(action, data) or known
+        out.append(known or fallback)
+    return out
+
+
 def _fill_deadlines():
     conn = op.get_bind()
     events = sa.table('directive_assignment_events', sa.column('id', sa.Integer), sa.column('assignment_id'),
@@ -77,17 +109,22 @@ def _fill_deadlines():
     assignments = sa.table('directive_assignments', sa.column('id'), sa.column('deadline', sa.DateTime))
     query = (sa.select(events.c.id, events.c.assignment_id, events.c.action, events.c.data, assignments.c.deadline)
              .join(assignments, assignments.c.id == events.c.assignment_id)
-             .order_by(events.c.assignment_id, events.c.created_at.desc(), events.c.id.desc()))
-    updates, current, deadline = [], None, None
-    for event_id, assignment_id, action, data, today in conn.execute(query):
-        if assignment_id != current:  # the newest event of the next assignment: today's deadline
-            current, deadline = assignment_id, today
-        updates.append({'event_id': event_id, 'value': deadline})
-        deadline = deadline_before(action, data) or deadline
+             .order_by(events.c.assignment_id, events.c.created_at, events.c.id))
+    updates, current, rows, today = [], None, [], None
+    for event_id, assignment_id, action, data, deadline in conn.execute(query):
+        if assignment_id != current:
+            updates += _one(rows, today)
+            current, rows, today = assignment_id, [], deadline
+        rows.append((event_id, action, data))
         if len(updates) >= 5000:
             _write(conn, events, updates)
             updates = []
-    _write(conn, events, updates)
+    _write(conn, events, updates + _one(rows, today))
+
+
+def _one(rows, today):
+    values = deadlines_after([(action, data) for _id, action, data in rows], today)
+    return [{'event_id': event_id, 'value': value} for (event_id, _a, _d), value in zip(rows, values, strict=True)]
 
 
 def _write(conn, events, updates):

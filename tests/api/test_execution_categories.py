@@ -188,6 +188,24 @@ def test_a_period_not_over_yet_is_judged_as_of_now(p):
     assert report_at(None, NOV)["over"] is True
 
 
+def test_put_back_is_measured_from_when_it_came_back(p):
+    """Taken off and put back by a correction: its acknowledgement and handling count from the put-back."""
+    from directives import corrections
+
+    d = issue(p, at(20), support=("HDS",), issued=at(-20))
+    corrections.correct_directive(p.u["chutich"], d, {"lead_agency_id": p.ag["SYT"].id, "support_agency_ids": [],
+                                                      "reason": "Bớt đơn vị"}, now=at(-15))
+    corrections.correct_directive(p.u["chutich"], d, {"lead_agency_id": p.ag["SYT"].id,
+                                                      "support_agency_ids": [p.ag["HDS"].id],
+                                                      "reason": "Giao lại"}, now=at(1))
+    back = next(a for a in d.assignments if a.agency_id == p.ag["HDS"].id)
+    finish(p, back, "hdsct", at(3), accepted=at(3, hours=12))
+    r = row(report_at(None, NOV), p.ag["HDS"])
+    assert r["completed_on_time"] == 1
+    assert r["median_ack_seconds"] == 86400  # acknowledged a day after coming back (finish acknowledges at -1 d)
+    assert r["median_handling_seconds"] == 2 * 86400 + 12 * 3600
+
+
 def test_previous_period_of_custom_spans():
     assert execution.Period(date(2026, 1, 1), date(2026, 3, 31)).previous() == execution.Period(
         date(2025, 10, 1), date(2025, 12, 31))

@@ -47,10 +47,16 @@ def test_the_page_for_the_province_and_a_district(p, client):
 def test_bad_periods_say_what_is_wrong(p, client):
     login(client, p.u["chutich"])
     for args, field in (("month=2026-13", "month"), ("quarter=2026-Q9", "quarter"),
-                        ("from=2026-11-20&to=2026-11-01", "to"), ("from=abc&to=2026-11-01", "from")):
+                        ("from=2026-11-20&to=2026-11-01", "to"), ("from=abc&to=2026-11-01", "from"),
+                        ("month=0001-01", "month"), ("quarter=9999-Q4", "quarter"), ("year=9999", "year"),
+                        ("year=0", "year"), ("from=0001-01-01&to=0001-01-01", "from"),
+                        ("from=9999-12-30&to=9999-12-31", "from")):
         page = client.get(f"/reports/execution?{args}")
         assert page.status_code == 200, args
         assert f'data-field="{field}"' in page.get_data(as_text=True), args
+    for args in ("from=0001-01-01&to=0001-01-01", "from=9999-12-30&to=9999-12-31", "from=0001-01-01&to=0005-12-31"):
+        assert client.get(f"/api/v1/reports/execution?{args}").status_code == 422, args
+        assert client.get(f"/reports/execution.xlsx?{args}").status_code == 422, args
 
 
 def test_scope_of_the_page(p, client):
