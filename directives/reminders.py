@@ -91,7 +91,8 @@ def _local(value):
 def run_reminders(now=None):
     """Send every reminder that is due and was not sent before. Returns {kind: how many sent}."""
     now = now or utcnow()
-    sent = dict.fromkeys(map(str, ReminderKind), 0)
+    # the monthly report is its own job (directives/monthly_report.py)
+    sent = dict.fromkeys((str(k) for k in ReminderKind if k != ReminderKind.MONTHLY_REPORT), 0)
     jobs = _due_reminders(now)
     officers = _officers_by_agency({a.agency_id for _kind, a, _key in jobs if not a.assignee_id})
     assignees = {u.id: u for u in db.session.scalars(select(User).where(

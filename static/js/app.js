@@ -77,6 +77,11 @@
   }
 
   document.addEventListener("app:session-ended", sessionEnded);  // page scripts that fetch HTML say so
+  // Signing out ends this session too: the server closes this tab's socket before its answer arrives, and
+  // that must not send the tab to "your session ended" instead of the page that says it signed out.
+  document.addEventListener("submit", (e) => {
+    if (!e.defaultPrevented && e.target.matches && e.target.matches("form[data-signs-out]")) leaving = true;
+  });
 
   async function api(method, url, body) {
     let res;
