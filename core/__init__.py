@@ -7,7 +7,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from core import errors, i18n, security, ui, validation
+from core import errors, i18n, security, static_files, ui, validation
 from core.config import BASE_DIR, load_config
 from core.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
@@ -63,6 +63,7 @@ def create_app(overrides=None):
     i18n.init_app(app)
     security.init_app(app)
     ui.init_app(app)
+    static_files.init_app(app)  # ?v= on static URLs, and their cache headers
     validation.init_app(app)  # before the blueprints: their <int:...> routes use its converter
     errors.register_error_handlers(app)
 
