@@ -19,15 +19,20 @@ $(VENV)/.dev-installed: requirements-dev.txt $(VENV)/.installed
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	touch $@
 
-install: $(VENV)/.installed
+# the .mo files the app reads: compiled here, at install, never by a production process (issue 18)
+$(VENV)/.catalogs: $(VENV)/.installed $(wildcard translations/*/*/LC_MESSAGES/messages.po)
+	$(BIN)/flask --app wsgi translations compile
+	touch $@
+
+install: $(VENV)/.installed $(VENV)/.catalogs
 install-dev: $(VENV)/.dev-installed
 
-run: $(VENV)/.installed
+run: $(VENV)/.installed $(VENV)/.catalogs
 	$(BIN)/flask --app wsgi init-db
 	$(BIN)/flask --app wsgi seed-demo --if-empty
 	$(BIN)/python wsgi.py
 
-test: $(VENV)/.dev-installed
+test: $(VENV)/.dev-installed $(VENV)/.catalogs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 screenshots: $(VENV)/.dev-installed

@@ -1,4 +1,5 @@
-"""Command-line tools: flask --app wsgi init-db | translations (auth adds create-admin, seed-demo)."""
+"""Command-line tools: flask --app wsgi init-db | translations update|compile|check (auth adds create-admin,
+seed-demo)."""
 import click
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
@@ -24,7 +25,9 @@ def init_db_command():
 
 
 def init_app(app):
-    for command in (init_db_command, translations_group):
+    from core.backup_cli import backup_group
+
+    for command in (init_db_command, translations_group, backup_group):
         app.cli.add_command(command)
 
 
@@ -43,6 +46,16 @@ def translations_update(modules):
         i18n.update_catalog(module)
         missing = i18n.missing_translations(module)
         click.echo(f"{module}: {len(missing)} strings to translate in {i18n.po_path(module)}")
+
+
+@translations_group.command("compile")
+def translations_compile():
+    """Compile the .po catalogs into the .mo files the app reads (at install: the app never writes them in
+    production)."""
+    from core import i18n
+
+    written = i18n.compile_catalogs(every=True)
+    click.echo(f"{len(written)} translation catalogs compiled in {i18n.TRANSLATIONS}")
 
 
 @translations_group.command("check")

@@ -1,4 +1,5 @@
 """Languages, time zones and the strings the browser scripts need."""
+import logging
 import os
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+log = logging.getLogger(__name__)
 
 #: Strings used by static/js, rendered into each page as JSON (the CSP allows no inline script).
 JS_STRINGS = {
@@ -65,18 +67,54 @@ def translation_directories():
     return ";".join(str(p) for p in sorted(TRANSLATIONS.iterdir()) if p.is_dir())
 
 
-def compile_catalogs():
-    """Compile each .po whose .mo is missing or older, so a fresh checkout needs no build step."""
-    for po_path in TRANSLATIONS.glob("*/*/LC_MESSAGES/messages.po"):
-        mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
-            continue
-        with po_path.open("rb") as fh:
+def stale_catalogs():
+    """The .po files whose .mo is missing or older than them."""
+    stale = []
+    for po in sorted(TRANSLATIONS.glob("*/*/LC_MESSAGES/messages.po")):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            stale.append(po)
+    return stale
+
+
+def compile_catalogs(every=False):
+    """Compile each .po whose .mo is missing or older (every: each one); returns the .mo files written.
+
+    Run at install (make install, deploy/upgrade.sh: flask --app wsgi translations compile), where the
+    code folder is writable; a development start does it too, so a fresh checkout needs no build step.
+    """
+    written = []
+    # every: a copy that kept the files' times (rsync -a, tar) may bring a .po older than the last .mo
+    for po in sorted(TRANSLATIONS.glob("*/*/LC_MESSAGES/messages.po")) if every else stale_catalogs():
+        mo = po.with_suffix(".mo")
+        with po.open("rb") as fh:
             catalog = read_po(fh)
-        tmp = mo_path.with_suffix(f".mo.{os.getpid()}.tmp")  # processes starting together do not collide
+        tmp = mo.with_suffix(f".mo.{os.getpid()}.tmp")  # processes starting together do not collide
         with tmp.open("wb") as fh:
             write_mo(fh, catalog)
-        tmp.replace(mo_path)
+        tmp.replace(mo)
+        written.append(mo)
+    return written
+
+
+COMPILE_COMMAND = "flask --app wsgi translations compile"
+
+
+def _catalogs_at_start(app):
+    """Development: compile what changed. Production never writes to the code folder (the service user
+    cannot, and a crash there loops under Restart=always): it warns and serves the catalogs it has."""
+    stale = stale_catalogs()
+    if not stale:
+        return
+    if app.config["APP_ENV"] == "development" and all(os.access(po.parent, os.W_OK) for po in stale):
+        try:
+            compile_catalogs()
+            return
+        except OSError as exc:
+            log.warning("could not compile the translation catalogs (%s)", exc)
+    names = ", ".join("/".join(po.relative_to(TRANSLATIONS).parts[:2]) for po in stale)
+    log.warning("translation catalogs not compiled or older than their .po (%s): pages show the previous "
+                "or the English text; run `%s` as the user who installs the code", names, COMPILE_COMMAND)
 
 
 def datetime_filter(value, fmt="dd/MM/yyyy HH:mm"):
@@ -91,7 +129,7 @@ def date_filter(value):
 
 
 def init_app(app):
-    compile_catalogs()
+    _catalogs_at_start(app)
     app.jinja_env.filters["dt"] = datetime_filter
     app.jinja_env.filters["date"] = date_filter
     app.jinja_env.globals["languages"] = languages

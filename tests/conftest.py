@@ -25,8 +25,11 @@ from flask.testing import FlaskClient
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from core import create_app  # noqa: E402
+from core import create_app, i18n  # noqa: E402
 from core.extensions import db as _db  # noqa: E402
+
+# the .mo files, as `make install` compiles them: a production app (or server) a test starts never does
+i18n.compile_catalogs()
 
 FAST_HASH = "pbkdf2:sha256:1000"
 PASSWORD = "secret-pass-1"
