@@ -1,4 +1,5 @@
 """Configuration from the environment. Every setting is documented in README.md."""
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -119,11 +120,79 @@ def load_config(overrides=None):
         # How many reverse proxies (nginx) stand in front and set X-Forwarded-*; 0: none.
         "TRUSTED_PROXIES": int(os.environ.get("TRUSTED_PROXIES", "0")),
         "PUBLIC_URL": os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000"),
+        # where python wsgi.py listens (read here too: a loopback address means a proxy in front)
+        "HOST": os.environ.get("HOST", "127.0.0.1"),
+        # /metrics for Prometheus from elsewhere than loopback: "Authorization: Bearer <token>"
+        "METRICS_TOKEN": _optional("METRICS_TOKEN"),
+        # after SIGTERM, /readyz answers 503 this long (seconds) before the process exits
+        "SHUTDOWN_GRACE": float(os.environ.get("SHUTDOWN_GRACE", "1")),
+        "MEETING_DOCUMENT_MAX_MB": float(os.environ.get("MEETING_DOCUMENT_MAX_MB", "20")),
+        "SOFFICE_PATH": _optional("SOFFICE_PATH"),
+        "DOCUMENT_PDF_TIMEOUT": float(os.environ.get("DOCUMENT_PDF_TIMEOUT", "60")),
     }
     cfg.update(overrides)
     if cfg["MEDIA_SFU_URL"] and not (cfg["MEDIA_SFU_TOKEN_SECRET"] and cfg["MEDIA_SFU_ADMIN_KEY"]):
         raise ConfigError("MEDIA_SFU_URL needs MEDIA_SFU_TOKEN_SECRET and MEDIA_SFU_ADMIN_KEY (deploy/README.md)")
+    if production:
+        check_production(cfg)
     return cfg
+
+
+# -- production checks ------------------------------------------------------------------
+
+#: words that mark a SECRET_KEY copied from an example rather than generated
+PLACEHOLDER_WORDS = ("change", "replace", "example", "placeholder", "your", "todo", "secret", "password")
+GENERATE_KEY = "generate one with: python3 -c 'import secrets; print(secrets.token_hex(32))'"
+
+
+def check_production(cfg):
+    """Refuse to start in production on settings that are unsafe or cannot work; each error names its fix."""
+    _check_secret_key(cfg["SECRET_KEY"])
+    if not str(cfg["PUBLIC_URL"]).lower().startswith("https://"):
+        raise ConfigError(f"PUBLIC_URL must start with https:// in production (links in e-mails), "
+                          f"not {cfg['PUBLIC_URL']!r}")
+    if _loopback(cfg["HOST"]) and cfg["TRUSTED_PROXIES"] < 1:
+        raise ConfigError(f"HOST={cfg['HOST']} is a loopback address, so a reverse proxy (nginx) stands in front: "
+                          "set TRUSTED_PROXIES=1 (one nginx), or the client address and scheme are the proxy's")
+    _check_writable(Path(cfg["INSTANCE_PATH"]))
+
+
+def _check_secret_key(secret):
+    if len(secret.encode()) < 32:
+        raise ConfigError(f"SECRET_KEY must be at least 32 bytes in production; {GENERATE_KEY}")
+    lowered = secret.lower()
+    if any(word in lowered for word in PLACEHOLDER_WORDS) or len(set(secret)) < 10:
+        raise ConfigError(f"SECRET_KEY looks like a placeholder, not a random key; {GENERATE_KEY}")
+
+
+def _loopback(host):
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+#: the instance's folders the app writes into (core.uploads.instance_folder and meetings/recordings.py)
+WRITTEN_FOLDERS = ("uploads", "meeting-documents", "recordings")
+
+
+def _check_writable(instance):
+    """The instance folder and the folders uploads go to must take new files.
+
+    Created by root (e.g. an init-db run as root) they would not, and every upload would fail.
+    """
+    folder = instance
+    try:
+        instance.mkdir(parents=True, exist_ok=True)
+        for folder in [instance, *(instance / name for name in WRITTEN_FOLDERS if (instance / name).is_dir())]:
+            probe = folder / f".write-check-{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+    except OSError as exc:
+        raise ConfigError(f"INSTANCE_PATH: {folder} is not writable by this process ({exc.strerror}); uploads "
+                          f"live there: chown -R <service user>: {instance}") from None
 
 
 def _secret(overrides, production, instance):

@@ -10,6 +10,9 @@ import pytest
 from tests.conftest import FAST_HASH, ROOT
 
 FLASK = str(Path(sys.executable).with_name("flask"))
+#: a production environment that passes the settings checks (tests/unit/test_config_production.py)
+PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": "9c1f4e7a2b8d3f6a0e5c1b9d7a4f2e8c6b3a1d0f9e7c5b3a",
+              "TRUSTED_PROXIES": "1", "PUBLIC_URL": "https://chidao.example.gov.vn"}
 
 
 @pytest.fixture
@@ -67,9 +70,10 @@ def test_init_db_twice_then_create_admin_from_stdin_and_clear_failures(cli):
     short = cli("create-admin", "ngan", "--password-stdin", stdin="123\n")
     assert short.returncode != 0 and "password" in short.stderr and "Traceback" not in short.stderr
 
-    refused = cli("seed-demo", APP_ENV="production", SECRET_KEY="prod-secret")
+    refused = cli("seed-demo", **PRODUCTION)
     assert refused.returncode != 0
     assert "production" in refused.stderr and "Traceback" not in refused.stderr
+    assert "SECRET_KEY" not in refused.stderr  # refused by seed-demo itself, not by the settings check
     assert users(cli.db) == [("quantri", "admin")]
 
 
@@ -102,8 +106,8 @@ def test_production_refuses_to_start_without_secret_key(cli, tmp_path):
 def test_production_config_is_hardened(monkeypatch):
     from core.config import load_config
 
-    monkeypatch.setenv("APP_ENV", "production")
-    monkeypatch.setenv("SECRET_KEY", "s3cret")
+    for name, value in PRODUCTION.items():
+        monkeypatch.setenv(name, value)
     cfg = load_config()
     assert cfg["SESSION_COOKIE_SECURE"] and cfg["REMEMBER_COOKIE_SECURE"] and not cfg["DEBUG"]
     monkeypatch.setenv("APP_ENV", "staging")
