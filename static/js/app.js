@@ -165,7 +165,9 @@
 
   let socket = null;
   if (window.io && document.body.dataset.userId) {
-    socket = window.io({ transports: ["websocket", "polling"] });
+    // WebSocket first: it needs no sticky sessions. tryAllTransports: where a proxy refuses the
+    // Upgrade, each (re)connection falls back to long-polling instead of retrying WebSocket forever.
+    socket = window.io({ transports: ["websocket", "polling"], tryAllTransports: true });
     const banner = document.getElementById("connection-banner");
     let wasConnected = false;
     socket.on("connect", () => {
