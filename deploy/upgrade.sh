@@ -22,7 +22,8 @@ set -euo pipefail
 HOME_DIR=${CHIDAO_HOME:-/srv/chidao}
 ENV_FILE=${CHIDAO_ENV_FILE:-/etc/chidao/env}
 SERVICE_USER=${CHIDAO_USER-chidao}
-RESTART=${CHIDAO_RESTART:-systemctl restart chidao@{port}}
+DEFAULT_RESTART='systemctl restart chidao@{port}'
+RESTART=${CHIDAO_RESTART:-$DEFAULT_RESTART}
 KEEP=${CHIDAO_KEEP:-5}
 PYTHON=${PYTHON:-python3}
 READY_TIMEOUT=${CHIDAO_READY_TIMEOUT:-90}
@@ -81,7 +82,7 @@ restart_all() {
   for port in $list; do
     started=$(date +%s%N)
     say "restarting the process on port $port"
-    sh -c "${RESTART//\{port\}/$port}"
+    sh -c "${RESTART//"{port}"/$port}"
     wait_ready "$port" "$release/.venv/bin/python" ||
       die "the process on port $port is not ready after ${READY_TIMEOUT}s; the others still run. See: journalctl -u chidao@$port; back: $0 --rollback"
     say "port $port ready in $(( ($(date +%s%N) - started) / 1000000 )) ms"

@@ -144,7 +144,8 @@ def app_env(database_url, redis, channel, instance, port=None, extra=None):
 
 
 def write_env_file(path, env):
-    path.write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    """KEY="value": the one quoting both systemd's EnvironmentFile and the shell (upgrade.sh) read alike."""
+    path.write_text("".join(f'{k}="{v}"\n' for k, v in env.items()))
     path.chmod(0o640)
 
 

@@ -2,6 +2,7 @@
 in front of two production processes on PostgreSQL and Redis: static files with versioned URLs, login,
 long-polling next to ordinary requests on reused upstream connections, websocket and polling->upgrade
 through nginx, chat between clients on the two processes, uploads at and over the limits."""
+import json
 import re
 import time
 from datetime import timedelta
@@ -149,11 +150,11 @@ def test_long_polling_posts_interleaved_with_requests_never_get_a_400(stack):
     base = stack["url"] + "/socket.io/?EIO=4&transport=polling"
     open_packet = s.get(base).text
     sid = re.search(r'"sid":"([^"]+)"', open_packet).group(1)
-    connect = s.post(f"{base}&sid={sid}", data='40{"token":"%s"}' % token)
+    connect = s.post(f"{base}&sid={sid}", data="40" + json.dumps({"token": token}))
     assert connect.status_code == 200, connect.text
     statuses = []
-    for i in range(30):
-        join = '42["meeting:join",{"meeting_id":%d}]' % stack["meeting_id"]
+    join = "42" + json.dumps(["meeting:join", {"meeting_id": stack["meeting_id"]}])
+    for _ in range(30):
         statuses.append(s.post(f"{base}&sid={sid}", data=join).status_code)
         statuses.append(s.get(stack["url"] + "/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code)
     assert len(statuses) == 60 and statuses.count(400) == 0, statuses
