@@ -196,15 +196,15 @@ def create_backup(path=None, keep=None, say=print, now=None):
             skip = (sqlite_files() if kind == "sqlite" else set()) | {target.parent, Path(work)}
             partial = Path(work) / "archive.tar.gz"
             manifest = _write_archive(partial, kind, revisions, dump, data_files(instance, skip))
-            say(f"files: {manifest['files']['count']} files, {megabytes(manifest['files']['bytes'])}"
+            say(f"files: {count(manifest['files']['count'], 'file')}, {megabytes(manifest['files']['bytes'])}"
                 f" ({', '.join(manifest['files']['folders']) or 'none'})")
             if target.exists():
                 raise BackupError(f"{target} already exists")
             partial.replace(target)
     except OSError as exc:
         raise BackupError(f"cannot write the backup: {exc.strerror}: {exc.filename}") from None
-    say(f"archive: {target} ({megabytes(target.stat().st_size)}, {len(manifest['members'])} members with"
-        " their sha256 in manifest.json)")
+    say(f"archive: {target} ({megabytes(target.stat().st_size)}, {count(len(manifest['members']), 'member')}"
+        " with their sha256 in manifest.json)")
     if keep:
         removed = prune(target.parent, keep)
         say(f"retention: kept the newest {keep}, removed {len(removed)} older")
@@ -297,5 +297,13 @@ def prune(folder, keep):
 
 
 def megabytes(size):
-    return f"{size / 1e6:.1f} MB"
+    """A size for people: 0.7 MB, 12.0 kB, 3.1 GB."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size / 1e3:.1f} kB"
+
+
+def count(n, word):
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 

@@ -41,22 +41,34 @@ def restore_backup(archive, yes=False, say=print):
         raise BackupError(f"cannot write into {instance}: {exc.strerror}") from None
     try:
         manifest = unpack(archive, staging)
-        say(f"archive: {len(manifest['members'])} members match their sha256 (taken {manifest['created_at']},"
-            f" {manifest['database']['kind']}, {manifest['files']['count']} files)")
+        say(f"archive: {_summary(manifest)}")
         say(f"schema: {check_compatible(manifest, kind)}")
         _release_connections()
         RESTORERS[kind](staging / DATABASE_MEMBER[kind])
         say(f"database: restored ({kind})")
-        _adopt(staging / FILES, instance)
-        swap_folders(instance, staging / FILES)
-        say(f"files: {manifest['files']['count']} files restored ({', '.join(manifest['files']['folders']) or 'none'})")
-    except OSError as exc:
-        raise BackupError(f"restore failed: {exc.strerror}: {exc.filename}") from None
+        _restore_files(instance, staging / FILES, manifest, say)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    say("done: restart every app process now (e.g. systemctl restart 'chidao@*'): they still hold the old"
-        " database's connections and caches")
+    say("done: now start (or restart) every app process, e.g. systemctl restart 'chidao@*': a process left"
+        " running holds the old database's connections and state")
     return manifest
+
+
+def _summary(manifest):
+    files = backup.count(manifest["files"]["count"], "file")
+    return (f"{backup.count(len(manifest['members']), 'member')} match their sha256 (taken {manifest['created_at']},"
+            f" {manifest['database']['kind']}, {files})")
+
+
+def _restore_files(instance, new_root, manifest, say):
+    try:
+        _adopt(new_root, instance)
+        swap_folders(instance, new_root)
+    except OSError as exc:
+        raise BackupError(f"the database is restored but the files are not ({exc.strerror}: {exc.filename}; the old"
+                          " files are in place): fix that and run the restore again") from None
+    folders = ", ".join(manifest["files"]["folders"]) or "none"
+    say(f"files: {backup.count(manifest['files']['count'], 'file')} restored ({folders})")
 
 
 def holds_data(kind, instance):
@@ -66,7 +78,8 @@ def holds_data(kind, instance):
     with db.engine.connect() as conn:
         full = [t for t in tables if conn.execute(sa.select(sa.literal(1)).select_from(sa.table(t)).limit(1)).first()]
     files = sum(1 for _ in backup.data_files(instance))
-    parts = [f"{len(full)} tables with rows" if full else "", f"{files} files" if files else ""]
+    parts = [f"{backup.count(len(full), 'table')} with rows" if full else "",
+             backup.count(files, "file") if files else ""]
     return ", ".join(p for p in parts if p)
 
 

@@ -227,4 +227,4 @@ def test_cli_creates_and_refuses_without_yes(cli, tmp_path, monkeypatch):
 
     refused = cli("restore", str(archive))
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
-    assert refused.stderr.startswith("Error: this installation is not empty (1 files)") and "--yes" in refused.stderr
+    assert refused.stderr.startswith("Error: this installation is not empty (1 file)") and "--yes" in refused.stderr
