@@ -2,6 +2,7 @@
 
 This is the only module that imports gevent or eventlet.
 """
+import logging
 import os
 
 ASYNC_MODE = os.environ.get("ASYNC_MODE", "gevent")
@@ -35,19 +36,48 @@ app = create_app({"ASYNC_MODE": ASYNC_MODE})
 
 
 def main():
+    from core import lifecycle
     from core.cli import upgrade_schema
     from core.realtime import close_stale_connections
     from core.scheduler import start_scheduler
 
+    lifecycle.mark_started(app, False)
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
     with app.app_context():
         upgrade_schema()
         close_stale_connections()
+    root.handlers[:] = handlers  # alembic's logging config replaced them (WARN, no time): keep the access log
+    root.setLevel(level)
+    lifecycle.mark_started(app)
+    _on_sigterm()
     start_scheduler(app)
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "5000"))
     print(f" * Serving on http://{host}:{port} (async mode: {ASYNC_MODE}, env: {app.config['APP_ENV']})", flush=True)
     socketio.run(app, host=host, port=port, debug=False, use_reloader=False, log_output=False,
                  allow_unsafe_werkzeug=ASYNC_MODE == "threading")
+
+
+def _on_sigterm():
+    """SIGTERM: /readyz answers 503 for SHUTDOWN_GRACE seconds, then the process ends as by default."""
+    import signal
+
+    from core import lifecycle
+
+    def stop(*_args):
+        if watcher:
+            watcher.cancel()
+        lifecycle.shutting_down(app, socketio.start_background_task, socketio.sleep)
+
+    watcher = None
+    if ASYNC_MODE == "gevent":
+        import gevent
+
+        # runs in its own greenlet; a plain signal.signal handler may wait for the loop to wake up
+        watcher = gevent.signal_handler(signal.SIGTERM, stop)
+    else:
+        signal.signal(signal.SIGTERM, stop)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from core import errors, i18n, security, static_files, ui, validation
+from core import errors, i18n, lifecycle, metrics, security, static_files, ui, validation
 from core.config import BASE_DIR, load_config
 from core.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
@@ -28,11 +28,12 @@ def create_app(overrides=None):
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     if app.config.get("TRUSTED_PROXIES"):
         # Behind nginx: the client address and scheme come from X-Forwarded-For/-Proto
-        # (login throttling and the audit trail need the real address).
+        # (login throttling and the audit trail need the real address). Not X-Forwarded-Host:
+        # nginx passes the Host header itself and never sets it, so a client could forge it.
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = app.config["TRUSTED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     # Import every module before socketio.init_app: socket handlers registered while no
@@ -74,6 +75,8 @@ def create_app(overrides=None):
     from core import cli
 
     cli.init_app(app)
+    metrics.init_app(app)  # last: its clock starts before every other before_request
+    lifecycle.mark_started(app)  # built; wsgi.main marks it again once the schema is upgraded
     return app
 
 

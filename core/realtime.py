@@ -20,6 +20,7 @@ from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from core import metrics
 from core.dbtypes import UTCDateTime, utcnow
 from core.errors import ServiceError
 from core.extensions import db, socketio
@@ -85,7 +86,13 @@ def after_commit(fn):
 
 def publish(event_name, payload, to):
     """Queue ``event_name`` for room ``to``; emitted after the current transaction commits."""
-    after_commit(lambda: socketio.emit(event_name, payload, to=to))
+    after_commit(lambda: emit(event_name, payload, to=to))
+
+
+def emit(event_name, payload, **kwargs):
+    """socketio.emit, counted in the metrics."""
+    metrics.event_emitted(event_name)
+    socketio.emit(event_name, payload, **kwargs)
 
 
 def _inside(txn, outer):
@@ -152,11 +159,13 @@ def on_connect(auth=None):
         )
     )
     db.session.commit()
+    metrics.socket_connected(request.sid)
     return True
 
 
 @socketio.on("disconnect")
 def on_disconnect(*_args):
+    metrics.socket_disconnected(request.sid)
     conn = db.session.get(SocketConnection, request.sid)
     if conn is None:
         return

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from sqlalchemy.exc import IntegrityError
 
+from core import metrics
 from core.dbtypes import UTCDateTime, utcnow
 from core.extensions import db, socketio
 from core.realtime import SERVER_ID
@@ -73,9 +74,11 @@ def run_due_jobs(app, now=None):
                 ran.append(name)
                 db.session.execute(db.update(JobLease).where(JobLease.name == name).values(last_run_at=utcnow()))
                 db.session.commit()
+                metrics.scheduler_ran(name, ok=True)
             except Exception:
                 db.session.rollback()
                 log.exception("scheduled job %s failed", name)
+                metrics.scheduler_ran(name, ok=False)
         db.session.remove()
     return ran
 

@@ -18,7 +18,7 @@ from auth.models import User
 from core import audit
 from core.errors import Conflict, Forbidden, Invalid, NotFound, ServiceUnavailable
 from core.extensions import db, socketio
-from core.realtime import after_commit, leave_room_after_commit, publish
+from core.realtime import after_commit, emit, leave_room_after_commit, publish
 from core.validation import payload_id
 from meetings import attendance, permissions, recordings, sfu
 from meetings.models import MeetingStatus
@@ -251,7 +251,7 @@ def join(user, data, sid):
     others = _members(meeting.id, CallMember.id != row.id)
     users = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_([r.user_id for r in others])))}
     joined = dict(_peer(row, user), meeting_id=meeting.id)
-    after_commit(lambda: socketio.emit("media:peer_joined", joined, to=call_room(meeting.id), skip_sid=sid))
+    after_commit(lambda: emit("media:peer_joined", joined, to=call_room(meeting.id), skip_sid=sid))
     db.session.commit()
     return meeting, {"ok": True, "self_user_id": user.id, "peers": [_peer(r, users[r.user_id]) for r in others],
                      "video_allowed": video_allowed, "video_limit": video_limit(),

@@ -2,12 +2,15 @@
 act through the same services as the pages and the API, answer with the ack ``{ok: true, ...}``; an error
 becomes ``{ok: false, error}`` in core.realtime. Room-wide events are published by the services after commit.
 """
+import time
+
 import click
 from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import join_room, leave_room
 
+from core import metrics
 from core.errors import NotFound
 from core.realtime import disconnect_hooks, socket_handler
 from core.scheduler import register_job
@@ -38,7 +41,10 @@ def on_leave(data):
 @socket_handler("chat:send")
 def on_chat_send(data):
     """{meeting_id, body, client_id} -> stored, broadcast after commit, {ok, message}."""
-    message, _created = chat.send_message(current_user, data)
+    received = time.perf_counter()
+    message, created = chat.send_message(current_user, data)
+    if created:  # broadcast by its commit inside send_message; a retry broadcasts nothing
+        metrics.CHAT_LATENCY.observe(time.perf_counter() - received)
     return {"ok": True, "message": schemas.message_to_dict(message)}
 
 

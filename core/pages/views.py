@@ -1,10 +1,8 @@
 from flask import current_app, jsonify, redirect, render_template, request, session
 from flask_login import current_user, login_required
-from sqlalchemy import text
 
 from core import i18n, ui
 from core.api import public
-from core.extensions import db
 from core.pages import bp
 from core.urls import safe_next
 
@@ -27,12 +25,6 @@ def set_language(code):
         elif not current_user.is_authenticated:
             session["lang_chosen"] = True  # chosen on the login page: signing in saves it on the account
     return redirect(safe_next(request.values.get("next") or request.referrer))
-
-
-@bp.route("/healthz")
-def health():
-    db.session.execute(text("SELECT 1"))
-    return jsonify(status="ok")
 
 
 @bp.route("/api/v1/openapi.json")
