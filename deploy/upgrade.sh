@@ -187,8 +187,10 @@ say "unpacking the release into $release"
 unpack "$release.partial"
 venv_for "$release.partial"
 say "compiling the translation catalogs"
-(cd "$release.partial" && set -a && . "$ENV_FILE" && set +a &&
-  .venv/bin/flask --app wsgi translations compile)
+# the function behind `flask translations compile`, without starting the app: started as root here, the
+# app could create root-owned folders in the instance folder that its own user then cannot write
+(cd "$release.partial" &&
+  .venv/bin/python -c 'from core.i18n import compile_catalogs; print(f"  {len(compile_catalogs(every=True))} catalogs")')
 chmod -R go-w "$release.partial"
 mv "$release.partial" "$release"
 say "migrating the database (once, as ${SERVICE_USER:-$(id -un)})"

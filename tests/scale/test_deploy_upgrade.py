@@ -136,6 +136,9 @@ def test_rolling_upgrade_from_the_previous_release(tmp_path):
                 pid = int((state / f"{port}.pid").read_text())
                 assert Path(f"/proc/{pid}/cwd").resolve() == new_release
                 assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
+            # the new release speaks Vietnamese: its catalogs were compiled at install, not by the processes
+            login = requests.get(url + "/login", verify=False)
+            assert login.status_code == 200 and "Đăng nhập" in login.text
             # the sockets came back by themselves: each dropped once (its process restarted) and reconnected
             for client, watcher in ((chair, chair_w), (officer, officer_w)):
                 _until(lambda c=client: c.connected, 30)
