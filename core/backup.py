@@ -187,15 +187,16 @@ def create_backup(path=None, keep=None, say=print, now=None):
     or the archive's name (default <instance>/backups); ``keep``: then keep the newest ``keep`` archives there."""
     kind = database_kind()
     instance = instance_path()
+    now = now or datetime.now(UTC)
     try:
-        target = _target(path, instance, now or datetime.now(UTC))
+        target = _target(path, instance, now)
         with tempfile.TemporaryDirectory(prefix=".backup-", dir=target.parent) as work:
             dump = Path(work) / DATABASE_MEMBER[kind]
             revisions = DUMPERS[kind](dump)
             say(f"database: {kind} dumped ({megabytes(dump.stat().st_size)}, schema {', '.join(revisions) or '?'})")
             skip = (sqlite_files() if kind == "sqlite" else set()) | {target.parent, Path(work)}
             partial = Path(work) / "archive.tar.gz"
-            manifest = _write_archive(partial, kind, revisions, dump, data_files(instance, skip))
+            manifest = _write_archive(partial, now, kind, revisions, dump, data_files(instance, skip))
             say(f"files: {count(manifest['files']['count'], 'file')}, {megabytes(manifest['files']['bytes'])}"
                 f" ({', '.join(manifest['files']['folders']) or 'none'})")
             if target.exists():
@@ -229,8 +230,9 @@ def _target(path, instance, now):
     return target
 
 
-def _write_archive(partial, kind, revisions, dump, files):
-    """The tar.gz (readable by its owner only: it holds every account's data), the manifest last."""
+def _write_archive(partial, created, kind, revisions, dump, files):
+    """The tar.gz (readable by its owner only: it holds every account's data), the manifest last; ``created``:
+    when the backup started, just before the database's snapshot."""
     members, folders = {}, set()
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as raw:
@@ -244,7 +246,7 @@ def _write_archive(partial, kind, revisions, dump, files):
             stored = [v for k, v in members.items() if k.startswith(FILES + "/")]
             manifest = {
                 "format": FORMAT, "format_version": FORMAT_VERSION,
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "created_at": created.isoformat(timespec="seconds"),
                 "schema_revisions": revisions,
                 "database": {"kind": kind, "member": DATABASE_MEMBER[kind]},
                 "files": {"count": len(stored), "bytes": sum(e["size"] for e in stored), "folders": sorted(folders)},

@@ -218,7 +218,7 @@ def restore_postgres(staged):
         with db.engine.begin() as conn:
             for table in extra:
                 conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
-        db.engine.dispose()
+    db.engine.dispose()
     backup.run_pg([tool, "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
                    "--exit-on-error", "--no-password", "--dbname", backup.pg_database(url), str(staged)], url)
 
