@@ -8,6 +8,8 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 #: the UI languages, the default (BABEL_DEFAULT_LOCALE) first: the LANGUAGES setting
 LANGUAGES = ("vi", "en")
+#: seconds to open a PostgreSQL connection
+PG_CONNECT_TIMEOUT = 5
 
 
 def _optional(name):
@@ -131,6 +133,11 @@ def load_config(overrides=None):
         "DOCUMENT_PDF_TIMEOUT": float(os.environ.get("DOCUMENT_PDF_TIMEOUT", "60")),
     }
     cfg.update(overrides)
+    if str(cfg["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+        # an unreachable server fails in seconds instead of hanging a request (or /healthz) on TCP's timeout
+        options = dict(cfg["SQLALCHEMY_ENGINE_OPTIONS"])
+        options["connect_args"] = {"connect_timeout": PG_CONNECT_TIMEOUT, **options.get("connect_args", {})}
+        cfg["SQLALCHEMY_ENGINE_OPTIONS"] = options
     if cfg["MEDIA_SFU_URL"] and not (cfg["MEDIA_SFU_TOKEN_SECRET"] and cfg["MEDIA_SFU_ADMIN_KEY"]):
         raise ConfigError("MEDIA_SFU_URL needs MEDIA_SFU_TOKEN_SECRET and MEDIA_SFU_ADMIN_KEY (deploy/README.md)")
     if production:

@@ -202,3 +202,22 @@ def test_ops_endpoints_need_no_login_and_no_csrf(client, factory):
     login(client, factory.user())
     for path in ("/healthz", "/readyz"):
         assert client.get(path).status_code == 200
+
+
+def test_healthz_does_not_hang_on_a_database_server_that_never_answers(tmp_path, monkeypatch):
+    """A PostgreSQL port that takes the connection and then says nothing: libpq gives up after PG_CONNECT_TIMEOUT."""
+    import socket
+
+    from core.config import PG_CONNECT_TIMEOUT
+
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)  # never accepted, never answered
+        uri = f"postgresql://postgres@127.0.0.1:{silent.getsockname()[1]}/test"
+        app = create_app(make_test_config(tmp_path, SQLALCHEMY_DATABASE_URI=uri))
+        started = time.monotonic()
+        res = app.test_client().get("/healthz")
+        took = time.monotonic() - started
+    assert res.status_code == 503 and res.get_json()["database"] == "error"
+    assert PG_CONNECT_TIMEOUT - 1 < took < PG_CONNECT_TIMEOUT + 3, took
