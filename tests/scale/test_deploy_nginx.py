@@ -216,3 +216,17 @@ def test_uploads_at_and_over_the_limits_answer_json(stack):
                          headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert page.status_code == 413 and page.headers["Content-Type"].startswith("text/html")
     assert "20 MB" in page.text
+
+
+def test_browsers_behind_one_office_address_spread_over_the_processes(stack):
+    """Every request here comes from 127.0.0.1, as an office behind one NAT would: ip_hash sent all of them to
+    one process; the route cookie nginx hands each browser spreads them."""
+    per_process = {}
+    for _ in range(100):
+        s = _session()
+        s.get(stack["url"] + "/login")  # the first page gives this browser its route cookie
+        assert s.cookies.get("chidao_route")
+        port = s.get(stack["url"] + "/api/v1/me").headers["X-Test-Upstream"].rsplit(":", 1)[1]
+        per_process[port] = per_process.get(port, 0) + 1
+    print("browsers per process:", per_process)
+    assert len(per_process) == 2 and min(per_process.values()) >= 25, per_process
