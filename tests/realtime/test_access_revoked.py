@@ -7,11 +7,11 @@ import requests
 import socketio
 
 from tests.conftest import Factory, LiveServer, make_test_config, need, redis_url
-from tests.realtime.helpers import new_channel, redis_available
+from tests.realtime.helpers import new_channel, quick_ws_close, redis_available  # noqa: F401  (fixture)
 from tests.realtime.test_chat import Listener, seed_meeting
 from tests.realtime.test_presence import open_spans
 
-pytestmark = pytest.mark.realtime
+pytestmark = [pytest.mark.realtime, pytest.mark.usefixtures("quick_ws_close")]
 
 ROOM_EVENTS = ("chat:message", "meeting:presence", "minutes:updated", "meeting:updated", "meeting:status",
                "speakers:updated", "vote:opened")

@@ -6,11 +6,11 @@ import pytest
 import requests
 
 from tests.conftest import LiveServer
-from tests.realtime.helpers import close
+from tests.realtime.helpers import close, quick_ws_close  # noqa: F401  (fixture)
 from tests.realtime.test_call_signalling import Person
 from tests.realtime.test_chat import seed_meeting
 
-pytestmark = pytest.mark.realtime
+pytestmark = [pytest.mark.realtime, pytest.mark.usefixtures("quick_ws_close")]
 
 UNAUTHORIZED, NO_SUCH_ROOM = 433, 426
 

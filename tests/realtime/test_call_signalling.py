@@ -8,10 +8,10 @@ import sqlite3
 import pytest
 import requests
 
-from tests.realtime.helpers import Recorder, close, wait_disconnected
+from tests.realtime.helpers import Recorder, close, quick_ws_close, wait_disconnected  # noqa: F401  (fixture)
 from tests.realtime.test_chat import seed_meeting, sqlite_path
 
-pytestmark = pytest.mark.realtime
+pytestmark = [pytest.mark.realtime, pytest.mark.usefixtures("quick_ws_close")]
 
 MEDIA_EVENTS = ("media:peer_joined", "media:peer_left", "media:peer_state", "media:signal", "media:muted",
                 "media:ended")

@@ -6,9 +6,9 @@ import time
 import pytest
 import requests
 
-from tests.realtime.helpers import close
+from tests.realtime.helpers import close, quick_ws_close  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.realtime
+pytestmark = [pytest.mark.realtime, pytest.mark.usefixtures("quick_ws_close")]
 
 
 def seed_meeting(live_server, live_db, status="live"):

@@ -5,7 +5,9 @@ import time
 import pytest
 import requests
 
-pytestmark = pytest.mark.realtime
+from tests.realtime.helpers import quick_ws_close  # noqa: F401  (fixture)
+
+pytestmark = [pytest.mark.realtime, pytest.mark.usefixtures("quick_ws_close")]
 
 
 class Inbox:

@@ -6,8 +6,9 @@ from datetime import timedelta
 import pytest
 
 from core.dbtypes import utcnow
+from tests.realtime.helpers import quick_ws_close  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.realtime
+pytestmark = [pytest.mark.realtime, pytest.mark.usefixtures("quick_ws_close")]
 
 
 class Inbox:

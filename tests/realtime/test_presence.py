@@ -6,9 +6,10 @@ import time
 
 import pytest
 
+from tests.realtime.helpers import quick_ws_close  # noqa: F401  (fixture)
 from tests.realtime.test_chat import Listener, seed_meeting, sqlite_path
 
-pytestmark = pytest.mark.realtime
+pytestmark = [pytest.mark.realtime, pytest.mark.usefixtures("quick_ws_close")]
 
 
 def open_spans(server, meeting_id):

@@ -11,6 +11,7 @@ import pytest
 
 from core.extensions import socketio
 from tests.conftest import fresh_postgres_database
+from tests.realtime.helpers import quick_ws_close  # noqa: F401  (fixture)
 from tests.sweep_support import seed
 
 BAD_IDS = [2**63, 2**64, -2**63 - 1, 10**30, "²", "٣", "99999999999999999999", float("inf"), 1e300, -1,
@@ -203,6 +204,7 @@ def test_hidden_objects_answer_exactly_as_missing_ones(app, factory, recorded):
 
 
 @pytest.mark.realtime
+@pytest.mark.usefixtures("quick_ws_close")
 def test_a_too_large_payload_gets_an_error_ack_over_a_real_server(live_server, live_db):
     """Over the wire: a payload above the app's limit (even above the old 1 MB transport limit) is
     answered with ``too_large`` and the socket stays connected and usable."""
