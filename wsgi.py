@@ -45,7 +45,7 @@ def main():
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     with app.app_context():
-        upgrade_schema()
+        upgrade_schema(start=True)
         close_stale_connections()
     root.handlers[:] = handlers  # alembic's logging config replaced them (WARN, no time): keep the access log
     root.setLevel(level)

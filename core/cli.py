@@ -1,5 +1,7 @@
 """Command-line tools: flask --app wsgi init-db | translations update|compile|check (auth adds create-admin,
 seed-demo)."""
+import logging
+
 import click
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
@@ -9,8 +11,44 @@ from flask_migrate import upgrade
 after_upgrade_hooks = []
 
 
-def upgrade_schema():
-    """Create or upgrade the schema to every head (Alembic); idempotent."""
+log = logging.getLogger(__name__)
+
+
+def unknown_revisions():
+    """The database's schema revisions this code's migrations do not know (a newer release wrote them)."""
+    from alembic.util import CommandError
+
+    from core import backup
+    from core.extensions import db
+
+    with db.engine.connect() as conn:
+        revisions = backup.schema_revisions(conn)
+    script = backup.schema_script()
+    unknown = []
+    for revision in revisions:
+        try:
+            script.get_revision(revision)
+        except CommandError:
+            unknown.append(revision)
+    return unknown
+
+
+def upgrade_schema(start=False):
+    """Create or upgrade the schema to every head (Alembic); idempotent.
+
+    A schema newer than this code (after ``deploy/upgrade.sh --rollback``) cannot be upgraded: Alembic would
+    exit. At a process start (``start=True``) that is a warning and the process runs on it (migrations only
+    add, so older code works on a newer schema): failing would crash-loop every process; init-db fails clearly.
+    """
+    unknown = unknown_revisions()
+    if unknown:
+        message = (f"database schema {', '.join(unknown)} is newer than this release's migrations know")
+        if not start:
+            raise click.ClickException(f"{message}: install the release that wrote it (or restore a backup"
+                                       " taken with this release); nothing was changed")
+        log.warning("%s; starting without migrating (after a rollback); migrations only add, so this release"
+                    " works on it", message)
+        return
     upgrade(revision="heads")
     for hook in after_upgrade_hooks:
         hook()
