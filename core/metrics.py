@@ -20,6 +20,8 @@ access_log.setLevel(logging.INFO)  # whatever level the root logger was left at 
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 #: headers a proxy adds: a request carrying one did not come straight from loopback
 PROXY_HEADERS = ("X-Forwarded-For", "X-Real-IP", "Forwarded")
+#: characters the logged path keeps as they are
+SAFE = "/:@!$&'()*+,;=-._~"
 
 REQUESTS = Counter("chidao_http_requests", "HTTP requests handled by Flask", ["method", "endpoint", "status"])
 REQUEST_SECONDS = Histogram("chidao_http_request_duration_seconds", "Time to answer an HTTP request", ["endpoint"])
@@ -71,10 +73,19 @@ def init_app(app):
         REQUEST_SECONDS.labels(endpoint).observe(seconds)
         if not request.path.startswith("/static/"):
             # the path without its query string (a query can hold a token), re-quoted: no space or newline in a line
-            path = quote(request.path, safe="/:@!$&'()*+,;=-._~")
-            access_log.info("%s %s %s %.1fms user=%s addr=%s", request.method, path, response.status_code,
+            access_log.info("%s %s %s %.1fms user=%s addr=%s", request.method, _logged_path(), response.status_code,
                             seconds * 1000, _user_id(), request.remote_addr or "-")
         return response
+
+
+def _logged_path():
+    """The path re-quoted (no space or newline in a line), a secret in it masked: /password/reset/<token>,
+    /calendar/<token>.ics carry the credential itself."""
+    path = quote(request.path, safe=SAFE)
+    for name, value in (request.view_args or {}).items():
+        if "token" in name and isinstance(value, str) and value:
+            path = path.replace(quote(value, safe=SAFE), "<token>")
+    return path
 
 
 def _user_id():
