@@ -2,6 +2,7 @@
 import ipaddress
 import os
 import secrets
+import string
 from datetime import timedelta
 from pathlib import Path
 
@@ -149,6 +150,8 @@ def load_config(overrides=None):
 
 #: words that mark a SECRET_KEY copied from an example rather than generated
 PLACEHOLDER_WORDS = ("change", "replace", "example", "placeholder", "your", "todo", "secret", "password")
+HEX_DIGITS = frozenset(string.hexdigits)
+BASE64_CHARS = frozenset(string.ascii_letters + string.digits + "+/-_")
 GENERATE_KEY = "generate one with: python3 -c 'import secrets; print(secrets.token_hex(32))'"
 
 
@@ -165,8 +168,17 @@ def check_production(cfg):
 
 
 def _check_secret_key(secret):
-    if len(secret.encode()) < 32:
-        raise ConfigError(f"SECRET_KEY must be at least 32 bytes in production; {GENERATE_KEY}")
+    # 32 random bytes at least: written as hex that is 64 digits, as base64 43 characters (token_hex(16) is 32
+    # hex characters but only 16 random bytes)
+    if set(secret) <= HEX_DIGITS:
+        needed, written = 64, "hex digits"
+    elif set(secret.rstrip("=")) <= BASE64_CHARS:
+        needed, written = 43, "base64 characters"
+    else:
+        needed, written = 32, "bytes"
+    if len(secret.rstrip("=").encode()) < needed:
+        raise ConfigError(f"SECRET_KEY must hold at least 32 random bytes in production ({needed} {written},"
+                          f" this one has {len(secret.rstrip('=').encode())}); {GENERATE_KEY}")
     lowered = secret.lower()
     if any(word in lowered for word in PLACEHOLDER_WORDS) or len(set(secret)) < 10:
         raise ConfigError(f"SECRET_KEY looks like a placeholder, not a random key; {GENERATE_KEY}")

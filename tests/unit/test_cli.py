@@ -11,7 +11,8 @@ from tests.conftest import FAST_HASH, ROOT
 
 FLASK = str(Path(sys.executable).with_name("flask"))
 #: a production environment that passes the settings checks (tests/unit/test_config_production.py)
-PRODUCTION = {"APP_ENV": "production", "SECRET_KEY": "9c1f4e7a2b8d3f6a0e5c1b9d7a4f2e8c6b3a1d0f9e7c5b3a",
+PRODUCTION = {"APP_ENV": "production",
+              "SECRET_KEY": "9c1f4e7a2b8d3f6a0e5c1b9d7a4f2e8c6b3a1d0f9e7c5b3a4e1f0a9b8c7d6e5f42",
               "TRUSTED_PROXIES": "1", "PUBLIC_URL": "https://chidao.example.gov.vn"}
 
 

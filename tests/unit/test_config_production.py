@@ -1,5 +1,6 @@
 """Settings checked at start in production: each refusal names the setting and how to fix it; development
 needs no settings at all."""
+import base64
 import os
 import secrets
 import shutil
@@ -47,6 +48,10 @@ def test_development_needs_no_setting(monkeypatch, tmp_path):
     "a" * 64,
     "abababababababababababababababababababab",
     "0123456789" * 3,  # 30 bytes
+    secrets.token_hex(16),  # 32 characters but 16 random bytes
+    secrets.token_hex(31),
+    secrets.token_urlsafe(31),  # 42 characters: 31 bytes
+    "9c1f4e7a2b8d3f6a0e5c1b9d7a4f2e8c6b3a1d0f9e7c5b3a",  # 48 hex digits: 24 bytes
 ])
 def test_weak_secret_keys_are_refused(production, key):
     production.setenv("SECRET_KEY", key)
@@ -60,6 +65,10 @@ def test_a_generated_secret_key_passes(production):
         load_config()
         production.setenv("SECRET_KEY", secrets.token_urlsafe(32))
         load_config()
+        production.setenv("SECRET_KEY", base64.b64encode(secrets.token_bytes(32)).decode())  # with "=" padding
+        load_config()
+    production.setenv("SECRET_KEY", "Đây là một câu dài đủ 32 byte: ~!#%^&*")  # neither hex nor base64: bytes
+    load_config()
 
 
 @pytest.mark.parametrize("url", ["http://chidao.example.gov.vn", "chidao.example.gov.vn", "http://127.0.0.1:5000"])
