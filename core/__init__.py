@@ -22,6 +22,7 @@ def create_app(overrides=None):
         instance_path=cfg["INSTANCE_PATH"],
         template_folder=str(BASE_DIR / "templates"),
         static_folder=str(BASE_DIR / "static"),
+        static_url_path=static_files.url_path(),
     )
     app.config.update(cfg)
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = i18n.translation_directories()

@@ -4,19 +4,46 @@ Every ``url_for('static', filename=...)`` of a file gets ``v=<first 10 hex of it
 whose ``v`` matches the file as it is on disk now is cached for a year; any other (unversioned, or a
 stale ``v``) must revalidate. Files a versioned file loads by a relative path (a CSS ``url()``, an ES
 module's ``import``) carry no ``v``: they revalidate each time (a cheap 304), so they never lag.
+
+An installed release (deploy/upgrade.sh writes its id in the code folder's RELEASE file) also puts its id
+in the path: ``/static/r/<release>/...``. During a rolling upgrade the processes not yet restarted still
+render the previous release's pages; nginx serves each page the static files of its own release (old and
+new side by side in /srv/chidao/releases), so a page never mixes old and new scripts, and a URL under
+one release never changes content.
 """
 import hashlib
 import os
+import re
 import stat
+from pathlib import Path
 
 from flask import request
 from werkzeug.security import safe_join
+
+#: the code folder (core/..), where deploy/upgrade.sh writes RELEASE
+BASE_DIR = Path(__file__).resolve().parent.parent
+RELEASE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 LONG = "public, max-age=31536000, immutable"
 SHORT = "no-cache"
 
 #: absolute path -> ((mtime_ns, size), version): hashed once, again only when the file changes
 _versions = {}
+
+
+def release_id(base_dir=None):
+    """The installed release's id (the first line of RELEASE), None in a checkout (no RELEASE file)."""
+    try:
+        first = (Path(base_dir or BASE_DIR) / "RELEASE").read_text().split("\n", 1)[0].strip()
+    except OSError:
+        return None
+    return first if RELEASE_ID.fullmatch(first) else None
+
+
+def url_path(base_dir=None):
+    """Where the static files are served: /static in a checkout, /static/r/<release> in an installed release."""
+    release = release_id(base_dir)
+    return f"/static/r/{release}" if release else "/static"
 
 
 def file_version(folder, filename):

@@ -18,6 +18,7 @@
 #   CHIDAO_RESTART="systemctl restart chidao@{port}"    {port} is replaced
 #   CHIDAO_KEEP=5 releases kept   PYTHON=python3        CHIDAO_READY_TIMEOUT=90 seconds
 set -euo pipefail
+umask 022  # the release, its virtualenv and catalogs readable by the service user whatever root's umask
 
 HOME_DIR=${CHIDAO_HOME:-/srv/chidao}
 ENV_FILE=${CHIDAO_ENV_FILE:-/etc/chidao/env}
@@ -30,6 +31,7 @@ READY_TIMEOUT=${CHIDAO_READY_TIMEOUT:-90}
 
 say() { printf '[upgrade %s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { printf '[upgrade] error: %s\n' "$*" >&2; exit 1; }
+warn() { printf '[upgrade] warning: %s\n' "$*" >&2; }
 
 usage() { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 
@@ -50,21 +52,27 @@ ports() {
   if [ -n "${CHIDAO_PORTS:-}" ]; then
     echo "$CHIDAO_PORTS"
   elif command -v systemctl >/dev/null; then
-    systemctl list-units --all --plain --no-legend 'chidao@*.service' | sed -n 's/^chidao@\([0-9]*\)\.service.*/\1/p' | tr '\n' ' '
+    # running ones (and failed ones, which the new release may cure); not those an admin stopped
+    systemctl list-units --plain --no-legend --state=active,activating,failed 'chidao@*.service' |
+      sed -n 's/^chidao@\([0-9]*\)\.service.*/\1/p' | tr '\n' ' '
   fi
 }
 
 wait_ready() {
   local port=$1 python=$2
   "$python" - "$port" "$READY_TIMEOUT" <<'PY'
-import sys, time, urllib.request
+import sys, time, urllib.error, urllib.request
 port, timeout = sys.argv[1], float(sys.argv[2])
-deadline = time.time() + timeout
+opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never through an http_proxy
+path, deadline = "/readyz", time.time() + timeout
 while time.time() < deadline:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as res:
+        with opener.open(f"http://127.0.0.1:{port}{path}", timeout=2) as res:
             if res.status == 200:
                 sys.exit(0)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            path = "/healthz"  # a release from before /readyz (a rollback to it)
     except OSError:
         pass
     time.sleep(0.25)
@@ -89,7 +97,11 @@ restart_all() {
   done
 }
 
-switch_to() {
+switch_to() {  # point current at $1; the release it pointed at becomes previous (for --rollback)
+  if [ -L "$HOME_DIR/current" ]; then
+    ln -sfn "$(readlink -f "$HOME_DIR/current")" "$HOME_DIR/previous.new"
+    mv -T "$HOME_DIR/previous.new" "$HOME_DIR/previous"
+  fi
   ln -sfn "$1" "$HOME_DIR/current.new"
   mv -T "$HOME_DIR/current.new" "$HOME_DIR/current"
   say "current -> $(basename "$1")"
@@ -102,12 +114,18 @@ unpack() {  # unpack <target> : the code of the release into <target>
     local repo=$HOME_DIR/repo
     [ -d "$repo/.git" ] || [ -f "$repo/HEAD" ] || die "no git clone at $repo (deploy/README.md, step 3)"
     if [ -n "$(git -C "$repo" remote)" ]; then
-      git -C "$repo" fetch --quiet --tags --force origin
+      # offline (a bundle that is not mounted now): install what the clone already has
+      git -C "$repo" fetch --quiet --tags --force origin ||
+        warn "could not fetch from origin; installing $REF as the clone has it"
     fi
-    local sha; sha=$(git -C "$repo" rev-parse --verify "$REF^{commit}" 2>/dev/null ||
-                     git -C "$repo" rev-parse --verify "origin/$REF^{commit}") || die "unknown ref $REF"
+    # a branch as origin has it (a local branch is not moved by fetch), then a tag, then a commit id
+    local sha="" candidate
+    for candidate in "refs/remotes/origin/$REF" "refs/tags/$REF" "$REF"; do
+      sha=$(git -C "$repo" rev-parse --verify --quiet "$candidate^{commit}") && break
+    done
+    [ -n "$sha" ] || die "unknown ref $REF in $repo"
     git -C "$repo" archive "$sha" | tar -x -C "$target"
-    echo "$REF $sha" > "$target/RELEASE"
+    printf '%s\nref %s %s\n' "$ID" "$REF" "$sha" > "$target/RELEASE"
   else
     [ -f "$DIR/wsgi.py" ] || die "$DIR is not the app's source folder (no wsgi.py)"
     if git -C "$DIR" rev-parse --git-dir >/dev/null 2>&1; then
@@ -117,7 +135,7 @@ unpack() {  # unpack <target> : the code of the release into <target>
     else
       tar -C "$DIR" --exclude=.venv --exclude=instance --exclude=node_modules -c . | tar -x -C "$target"
     fi
-    echo "dir $DIR" > "$target/RELEASE"
+    printf '%s\ndir %s\n' "$ID" "$DIR" > "$target/RELEASE"
   fi
 }
 
@@ -138,12 +156,13 @@ venv_for() {  # venv_for <release> : link the release to a virtualenv with its r
   ln -sfn "$venv" "$release/.venv"
 }
 
-prune() {
-  local current; current=$(readlink -f "$HOME_DIR/current")
-  local old
+prune() {  # the newest $KEEP releases stay, and always current and previous
+  local current previous old dir
+  current=$(readlink -f "$HOME_DIR/current")
+  previous=$(readlink -f "$HOME_DIR/previous" 2>/dev/null || true)
   old=$(ls -1d "$HOME_DIR"/releases/*/ 2>/dev/null | sed 's:/$::' | sort | head -n -"$KEEP" || true)
   for dir in $old; do
-    [ "$(readlink -f "$dir")" = "$current" ] && continue
+    case "$(readlink -f "$dir")" in "$current" | "$previous") continue ;; esac
     rm -rf "$dir"
   done
   local used=" "
@@ -168,21 +187,26 @@ done
 [ -n "$REF$DIR$ROLLBACK" ] || usage
 [ -r "$ENV_FILE" ] || die "cannot read $ENV_FILE (deploy/README.md, step 5)"
 mkdir -p "$HOME_DIR/releases" "$HOME_DIR/venvs"
+exec 9>"$HOME_DIR/.upgrade.lock"
+flock -n 9 || die "another upgrade.sh is running (lock $HOME_DIR/.upgrade.lock)"
 
 if [ -n "$ROLLBACK" ]; then
-  current=$(basename "$(readlink -f "$HOME_DIR/current")")
-  previous=$(ls -1 "$HOME_DIR/releases" | grep -v '\.partial$' | sort | grep -B1 -x "$current" | head -n1)
-  [ -n "$previous" ] && [ "$previous" != "$current" ] || die "no release before $current"
-  say "rolling back to $previous (the database stays as it is: migrations only add)"
-  switch_to "$HOME_DIR/releases/$previous"
-  restart_all "$HOME_DIR/releases/$previous"
+  [ -L "$HOME_DIR/current" ] || die "nothing installed yet ($HOME_DIR/current is missing)"
+  [ -L "$HOME_DIR/previous" ] && [ -d "$HOME_DIR/previous/" ] ||
+    die "no previous release to go back to ($HOME_DIR/previous)"
+  previous=$(readlink -f "$HOME_DIR/previous")
+  [ "$previous" != "$(readlink -f "$HOME_DIR/current")" ] || die "the previous release is the current one"
+  say "rolling back to $(basename "$previous") (the database stays as it is: migrations only add)"
+  switch_to "$previous"
+  restart_all "$previous"
   say "done"
   exit 0
 fi
 
-id=$(date +%Y%m%d-%H%M%S)
-release=$HOME_DIR/releases/$id
+ID=$(date +%Y%m%d-%H%M%S)
+release=$HOME_DIR/releases/$ID
 [ ! -e "$release" ] || die "$release exists; wait a second and run again"
+rm -rf "$release.partial"
 say "unpacking the release into $release"
 unpack "$release.partial"
 venv_for "$release.partial"
@@ -191,10 +215,13 @@ say "compiling the translation catalogs"
 # app could create root-owned folders in the instance folder that its own user then cannot write
 (cd "$release.partial" &&
   .venv/bin/python -c 'from core.i18n import compile_catalogs; print(f"  {len(compile_catalogs(every=True))} catalogs")')
+# bytecode now: the service user cannot write __pycache__ into the root-owned release
+"$release.partial/.venv/bin/python" -m compileall -q -j 0 -x '/(node_modules|\.venv)/' "$release.partial" >/dev/null
 chmod -R go-w "$release.partial"
-mv "$release.partial" "$release"
 say "migrating the database (once, as ${SERVICE_USER:-$(id -un)})"
-in_release "$release" .venv/bin/flask --app wsgi init-db
+in_release "$release.partial" .venv/bin/flask --app wsgi init-db
+# only a release that migrated becomes a release (and so a candidate for current and previous)
+mv "$release.partial" "$release"
 switch_to "$release"
 restart_all "$release"
 prune

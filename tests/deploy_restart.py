@@ -47,12 +47,13 @@ def stop(port, state):
 
 
 def start(port, state, home, env_file):
-    current = Path(home) / "current"
+    current = (Path(home) / "current").resolve()  # as systemd's WorkingDirectory and the unit's readlink do
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "CHIDAO_"))}
     env.update(read_env(env_file))
     env.update(PORT=str(port), HOST="127.0.0.1")
     with open(Path(state) / f"{port}.log", "a") as log:
-        proc = subprocess.Popen([str(current / ".venv" / "bin" / "python"), "wsgi.py"], cwd=str(current), env=env,
+        proc = subprocess.Popen([str((current / ".venv").resolve() / "bin" / "python"), "wsgi.py"], cwd=str(current),
+                                env=env,
                                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     (Path(state) / f"{port}.pid").write_text(str(proc.pid))
     return proc

@@ -36,7 +36,7 @@ class Nginx:
     """The recipe's site and upstream files, as written, with only the machine's paths and ports changed.
     ``X-Test-Upstream`` (added here, not in the recipe) says which process answered."""
 
-    def __init__(self, tmp_path, app_ports, code_dir=ROOT):
+    def __init__(self, tmp_path, app_ports, code_dir=ROOT, releases_dir=None):
         self.dir = tmp_path / "nginx"
         for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "acme", "ssl"):
             (self.dir / sub).mkdir(parents=True, exist_ok=True)
@@ -52,6 +52,7 @@ class Nginx:
             ("/etc/ssl/chidao/privkey.pem", str(key)),
             ("/var/log/nginx/chidao.access.log", str(self.dir / "access.log")),
             ("/srv/chidao/current/", f"{code_dir}/"),
+            ("/srv/chidao/releases/", f"{releases_dir or self.dir / 'releases'}/"),
             ("/var/www/letsencrypt", str(self.dir / "acme")),
         ]
         for old, new in replacements:

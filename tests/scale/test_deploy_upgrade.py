@@ -2,6 +2,7 @@
 recipe's nginx on PostgreSQL and Redis and people in a live meeting: no crash, every process ends on the
 new release, the sockets reconnect, and a message sent while one was away reaches it when it joins again."""
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -98,7 +99,18 @@ def test_rolling_upgrade_from_the_previous_release(tmp_path):
         world = _seed(tmp_path, database_url)
         env_file = tmp_path / "env"
         write_env_file(env_file, app_env(database_url, redis_url(), new_channel(), home / "instance"))
-        nginx = Nginx(tmp_path, ports, code_dir=home / "current")
+        nginx = Nginx(tmp_path, ports, code_dir=home / "current", releases_dir=home / "releases")
+        script_env = {**os.environ, "CHIDAO_HOME": str(home), "CHIDAO_ENV_FILE": str(env_file), "CHIDAO_USER": "",
+                      "CHIDAO_PORTS": " ".join(map(str, ports)), "PYTHON": sys.executable,
+                      "CHIDAO_RESTART": f"{sys.executable} {ROOT / 'tests' / 'deploy_restart.py'} restart {{port}} "
+                                        f"{state} {home} {env_file}"}
+
+        def upgrade(*args):
+            res = subprocess.run(["bash", str(ROOT / "deploy" / "upgrade.sh"), *args], env=script_env,
+                                 capture_output=True, text=True, timeout=300)
+            print(res.stdout)
+            assert res.returncode == 0, res.stdout + res.stderr
+            return res
         clients = []
         try:
             for port in ports:
@@ -119,26 +131,21 @@ def test_rolling_upgrade_from_the_previous_release(tmp_path):
                 assert c.call("meeting:join", {"meeting_id": mid}, timeout=10)["ok"]
             sent = _chat_during(chair, mid)
 
-            upgrade = subprocess.run(
-                ["bash", str(ROOT / "deploy" / "upgrade.sh"), "--dir", str(ROOT)],
-                env={**os.environ, "CHIDAO_HOME": str(home), "CHIDAO_ENV_FILE": str(env_file), "CHIDAO_USER": "",
-                     "CHIDAO_PORTS": " ".join(map(str, ports)), "PYTHON": sys.executable,
-                     "CHIDAO_RESTART": f"{sys.executable} {ROOT / 'tests' / 'deploy_restart.py'} restart {{port}} "
-                                       f"{state} {home} {env_file}"},
-                capture_output=True, text=True, timeout=300)
+            upgrade("--dir", str(ROOT))
             sent.stop()
-            assert upgrade.returncode == 0, upgrade.stdout + upgrade.stderr
-            print(upgrade.stdout)
 
             new_release = (home / "current").resolve()
-            assert new_release.name != "00000000-previous" and (new_release / "RELEASE").exists()
-            for port in ports:  # each process now runs the new release's code and says it is ready
-                pid = int((state / f"{port}.pid").read_text())
-                assert Path(f"/proc/{pid}/cwd").resolve() == new_release
-                assert requests.get(f"http://127.0.0.1:{port}/readyz", timeout=5).status_code == 200
+            assert new_release.name != "00000000-previous"
+            _all_on(new_release, ports, state)
             # the new release speaks Vietnamese: its catalogs were compiled at install, not by the processes
             login = requests.get(url + "/login", verify=False)
             assert login.status_code == 200 and "Đăng nhập" in login.text
+            # its static files are under its own id: pages of either release find their own files
+            css = re.search(rf"/static/r/{new_release.name}/css/app\.css\?v=[0-9a-f]+", login.text)
+            assert css, login.text[:1500]
+            for path in (css.group(0), "/static/r/00000000-previous/css/app.css"):
+                res = requests.get(url + path, verify=False)
+                assert res.status_code == 200 and "immutable" in res.headers["Cache-Control"], path
             # the sockets came back by themselves: each dropped once (its process restarted) and reconnected
             for client, watcher in ((chair, chair_w), (officer, officer_w)):
                 _until(lambda c=client: c.connected, 30)
@@ -152,6 +159,22 @@ def test_rolling_upgrade_from_the_previous_release(tmp_path):
                 bodies = [m["body"] for m in replay["messages"]]
                 assert set(sent.bodies) <= set(bodies), (sent.bodies, bodies)
             assert sent.bodies, "no message was acknowledged during the upgrade"
+
+            # back to the previous release (its processes answer /healthz: /readyz came later), then forward
+            # again from the git clone by ref, as deploy/README.md does it
+            upgrade("--rollback")
+            assert (home / "current").resolve() == home / "releases" / "00000000-previous"
+            _all_on(home / "releases" / "00000000-previous", ports, state)
+            subprocess.run(["git", "clone", "--quiet", "--shared", str(ROOT), str(home / "repo")], check=True)
+            upgrade("--ref", "HEAD")
+            by_ref = (home / "current").resolve()
+            assert by_ref not in (new_release, home / "releases" / "00000000-previous")
+            head = subprocess.run(["git", "-C", str(home / "repo"), "rev-parse", "origin/HEAD"], capture_output=True,
+                                  text=True)
+            assert head.stdout.strip() in (by_ref / "RELEASE").read_text()
+            _all_on(by_ref, ports, state)
+            for client in (chair, officer):
+                _until(lambda c=client: c.connected, 30)
         finally:
             close(*clients)
             nginx.stop()
@@ -159,6 +182,14 @@ def test_rolling_upgrade_from_the_previous_release(tmp_path):
                 stop_process(port, state)
         logs = "".join((state / f"{p}.log").read_text() for p in ports)
         assert "Traceback" not in logs, logs[-4000:]
+
+
+def _all_on(release, ports, state):
+    """Every process runs this release's code and answers."""
+    for port in ports:
+        pid = int((state / f"{port}.pid").read_text())
+        assert Path(f"/proc/{pid}/cwd").resolve() == release
+        assert requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).status_code == 200
 
 
 class _chat_during:

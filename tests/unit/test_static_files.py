@@ -134,3 +134,26 @@ def test_files_loaded_by_relative_path_from_static_files_resolve(client):
             assert client.get(url).status_code == 200, f"{rel} loads {ref}: not found"
             checked += 1
     assert checked >= 30, checked
+
+
+def test_an_installed_release_serves_its_static_files_under_its_id(tmp_path, monkeypatch):
+    """deploy/upgrade.sh writes the release's id in RELEASE: static URLs then carry it in the path, so during a
+    rolling upgrade nginx gives each page its own release's files (deploy/nginx-chidao.conf)."""
+    from core import create_app, static_files
+    from tests.conftest import make_test_config
+
+    assert static_files.url_path(tmp_path) == "/static"  # a checkout: no RELEASE
+    (tmp_path / "RELEASE").write_text("../etc\ndir /x\n")
+    assert static_files.url_path(tmp_path) == "/static"  # not an id: ignored
+    (tmp_path / "RELEASE").write_text("20261130-101010\nref release-2026-12-01 abc123\n")
+    assert static_files.release_id(tmp_path) == "20261130-101010"
+    monkeypatch.setattr(static_files, "BASE_DIR", tmp_path)
+    monkeypatch.setenv("INSTANCE_PATH", str(tmp_path / "instance"))
+    app = create_app(make_test_config(tmp_path))
+    client = app.test_client()
+    html = client.get("/login").get_data(as_text=True)
+    css = re.search(r'/static/r/20261130-101010/css/app\.css\?v=[0-9a-f]{10}', html)
+    assert css, html[:2000]
+    res = client.get(css.group(0))
+    assert res.status_code == 200 and res.headers["Cache-Control"] == LONG
+    assert client.get("/static/css/app.css").status_code == 404  # one path per process: its release's
