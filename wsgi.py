@@ -57,18 +57,24 @@ def main():
     print(f" * Serving on http://{host}:{port} (async mode: {ASYNC_MODE}, env: {app.config['APP_ENV']})", flush=True)
     socketio.run(app, host=host, port=port, debug=False, use_reloader=False, log_output=False,
                  allow_unsafe_werkzeug=ASYNC_MODE == "threading")
+    lifecycle.wait_for_exit(app, socketio.sleep)  # gevent's server returns once SIGTERM closed its listener
 
 
 def _on_sigterm():
-    """SIGTERM: /readyz answers 503 for SHUTDOWN_GRACE seconds, then the process ends as by default."""
+    """SIGTERM: stop accepting (gevent), answer the requests in flight for up to SHUTDOWN_GRACE seconds, exit
+    (core/lifecycle.py)."""
     import signal
 
     from core import lifecycle
 
+    app.wsgi_app = lifecycle.InFlight(app, app.wsgi_app)
+
     def stop(*_args):
         if watcher:
             watcher.cancel()
-        lifecycle.shutting_down(app, socketio.start_background_task, socketio.sleep)
+        server = getattr(socketio, "wsgi_server", None)  # Flask-SocketIO keeps gevent's WSGIServer there
+        lifecycle.shutting_down(app, socketio.start_background_task, socketio.sleep,
+                                server.close if server is not None else None)
 
     watcher = None
     if ASYNC_MODE == "gevent":

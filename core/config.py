@@ -127,8 +127,8 @@ def load_config(overrides=None):
         "HOST": os.environ.get("HOST", "127.0.0.1"),
         # /metrics for Prometheus from elsewhere than loopback: "Authorization: Bearer <token>"
         "METRICS_TOKEN": _optional("METRICS_TOKEN"),
-        # after SIGTERM, /readyz answers 503 this long (seconds) before the process exits
-        "SHUTDOWN_GRACE": float(os.environ.get("SHUTDOWN_GRACE", "1")),
+        # after SIGTERM, the longest wait (seconds) for the HTTP requests in flight before the process exits
+        "SHUTDOWN_GRACE": float(os.environ.get("SHUTDOWN_GRACE", "5")),
         "MEETING_DOCUMENT_MAX_MB": float(os.environ.get("MEETING_DOCUMENT_MAX_MB", "20")),
         "SOFFICE_PATH": _optional("SOFFICE_PATH"),
         "DOCUMENT_PDF_TIMEOUT": float(os.environ.get("DOCUMENT_PDF_TIMEOUT", "60")),

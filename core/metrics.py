@@ -13,6 +13,8 @@ from urllib.parse import quote
 from flask import g, request
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Gauge, Histogram, generate_latest
 
+from core import lifecycle
+
 access_log = logging.getLogger("chidao.access")
 access_log.setLevel(logging.INFO)  # whatever level the root logger was left at (alembic's config sets WARN)
 
@@ -29,6 +31,8 @@ SOCKETS = Gauge("chidao_socketio_connected", "Socket.IO connections open on this
 EVENTS = Counter("chidao_realtime_events_emitted", "Realtime events emitted (published after commit)", ["event"])
 CHAT_LATENCY = Histogram("chidao_chat_broadcast_seconds", "A chat message from its arrival to its broadcast",
                          buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+IN_FLIGHT = Gauge("chidao_http_requests_in_flight", "HTTP requests being answered now (not Socket.IO)")
+IN_FLIGHT.set_function(lifecycle.in_flight)
 SCHEDULER_RUNS = Counter("chidao_scheduler_runs", "Scheduled job runs by this process", ["job", "outcome"])
 
 #: the Socket.IO sessions open on this process (a set: a disconnect seen twice does not count twice)
