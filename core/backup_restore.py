@@ -3,16 +3,18 @@
 Every step that can fail on a bad archive runs before anything changes: the archive is unpacked into a hidden
 folder of the instance and every member checked against the manifest's sha256, then its schema against this
 code's migrations. Only then the database is replaced (SQLite: the online backup API into the live file, one
-transaction; PostgreSQL: pg_restore --clean in one transaction), then the files (folders swapped by rename)."""
+transaction; PostgreSQL: pg_restore --clean's script run by psql in one transaction), then the files (folders
+swapped by rename)."""
 import hashlib
 import json
 import os
 import shutil
 import sqlite3
+import subprocess
 import tarfile
 import tempfile
 import zlib
-from contextlib import closing
+from contextlib import closing, suppress
 from pathlib import Path, PurePosixPath
 
 import sqlalchemy as sa
@@ -208,19 +210,58 @@ def restore_sqlite(staged):
 
 
 def restore_postgres(staged):
-    """pg_restore --clean in one transaction (a failure leaves the old database). Tables the dump does not
-    have (added by a newer schema than the archive's) are dropped first, or the upgrade would trip on them."""
-    tool = backup.pg_tool("pg_restore")
+    """pg_restore --clean writes the restore as one transaction's SQL; psql runs it (ON_ERROR_STOP). The tables
+    the dump does not have (added by a newer schema than the archive's: the upgrade would trip on them) are
+    dropped inside that same transaction, so a failure anywhere leaves the old database, those tables too."""
     url = db.engine.url
+    tool, psql = backup.pg_tool("pg_restore"), backup.pg_tool("psql")
     dumped = _dumped_tables(backup.run_pg([tool, "--list", str(staged)], url))
-    extra = sorted(set(sa.inspect(db.engine).get_table_names()) - dumped)
-    if extra:
-        with db.engine.begin() as conn:
-            for table in extra:
-                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{table}" CASCADE'))
+    quote = db.engine.dialect.identifier_preparer.quote
+    drops = "".join(f"DROP TABLE IF EXISTS public.{quote(table)} CASCADE;\n"
+                    for table in sorted(set(sa.inspect(db.engine).get_table_names()) - dumped))
     db.engine.dispose()
-    backup.run_pg([tool, "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
-                   "--exit-on-error", "--no-password", "--dbname", backup.pg_database(url), str(staged)], url)
+    env = backup.pg_env(url)
+    with tempfile.TemporaryFile() as script_errors, tempfile.TemporaryFile() as run_errors:
+        script = subprocess.Popen([tool, "--clean", "--if-exists", "--no-owner", "--no-privileges",
+                                   "--single-transaction", "--file", "-", str(staged)],
+                                  stdout=subprocess.PIPE, stderr=script_errors, env=env)
+        runner = subprocess.Popen([psql, "--no-psqlrc", "--no-password", "--quiet", "--set", "ON_ERROR_STOP=1",
+                                   "--dbname", backup.pg_database(url), "--file", "-"],
+                                  stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=run_errors, env=env)
+        injected = _feed(script.stdout, runner.stdin, drops.encode())
+        if script.wait() != 0 or not injected:
+            runner.kill()  # before its input ends: the open transaction is rolled back, never committed
+            runner.wait()
+            with suppress(BrokenPipeError):
+                runner.stdin.close()
+            raise BackupError(f"pg_restore failed: {_last_words(script_errors, script.returncode)}; nothing was"
+                              " restored")
+        with suppress(BrokenPipeError):
+            runner.stdin.close()
+        if runner.wait() != 0:
+            raise BackupError(f"psql failed: {_last_words(run_errors, runner.returncode)}; the database is"
+                              " unchanged")
+
+
+def _feed(source, sink, drops):
+    """Copy pg_restore's script into psql, ``drops`` right after its BEGIN; whether BEGIN was seen. psql may stop
+    early (ON_ERROR_STOP): the rest is read and discarded so that pg_restore ends."""
+    injected = False
+    for line in source:
+        try:
+            sink.write(line)
+            if not injected and line.strip() == b"BEGIN;":
+                sink.write(drops)
+                injected = True
+        except BrokenPipeError:
+            pass
+    return injected
+
+
+def _last_words(errors, code):
+    errors.seek(0)
+    lines = errors.read().decode(errors="replace").strip().splitlines()
+    return " / ".join(lines[-3:]) or f"exit code {code}"
 
 
 def _dumped_tables(listing):

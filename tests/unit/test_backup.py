@@ -175,6 +175,55 @@ def test_restore_over_data_with_yes_replaces_it_and_an_older_schema_is_accepted(
     assert any(line.startswith(f"schema: {before_head}, older") for line in said)
 
 
+@pytest.mark.parametrize("app_config", ["postgresql"], indirect=True)
+def test_a_failing_postgres_restore_leaves_the_old_database_extra_tables_too(app, factory, tmp_path):
+    """The restore fails inside its transaction (a view outside the dump holds on to a table pg_restore must drop):
+    the table the archive does not have, dropped in the same transaction, is still there, as is every row."""
+    _stamp()
+    factory.user(username="truoc")
+    archive, _manifest = backup.create_backup(tmp_path, say=lambda _line: None)
+    factory.user(username="sau")
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE later_feature (id INTEGER PRIMARY KEY)"))
+        conn.execute(sa.text("INSERT INTO later_feature VALUES (7)"))
+        conn.execute(sa.text("CREATE VIEW holds_users AS SELECT id FROM users"))
+    with pytest.raises(BackupError, match="psql failed: .*depend"):
+        restore_backup(archive, yes=True, say=lambda _line: None)
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT id FROM later_feature")).scalars().all() == [7]
+        assert {"truoc", "sau"} <= set(conn.execute(sa.text("SELECT username FROM users")).scalars())
+
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("DROP VIEW holds_users"))
+    restore_backup(archive, yes=True, say=lambda _line: None)
+    with db.engine.connect() as conn:
+        assert "sau" not in set(conn.execute(sa.text("SELECT username FROM users")).scalars())
+    assert "later_feature" not in sa.inspect(db.engine).get_table_names()
+
+
+@pytest.mark.parametrize("app_config", ["postgresql"], indirect=True)
+def test_a_dump_that_breaks_half_way_changes_nothing(app, factory, tmp_path):
+    """pg_restore stops in the middle of its script (a dump cut short after its table of contents): psql never
+    gets the COMMIT and is stopped, so the drops and the restore already sent are rolled back."""
+    from core.backup_restore import restore_postgres
+
+    _stamp()
+    factory.user(username="truoc")
+    dump = tmp_path / "database.pgdump"
+    backup.run_pg([backup.pg_tool("pg_dump"), "--format=custom", "--file", str(dump),
+                   backup.pg_database(db.engine.url)], db.engine.url)
+    data = dump.read_bytes()
+    dump.write_bytes(data[:len(data) - 64])
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE later_feature (id INTEGER PRIMARY KEY)"))
+    db.session.remove()
+    with pytest.raises(BackupError, match="pg_restore failed: .*nothing was restored"):
+        restore_postgres(dump)
+    assert "later_feature" in sa.inspect(db.engine).get_table_names()
+    with db.engine.connect() as conn:
+        assert "truoc" in set(conn.execute(sa.text("SELECT username FROM users")).scalars())
+
+
 def test_backup_refuses_a_path_it_cannot_write_or_a_missing_tool(app, tmp_path, monkeypatch):
     _stamp()
     blocker = tmp_path / "a-file"
