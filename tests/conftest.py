@@ -321,7 +321,7 @@ class LiveServer:
                 "SCHEDULER_ENABLED": "0",
                 "LOGIN_RATE_LIMIT": "1000 per minute",
                 "PYTHONUNBUFFERED": "1",
-                "SHUTDOWN_GRACE": "0",  # stop at once: no load balancer to tell
+                "SHUTDOWN_GRACE": "0",  # exit at once without waiting for requests in flight
             }
         )
         if redis:
