@@ -16,6 +16,7 @@ from tests.e2e.test_meetings_chat_browser import LIVE_DEMO, UPCOMING_DEMO, enter
 
 # LIVE_DEMO is chaired by phochutich; sgddt1 and sgddt2 are invited. UPCOMING_DEMO has not started.
 CALL_MS = 60_000
+POLL_MS = 100  # getStats is cheap: a short poll ends each wait soon after its condition holds
 
 # what each remote peer sent us so far: {user id: {state, frames, audio bytes, width}} (the call's own hook)
 STATS = "() => window.meetingCall.stats()"
@@ -34,7 +35,7 @@ def wait_stats(page, check, what, timeout=CALL_MS):
             return current
         if time.monotonic() > deadline:
             raise AssertionError(f"{what}: {current}")
-        page.wait_for_timeout(500)
+        page.wait_for_timeout(POLL_MS)
 
 
 def receiving_from(expected):
@@ -78,8 +79,7 @@ def test_three_people_see_and_hear_each_other_the_chair_mutes_one_and_one_leaves
     expect(pages[first].locator("#call-message")).to_contain_text("Chủ trì đã tắt micrô")
     for a in (chair, second):
         expect(pages[a].locator(f'#call-grid .call-tile.mic-off[data-user-id="{ids[first]}"]')).to_have_count(1)
-    for a in (chair, second):
-        silent_since(pages[a], ids[first])
+    silent_since([pages[chair], pages[second]], ids[first])
     # a participant's own unmute brings the sound back
     pages[first].get_by_test_id("media-mic").click()
     expect(pages[first].get_by_test_id("media-mic")).to_have_attribute("data-muted", "0")
@@ -123,21 +123,25 @@ def test_three_people_see_and_hear_each_other_the_chair_mutes_one_and_one_leaves
     assert query(server, "SELECT COUNT(*) FROM meeting_call_members WHERE meeting_id = ?", mid)[0][0] == 2
 
 
-def silent_since(page, peer):
-    """The sound received from peer stops growing (a muted sender sends no audio packets at all)."""
-    last = {"bytes": -1, "at": time.monotonic()}
-
-    def steady(s):
-        now, current = time.monotonic(), s[peer]["audio"]
-        if current != last["bytes"]:
-            last.update(bytes=current, at=now)
-            return False
-        return now - last["at"] >= 3  # unchanged for three seconds
-
-    wait_stats(page, steady, f"sound from {peer} stops")
-    # while the video from them still comes in: the connection itself is alive
-    frames = stats(page)[peer]["frames"]
-    wait_stats(page, lambda s: s[peer]["frames"] > frames, f"video from {peer} still arrives")
+def silent_since(pages, peer):
+    """The sound each page receives from peer stops growing for three seconds (a muted sender sends no audio
+    packets at all) while the video from them still comes in: the connection itself is alive. The pages
+    are watched over the same three seconds, not one after another."""
+    last = {page: (-1, time.monotonic()) for page in pages}
+    deadline = time.monotonic() + CALL_MS / 1000
+    while True:
+        for page in pages:
+            current = stats(page).get(peer, {}).get("audio", 0)
+            if current != last[page][0]:
+                last[page] = (current, time.monotonic())
+        if all(time.monotonic() - at >= 3 for _, at in last.values()):
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError(f"sound from {peer} stops: {[received for received, _ in last.values()]}")
+        pages[0].wait_for_timeout(POLL_MS)
+    frames = {page: stats(page)[peer]["frames"] for page in pages}
+    for page in pages:
+        wait_stats(page, lambda s, page=page: s[peer]["frames"] > frames[page], f"video from {peer} still arrives")
 
 
 def test_a_socket_back_from_offline_joins_the_call_again(server, actors):
@@ -256,7 +260,7 @@ def test_the_floor_offers_an_unmute_and_spotlights_the_speaker(server, actors):
     # the officer mutes, raises a hand; the chair gives them the floor from the queue
     pages[officer].get_by_test_id("media-mic").click()
     expect(pages[officer].get_by_test_id("media-mic")).to_have_attribute("data-muted", "1")
-    silent_since(pages[chair], officer_id)
+    silent_since([pages[chair]], officer_id)
     pages[officer].locator('[data-room-tab="speakers"]').click()
     pages[officer].locator("#speaker-toggle").click()
     expect(pages[chair].locator("#speaker-queue li")).to_have_count(1)

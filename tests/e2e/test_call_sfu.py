@@ -3,14 +3,13 @@ participants of the live demo meeting each receive the two others' video and sou
 subscriber connection (judged by getStats per person: decoded frames, received audio bytes); the chair
 mutes one and the others stop receiving that sound; a removed participant's streams end; a socket back
 from offline joins the call again."""
-import time
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import LiveServer
 from tests.e2e.conftest import OFFLINE_NOISE, PHONE, Actor, query, seed_demo, shot, user_id
-from tests.e2e.test_call_mesh import stats, wait_stats
+from tests.e2e.test_call_mesh import silent_since, stats, wait_stats
 from tests.e2e.test_meeting_journey import create_meeting
 from tests.e2e.test_meetings_chat_browser import LIVE_DEMO, enter, meeting_id
 
@@ -32,22 +31,6 @@ def server(tmp_path_factory, browser, janus):
 
 def receiving_from(expected):
     return lambda s: set(s) >= set(expected) and all(s[u]["frames"] > 0 and s[u]["audio"] > 0 for u in expected)
-
-
-def steady_audio(page, peer):
-    """The sound received from peer stops growing for three seconds while their video still comes."""
-    last = {"bytes": -1, "at": time.monotonic()}
-
-    def steady(s):
-        now, current = time.monotonic(), s.get(peer, {}).get("audio", 0)
-        if current != last["bytes"]:
-            last.update(bytes=current, at=now)
-            return False
-        return now - last["at"] >= 3
-
-    wait_stats(page, steady, f"sound from {peer} stops")
-    frames = stats(page)[peer]["frames"]
-    wait_stats(page, lambda s: s[peer]["frames"] > frames, f"video from {peer} still arrives")
 
 
 def join_call(page):
@@ -74,8 +57,7 @@ def test_three_people_through_janus_see_and_hear_each_other_and_the_chair_mutes_
     # the chair mutes the first: held in Janus too, and the others stop receiving their sound
     pages[chair].get_by_test_id(f"media-mute-{ids[first]}").click()
     expect(pages[first].get_by_test_id("media-mic")).to_have_attribute("data-muted", "1")
-    for a in (chair, second):
-        steady_audio(pages[a], ids[first])
+    silent_since([pages[chair], pages[second]], ids[first])
     held = query(server, "SELECT audio_held, audio_mid FROM meeting_call_members WHERE user_id = ?", ids[first])
     assert held[0][0] == 1 and held[0][1] is not None
     # their own unmute releases it: sound again
@@ -86,11 +68,13 @@ def test_three_people_through_janus_see_and_hear_each_other_and_the_chair_mutes_
 
     # one leaves: the others stop getting their streams and keep two tiles
     pages[first].get_by_test_id("media-leave").click()
+    frames = {}
     for a in (chair, second):
         expect(pages[a].locator("#call-grid .call-tile")).to_have_count(2)
-        frames = stats(pages[a]).get(ids[first], {}).get("frames", 0)
-        pages[a].wait_for_timeout(1500)
-        assert stats(pages[a]).get(ids[first], {}).get("frames", 0) == frames
+        frames[a] = stats(pages[a]).get(ids[first], {}).get("frames", 0)
+    pages[chair].wait_for_timeout(1500)  # both pages over the same 1.5 s
+    for a in (chair, second):
+        assert stats(pages[a]).get(ids[first], {}).get("frames", 0) == frames[a]
 
 
 def test_a_removed_participants_streams_end_and_the_meeting_end_closes_the_room(server, actors):
