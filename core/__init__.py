@@ -62,6 +62,8 @@ def create_app(overrides=None):
         # error ack instead of Engine.IO closing the connection
         max_http_buffer_size=max(app.config.get("MAX_CONTENT_LENGTH") or 0, 16 * app.config["SOCKET_MAX_PAYLOAD"]),
     )
+    if not app.config.get("SOCKET_COMPRESSION"):
+        app.wsgi_app = realtime.WithoutWebsocketCompression(app.wsgi_app)  # outside Socket.IO's middleware
     i18n.init_app(app)
     security.init_app(app)
     ui.init_app(app)

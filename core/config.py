@@ -100,6 +100,9 @@ def load_config(overrides=None):
         # the largest Socket.IO event payload the handlers take (characters); a larger one gets
         # an error ack. The transport accepts up to MAX_CONTENT_LENGTH, so the socket stays up.
         "SOCKET_MAX_PAYLOAD": int(os.environ.get("SOCKET_MAX_PAYLOAD", str(64 * 1024))),
+        # permessage-deflate on websockets: off, as in Node's socket.io. On, every copy of a broadcast is
+        # compressed once per recipient (a fifth of the server's CPU at 200 attendees, bench/README.md)
+        "SOCKET_COMPRESSION": _bool("SOCKET_COMPRESSION", False),
         # the call: STUN/TURN URLs (comma-separated) for the browsers; with a secret, TURN gets
         # coturn REST-API credentials that expire after MEDIA_TURN_TTL seconds
         "MEDIA_TURN_URLS": _list("MEDIA_TURN_URLS"),

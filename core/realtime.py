@@ -75,6 +75,18 @@ class SocketConnection(db.Model):
 
 # -- publish after commit -------------------------------------------------------
 
+class WithoutWebsocketCompression:
+    """WSGI middleware that takes the client's permessage-deflate offer out of a websocket handshake, so
+    simple-websocket (which accepts any offer) sends plain frames (the setting SOCKET_COMPRESSION)."""
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return self.wsgi_app(environ, start_response)
+
+
 def after_commit(fn):
     """Run ``fn()`` once the current transaction commits; never if it rolls back."""
     sess = db.session()
