@@ -1,9 +1,10 @@
 """The meeting chat: messages stored once per client id (retries are idempotent), broadcast
 after commit, read back in pages. The only writer of chat messages."""
-from datetime import timedelta
-
 from flask import current_app
 from flask_babel import gettext as _
+from limits import RateLimitItemPerSecond
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -53,14 +54,20 @@ def _existing_message(meeting_id, author_id, client_id):
     )
 
 
-def _rate_limited(user, meeting, now):
-    count, seconds = current_app.config.get("CHAT_RATE_LIMIT", (10, 10))
-    recent = db.session.scalar(
-        db.select(db.func.count(ChatMessage.id)).where(
-            ChatMessage.meeting_id == meeting.id, ChatMessage.author_id == user.id,
-            ChatMessage.created_at > now - timedelta(seconds=seconds))
-    )
-    return recent >= count
+def _rate_limited(user, meeting):
+    """CHAT_RATE_LIMIT (COUNT/SECONDS) per user and meeting, as a moving window kept where the login
+    throttle keeps its counters (Redis with several processes, else this process's memory), so a message
+    costs no COUNT query; a message that is let through is counted."""
+    limiter = current_app.extensions.get("chat_rate_limiter")
+    if limiter is None:
+        count, seconds = current_app.config.get("CHAT_RATE_LIMIT", (10, 10))
+        storage = storage_from_string(current_app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
+        limiter = (MovingWindowRateLimiter(storage), RateLimitItemPerSecond(count, seconds))
+        current_app.extensions["chat_rate_limiter"] = limiter
+    strategy, item = limiter
+    # the channel keeps deployments (and test runs) that share one Redis apart
+    scope = current_app.config.get("SOCKETIO_CHANNEL", "")
+    return not strategy.hit(item, "chat", scope, str(meeting.id), str(user.id))
 
 
 def send_message(user, data, now=None):
@@ -71,30 +78,43 @@ def send_message(user, data, now=None):
     """
     meeting = meeting_for_socket(user, data)
     client_id = _client_id(data)
-    existing = _existing_message(meeting.id, user.id, client_id)
-    if existing is not None:
-        return existing, False
     body = _body(data)
-    _require_chat_open(meeting)
-    now = now or utcnow()
-    if _rate_limited(user, meeting, now):
-        raise ServiceError(_("Too many messages. Wait a few seconds."), code="rate_limited", status=429)
-    message = ChatMessage(meeting_id=meeting.id, author_id=user.id, body=body, client_id=client_id, created_at=now)
+    try:
+        _require_chat_open(meeting)
+        if _rate_limited(user, meeting):
+            raise ServiceError(_("Too many messages. Wait a few seconds."), code="rate_limited", status=429)
+    except ServiceError:
+        # a retry of a message stored before the chat closed or the limit was reached is still answered
+        existing = _existing_message(meeting.id, user.id, client_id)
+        if existing is None:
+            raise
+        return _answered(existing), False
+    message = ChatMessage(meeting_id=meeting.id, author_id=user.id, body=body, client_id=client_id,
+                          created_at=now or utcnow())
     db.session.add(message)
     try:
+        # a retry is caught by the unique (meeting, author, client_id) constraint, not by a SELECT first
         db.session.flush()
     except IntegrityError:
-        # the same retry arrived on another socket or process at the same moment:
+        # a retry (the same client_id again, perhaps on another socket or process at the same moment):
         # nothing else is pending in this transaction, so roll back and answer with the stored one
         db.session.rollback()
         existing = _existing_message(meeting.id, user.id, client_id)
         if existing is None:
             raise
-        return existing, False
+        return _answered(existing), False
     message.author = user
-    publish("chat:message", message_to_dict(message), to=room(meeting.id))
+    # the reply is built before the commit, which expires the row: nothing is read back after it
+    _answered(message)
+    publish("chat:message", message.as_dict, to=room(meeting.id))
     db.session.commit()
     return message, True
+
+
+def _answered(message):
+    """The message as the ack and the broadcast carry it, kept on the object (``message.as_dict``)."""
+    message.as_dict = message_to_dict(message)
+    return message
 
 
 def _client_id(data):

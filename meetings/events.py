@@ -15,7 +15,7 @@ from core.errors import NotFound
 from core.realtime import disconnect_hooks, socket_handler
 from core.scheduler import register_job
 from core.validation import payload_id
-from meetings import bp, call, chat, presence, queries, recordings, schemas, speakers, votes
+from meetings import bp, call, chat, presence, queries, recordings, speakers, votes
 
 
 @socket_handler("meeting:join")
@@ -45,7 +45,7 @@ def on_chat_send(data):
     message, created = chat.send_message(current_user, data)
     if created:  # broadcast by its commit inside send_message; a retry broadcasts nothing
         metrics.CHAT_LATENCY.observe(time.perf_counter() - received)
-    return {"ok": True, "message": schemas.message_to_dict(message)}
+    return {"ok": True, "message": message.as_dict}
 
 
 # -- votes and the speaker queue -------------------------------------------------------------
