@@ -95,10 +95,12 @@ def issue_directive(actor, data, now=None):
     audit.record(actor, "directive.issue", directive, number=directive.number, title=directive.title,
                  lead_agency_id=lead_id, support_agency_ids=support_ids, deadline=isoformat(directive.deadline),
                  priority=directive.priority)
-    notify_new(directive, agencies.keys())
+    # directive:new first: the inboxes show it the moment the transaction commits, before the bells and
+    # the mail (which is sent in the background after that)
     for a in assignments:
         publish_new(directive, a)
         publish_update(a, now)
+    notify_new(directive, agencies.keys())
     db.session.commit()
     return directive
 

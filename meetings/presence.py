@@ -2,12 +2,12 @@
 leave, disconnect, the end of the meeting or a sweep of sockets gone with their process.
 
 Presence is published (``meeting:presence``) only when someone's first socket arrives or
-their last one leaves.
+their last one leaves, and then coalesced: at most one list every 250 ms per room.
 """
 
 from core.dbtypes import utcnow
 from core.extensions import db
-from core.realtime import SocketConnection, publish
+from core.realtime import SocketConnection, publish_coalesced
 from core.validation import payload_id
 from meetings import permissions
 from meetings.models import AttendanceSpan
@@ -31,8 +31,10 @@ def _user_open_spans(meeting_id, user_id):
 
 
 def _publish_presence(meeting_id):
-    publish("meeting:presence", {"meeting_id": meeting_id, "present": present_user_ids(meeting_id)},
-            to=room(meeting_id))
+    """The room's presence list, sent at most every 250 ms and read when it goes out (many joins at once
+    cost one list, not one per join to every socket)."""
+    publish_coalesced("meeting:presence", lambda: {"meeting_id": meeting_id, "present": present_user_ids(meeting_id)},
+                      to=room(meeting_id))
 
 
 def join(user, data, sid, now=None):

@@ -13,18 +13,22 @@ from notifications.queries import unread_count
 
 
 def notify(users, kind, text, link=None, email_subject=None, email_body=None):
-    """Notify each user. ``text`` (and the mail parts) may be a callable(user) -> str,
-    called inside the recipient's locale, so each gets their own language.
+    """Notify each user. ``text`` (and the mail parts) may be a callable(user) -> str, called inside the
+    recipient's locale, so each gets their own language: once per language, not once per user (a directive
+    to 100 agencies tells 500 officers), so the text may depend on the language only.
 
     Rows are added to the caller's transaction; pushes and mail go out after its commit.
     """
-    rows = []
+    rows, texts, now = [], {}, utcnow()
     for user in users:
-        with force_locale(user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]):
-            line = text(user) if callable(text) else str(text)
-            subject = email_subject(user) if callable(email_subject) else email_subject
-            body = email_body(user) if callable(email_body) else email_body
-        row = Notification(user_id=user.id, kind=kind, text=line[:500], link=link, created_at=utcnow())
+        locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+        if locale not in texts:
+            with force_locale(locale):
+                texts[locale] = (text(user) if callable(text) else str(text),
+                                 email_subject(user) if callable(email_subject) else email_subject,
+                                 email_body(user) if callable(email_body) else email_body)
+        line, subject, body = texts[locale]
+        row = Notification(user_id=user.id, kind=kind, text=line[:500], link=link, created_at=now)
         rows.append(row)
         if subject and user.email:
             mail.send_after_commit(user.email, subject, body or line)
