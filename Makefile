@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export PORT
 
-.PHONY: run test install install-dev screenshots bench bench-cascade bench-execution translations check-translations lint lint-py lint-js clean
+.PHONY: run test install install-dev screenshots bench bench-chat bench-deploy bench-cascade bench-execution translations check-translations lint lint-py lint-js clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,14 @@ screenshots: $(VENV)/.dev-installed
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/run.py
+
+# chat against the bare Node socket.io server: open and closed loop, CPU per delivery, 2,000 sockets (bench/README.md, 8)
+bench-chat: $(VENV)/.dev-installed
+	$(BIN)/python bench/chat.py
+
+# requests through the recipe's nginx against the same requests straight to the processes (bench/README.md, 7)
+bench-deploy: $(VENV)/.dev-installed
+	$(BIN)/python bench/deploy.py
 
 # the directive page and the board by level over a 2,000-node cascade, SQLite and PostgreSQL (bench/README.md, 5)
 bench-cascade: $(VENV)/.dev-installed
