@@ -64,6 +64,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=5)
     parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "deploy.json"))
     args = parser.parse_args()
 
     import tempfile
@@ -111,7 +112,7 @@ def main():
             nginx.stop()
             for p in procs:
                 p.stop()
-    out = ROOT / "bench" / "results" / "deploy.json"
+    out = Path(args.out)
     out.write_text(json.dumps({"date": time.strftime("%Y-%m-%d %H:%M"), "workers": args.workers,
                                "seconds": args.seconds, "runs": args.runs, "results": results}, indent=2))
     print(f"written {out}")
