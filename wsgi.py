@@ -36,10 +36,12 @@ app = create_app({"ASYNC_MODE": ASYNC_MODE})
 
 
 def main():
-    from core import lifecycle
+    from core import lifecycle, realtime
     from core.cli import upgrade_schema
     from core.realtime import close_stale_connections
     from core.scheduler import start_scheduler
+
+    realtime.serving = True  # coalesced emits (presence) may wait for their moment: this process stays up
 
     lifecycle.mark_started(app, False)
     root = logging.getLogger()

@@ -101,8 +101,9 @@ def publish(event_name, payload, to):
     after_commit(lambda: emit(event_name, payload, to=to))
 
 
-#: keys (event, room) with a coalesced emit already on its way, in this process
-_coalescing = set()
+#: set by wsgi.py when this process serves sockets; a command (flask ...) or a test without a server emits
+#: at once, as nothing would be left running to send a coalesced emit later
+serving = False
 
 
 def publish_coalesced(event_name, build, to, delay=0.25):
@@ -110,26 +111,35 @@ def publish_coalesced(event_name, build, to, delay=0.25):
     changes that commit meanwhile ride on the same emit, whose payload is read when it goes out. So 200
     people joining at once cost a few presence lists, not 200 lists to 200 sockets. The key leaves the set
     before ``build`` reads, so a change committed during the read schedules another emit: none is missed."""
+    app = current_app._get_current_object()
+    pending = app.extensions.setdefault("coalescing", set())  # per app: tests build many in one process
     key = (event_name, to)
 
-    def schedule():
-        if key in _coalescing:
-            return
-        _coalescing.add(key)
-        app = current_app._get_current_object()
-
-        def send():
+    def send():
+        try:
             socketio.sleep(delay)
-            _coalescing.discard(key)
-            with app.app_context():
-                try:
-                    emit(event_name, build(), to=to)
-                except Exception:
-                    log.exception("coalesced %s to %s failed", event_name, to)
-                finally:
-                    db.session.remove()
+        finally:
+            pending.discard(key)
+        with app.app_context():
+            try:
+                emit(event_name, build(), to=to)
+            except Exception:
+                log.exception("coalesced %s to %s failed", event_name, to)
+            finally:
+                db.session.remove()
 
-        socketio.start_background_task(send)
+    def schedule():
+        if not serving:
+            emit(event_name, build(), to=to)
+            return
+        if key in pending:
+            return
+        pending.add(key)
+        try:
+            socketio.start_background_task(send)
+        except Exception:
+            pending.discard(key)
+            raise
 
     after_commit(schedule)
 

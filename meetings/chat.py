@@ -1,10 +1,9 @@
 """The meeting chat: messages stored once per client id (retries are idempotent), broadcast
 after commit, read back in pages. The only writer of chat messages."""
+from datetime import timedelta
+
 from flask import current_app
 from flask_babel import gettext as _
-from limits import RateLimitItemPerSecond
-from limits.storage import storage_from_string
-from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -54,20 +53,16 @@ def _existing_message(meeting_id, author_id, client_id):
     )
 
 
-def _rate_limited(user, meeting):
-    """CHAT_RATE_LIMIT (COUNT/SECONDS) per user and meeting, as a moving window kept where the login
-    throttle keeps its counters (Redis with several processes, else this process's memory), so a message
-    costs no COUNT query; a message that is let through is counted."""
-    limiter = current_app.extensions.get("chat_rate_limiter")
-    if limiter is None:
-        count, seconds = current_app.config.get("CHAT_RATE_LIMIT", (10, 10))
-        storage = storage_from_string(current_app.config.get("RATELIMIT_STORAGE_URI") or "memory://")
-        limiter = (MovingWindowRateLimiter(storage), RateLimitItemPerSecond(count, seconds))
-        current_app.extensions["chat_rate_limiter"] = limiter
-    strategy, item = limiter
-    # the channel keeps deployments (and test runs) that share one Redis apart
-    scope = current_app.config.get("SOCKETIO_CHANNEL", "")
-    return not strategy.hit(item, "chat", scope, str(meeting.id), str(user.id))
+def _rate_limited(user, meeting, now):
+    """CHAT_RATE_LIMIT (COUNT/SECONDS): the messages this user stored in this meeting in the window, counted
+    in the database, so every process sees the same count and a retry of a stored message costs nothing."""
+    count, seconds = current_app.config.get("CHAT_RATE_LIMIT", (10, 10))
+    recent = db.session.scalar(
+        db.select(db.func.count(ChatMessage.id)).where(
+            ChatMessage.meeting_id == meeting.id, ChatMessage.author_id == user.id,
+            ChatMessage.created_at > now - timedelta(seconds=seconds))
+    )
+    return recent >= count
 
 
 def send_message(user, data, now=None):
@@ -78,19 +73,20 @@ def send_message(user, data, now=None):
     """
     meeting = meeting_for_socket(user, data)
     client_id = _client_id(data)
-    body = _body(data)
+    now = now or utcnow()
     try:
+        body = _body(data)
         _require_chat_open(meeting)
-        if _rate_limited(user, meeting):
+        if _rate_limited(user, meeting, now):
             raise ServiceError(_("Too many messages. Wait a few seconds."), code="rate_limited", status=429)
     except ServiceError:
         # a retry of a message stored before the chat closed or the limit was reached is still answered
+        # (the stored message is looked up only then: a new message is caught by the unique constraint)
         existing = _existing_message(meeting.id, user.id, client_id)
         if existing is None:
             raise
         return _answered(existing), False
-    message = ChatMessage(meeting_id=meeting.id, author_id=user.id, body=body, client_id=client_id,
-                          created_at=now or utcnow())
+    message = ChatMessage(meeting_id=meeting.id, author_id=user.id, body=body, client_id=client_id, created_at=now)
     db.session.add(message)
     try:
         # a retry is caught by the unique (meeting, author, client_id) constraint, not by a SELECT first

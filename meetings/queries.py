@@ -2,7 +2,6 @@
 room, its participants, the list and home pages. No writes here (services do those)."""
 from datetime import timedelta
 
-from flask import has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -10,7 +9,7 @@ from auth.models import User
 from auth.protocol import person_key
 from core.dbtypes import utcnow
 from core.errors import Conflict, NotFound
-from core.extensions import db, socketio
+from core.extensions import db
 from core.validation import display_zone, payload_id
 from meetings import permissions
 from meetings.models import MEETING_OVER, AgendaItem, Meeting, MeetingStatus, Participant, ParticipantRole
@@ -59,18 +58,9 @@ def meeting_for_socket(user, data):
 
     A meeting the user may not join answers exactly as one that does not exist: no id oracle."""
     meeting = load(payload_id(data, "meeting_id"))
-    if meeting is None or not (_socket_in_room(meeting.id) or permissions.can_join(user, meeting)):
+    if meeting is None or not permissions.can_join(user, meeting):
         raise NotFound(_("Meeting not found."))
     return meeting
-
-
-def _socket_in_room(meeting_id):
-    """This socket is in the meeting's room: it passed can_join when it joined, and is taken out of the room
-    the moment that stops being true (an invitation withdrawn: services.revoke_access, on every process;
-    a changed role or agency, a deactivated account: its sockets close). So a chat message or a vote from
-    it needs no invitation query."""
-    sid = getattr(request, "sid", None) if has_request_context() else None
-    return sid is not None and room(meeting_id) in socketio.server.rooms(sid, namespace="/")
 
 
 def require_not_over(meeting):

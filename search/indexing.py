@@ -109,23 +109,16 @@ def _changed(obj, fields):
 
 
 def _collect(session):
-    """(index rows to write, (part, object id) pairs to remove first, ids of directives and meetings removed).
-
-    A new chat message's row needs no removal first (its id is new; messages go only with their meeting,
-    whose rows go by meeting id): one INSERT per message, the hot path, not a DELETE too. Any other new
-    object's row is replaced, as an id SQLite reuses may still have one (the minutes' row is the meeting's)."""
+    """(index rows to write, (part, object id) pairs to remove, ids of directives and meetings removed)."""
     rows, gone, gone_directives, gone_meetings, gone_assignments = [], [], [], [], []
     for obj in session.new:
         builder = BUILDERS.get(type(obj))
         if builder is not None:
             rows.append(_row(builder, obj))
-            if builder.part != Part.MESSAGE:
-                gone.append((builder.part, rows[-1]["object_id"]))
     for obj in session.dirty:
         builder = BUILDERS.get(type(obj))
         if builder is not None and _changed(obj, builder.fields):
             rows.append(_row(builder, obj))
-            gone.append((builder.part, rows[-1]["object_id"]))
     for obj in session.deleted:
         builder = BUILDERS.get(type(obj))
         if isinstance(obj, Directive):
@@ -146,7 +139,7 @@ def _keep_index_in_step(session, _context):
         return
     conn = session.connection()
     table = SearchEntry.__table__
-    for part, object_id in gone:
+    for part, object_id in gone + [(row["part"], row["object_id"]) for row in rows]:
         conn.execute(delete(table).where(table.c.part == part, table.c.object_id == object_id))
     if gone_directives:
         conn.execute(delete(table).where(table.c.directive_id.in_(gone_directives)))
