@@ -55,6 +55,7 @@ COLLECT_JS = """([chrome, data]) => {
     const text = node.textContent.replace(/\\s+/g, " ").trim();
     if (!text || !visible(el)) continue;
     const chromeEl = el.closest(chrome);
+    if (el.closest("[data-user-text]")) continue;  // what a user wrote, in whatever language
     out.push({text, chrome: !!chromeEl && !el.closest(data), where: el.tagName.toLowerCase() +
               (el.id ? "#" + el.id : "") + (el.className && typeof el.className === "string" ?
               "." + el.className.trim().split(/\\s+/).slice(0, 2).join(".") : "")});
