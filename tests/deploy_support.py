@@ -11,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from tests.conftest import FAST_HASH, ROOT, free_port, need
+from tests.conftest import FAST_HASH, ROOT, free_port, need, stop_process
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SITE = ROOT / "deploy" / "nginx-chidao.conf"
@@ -170,13 +170,7 @@ class AppProcess:
         return self
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
 
     def output(self):
         return Path(self.log_path).read_text()
