@@ -4,6 +4,9 @@ Outcome models (minutes revisions, votes, speaker queue, conclusions) follow bel
 """
 from enum import StrEnum
 
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
 from core.dbtypes import UTCDateTime, one_of, utcnow
 from core.extensions import db
 
@@ -91,6 +94,9 @@ class Meeting(db.Model):
     ics_sequence = db.Column(db.Integer, nullable=False, default=0, server_default="0")
     #: the link (http/https) of an external bridge for attendees who must join through one; empty if none
     bridge_url = db.Column(db.String(500), nullable=False, default="", server_default="")
+    #: grows in the transaction of every change to who may join it (its participants, chair, secretary,
+    #: status): a socket's cached invitation check holds while this equals the value it was made at
+    access_version = db.Column(db.Integer, nullable=False, default=0, server_default="0")
 
     chair = db.relationship("User", foreign_keys=[chair_id])
     secretary = db.relationship("User", foreign_keys=[secretary_id])
@@ -143,6 +149,40 @@ class Participant(db.Model):
     meeting = db.relationship("Meeting", back_populates="participants")
     user = db.relationship("User", foreign_keys=[user_id])
     substitute = db.relationship("User", foreign_keys=[substitute_id])
+
+
+#: what meetings.permissions.can_join/can_chat read of a meeting and of an invitation
+_MEETING_ACCESS = ("chair_id", "secretary_id", "status", "participants")
+_PARTICIPANT_ACCESS = ("meeting_id", "user_id", "role")
+
+
+def _changed(obj, names):
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in names)
+
+
+@event.listens_for(Session, "before_flush")
+def _bump_access_versions(session, _context, _instances):
+    """Every writer of participants or of a meeting's chair, secretary or status bumps its access_version in
+    the same flush (so the same transaction), whoever it is: services, replies, series, demo data."""
+    meeting_ids = set()
+    for obj in session.dirty:
+        if isinstance(obj, Meeting) and _changed(obj, _MEETING_ACCESS):
+            meeting_ids.add(obj.id)
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if isinstance(obj, Participant) and (obj not in session.dirty or _changed(obj, _PARTICIPANT_ACCESS)):
+            # a moved invitation changes the meeting it left too
+            meeting_ids.update(inspect(obj).attrs.meeting_id.history.deleted)
+            meeting_ids.add(obj.meeting_id if obj.meeting_id is not None else getattr(obj.meeting, "id", None))
+    meeting_ids.discard(None)
+    for meeting_id in meeting_ids:
+        meeting = session.identity_map.get(inspect(Meeting).identity_key_from_primary_key((meeting_id,)))
+        if meeting is not None:
+            if meeting not in session.deleted:
+                meeting.access_version = Meeting.access_version + 1  # in SQL: two changes at once add two
+        else:
+            session.execute(db.update(Meeting.__table__).where(Meeting.__table__.c.id == meeting_id)
+                            .values(access_version=Meeting.__table__.c.access_version + 1))
 
 
 class AgendaItem(db.Model):
