@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export PORT
 
-.PHONY: run test install install-dev screenshots bench bench-chat bench-deploy bench-cascade bench-execution translations check-translations lint lint-py lint-js clean
+.PHONY: run test install install-dev screenshots bench bench-chat bench-chat-2 bench-soak bench-deploy bench-cascade bench-execution translations check-translations lint lint-py lint-js clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ bench: $(VENV)/.dev-installed
 # chat against the bare Node socket.io server: open and closed loop, CPU per delivery, 2,000 sockets (bench/README.md, 8)
 bench-chat: $(VENV)/.dev-installed
 	$(BIN)/python bench/chat.py
+
+# the same chat scenarios on two processes with Redis and PostgreSQL behind the recipe's nginx (bench/README.md, 8b)
+bench-chat-2: $(VENV)/.dev-installed
+	$(BIN)/python bench/chat.py --processes 2 --scenarios open200,open1000
+
+# 200 chatting sockets for 30 minutes: memory, descriptors, errors, p99 every 30 s (bench/README.md, 8c)
+bench-soak: $(VENV)/.dev-installed
+	$(BIN)/python bench/soak.py
 
 # requests through the recipe's nginx against the same requests straight to the processes (bench/README.md, 7)
 bench-deploy: $(VENV)/.dev-installed

@@ -2,7 +2,10 @@
 // takes to reach every client (until the LAST one has it).
 //   closed loop (RATE unset or 0): each message after the previous one was acknowledged;
 //   open loop (RATE=r): one message every 1/r s whatever the server does, as a speaker who does not wait.
-// usage: [RATE=20] [PAUSE=1] node fanout.js URL CLIENTS MESSAGES MEETING_ID [tokens.json]
+// usage: [RATE=20] [PAUSE=1] [ROUTES=r0,r1] [INSECURE_TLS=1] node fanout.js URL CLIENTS MESSAGES MEETING_ID [tokens.json]
+// Through the deploy recipe's nginx (bench/chat.py --processes 2): client j sends the route cookie
+// chidao_route=ROUTES[j % count], as a browser has one from its first page (nginx hashes on it; without one
+// every socket from 127.0.0.1 would go to the same process); INSECURE_TLS=1 accepts the self-signed certificate.
 // It prints one JSON line per phase: {"phase":"connected",...} once every client joined, then (with PAUSE=1
 // it first waits for a line on stdin, so the caller can read the server's memory and CPU at rest)
 // {"phase":"messages"}, and last the result.
@@ -12,10 +15,18 @@ const readline = require("readline");
 const [url, nClients, nMessages, meetingId, tokensFile] = process.argv.slice(2);
 const N = parseInt(nClients, 10), M = parseInt(nMessages, 10), MEETING = parseInt(meetingId, 10);
 const RATE = parseFloat(process.env.RATE || "0");
+const ROUTES = (process.env.ROUTES || "").split(",").filter(Boolean);
 const tokens = tokensFile ? JSON.parse(fs.readFileSync(tokensFile, "utf8")) : null;
 
 function pct(sorted, p) { return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : null; }
 function say(obj) { process.stdout.write(JSON.stringify(obj) + "\n"); }
+
+function clientOptions(j) {
+  const options = { transports: ["websocket"], auth: tokens ? { token: tokens[j % tokens.length] } : {}, reconnection: false, timeout: 60000 };
+  if (ROUTES.length) options.extraHeaders = { Cookie: "chidao_route=" + ROUTES[j % ROUTES.length] };
+  if (process.env.INSECURE_TLS === "1") options.rejectUnauthorized = false;
+  return options;
+}
 
 async function connectAll() {
   const sockets = [];
@@ -25,7 +36,7 @@ async function connectAll() {
     const group = [];
     for (let j = i; j < Math.min(N, i + batch); j++) {
       group.push(new Promise((resolve, reject) => {
-        const s = io(url, { transports: ["websocket"], auth: tokens ? { token: tokens[j % tokens.length] } : {}, reconnection: false, timeout: 60000 });
+        const s = io(url, clientOptions(j));
         s.on("connect", () => s.emit("meeting:join", { meeting_id: MEETING }, (ack) => ack && ack.ok ? resolve(s) : reject(new Error("join refused: " + JSON.stringify(ack)))));
         s.on("connect_error", reject);
       }));

@@ -44,3 +44,46 @@ def test_deploy_benchmark_through_nginx(tmp_path):
     for row in results.values():
         for side in ("nginx", "direct"):
             assert row[side]["errors"] == 0 and row[side]["requests"] > 0, row
+
+
+def test_chat_benchmark_two_processes_behind_nginx(tmp_path):
+    """bench/chat.py --processes 2: the sockets reach both processes through the recipe's nginx and every
+    message reaches every socket across them (Redis)."""
+    from tests.deploy_support import need_nginx
+
+    need(shutil.which("node") and shutil.which("npm"), "Node.js and npm (the benchmark's socket.io baseline)")
+    need_nginx()
+    need(postgres_available(), "PostgreSQL")
+    need(redis_available(), "Redis")
+    data = _smoke(tmp_path, "chat.py", "--processes", "2", "--scenarios", "open200,closed200")
+    assert data["processes"] == 2 and data["database"] == "postgresql"
+    assert [r["scenario"] for r in data["results"]] == ["open200", "closed200"]
+    for row in data["results"]:
+        ours = row["ours"]
+        assert row["server_tracebacks"] == 0
+        assert ours["errors"] == 0 and ours["deliveries"] == row["clients"] * row["messages"], (row["scenario"], ours)
+        # each process holds its half of the sockets (plus any idle keep-alive connection of nginx's)
+        assert len(ours["sockets_per_process"]) == 2
+        assert min(ours["sockets_per_process"]) >= row["clients"] // 2, ours["sockets_per_process"]
+        assert ours["nginx_cpu_s"] >= 0 and ours["server_cpu_s"] > 0
+
+
+def test_soak_benchmark(tmp_path):
+    """bench/soak.py --smoke: every message acked and at every socket, the server sampled at each report."""
+    need(shutil.which("node") and shutil.which("npm"), "Node.js and npm (the soak's load generator)")
+    data = _smoke(tmp_path, "soak.py")
+    verdict = data["verdict"]
+    assert verdict["errors"] == 0 and verdict["ack_error_reasons"] == {}, verdict
+    assert verdict["sent"] > 0 and verdict["acked"] == verdict["complete"] == verdict["sent"], verdict
+    assert verdict["deliveries"] == verdict["sent"] * data["clients"] and verdict["missed"] == 0, verdict
+    assert data["server_alive"] and len(data["intervals"]) >= 2
+    assert all(r["rss_kb"] > 0 and r["fds"] > data["clients"] for r in data["intervals"])
+
+
+def _smoke(tmp_path, script, *options):
+    """bench/<script> --smoke: its results file, read back once it exited cleanly."""
+    out = tmp_path / "results.json"
+    res = subprocess.run([sys.executable, str(ROOT / "bench" / script), "--smoke", *options, "--out", str(out)],
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
+    return json.loads(out.read_text())
