@@ -7,7 +7,7 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from core import errors, i18n, lifecycle, metrics, security, static_files, ui, validation
+from core import errors, fanout, i18n, lifecycle, metrics, security, static_files, ui, validation
 from core.config import BASE_DIR, load_config
 from core.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
 
@@ -64,6 +64,7 @@ def create_app(overrides=None):
     )
     if not app.config.get("SOCKET_COMPRESSION"):
         app.wsgi_app = realtime.WithoutWebsocketCompression(app.wsgi_app)  # outside Socket.IO's middleware
+    fanout.install(socketio.server)  # one frame per broadcast, written straight to each websocket (gevent)
     i18n.init_app(app)
     security.init_app(app)
     ui.init_app(app)

@@ -1,0 +1,167 @@
+"""One frame per broadcast (gevent, the production server).
+
+Stock Engine.IO sends a broadcast to each recipient through that socket's queue: one greenlet wake-up, a
+queue timeout, wsproto framing and a syscall per recipient. Here a broadcast packet is framed once (server
+frames are never masked, so without a negotiated compression extension every recipient gets the same bytes)
+and written straight to each websocket that has nothing queued: one non-blocking syscall per recipient.
+
+Order is kept: a socket that still has packets in its Engine.IO queue takes the stock path behind them, and
+every write to a websocket (ours, Engine.IO's writer, simple-websocket's pings and close) goes through the
+socket's :class:`FrameWriter`, which sends what fits at once and leaves the rest, in order, to a flusher.
+"""
+import contextlib
+import logging
+import socket
+import struct
+
+import simple_websocket
+
+log = logging.getLogger(__name__)
+
+#: bytes waiting for one slow client before it is cut off (it reconnects and replays what it missed)
+MAX_PENDING = 8 * 1024 * 1024
+
+
+def frame(data):
+    """``data`` as one unmasked, unfragmented websocket frame: text for str, binary for bytes."""
+    if isinstance(data, str):
+        data, opcode = data.encode(), 0x81
+    else:
+        opcode = 0x82
+    n = len(data)
+    if n < 126:
+        header = struct.pack("!BB", opcode, n)
+    elif n < 65536:
+        header = struct.pack("!BBH", opcode, 126, n)
+    else:
+        header = struct.pack("!BBQ", opcode, 127, n)
+    return header + data
+
+
+class FrameWriter:
+    """Every write to one websocket's TCP socket, in order, without making the caller wait.
+
+    ``send`` tries the socket once without blocking; whatever does not fit waits in ``pending`` and a
+    flusher greenlet writes it as the client reads. While it does, later writes queue behind it."""
+
+    def __init__(self, sock, spawn):
+        self._sock = sock
+        self._spawn = spawn
+        self._pending = []
+        self._pending_bytes = 0
+        self._flushing = False
+        self._close_after_flush = False
+        self.broken = False
+
+    def __getattr__(self, name):  # recv, fileno, settimeout...: the socket's own
+        return getattr(self._sock, name)
+
+    def send(self, data, flags=0):
+        if self.broken:
+            raise OSError("websocket connection lost")
+        if self._flushing:
+            self._queue(data)
+            return len(data)
+        try:
+            sent = self._sock.send(data, 0, 0.0)  # timeout 0: never wait here
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            self.broken = True
+            raise
+        if sent < len(data):
+            self._queue(data[sent:])
+            self._flushing = True
+            self._spawn(self._flush)
+        return len(data)
+
+    sendall = send
+
+    def close(self):
+        if self._flushing:
+            self._close_after_flush = True  # the close frame is still pending: send it first
+        else:
+            self._sock.close()
+
+    def _queue(self, data):
+        self._pending.append(data)
+        self._pending_bytes += len(data)
+        if self._pending_bytes > MAX_PENDING:
+            log.warning("a websocket client reads too slowly: %d bytes pending, disconnecting it",
+                        self._pending_bytes)
+            self._cut()
+
+    def _cut(self):
+        self.broken = True
+        self._pending.clear()
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)  # its reader sees the end and Engine.IO closes the session
+
+    def _flush(self):
+        try:
+            while self._pending and not self.broken:
+                data = b"".join(self._pending)
+                self._pending.clear()
+                self._pending_bytes = 0
+                self._sock.sendall(data)  # waits for the client, in this greenlet only
+        except OSError:
+            self._cut()
+        finally:
+            self._flushing = False
+            if self._close_after_flush:
+                self._sock.close()
+
+
+def framed_websocket(base):
+    """Engine.IO's simple-websocket WSGI class, with a FrameWriter under each uncompressed connection."""
+
+    class FramedWebSocket(base):
+        def __call__(self, environ, start_response):
+            self.ws = simple_websocket.Server(environ, **self.server_args)
+            eio_socket = getattr(self.app, "__self__", None)  # self.app is that socket's _websocket_handler
+            if eio_socket is not None and not environ.get("HTTP_SEC_WEBSOCKET_EXTENSIONS"):
+                # no extension offered, so none negotiated: frames are plain and the same for everyone
+                writer = FrameWriter(self.ws.sock, eio_socket.server.start_background_task)
+                self.ws.sock = writer
+                eio_socket.frame_writer = writer
+            ret = self.app(self)
+            if self.ws.mode == "gunicorn":
+                raise StopIteration()
+            if self.ws.mode == "werkzeug":
+                raise ConnectionError()
+            return ret
+
+    return FramedWebSocket
+
+
+def install(server):
+    """Send broadcasts of this Socket.IO server one frame for all (gevent only; other modes keep the stock path)."""
+    eio = server.eio
+    base = eio._async.get("websocket") if eio.async_mode == "gevent" else None
+    if base is None or not issubclass(base, simple_websocket_wsgi()):
+        return False
+    eio._async = dict(eio._async, websocket=framed_websocket(base))
+    stock = server._send_eio_packet
+
+    def send_eio_packet(eio_sid, pkt):
+        sock = eio.sockets.get(eio_sid)
+        writer = getattr(sock, "frame_writer", None)
+        if (writer is None or writer.broken or not sock.upgraded or sock.upgrading or sock.closing or sock.closed
+                or sock.queue.qsize()):
+            return stock(eio_sid, pkt)  # behind what is queued, or not a plain websocket
+        if not sock.check_ping_timeout():
+            return None
+        data = pkt.__dict__.get("ws_frame")
+        if data is None:
+            data = pkt.ws_frame = frame(pkt.encode())  # once per broadcast: Manager.emit reuses the packet
+        with contextlib.suppress(OSError):  # the connection is gone: its reader closes the session
+            writer.send(data)
+        return None
+
+    server._send_eio_packet = send_eio_packet
+    return True
+
+
+def simple_websocket_wsgi():
+    from engineio.async_drivers._websocket_wsgi import SimpleWebSocketWSGI
+    return SimpleWebSocketWSGI
