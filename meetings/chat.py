@@ -1,8 +1,6 @@
 """The meeting chat: messages stored once per client id (retries are idempotent), broadcast
 after commit, read back in pages. The only writer of chat messages."""
-from datetime import timedelta
-
-from flask import current_app
+from flask import current_app, has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
@@ -10,12 +8,12 @@ from sqlalchemy.orm import joinedload
 from core.dbtypes import utcnow
 from core.errors import BadRequest, Conflict, NotFound, ServiceError
 from core.extensions import db
-from core.realtime import publish
+from core.realtime import disconnect_hooks, publish
 from core.validation import text_problem
-from meetings import permissions
+from meetings import chat_rate, permissions
 from meetings.models import ChatMessage, MeetingStatus
 from meetings.presence import present_user_ids
-from meetings.queries import meeting_for_socket, room
+from meetings.queries import forget_socket, meeting_for_chat, room
 from meetings.schemas import message_to_dict
 
 HISTORY_PAGE = 50
@@ -53,31 +51,21 @@ def _existing_message(meeting_id, author_id, client_id):
     )
 
 
-def _rate_limited(user, meeting, now):
-    """CHAT_RATE_LIMIT (COUNT/SECONDS): the messages this user stored in this meeting in the window, counted
-    in the database, so every process sees the same count and a retry of a stored message costs nothing."""
-    count, seconds = current_app.config.get("CHAT_RATE_LIMIT", (10, 10))
-    recent = db.session.scalar(
-        db.select(db.func.count(ChatMessage.id)).where(
-            ChatMessage.meeting_id == meeting.id, ChatMessage.author_id == user.id,
-            ChatMessage.created_at > now - timedelta(seconds=seconds))
-    )
-    return recent >= count
-
-
 def send_message(user, data, now=None):
     """Store a chat message, then (after commit) broadcast ``chat:message`` to the room.
 
     Idempotent: the same ``client_id`` from the same user returns the stored message
     and broadcasts nothing new. Returns (message, created).
     """
-    meeting = meeting_for_socket(user, data)
+    # the socket's invitation check is kept while the meeting's access_version stays (meeting_for_chat)
+    sid = getattr(request, "sid", None) if has_request_context() else None
+    meeting = meeting_for_chat(user, data, sid)
     client_id = _client_id(data)
     now = now or utcnow()
     try:
         body = _body(data)
         _require_chat_open(meeting)
-        if _rate_limited(user, meeting, now):
+        if chat_rate.limited(meeting.id, user.id, now):
             raise ServiceError(_("Too many messages. Wait a few seconds."), code="rate_limited", status=429)
     except ServiceError:
         # a retry of a message stored before the chat closed or the limit was reached is still answered
@@ -103,7 +91,9 @@ def send_message(user, data, now=None):
     # the reply is built before the commit, which expires the row: nothing is read back after it
     _answered(message)
     publish("chat:message", message.as_dict, to=room(meeting.id))
+    meeting_id, author_id = meeting.id, user.id  # the commit expires them: nothing is read back after it
     db.session.commit()
+    chat_rate.counted(meeting_id, author_id, message.as_dict["id"], now)  # a new message, once stored
     return message, True
 
 
@@ -143,6 +133,9 @@ def _require_chat_open(meeting):
         raise Conflict(_("This meeting was cancelled."), code="meeting_cancelled")
     if meeting.status == MeetingStatus.ENDED:
         raise Conflict(_("This meeting has ended; the chat is closed."), code="meeting_ended")
+
+
+disconnect_hooks.append(forget_socket)
 
 
 def count(meeting):

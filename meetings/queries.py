@@ -2,6 +2,7 @@
 room, its participants, the list and home pages. No writes here (services do those)."""
 from datetime import timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -61,6 +62,42 @@ def meeting_for_socket(user, data):
     if meeting is None or not permissions.can_join(user, meeting):
         raise NotFound(_("Meeting not found."))
     return meeting
+
+
+def meeting_for_chat(user, data, sid=None):
+    """As meeting_for_socket, for a chat message: the meeting's row is read on every message (its state),
+    the invitation only when socket ``sid`` has no check made at the row's access_version. That number
+    grows in the transaction of every change to who may join, so the check kept is exact on every process,
+    with no timer and no message bus."""
+    # populate_existing: read now, even when the session already holds the meeting
+    meeting = db.session.get(Meeting, payload_id(data, "meeting_id"), populate_existing=True)
+    if meeting is None or not _may_join(user, meeting, sid):
+        raise NotFound(_("Meeting not found."))
+    return meeting
+
+
+def _socket_access():
+    """{sid: {meeting_id: (access_version, the user's facts, allowed)}} of this process's sockets."""
+    return current_app.extensions.setdefault("meetings.socket_access", {})
+
+
+def _may_join(user, meeting, sid):
+    if sid is None:
+        return permissions.can_join(user, meeting)
+    # what can_join reads of the user as this event loaded it (all but the kind of their agency, which
+    # only a leader's check reads: changing an agency's kind must close its users' sockets)
+    facts = (user.id, user.role, user.agency_id, user.active)
+    kept = _socket_access().get(sid, {}).get(meeting.id)
+    if kept is not None and kept[0] == meeting.access_version and kept[1] == facts:
+        return kept[2]
+    allowed = permissions.can_join(user, meeting)
+    _socket_access().setdefault(sid, {})[meeting.id] = (meeting.access_version, facts, allowed)
+    return allowed
+
+
+def forget_socket(conn):
+    """Disconnect hook: the socket's checks go with it."""
+    _socket_access().pop(conn.sid, None)
 
 
 def require_not_over(meeting):
