@@ -2,14 +2,16 @@
 meeting's current access_version: the meeting's row (read on every message: its state and access_version),
 one INSERT of the message, the search index's row (a DELETE of any row of that id, an INSERT) and one
 COMMIT. No SELECT of the invitation, no COUNT for the rate limit, no SELECT for the idempotency key first,
-no read after the commit. A revocation made in another session (another process) is seen by the very next
-message, because it bumps access_version in its own transaction."""
+no read after the commit. A revocation made in another app instance (as on another process) is seen by the
+very next message, because it bumps access_version in its own transaction."""
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import event
 
 from core.dbtypes import utcnow
 from core.extensions import db, socketio
+from tests.conftest import make_test_config
 
 
 def _room(factory):
@@ -84,16 +86,27 @@ def test_a_chat_message_is_the_meeting_one_insert_and_one_commit(app, factory):
     client.disconnect()
 
 
-def _elsewhere(app, fn):
-    """Run fn in a session of its own (its own app context), as another process would."""
-    with app.app_context():
-        try:
-            return fn()
-        finally:
-            db.session.remove()
+@pytest.fixture
+def elsewhere(tmp_path):
+    """Run fn in another app instance on the same database: its own session, nothing shared in memory with
+    the app the socket is on, as on another process."""
+    from core import create_app
+
+    other = create_app(make_test_config(tmp_path))
+
+    def run(fn):
+        with other.app_context():
+            try:
+                return fn()
+            finally:
+                db.session.remove()
+
+    yield run
+    with other.app_context():
+        db.engine.dispose()
 
 
-def test_an_invitation_withdrawn_in_another_session_is_seen_by_the_next_message(app, factory):
+def test_an_invitation_withdrawn_in_another_session_is_seen_by_the_next_message(app, factory, elsewhere):
     from auth.models import User
     from meetings import services
     from meetings.models import Meeting
@@ -109,7 +122,7 @@ def test_an_invitation_withdrawn_in_another_session_is_seen_by_the_next_message(
         data = {**services.current_values(meeting), "participant_ids": []}
         services.update_meeting(chair, meeting, data)
 
-    _elsewhere(app, withdraw)
+    elsewhere(withdraw)
     refused = _send(client, mid, "c")
     assert refused == {"ok": False, "error": "not_found", "message": refused["message"]}
 
@@ -119,12 +132,12 @@ def test_an_invitation_withdrawn_in_another_session_is_seen_by_the_next_message(
         services.update_meeting(meeting.chair, meeting,
                                 {**services.current_values(meeting), "participant_ids": [member_id]})
 
-    _elsewhere(app, invite_again)
+    elsewhere(invite_again)
     assert _send(client, mid, "d")["ok"]
     client.disconnect()
 
 
-def test_a_meeting_ended_in_another_session_closes_the_chat_at_the_next_message(app, factory):
+def test_a_meeting_ended_in_another_session_closes_the_chat_at_the_next_message(app, factory, elsewhere):
     from meetings import services
     from meetings.models import Meeting
 
@@ -137,7 +150,7 @@ def test_a_meeting_ended_in_another_session_closes_the_chat_at_the_next_message(
         meeting = db.session.get(Meeting, mid)
         services.end_meeting(meeting.chair, meeting)
 
-    _elsewhere(app, end)
+    elsewhere(end)
     refused = _send(client, mid, "c")
     assert refused["ok"] is False and refused["error"] == "meeting_ended"
     client.disconnect()
