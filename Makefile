@@ -69,6 +69,11 @@ bench-cascade: $(VENV)/.dev-installed
 bench-execution: $(VENV)/.dev-installed
 	$(BIN)/python bench/execution.py
 
+# the tracking board over 1,000,000 assignments on PostgreSQL against one hand-written query (bench/README.md, 9)
+.PHONY: bench-board
+bench-board: $(VENV)/.dev-installed
+	$(BIN)/python bench/board.py
+
 translations: $(VENV)/.installed
 	$(BIN)/flask --app wsgi translations update
 

@@ -102,14 +102,18 @@ def run_fanout(url, clients, messages, meeting_id, tokens_file=None):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def start_ours(database_url, instance, port, extra_env=None):
+def start_ours(database_url, instance, port, extra_env=None, timeout=60):
     env = dict(os.environ, PORT=str(port), DATABASE_URL=database_url, INSTANCE_PATH=str(instance),
                SECRET_KEY="bench", ASYNC_MODE="gevent", SCHEDULER_ENABLED="0", PASSWORD_HASH_METHOD=FAST_HASH,
                CHAT_RATE_LIMIT="1000000/10", **(extra_env or {}))
     env.pop("REDIS_URL", None)
     proc = subprocess.Popen([sys.executable, str(ROOT / "wsgi.py")], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_http(f"http://127.0.0.1:{port}/healthz", proc)
+    try:
+        wait_http(f"http://127.0.0.1:{port}/healthz", proc, timeout)
+    except RuntimeError:
+        proc.kill()  # not left running on the benchmark's database
+        raise
     return proc
 
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, need, postgres_available
+from tests.conftest import ROOT, need, postgres_available, postgres_url
 from tests.realtime.helpers import redis_available
 
 pytestmark = pytest.mark.scale
@@ -87,3 +87,24 @@ def _smoke(tmp_path, script, *options):
                          capture_output=True, text=True, timeout=600)
     assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
     return json.loads(out.read_text())
+
+
+def test_board_benchmark_against_one_query(tmp_path):
+    """bench/board.py --smoke: the dashboard's two requests over HTTP give the numbers of the one hand-written
+    query (the bench stops otherwise), every tracking state occurs, and each request issues as many statements
+    on 2,000 assignments as on 500."""
+    need(postgres_available(), "PostgreSQL")
+    out = tmp_path / "board.json"
+    res = subprocess.run([sys.executable, str(ROOT / "bench" / "board.py"), "--smoke", "--postgres-url",
+                          postgres_url(), "--out", str(out)], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-3000:]
+    data = json.loads(out.read_text())
+    assert data["constant_statements"], (data["small"]["statements"], data["big"]["statements"])
+    big = data["big"]
+    assert big["assignments"] > data["small"]["assignments"] > 0
+    for which in ("stats", "level"):
+        row = big[which]
+        # one compared line per agency and the totals (and the summary's levels for the level board)
+        assert row["agencies"] > 1 and row["numbers_checked"] > row["agencies"], row
+        assert all(row["totals"][key] > 0 for key in ("assigned", "acknowledged", "on_track", "due_soon",
+                                                      "overdue", "completed_on_time", "completed_late")), row
