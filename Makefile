@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export PORT
 
-.PHONY: run test install install-dev screenshots bench bench-chat bench-chat-2 bench-soak bench-deploy bench-cascade bench-execution translations check-translations lint lint-py lint-js clean
+.PHONY: run test install install-dev screenshots bench bench-chat bench-chat-2 bench-soak bench-deploy bench-cascade bench-execution bench-directive translations check-translations lint lint-py lint-js clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -73,6 +73,10 @@ bench-execution: $(VENV)/.dev-installed
 .PHONY: bench-board
 bench-board: $(VENV)/.dev-installed
 	$(BIN)/python bench/board.py
+
+# a directive to 100 agencies, 500 officers' sockets, against a bare Node socket.io emit (bench/README.md, 10)
+bench-directive: $(VENV)/.dev-installed
+	$(BIN)/python bench/directive.py
 
 translations: $(VENV)/.installed
 	$(BIN)/flask --app wsgi translations update

@@ -108,3 +108,15 @@ def test_board_benchmark_against_one_query(tmp_path):
         assert row["agencies"] > 1 and row["numbers_checked"] > row["agencies"], row
         assert all(row["totals"][key] > 0 for key in ("assigned", "acknowledged", "on_track", "due_soon",
                                                       "overdue", "completed_on_time", "completed_late")), row
+
+
+def test_directive_benchmark_against_node(tmp_path):
+    need(shutil.which("node") and shutil.which("npm"), "Node.js and npm (the benchmark's socket.io baseline)")
+    report = _smoke(tmp_path, "directive.py")
+    assert report["officers"] == 20 and report["directives_per_run"] == 2
+    for side in ("ours", "baseline"):
+        (run,) = report["all_runs"][side]
+        # every officer got every directive, each POST was answered 201
+        assert run["errors"] == 0 and run["delivered"] == 2, (side, run)
+        assert run["deliveries"] == run["expected"] == 40, (side, run)
+    assert report["all_runs"]["ours"][0]["bells"] == 40  # and their bell, once each
