@@ -1,12 +1,14 @@
 """Flask-Login for this app: who a request or a socket belongs to (session, cookie or bearer token)."""
 from flask import g, has_request_context, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, user_loaded_from_cookie
+from flask_login import current_user, user_loaded_from_cookie
 from flask_socketio import join_room
 
 from auth import permissions, services
+from auth.models import ApiToken, BrowserLogin, User
 from core import errors, realtime
-from core.extensions import login_manager
+from core.dbtypes import utcnow
+from core.extensions import db, login_manager
 from core.validation import never_stored
 
 
@@ -60,20 +62,47 @@ def unauthorized():
 
 @realtime.socket_authenticator
 def socket_user(auth):
-    """The user of a connecting socket (cookie session or ``auth.token``) and its token."""
+    """(user, api token, until) of a connecting socket (cookie session or ``auth.token``): the socket keeps
+    its user (core.realtime) until it closes or ``until``, when its token or browser login expires."""
     token = auth.get("token") if isinstance(auth, dict) else None
     if token:
         if not isinstance(token, str) or never_stored(token)[0] is not None:
-            return None, None  # not a token we could have issued: refused, not a crash
-        found = services.user_for_token(token)
+            return None, None, None  # not a token we could have issued: refused, not a crash
+        found = services.user_for_token(token, commit=False)  # the connect's own commit writes its last use
         if found is None:
-            return None, None
+            return None, None, None
         user, api_token = found
-        login_user(user)  # the socket's own session (manage_session): not the browser's cookie
-        return user, api_token
+        return user, api_token, api_token.expires_at
     if current_user.is_authenticated and current_user.active:
-        return current_user._get_current_object(), None
-    return None, None
+        user = current_user._get_current_object()
+        return user, None, getattr(user, "login_expires_at", None)
+    return None, None, None
+
+
+@realtime.socket_rechecker
+def sockets_no_longer_allowed(kept):
+    """The sids in ``kept`` ({sid: KeptUser}) whose token was revoked or expired, whose browser login ended, or
+    whose user was deactivated or given another role or agency since the socket connected."""
+    now = utcnow()
+    users = _chunked(lambda ids: db.select(User.id, User.active, User.role, User.agency_id).where(User.id.in_(ids)),
+                     {k.user.id for k in kept.values()})
+    tokens = _chunked(lambda ids: db.select(ApiToken.id).where(
+        ApiToken.id.in_(ids), ApiToken.revoked_at.is_(None),
+        db.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now)), {k.api_token_id for k in kept.values()})
+    logins = _chunked(lambda ids: db.select(BrowserLogin.id).where(
+        BrowserLogin.id.in_(ids), BrowserLogin.ended_at.is_(None), BrowserLogin.expires_at > now),
+        {k.login_id for k in kept.values()})
+    now_of = {row[0]: tuple(row) for row in users}
+    live = {row[0] for row in tokens} | {row[0] for row in logins} | {None}
+    return [sid for sid, k in kept.items()
+            if now_of.get(k.user.id) != (k.user.id, True, k.user.role, k.user.agency_id)
+            or (k.api_token_id or k.login_id) not in live]
+
+
+def _chunked(query, ids, size=500):
+    """Rows of ``query(some ids)`` for all of ``ids`` (None left out), a few hundred ids per statement."""
+    ids = sorted(i for i in ids if i is not None)
+    return [row for n in range(0, len(ids), size) for row in db.session.execute(query(ids[n:n + size])).all()]
 
 
 def join_rooms(user):

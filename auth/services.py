@@ -7,6 +7,7 @@ import email_validator
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from auth import permissions, throttle
@@ -118,15 +119,19 @@ def user_for_login_key(key):
         token_id = parse_id(key[len(TOKEN_KEY):])
         if token_id is None:
             return None
+        expires_at = ApiToken.expires_at
         query = query.join(ApiToken, ApiToken.user_id == User.id).where(
             ApiToken.id == token_id, ApiToken.revoked_at.is_(None),
             db.or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now))
     else:
+        expires_at = BrowserLogin.expires_at
         query = query.join(BrowserLogin, BrowserLogin.user_id == User.id).where(
             BrowserLogin.id == key, BrowserLogin.ended_at.is_(None), BrowserLogin.expires_at > now)
-    user = db.session.scalar(query)
-    if user is not None:
-        user.login_key = key
+    row = db.session.execute(query.add_columns(expires_at)).first()
+    if row is None:
+        return None
+    user, until = row
+    user.login_key, user.login_expires_at = key, until  # a socket opened with it ends its use then
     return user
 
 
@@ -209,25 +214,30 @@ def issue_token(user, name="api"):
     return token, raw
 
 
-def user_for_token(raw):
-    """(user, token) for a valid bearer token, or None. Records its last use."""
+def user_for_token(raw, commit=True):
+    """(user, token) for a valid bearer token, or None. Records its last use, committed unless ``commit``
+    is false (a connecting socket: its own commit carries it)."""
     if not raw or len(raw) > 200:
         return None
-    token = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == _digest(raw)))
+    # one query for the token and its user: no lazy load of the user after the commit expired both
+    token = db.session.scalar(db.select(ApiToken).options(joinedload(ApiToken.user))
+                              .where(ApiToken.token_hash == _digest(raw)))
     now = utcnow()
     if token is None or token.revoked_at is not None:
         return None
     if token.expires_at is not None and token.expires_at <= now:
         return None
-    if not token.user.active:
+    user = token.user
+    if not user.active:
         return None
+    # A socket opened with the token keeps its user (core.realtime) until the token is revoked or expires.
+    user.login_key = f"{TOKEN_KEY}{token.id}"
     # Write at most once a minute per token: last use is for humans, not for locking rows.
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
         token.last_used_at = now
-        db.session.commit()
-    # A socket opened with the token keeps this in its session: each event checks the token again.
-    token.user.login_key = f"{TOKEN_KEY}{token.id}"
-    return token.user, token
+        if commit:
+            db.session.commit()
+    return user, token
 
 
 def revoke_token(actor, token):
@@ -342,7 +352,7 @@ def update_user(actor, user, data):
     if changes:
         audit.record(actor, "user.update", user, **changes)
     _after_account_change(user, revoke=bool(password) or not user.active and "active" in changes,
-                          new_rooms="role" in changes or "agency_id" in changes)
+                          changed=bool(changes))
     return user
 
 
@@ -371,13 +381,14 @@ def _set_active(actor, user, active):
     return audit.apply_changes(user, {"active": active})
 
 
-def _after_account_change(user, revoke, new_rooms):
-    """Commit; a revoked account's logins and tokens end and its sockets close; sockets whose rooms
-    depend on a changed role or agency reconnect to get the new ones."""
+def _after_account_change(user, revoke, changed):
+    """Commit; a revoked account's logins and tokens end and its sockets close; so do those of any changed
+    account: a socket keeps the user it connected as (core.realtime), its rooms follow the role and agency,
+    and it reconnects to get the new ones."""
     if revoke:
         revoke_access(user)
     db.session.commit()
-    if revoke or new_rooms:
+    if revoke or changed:
         close_sockets(user)
 
 
@@ -406,6 +417,7 @@ def set_locale(user, locale):
         user.locale = locale
         audit.record(user, "user.set_locale", user, locale=locale)
         db.session.commit()
+        close_sockets(user)  # they keep the user they connected as: they reconnect in the new language
 
 
 def update_profile(user, data):
@@ -419,4 +431,5 @@ def update_profile(user, data):
     user.locale = locale
     audit.record(user, "user.update_profile", user)
     db.session.commit()
+    close_sockets(user)  # they keep the user they connected as (the name on chat messages): they reconnect
     return user

@@ -14,11 +14,12 @@ import logging
 import os
 import uuid
 
-from flask import current_app, request, session
+from flask import current_app, g, request, session
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy import inspect as orm_inspect
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import metrics
 from core.dbtypes import UTCDateTime, utcnow
@@ -28,14 +29,22 @@ from core.validation import never_stored
 
 log = logging.getLogger(__name__)
 OUTBOX = "realtime_outbox"
+KEPT_USER = "realtime_kept_user"
 #: identifies this server process in SocketConnection rows
 SERVER_ID = f"{os.uname().nodename}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 #: functions called as fn(connection) after a socket disconnects (meetings presence uses it)
 disconnect_hooks = []
 #: functions called as fn(user) when an authenticated socket connects (auth joins its rooms)
 connect_hooks = []
-#: fn(auth) -> (user, api_token) for a connecting socket; registered with socket_authenticator
+#: fn(auth) -> (user, api_token, until) for a connecting socket; registered with socket_authenticator
 _authenticator = None
+#: {sid: KeptUser} of this process's sockets: the user is read once, at connect, and dropped on disconnect.
+#: Whatever changes what a user may do closes their sockets (auth.services), on every process.
+_kept = {}
+#: fn({sid: KeptUser}) -> the sids whose user, login or token no longer allows them; see recheck_sockets
+_rechecker = None
+#: how often each process reads again, in one query, whether its sockets' users, logins and tokens still hold
+RECHECK_SECONDS = 30
 
 
 def user_room(user_id):
@@ -186,40 +195,123 @@ def _drop_unfinished(sess, transaction):
     """A transaction ended without commit (e.g. ``session.close()``): its events never go out."""
     if transaction.parent is None:
         _drop(sess, transaction)
+        if KEPT_USER in sess.info:
+            _restore_kept(sess)
 
 
 # -- connections ----------------------------------------------------------------
 
 def socket_authenticator(fn):
-    """Register ``fn(auth) -> (user, api_token)`` (``(None, None)``: refused) for connecting sockets."""
+    """Register ``fn(auth) -> (user, api_token, until)`` (user None: refused) for connecting sockets;
+    ``until`` is when the login or token behind the socket expires (None: never)."""
     global _authenticator
     _authenticator = fn
     return fn
 
 
+def socket_rechecker(fn):
+    """Register ``fn({sid: KeptUser}) -> sids to close`` for :func:`recheck_sockets`."""
+    global _rechecker
+    _rechecker = fn
+    return fn
+
+
+class KeptUser:
+    """A socket's user for the socket's life: a detached copy of the row's columns (no relationship, so
+    the agency and its kind are read fresh when an event needs them), when its login or token expires, and
+    which login or token it is."""
+
+    __slots__ = ("user", "until", "api_token_id", "login_id")
+
+    def __init__(self, user, until, api_token_id, login_id):
+        mapper = orm_inspect(user).mapper
+        copy = mapper.class_manager.new_instance()
+        for attr in mapper.column_attrs:
+            set_committed_value(copy, attr.key, getattr(user, attr.key))
+        make_transient_to_detached(copy)
+        self.user, self.until, self.api_token_id, self.login_id = copy, until, api_token_id, login_id
+
+
+def recheck_sockets():
+    """Close this process's sockets whose user, login or token changed without the close reaching them (a
+    message lost on the way between processes, a change made straight in the database): a net under the
+    services' own closing, read in one pass for all of them every RECHECK_SECONDS. Returns how many closed."""
+    if _rechecker is None or not _kept:
+        return 0
+    stale = _rechecker(dict(_kept))
+    for sid in stale:
+        _kept.pop(sid, None)
+        try:
+            socketio.server.disconnect(sid, namespace="/")
+        except Exception:
+            log.exception("could not disconnect %s", sid)
+    return len(stale)
+
+
+def _start_rechecking():
+    app = current_app._get_current_object()
+    if not serving or app.extensions.get("socket_rechecking"):
+        return
+    app.extensions["socket_rechecking"] = True
+
+    def loop():
+        while True:
+            socketio.sleep(RECHECK_SECONDS)
+            with app.app_context():
+                try:
+                    recheck_sockets()
+                except Exception:
+                    log.exception("socket recheck failed")
+                finally:
+                    db.session.remove()
+
+    socketio.start_background_task(loop)
+
+
+def socket_user(sid):
+    """The user of socket ``sid`` in this event's session, without a query; None once its login or token
+    expired or the socket was closed (disconnect_where forgets it before the close reaches the socket)."""
+    kept = _kept.get(sid)
+    if kept is None or kept.until is not None and kept.until <= utcnow():
+        return None
+    user = db.session.merge(kept.user, load=False)
+    db.session.info[KEPT_USER] = (user, kept.user)  # a commit must not make it read again: _restore_kept
+    return user
+
+
+def _restore_kept(sess):
+    """After a commit expired everything in the session, give the socket's user back its kept values."""
+    user, kept = sess.info[KEPT_USER]
+    if user not in sess:
+        return
+    state = orm_inspect(user)
+    for key in list(state.expired_attributes):
+        if key in kept.__dict__:
+            set_committed_value(user, key, kept.__dict__[key])
+
+
 @socketio.on("connect")
 def on_connect(auth=None):
-    user, api_token = _authenticator(auth) if _authenticator else (None, None)
+    user, api_token, until = _authenticator(auth) if _authenticator else (None, None, None)
     if user is None:
         return False  # refused: the client sees a connect_error
     for hook in connect_hooks:
         hook(user)
-    db.session.merge(
-        SocketConnection(
-            sid=request.sid,
-            user_id=user.id,
-            api_token_id=api_token.id if api_token else None,
-            login_id=None if api_token else session.get("login_id"),
-            server_id=SERVER_ID,
-        )
-    )
+    token_id = api_token.id if api_token else None
+    login_id = None if api_token else session.get("login_id")
+    kept = KeptUser(user, until, token_id, login_id)  # before the commit expires the user's attributes
+    db.session.add(SocketConnection(sid=request.sid, user_id=user.id, api_token_id=token_id, login_id=login_id,
+                                    server_id=SERVER_ID))
     db.session.commit()
+    _kept[request.sid] = kept
+    _start_rechecking()
     metrics.socket_connected(request.sid)
     return True
 
 
 @socketio.on("disconnect")
 def on_disconnect(*_args):
+    _kept.pop(request.sid, None)
     metrics.socket_disconnected(request.sid)
     conn = db.session.get(SocketConnection, request.sid)
     if conn is None:
@@ -232,6 +324,11 @@ def on_disconnect(*_args):
             db.session.rollback()
     db.session.delete(conn)
     db.session.commit()
+
+
+def is_connected(sid):
+    """Whether socket ``sid`` of this process is still open (a join racing its disconnect opens no span)."""
+    return sid in _kept
 
 
 def leave_room_after_commit(room, user_ids):
@@ -257,6 +354,7 @@ def disconnect_where(*criteria):
     """Close every socket matching the SocketConnection criteria, on whichever process holds it."""
     sids = db.session.scalars(db.select(SocketConnection.sid).where(*criteria)).all()
     for sid in sids:
+        _kept.pop(sid, None)  # here at once: no event of this process acts as the user any more
         try:
             socketio.server.disconnect(sid, namespace="/")
         except Exception:
@@ -278,8 +376,10 @@ def socket_handler(event_name):
     def decorate(fn):
         @functools.wraps(fn)
         def handler(payload=None, *_extra):
-            if not current_user.is_authenticated:
+            user = socket_user(request.sid)
+            if user is None:
                 return {"ok": False, "error": "unauthorized"}
+            g._login_user = user  # flask-login's current_user: no user_loader query per event
             if not isinstance(payload, dict):
                 return {"ok": False, "error": "bad_request", "message": _("The payload must be an object.")}
             limit = current_app.config["SOCKET_MAX_PAYLOAD"]
