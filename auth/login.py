@@ -75,6 +75,9 @@ def socket_user(auth):
         return user, api_token, api_token.expires_at
     if current_user.is_authenticated and current_user.active:
         user = current_user._get_current_object()
+        api_token = g.get("api_token")  # a bearer header on the handshake (load_from_bearer)
+        if api_token is not None:
+            return user, api_token, api_token.expires_at
         return user, None, getattr(user, "login_expires_at", None)
     return None, None, None
 

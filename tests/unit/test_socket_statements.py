@@ -102,3 +102,18 @@ def test_the_recheck_closes_sockets_whose_user_changed_behind_their_back(app, fa
     db.session.commit()
     assert realtime.recheck_sockets() == 2
     assert {name for name, sock in socks.items() if sock.is_connected()} == {"same", "renamed"}
+
+
+def test_a_socket_opened_with_a_bearer_header_closes_when_its_token_is_revoked(app, factory):
+    from auth import services
+    from auth.models import ApiToken
+
+    user = factory.user()
+    raw = factory.token(user)
+    sock = socketio.test_client(app, headers={"Authorization": f"Bearer {raw}"})
+    assert sock.is_connected() and sock.emit("test:whoami", {}, callback=True)["id"] == user.id
+    row = db.session.scalar(db.select(realtime.SocketConnection).where(realtime.SocketConnection.user_id == user.id))
+    token = db.session.scalar(db.select(ApiToken).where(ApiToken.user_id == user.id))
+    assert row.api_token_id == token.id  # so revoking the token finds the socket
+    services.revoke_token(user, token)
+    assert not sock.is_connected()
