@@ -10,11 +10,17 @@ every write to a websocket (ours, Engine.IO's writer, simple-websocket's pings a
 socket's :class:`FrameWriter`, which sends what fits at once and leaves the rest, in order, to a flusher.
 """
 import contextlib
+import heapq
+import itertools
 import logging
 import socket
 import struct
+import time
 
+import engineio.socket
 import simple_websocket
+from engineio import packet as eio_packet
+from wsproto.utilities import LocalProtocolError
 
 log = logging.getLogger(__name__)
 
@@ -112,12 +118,54 @@ class FrameWriter:
                 self._sock.close()
 
 
+class _NoThread:
+    """Stands in for simple-websocket's reader thread: InlineServer reads in the caller's greenlet."""
+
+    name = "inline"
+
+    def __init__(self, target):
+        pass
+
+    def start(self):
+        pass
+
+
+class InlineServer(simple_websocket.Server):
+    """simple-websocket's server without its reader greenlet: ``receive`` reads the socket itself, in Engine.IO's
+    handler greenlet, which only ever waits for the next message anyway. One greenlet (and its ~8 KB of stack)
+    less per socket, and no event hand-off per incoming message."""
+
+    def __init__(self, environ, **kwargs):
+        super().__init__(environ, **dict(kwargs, thread_class=_NoThread))
+
+    def receive(self, timeout=None):
+        while self.connected and not self.input_buffer:
+            try:
+                data = self.sock.recv(self.receive_bytes)
+                if not data:
+                    raise OSError("connection closed by the client")
+                self.ws.receive_data(data)
+                self.connected = self._handle_events()
+            except (OSError, LocalProtocolError):
+                self.connected = False
+        if self.input_buffer:
+            return self.input_buffer.pop(0)
+        self.sock.close()  # what the reader thread did on its way out
+        raise simple_websocket.ConnectionClosed(self.close_reason, self.close_message)
+
+    def close(self, reason=None, message=None):
+        super().close(reason, message)
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RD)  # the handler's pending recv ends now, not when the client answers
+
+
 def framed_websocket(base):
-    """Engine.IO's simple-websocket WSGI class, with a FrameWriter under each uncompressed connection."""
+    """Engine.IO's simple-websocket WSGI class, reading inline, with a FrameWriter under each uncompressed
+    connection."""
 
     class FramedWebSocket(base):
         def __call__(self, environ, start_response):
-            self.ws = simple_websocket.Server(environ, **self.server_args)
+            self.ws = InlineServer(environ, **self.server_args)
             eio_socket = getattr(self.app, "__self__", None)  # self.app is that socket's _websocket_handler
             if eio_socket is not None and not environ.get("HTTP_SEC_WEBSOCKET_EXTENSIONS"):
                 # no extension offered, so none negotiated: frames are plain and the same for everyone
@@ -134,6 +182,51 @@ def framed_websocket(base):
     return FramedWebSocket
 
 
+class Pinger:
+    """Engine.IO's pings for every socket of one server from one greenlet. Stock Engine.IO keeps a greenlet
+    per socket asleep for the ping interval (~8 KB of stack each); here a socket waits in a heap instead."""
+
+    def __init__(self, eio):
+        self.eio = eio
+        self.due = []
+        self._order = itertools.count()
+        self.running = False
+
+    def schedule(self, sock):
+        sock.last_ping = None  # as stock: no ping timeout runs until the next ping is out
+        heapq.heappush(self.due, (time.monotonic() + self.eio.ping_interval, next(self._order), sock))
+        if not self.running:
+            self.running = True
+            self.eio.start_background_task(self._run)
+
+    def _run(self):
+        try:
+            while self.due:
+                wait = self.due[0][0] - time.monotonic()
+                if wait > 0:
+                    self.eio.sleep(min(wait, 1.0))
+                    continue
+                sock = heapq.heappop(self.due)[2]
+                if not sock.closing and not sock.closed:
+                    sock.last_ping = time.time()
+                    with contextlib.suppress(Exception):  # one broken socket must not stop everyone's pings
+                        sock.send(eio_packet.Packet(eio_packet.PING))
+        finally:
+            self.running = False
+
+
+_stock_schedule_ping = engineio.socket.Socket.schedule_ping
+
+
+def _schedule_ping(self):
+    pinger = getattr(self.server, "pinger", None)
+    if pinger is None:
+        return _stock_schedule_ping(self)
+    if self.last_ping:  # as stock: only once the previous ping was answered
+        pinger.schedule(self)
+    return None
+
+
 def install(server):
     """Send broadcasts of this Socket.IO server one frame for all (gevent only; other modes keep the stock path)."""
     eio = server.eio
@@ -141,6 +234,8 @@ def install(server):
     if base is None or not issubclass(base, simple_websocket_wsgi()):
         return False
     eio._async = dict(eio._async, websocket=framed_websocket(base))
+    eio.pinger = Pinger(eio)
+    engineio.socket.Socket.schedule_ping = _schedule_ping  # the stock one for servers without a pinger
     stock = server._send_eio_packet
 
     def send_eio_packet(eio_sid, pkt):

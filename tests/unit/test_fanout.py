@@ -68,9 +68,7 @@ def test_a_broadcast_is_framed_once_and_written_to_every_idle_socket_in_order_be
 
 
 def _pair():
-    a, b = gevent.socket.socketpair()
-    a.setblocking(False)
-    return a, b
+    return gevent.socket.socketpair()  # cooperative and blocking, as gevent's server hands them over
 
 
 def test_writer_never_blocks_the_sender_and_keeps_order_behind_a_slow_reader():
@@ -110,3 +108,32 @@ def test_a_client_that_stops_reading_is_cut_off_not_buffered_forever(monkeypatch
         for _ in range(1000):
             writer.send(b"y" * 10_000)
     assert writer.broken and writer._pending == []
+
+
+class FakeEio:
+    ping_interval = 0.05
+
+    def __init__(self):
+        self.tasks = 0
+
+    def start_background_task(self, fn):
+        self.tasks += 1
+        return gevent.spawn(fn)
+
+    sleep = staticmethod(gevent.sleep)
+
+
+def test_one_greenlet_pings_every_socket_when_its_interval_is_up():
+    eio = FakeEio()
+    pinger = fanout.Pinger(eio)
+    socks = [FakeEioSocket(Recorder()) for _ in range(3)]
+    socks[2].closed = True
+    for sock in socks:
+        pinger.schedule(sock)
+        assert sock.last_ping is None  # no timeout counts until the ping is out
+    gevent.sleep(0.01)
+    assert all(sock.queue.qsize() == 0 for sock in socks)  # not yet due
+    gevent.sleep(0.1)
+    assert [sock.queue.qsize() for sock in socks] == [1, 1, 0]  # a closed socket is not pinged
+    assert socks[0].queue.get().packet_type == 2 and socks[0].last_ping is not None  # engine.io PING
+    assert eio.tasks == 1 and not pinger.running and pinger.due == []
