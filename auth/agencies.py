@@ -2,11 +2,15 @@
 from flask_babel import gettext as _
 
 from auth import permissions
-from auth.models import Agency, AgencyKind
+from auth.models import Agency, AgencyKind, User
 from core import audit
 from core.errors import Conflict, Forbidden, NotFound
 from core.extensions import db
+from core.realtime import SocketConnection, disconnect_where
 from core.validation import Fields
+
+#: what its people may do follows from these (a leader of the provincial office is province-wide; rooms by tree)
+ACCESS_FIELDS = {"kind", "parent_id", "active"}
 
 
 def get_agency(agency_id):
@@ -87,6 +91,9 @@ def update_agency(actor, agency, data):
     if changes:
         audit.record(actor, "agency.update", agency, **changes)
     db.session.commit()
+    if ACCESS_FIELDS & changes.keys():
+        # their sockets keep the user and the rooms they connected with: they reconnect as what they are now
+        disconnect_where(SocketConnection.user_id.in_(db.select(User.id).where(User.agency_id == agency.id)))
     return agency
 
 
@@ -104,4 +111,7 @@ def set_approval_required(actor, agency, data):
     if changes:
         audit.record(actor, "agency.update", agency, **changes)
     db.session.commit()
+    if ACCESS_FIELDS & changes.keys():
+        # their sockets keep the user and the rooms they connected with: they reconnect as what they are now
+        disconnect_where(SocketConnection.user_id.in_(db.select(User.id).where(User.agency_id == agency.id)))
     return agency

@@ -18,7 +18,7 @@ def world(live_server, live_db):
 
     with live_db(live_server):
         f = Factory()
-        office = f.agency(code="VP")
+        office = f.agency(code="VP", kind="provincial_office")
         health = f.agency(code="SYT")
         other = f.agency(code="SXD")
         chair = f.user("leader", office, username="chair")
@@ -31,7 +31,7 @@ def world(live_server, live_db):
         from auth.models import User
         from core.extensions import db
 
-        ids = {"meeting": meeting.id, "other_agency": other.id}
+        ids = {"meeting": meeting.id, "other_agency": other.id, "office": office.id}
         ids.update(db.session.execute(db.select(User.username, User.id)).all())
     return live_server, ids
 
@@ -76,6 +76,21 @@ def test_a_leader_changed_by_an_admin_loses_the_meeting_at_once(world, change):
         again = server.socket(token=server.token("deputy"))
         assert _join(again, ids["meeting"])["error"] == "not_found"
         again.disconnect()
+
+
+def test_a_leader_whose_agency_stops_being_the_provincial_office_loses_the_meeting_at_once(world):
+    """A leader of the provincial office is province-wide (may join any meeting); once the office is made a
+    department, their open socket (its kept user, its rooms, its cached invitation check) is closed."""
+    server, ids = world
+    sock = server.socket(token=server.token("deputy"))
+    assert _join(sock, ids["meeting"])["ok"]
+    res = requests.patch(f"{server.url}/api/v1/agencies/{ids['office']}", json={"kind": "department"},
+                         headers={"Authorization": f"Bearer {server.token('quantri')}"})
+    assert res.status_code == 200, res.text
+    assert wait_disconnected(sock)
+    again = server.socket(token=server.token("deputy"))
+    assert _join(again, ids["meeting"])["error"] == "not_found"
+    again.disconnect()
 
 
 def test_an_officer_moved_to_another_agency_keeps_no_socket_of_the_old_one(world):
