@@ -137,10 +137,14 @@ def publish_coalesced(event_name, build, to, delay=0.25):
             finally:
                 db.session.remove()
 
+    if not serving:
+        # nothing would be left running to send it later (a command, a test client): read it now, in this
+        # transaction (the commit is no time for a query), and send it after the commit like any publish
+        payload = build()
+        after_commit(lambda: emit(event_name, payload, to=to))
+        return
+
     def schedule():
-        if not serving:
-            emit(event_name, build(), to=to)
-            return
         if key in pending:
             return
         pending.add(key)
