@@ -19,6 +19,7 @@ import time
 
 import engineio.socket
 import simple_websocket
+from engineio import exceptions as eio_exceptions
 from engineio import packet as eio_packet
 from wsproto.utilities import LocalProtocolError
 
@@ -172,7 +173,7 @@ def framed_websocket(base):
                 writer = FrameWriter(self.ws.sock, eio_socket.server.start_background_task)
                 self.ws.sock = writer
                 eio_socket.frame_writer = writer
-            ret = self.app(self)
+            ret = serve(eio_socket, self) if getattr(eio_socket, "frame_writer", None) else self.app(self)
             if self.ws.mode == "gunicorn":
                 raise StopIteration()
             if self.ws.mode == "werkzeug":
@@ -180,6 +181,101 @@ def framed_websocket(base):
             return ret
 
     return FramedWebSocket
+
+
+def serve(sock, ws):
+    """Engine.IO's websocket handler (engineio 4.15's Socket._websocket_handler) without its writer greenlet:
+    once the socket is on the websocket, each packet is written when it is sent (``_send`` below), in order,
+    through the FrameWriter. One greenlet, a queue hop and a timeout less per socket."""
+
+    def wait():
+        data = ws.wait()
+        if data and len(data) > sock.server.max_http_buffer_size:
+            raise ValueError("packet is too large")
+        return data
+
+    if sock.connected:  # an upgrade from polling: the probe, then the upgrade packet
+        sock.upgrading = True
+        probe = wait()
+        probe = probe and eio_packet.Packet(encoded_packet=probe)
+        if not probe or probe.packet_type != eio_packet.PING or probe.data != "probe":
+            sock.upgrading = False
+            return []
+        ws.send(eio_packet.Packet(eio_packet.PONG, data="probe").encode())
+        sock.queue.put(eio_packet.Packet(eio_packet.NOOP))  # ends the poll in flight
+        data = wait()
+        if data is None or eio_packet.Packet(encoded_packet=data).packet_type != eio_packet.UPGRADE:
+            sock.upgraded = sock.upgrading = False
+            return []
+        sock.upgraded, sock.upgrading = True, False
+    else:
+        sock.connected = sock.upgraded = True
+    _go_direct(sock, ws)
+    while True:
+        try:
+            data = wait()
+        except Exception:
+            break
+        if data is None:  # closed, by the client or by us
+            break
+        try:
+            sock.receive(eio_packet.Packet(encoded_packet=data))
+        except eio_exceptions.UnknownPacketError:
+            pass
+        except eio_exceptions.SocketIsClosedError:
+            break
+        except Exception:
+            sock.server.logger.exception("Unknown receive error")
+            break
+    sock.close(wait=False, abort=True, reason=sock.server.reason.TRANSPORT_CLOSE)
+    ws.close()
+    ws.ws.sock.close()  # the FrameWriter's: once what is pending is out
+    return []
+
+
+def _go_direct(sock, ws):
+    """From now on packets go straight out; what was queued before goes first (a None is a close asked for)."""
+    sock.frame_ws = ws
+    queued = []
+    while sock.queue.qsize():
+        queued.append(sock.queue.get(block=False))
+        sock.queue.task_done()
+    for pkt in queued:
+        if pkt is None:
+            ws.close()
+            return
+        with contextlib.suppress(OSError):
+            ws.send(pkt.encode())
+
+
+_stock_send = engineio.socket.Socket.send
+_stock_close = engineio.socket.Socket.close
+
+
+def _send(self, pkt):
+    ws = self.__dict__.get("frame_ws")
+    if ws is None:
+        return _stock_send(self, pkt)
+    if self.check_ping_timeout():
+        with contextlib.suppress(OSError):  # the connection is gone: its handler's read ends and closes it
+            ws.send(pkt.encode())
+    return None
+
+
+def _close(self, wait=True, abort=False, reason=None):
+    """Stock close, where handing the CLOSE packet over is writing it: nothing waits in a queue."""
+    ws = self.__dict__.get("frame_ws")
+    if ws is None:
+        return _stock_close(self, wait, abort, reason)
+    if not self.closed and not self.closing:
+        self.closing = True
+        self.server._trigger_event("disconnect", self.sid, reason or self.server.reason.SERVER_DISCONNECT,
+                                   run_async=False)
+        if not abort:
+            self.send(eio_packet.Packet(eio_packet.CLOSE))
+        self.closed = True
+        ws.close()  # ends the handler's read
+    return None
 
 
 class Pinger:
@@ -235,7 +331,10 @@ def install(server):
         return False
     eio._async = dict(eio._async, websocket=framed_websocket(base))
     eio.pinger = Pinger(eio)
-    engineio.socket.Socket.schedule_ping = _schedule_ping  # the stock one for servers without a pinger
+    # for sockets this module serves; the stock methods for the others (polling, compressed, other servers)
+    engineio.socket.Socket.schedule_ping = _schedule_ping
+    engineio.socket.Socket.send = _send
+    engineio.socket.Socket.close = _close
     stock = server._send_eio_packet
 
     def send_eio_packet(eio_sid, pkt):
