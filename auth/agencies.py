@@ -6,7 +6,7 @@ from auth.models import Agency, AgencyKind, User
 from core import audit
 from core.errors import Conflict, Forbidden, NotFound
 from core.extensions import db
-from core.realtime import SocketConnection, disconnect_where
+from core.realtime import SocketConnection, disconnect_where, row_id
 from core.validation import Fields
 
 #: what its people may do follows from these (a leader of the provincial office is province-wide; rooms by tree)
@@ -92,9 +92,15 @@ def update_agency(actor, agency, data):
         audit.record(actor, "agency.update", agency, **changes)
     db.session.commit()
     if ACCESS_FIELDS & changes.keys():
-        # their sockets keep the user and the rooms they connected with: they reconnect as what they are now
-        disconnect_where(SocketConnection.user_id.in_(db.select(User.id).where(User.agency_id == agency.id)))
+        _close_sockets_of(agency)
     return agency
+
+
+def _close_sockets_of(agency):
+    """Its people's sockets keep the user and the rooms they connected with: they reconnect as what they are now."""
+    agency_id = row_id(agency)
+    disconnect_where(SocketConnection.user_id.in_(db.select(User.id).where(User.agency_id == agency_id)),
+                     kept=lambda kept: kept.user.agency_id == agency_id)
 
 
 def set_approval_required(actor, agency, data):
@@ -111,7 +117,4 @@ def set_approval_required(actor, agency, data):
     if changes:
         audit.record(actor, "agency.update", agency, **changes)
     db.session.commit()
-    if ACCESS_FIELDS & changes.keys():
-        # their sockets keep the user and the rooms they connected with: they reconnect as what they are now
-        disconnect_where(SocketConnection.user_id.in_(db.select(User.id).where(User.agency_id == agency.id)))
     return agency

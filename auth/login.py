@@ -87,7 +87,8 @@ def sockets_no_longer_allowed(kept):
     """The sids in ``kept`` ({sid: KeptUser}) whose token was revoked or expired, whose browser login ended, or
     whose user was deactivated or given another role or agency since the socket connected."""
     now = utcnow()
-    users = _chunked(lambda ids: db.select(User.id, User.active, User.role, User.agency_id).where(User.id.in_(ids)),
+    users = _chunked(lambda ids: db.select(User.id, User.active, User.role, User.agency_id, User.full_name,
+                                           User.locale).where(User.id.in_(ids)),
                      {k.user.id for k in kept.values()})
     tokens = _chunked(lambda ids: db.select(ApiToken.id).where(
         ApiToken.id.in_(ids), ApiToken.revoked_at.is_(None),
@@ -98,7 +99,8 @@ def sockets_no_longer_allowed(kept):
     now_of = {row[0]: tuple(row) for row in users}
     live = {row[0] for row in tokens} | {row[0] for row in logins} | {None}
     return [sid for sid, k in kept.items()
-            if now_of.get(k.user.id) != (k.user.id, True, k.user.role, k.user.agency_id)
+            if now_of.get(k.user.id) != (k.user.id, True, k.user.role, k.user.agency_id, k.user.full_name,
+                                         k.user.locale)
             or (k.api_token_id or k.login_id) not in live]
 
 

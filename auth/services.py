@@ -16,7 +16,7 @@ from core import audit
 from core.dbtypes import utcnow
 from core.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from core.extensions import db
-from core.realtime import SocketConnection, disconnect_where
+from core.realtime import SocketConnection, disconnect_where, row_id
 from core.validation import Fields, parse_id
 
 MIN_PASSWORD = 8
@@ -163,7 +163,8 @@ def revoke_access(user):
 
 def close_sockets(user):
     """Close every open socket of the user, on whichever process holds it."""
-    disconnect_where(SocketConnection.user_id == user.id)
+    user_id = row_id(user)
+    disconnect_where(SocketConnection.user_id == user_id, kept=lambda kept: kept.user.id == user_id)
 
 
 def sign_out_everywhere(user):
@@ -247,13 +248,14 @@ def revoke_token(actor, token):
         token.revoked_at = utcnow()
         audit.record(actor, "token.revoke", token)
         db.session.commit()
-    disconnect_where(SocketConnection.api_token_id == token.id)
+    token_id = row_id(token)
+    disconnect_where(SocketConnection.api_token_id == token_id, kept=lambda kept: kept.api_token_id == token_id)
 
 
 def logout_sockets(login_id):
     """Close the sockets opened by one browser login."""
     if login_id:
-        disconnect_where(SocketConnection.login_id == login_id)
+        disconnect_where(SocketConnection.login_id == login_id, kept=lambda kept: kept.login_id == login_id)
 
 
 # -- users ----------------------------------------------------------------------

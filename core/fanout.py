@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 #: bytes waiting for one slow client before it is cut off (it reconnects and replays what it missed)
 MAX_PENDING = 8 * 1024 * 1024
+#: seconds a client may leave pending bytes unread before it is cut off (else a closed session's socket,
+#: its greenlet and its pending bytes could wait forever on a peer that stopped reading)
+FLUSH_TIMEOUT = 60
 
 
 def frame(data):
@@ -65,7 +68,7 @@ class FrameWriter:
 
     def send(self, data, flags=0):
         if self.broken:
-            raise OSError("websocket connection lost")
+            raise BrokenPipeError("websocket connection lost")  # what simple-websocket's close expects
         if self._flushing:
             self._queue(data)
             return len(data)
@@ -105,12 +108,15 @@ class FrameWriter:
             self._sock.shutdown(socket.SHUT_RDWR)  # its reader sees the end and Engine.IO closes the session
 
     def _flush(self):
+        from gevent import Timeout  # only gevent's server has FrameWriters (install); wsgi.py imports gevent
+
         try:
             while self._pending and not self.broken:
                 data = b"".join(self._pending)
                 self._pending.clear()
                 self._pending_bytes = 0
-                self._sock.sendall(data)  # waits for the client, in this greenlet only
+                with Timeout(FLUSH_TIMEOUT, OSError("a websocket client read nothing for a minute")):
+                    self._sock.sendall(data)  # waits for the client, in this greenlet only
         except OSError:
             self._cut()
         finally:

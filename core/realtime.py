@@ -205,6 +205,11 @@ def _drop_unfinished(sess, transaction):
 
 # -- connections ----------------------------------------------------------------
 
+def row_id(obj):
+    """An ORM object's primary key without a query, even once a commit has expired its attributes."""
+    return orm_inspect(obj).identity[0]
+
+
 def socket_authenticator(fn):
     """Register ``fn(auth) -> (user, api_token, until)`` (user None: refused) for connecting sockets;
     ``until`` is when the login or token behind the socket expires (None: never)."""
@@ -354,8 +359,15 @@ def leave_room_after_commit(room, user_ids):
     after_commit(leave)
 
 
-def disconnect_where(*criteria):
-    """Close every socket matching the SocketConnection criteria, on whichever process holds it."""
+def disconnect_where(*criteria, kept=None):
+    """Close every socket matching the SocketConnection criteria, on whichever process holds it.
+
+    ``kept``, the same test on this process's KeptUser, forgets those users first and with no I/O: while the
+    query below waits (other greenlets run), no event of this process may still act as them."""
+    if kept is not None:
+        for sid, user in list(_kept.items()):
+            if kept(user):
+                _kept.pop(sid, None)
     sids = db.session.scalars(db.select(SocketConnection.sid).where(*criteria)).all()
     for sid in sids:
         _kept.pop(sid, None)  # here at once: no event of this process acts as the user any more

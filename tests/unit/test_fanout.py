@@ -137,3 +137,15 @@ def test_one_greenlet_pings_every_socket_when_its_interval_is_up():
     assert [sock.queue.qsize() for sock in socks] == [1, 1, 0]  # a closed socket is not pinged
     assert socks[0].queue.get().packet_type == 2 and socks[0].last_ping is not None  # engine.io PING
     assert eio.tasks == 1 and not pinger.running and pinger.due == []
+
+
+def test_a_client_that_reads_nothing_for_the_flush_timeout_is_cut_off(monkeypatch):
+    monkeypatch.setattr(fanout, "FLUSH_TIMEOUT", 0.2)
+    a, _b = _pair()  # nobody reads _b
+    writer = fanout.FrameWriter(a, gevent.spawn)
+    writer.send(b"z" * 2_000_000)
+    writer.close()  # the session ended: the socket closes after its pending bytes, or when the timeout cuts
+    gevent.sleep(0.5)
+    assert writer.broken and not writer._flushing and writer._pending == []
+    with pytest.raises(BrokenPipeError):
+        writer.send(b"more")

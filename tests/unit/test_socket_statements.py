@@ -102,8 +102,8 @@ def test_the_recheck_closes_sockets_whose_user_changed_behind_their_back(app, fa
     db.session.execute(db.update(User).where(User.id == users["moved"].id).values(agency_id=other.id))
     db.session.execute(db.update(User).where(User.id == users["gone"].id).values(active=False))
     db.session.commit()
-    assert realtime.recheck_sockets() == 2
-    assert {name for name, sock in socks.items() if sock.is_connected()} == {"same", "renamed"}
+    assert realtime.recheck_sockets() == 3  # a new name too: the chat shows the name the socket keeps
+    assert {name for name, sock in socks.items() if sock.is_connected()} == {"same"}
 
 
 def test_a_socket_opened_with_a_bearer_header_closes_when_its_token_is_revoked(app, factory):
@@ -119,3 +119,28 @@ def test_a_socket_opened_with_a_bearer_header_closes_when_its_token_is_revoked(a
     assert row.api_token_id == token.id  # so revoking the token finds the socket
     services.revoke_token(user, token)
     assert not sock.is_connected()
+
+
+def test_closing_a_users_sockets_forgets_them_here_before_asking_the_database(app, monkeypatch):
+    """While the query for the sockets to close waits (other greenlets run then), no event of this process may
+    still act as the user: the kept user is forgotten first, with no I/O."""
+    from types import SimpleNamespace
+
+    def kept(user_id, token_id=None, login_id=None):
+        return SimpleNamespace(user=SimpleNamespace(id=user_id, agency_id=1), api_token_id=token_id, login_id=login_id)
+
+    monkeypatch.setattr(realtime, "_kept", {"s7": kept(7), "s8": kept(8, token_id=3), "s9": kept(9, login_id="L")})
+    left_when_queried = []
+    real_scalars = db.session.scalars
+
+    def scalars(*args, **kwargs):
+        left_when_queried.append(set(realtime._kept))
+        return real_scalars(*args, **kwargs)
+
+    monkeypatch.setattr(db.session, "scalars", scalars)
+    from auth import services
+
+    with app.app_context():
+        realtime.disconnect_where(realtime.SocketConnection.user_id == 7, kept=lambda k: k.user.id == 7)
+        services.logout_sockets("L")
+    assert left_when_queried == [{"s8", "s9"}, {"s8"}]
