@@ -42,8 +42,13 @@ screenshots: $(VENV)/.dev-installed
 	  tests/e2e/test_documents_presenting.py tests/e2e/test_meeting_replies_browser.py \
 	  tests/e2e/test_agenda_browser.py tests/e2e/test_search_browser.py
 
+# the speed benchmarks, each beside its baseline (bench/README.md 1-2, 8, 8b, 9, 10; the soak is bench-soak)
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/chat.py
+	$(BIN)/python bench/chat.py --processes 2 --scenarios open200,open1000
+	$(BIN)/python bench/directive.py
+	$(BIN)/python bench/board.py
 
 # chat against the bare Node socket.io server: open and closed loop, CPU per delivery, 2,000 sockets (bench/README.md, 8)
 bench-chat: $(VENV)/.dev-installed
