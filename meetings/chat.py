@@ -65,7 +65,8 @@ def send_message(user, data, now=None):
     try:
         body = _body(data)
         _require_chat_open(meeting)
-        if chat_rate.limited(meeting.id, user.id, now):
+        place = chat_rate.reserve(meeting.id, user.id, now)
+        if place is None:
             raise ServiceError(_("Too many messages. Wait a few seconds."), code="rate_limited", status=429)
     except ServiceError:
         # a retry of a message stored before the chat closed or the limit was reached is still answered
@@ -74,7 +75,27 @@ def send_message(user, data, now=None):
         if existing is None:
             raise
         return _answered(existing), False
-    message = ChatMessage(meeting_id=meeting.id, author_id=user.id, body=body, client_id=client_id, created_at=now)
+    meeting_id, author_id = meeting.id, user.id  # a rollback or the commit expires them
+    try:
+        return _store(meeting, user, body, client_id, now), True
+    except _Retry as retry:
+        chat_rate.release(meeting_id, author_id, place)  # a retry takes no place
+        return _answered(retry.existing), False
+    except BaseException:
+        chat_rate.release(meeting_id, author_id, place)
+        raise
+
+
+class _Retry(Exception):
+    def __init__(self, existing):
+        super().__init__()
+        self.existing = existing
+
+
+def _store(meeting, user, body, client_id, now):
+    """Insert, publish and commit a new message; ``_Retry`` when its client_id is already stored."""
+    meeting_id, author_id = meeting.id, user.id  # before the flush: a failed one leaves nothing to read
+    message = ChatMessage(meeting_id=meeting_id, author_id=author_id, body=body, client_id=client_id, created_at=now)
     db.session.add(message)
     try:
         # a retry is caught by the unique (meeting, author, client_id) constraint, not by a SELECT first
@@ -83,18 +104,16 @@ def send_message(user, data, now=None):
         # a retry (the same client_id again, perhaps on another socket or process at the same moment):
         # nothing else is pending in this transaction, so roll back and answer with the stored one
         db.session.rollback()
-        existing = _existing_message(meeting.id, user.id, client_id)
+        existing = _existing_message(meeting_id, author_id, client_id)
         if existing is None:
             raise
-        return _answered(existing), False
+        raise _Retry(existing) from None
     message.author = user
     # the reply is built before the commit, which expires the row: nothing is read back after it
     _answered(message)
     publish("chat:message", message.as_dict, to=room(meeting.id))
-    meeting_id, author_id = meeting.id, user.id  # the commit expires them: nothing is read back after it
     db.session.commit()
-    chat_rate.counted(meeting_id, author_id, message.as_dict["id"], now)  # a new message, once stored
-    return message, True
+    return message
 
 
 def _answered(message):

@@ -2,14 +2,16 @@
 at most COUNT new messages in one meeting within any SECONDS (a moving window, as when they were counted
 in the database).
 
-Checked before a message is stored; counted only once a NEW message is stored, so a retry of a stored
-``client_id`` costs nothing and two sockets of one user share one count. With REDIS_URL the log of each
-(meeting, user) is a Redis sorted set that every process shares and that expires with its window; without
-it (one process) it is kept in memory, where everything older than the window is dropped on each access,
-so the structure holds only the last SECONDS' messages.
+A message reserves its place before it is stored, in one atomic step (count and add), so a burst of sends
+at once cannot all pass a count of zero; the place is given back when the send turns out to be a retry of a
+stored ``client_id`` or fails, so a retry costs nothing. Two sockets of one user share one count. With
+REDIS_URL the log of each (meeting, user) is a Redis sorted set that every process shares and that expires
+with its window; without it (one process) it is kept in memory, where everything older than the window is
+dropped on each access, so the structure holds only the last SECONDS' messages.
 """
 import logging
 import threading
+import uuid
 from collections import deque
 
 from flask import current_app
@@ -27,29 +29,37 @@ class MemoryLog:
     errors = ()  # nothing here fails for want of a server
 
     def __init__(self):
-        self.events = deque()  # (timestamp, key)
+        self.events = deque()  # (timestamp, key, reservation token)
         self.counts = {}
         self.lock = threading.Lock()
 
     def _sweep(self, since):
         while self.events and self.events[0][0] <= since:
-            _at, key = self.events.popleft()
-            left = self.counts[key] - 1
-            if left:
-                self.counts[key] = left
-            else:
-                del self.counts[key]
+            self._drop_one(self.events.popleft()[1])
 
-    def count(self, key, now, seconds):
+    def _drop_one(self, key):
+        left = self.counts[key] - 1
+        if left:
+            self.counts[key] = left
+        else:
+            del self.counts[key]
+
+    def reserve(self, key, now, seconds, limit, token):
         with self.lock:
             self._sweep(now - seconds)
-            return self.counts.get(key, 0)
-
-    def add(self, key, now, seconds, _member):
-        with self.lock:
-            self._sweep(now - seconds)
-            self.events.append((now, key))
+            if self.counts.get(key, 0) >= limit:
+                return False
+            self.events.append((now, key, token))
             self.counts[key] = self.counts.get(key, 0) + 1
+            return True
+
+    def release(self, key, token):
+        with self.lock:
+            for event in self.events:
+                if event[1] == key and event[2] == token:
+                    self.events.remove(event)
+                    self._drop_one(key)
+                    return
 
     def size(self, now, seconds):
         """How many messages (and keys) it holds once what is older than the window is dropped."""
@@ -68,17 +78,22 @@ class RedisLog:
         self.client = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
         self.prefix = prefix
 
-    def count(self, key, now, seconds):
-        pipe = self.client.pipeline(transaction=True)
-        pipe.zremrangebyscore(self.prefix + key, "-inf", now - seconds)
-        pipe.zcard(self.prefix + key)
-        return pipe.execute()[1]
+    #: drop what left the window, then add the reservation only if the window holds fewer than the limit
+    RESERVE = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[2]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[4])
+redis.call('EXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
 
-    def add(self, key, now, seconds, member):
-        pipe = self.client.pipeline(transaction=True)
-        pipe.zadd(self.prefix + key, {str(member): now})
-        pipe.expire(self.prefix + key, int(seconds) + 1)  # nothing is left of a user who stopped writing
-        pipe.execute()
+    def reserve(self, key, now, seconds, limit, token):
+        # one script: atomic on the Redis server, so processes racing for the last place cannot both win
+        script = self.client.register_script(self.RESERVE)
+        return bool(script(keys=[self.prefix + key], args=[now - seconds, limit, now, token, int(seconds) + 1]))
+
+    def release(self, key, token):
+        self.client.zrem(self.prefix + key, token)
 
 
 def _log():
@@ -97,22 +112,23 @@ def _limit():
     return count, seconds
 
 
-def limited(meeting_id, user_id, now):
-    """Whether this user already has COUNT messages in this meeting within the SECONDS before ``now``."""
+def reserve(meeting_id, user_id, now):
+    """A place for one new message of this user in this meeting: its token, or None when COUNT messages
+    already are within the SECONDS before ``now``. Give it back with :func:`release` if nothing is stored."""
     count, seconds = _limit()
     store = _log()
+    token = uuid.uuid4().hex
     try:
-        return store.count(f"{meeting_id}:{user_id}", now.timestamp(), seconds) >= count
+        return token if store.reserve(f"{meeting_id}:{user_id}", now.timestamp(), seconds, count, token) else None
     except store.errors as exc:
         log.warning("chat rate limit: Redis: %s", exc)
-        return False
+        return token
 
 
-def counted(meeting_id, user_id, message_id, now):
-    """Count a NEW message (never a retry of a stored one)."""
-    _count, seconds = _limit()
+def release(meeting_id, user_id, token):
+    """Give a place back: the send was a retry of a stored message, or it failed."""
     store = _log()
     try:
-        store.add(f"{meeting_id}:{user_id}", now.timestamp(), seconds, message_id)
+        store.release(f"{meeting_id}:{user_id}", token)
     except store.errors as exc:
         log.warning("chat rate limit: Redis: %s", exc)

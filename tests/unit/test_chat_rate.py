@@ -121,3 +121,48 @@ def test_with_redis_two_app_instances_share_it(app, tmp_path, room):
         client.close()
         with other.app_context():
             db.engine.dispose()
+
+
+def _burst(store, key, now, tokens):
+    """Every token asks for a place at the same moment, from its own thread; the tokens that got one."""
+    import threading
+
+    won, start = [], threading.Barrier(len(tokens))
+
+    def ask(token):
+        start.wait()
+        if store.reserve(key, now, 10, 3, token):
+            won.append(token)
+
+    threads = [threading.Thread(target=ask, args=(t,)) for t in tokens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return won
+
+
+def test_a_burst_of_sends_at_once_gets_no_more_than_the_limit_and_a_place_given_back_is_free_again():
+    from meetings import chat_rate
+
+    store, now = chat_rate.MemoryLog(), T0.timestamp()
+    won = _burst(store, "1:2", now, [f"t{n}" for n in range(20)])
+    assert len(won) == 3 and store.counts == {"1:2": 3}
+    store.release("1:2", won[0])  # that send was a retry of a stored message, or it failed
+    assert store.reserve("1:2", now, 10, 3, "again") and not store.reserve("1:2", now, 10, 3, "one more")
+
+
+def test_with_redis_a_burst_from_many_clients_at_once_gets_no_more_than_the_limit():
+    need(redis_available(), "Redis")
+    from meetings import chat_rate
+
+    store = chat_rate.RedisLog(redis_url(), f"chat-rate:test-{uuid.uuid4().hex[:12]}:")
+    key, now = "1:2", T0.timestamp()
+    try:
+        won = _burst(store, key, now, [f"t{n}" for n in range(20)])
+        assert len(won) == 3 and store.client.zcard(store.prefix + key) == 3
+        store.release(key, won[0])
+        assert store.reserve(key, now, 10, 3, "again") and not store.reserve(key, now, 10, 3, "one more")
+    finally:
+        store.client.delete(store.prefix + key)
+        store.client.close()
