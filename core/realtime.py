@@ -308,11 +308,20 @@ def on_connect(auth=None):
         hook(user)
     token_id = api_token.id if api_token else None
     login_id = None if api_token else session.get("login_id")
-    kept = KeptUser(user, until, token_id, login_id)  # before the commit expires the user's attributes
+    # kept before the commit (which expires the user's attributes, and lets other greenlets run): a change
+    # that closes this user's sockets meanwhile forgets it here too (disconnect_where's ``kept`` test)
+    _kept[request.sid] = KeptUser(user, until, token_id, login_id)
     db.session.add(SocketConnection(sid=request.sid, user_id=user.id, api_token_id=token_id, login_id=login_id,
                                     server_id=SERVER_ID))
-    db.session.commit()
-    _kept[request.sid] = kept
+    try:
+        db.session.commit()
+    except BaseException:
+        _kept.pop(request.sid, None)
+        raise
+    if request.sid not in _kept:  # closed while connecting: refused, the client connects again as what it is
+        db.session.execute(db.delete(SocketConnection).where(SocketConnection.sid == request.sid))
+        db.session.commit()
+        return False
     _start_rechecking()
     metrics.socket_connected(request.sid)
     return True

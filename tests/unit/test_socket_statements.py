@@ -144,3 +144,24 @@ def test_closing_a_users_sockets_forgets_them_here_before_asking_the_database(ap
         realtime.disconnect_where(realtime.SocketConnection.user_id == 7, kept=lambda k: k.user.id == 7)
         services.logout_sockets("L")
     assert left_when_queried == [{"s8", "s9"}, {"s8"}]
+
+
+def test_a_socket_whose_user_is_closed_while_it_connects_is_refused_and_leaves_no_row(app, factory, monkeypatch):
+    """The connect's commit lets other greenlets run; a logout or deactivation that closes the user's sockets
+    then forgets this one too (it is kept before the commit), so it is refused instead of keeping the old user."""
+    user = factory.user()
+    token, user_id = factory.token(user), user.id
+    real_commit = db.session.commit
+
+    def commit():
+        real_commit()
+        for sid, kept in list(realtime._kept.items()):  # what disconnect_where's kept test does meanwhile
+            if kept.user.id == user_id:
+                realtime._kept.pop(sid)
+
+    monkeypatch.setattr(db.session, "commit", commit)
+    sock = socketio.test_client(app, auth={"token": token})
+    assert not sock.is_connected()
+    monkeypatch.undo()
+    assert db.session.scalar(db.select(db.func.count()).select_from(realtime.SocketConnection)
+                             .where(realtime.SocketConnection.user_id == user_id)) == 0
