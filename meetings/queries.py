@@ -64,13 +64,18 @@ def meeting_for_socket(user, data):
     return meeting
 
 
+#: one statement object for every message: SQLAlchemy computes its cache key once, not per execution
+_CHAT_MEETING = (db.select(Meeting).where(Meeting.id == db.bindparam("id"))
+                 .execution_options(populate_existing=True))
+
+
 def meeting_for_chat(user, data, sid=None):
     """As meeting_for_socket, for a chat message: the meeting's row is read on every message (its state),
     the invitation only when socket ``sid`` has no check made at the row's access_version. That number
     grows in the transaction of every change to who may join, so the check kept is exact on every process,
     with no timer and no message bus."""
     # populate_existing: read now, even when the session already holds the meeting
-    meeting = db.session.get(Meeting, payload_id(data, "meeting_id"), populate_existing=True)
+    meeting = db.session.scalar(_CHAT_MEETING, {"id": payload_id(data, "meeting_id")})
     if meeting is None or not _may_join(user, meeting, sid):
         raise NotFound(_("Meeting not found."))
     return meeting

@@ -4,6 +4,7 @@ same transaction (SQLAlchemy session events; the services need not know), and ``
 What each row contributes is said once, in ``BUILDERS``: the part, the fields whose change re-indexes
 it, and a function giving the index row's values.
 """
+import functools
 from dataclasses import dataclass
 
 from sqlalchemy import Text, bindparam, delete, event, func, insert, inspect, literal_column, select
@@ -95,12 +96,19 @@ def _row(builder, obj):
     return values
 
 
+@functools.cache
 def insert_statement(dialect_name):
-    """An INSERT of index rows given as dicts of COLUMNS; on PostgreSQL it also writes ``tsv``."""
+    """An INSERT of index rows given as dicts of COLUMNS; on PostgreSQL it also writes ``tsv``. One object per
+    dialect, so SQLAlchemy computes its cache key once (every chat message writes a row)."""
     params = {name: bindparam(name) for name in COLUMNS}
     if dialect_name == "postgresql":
         params["tsv"] = func.to_tsvector(literal_column("'simple'::regconfig"), bindparam("folded", type_=Text))
     return insert(SearchEntry.__table__).values(params)
+
+
+#: the index row of one object, removed before it is written again (SQLite reuses the ids of deleted rows)
+_DELETE_ROW = delete(SearchEntry.__table__).where(SearchEntry.__table__.c.part == bindparam("del_part"),
+                                                  SearchEntry.__table__.c.object_id == bindparam("del_id"))
 
 
 def _changed(obj, fields):
@@ -139,8 +147,9 @@ def _keep_index_in_step(session, _context):
         return
     conn = session.connection()
     table = SearchEntry.__table__
-    for part, object_id in gone + [(row["part"], row["object_id"]) for row in rows]:
-        conn.execute(delete(table).where(table.c.part == part, table.c.object_id == object_id))
+    stale = gone + [(row["part"], row["object_id"]) for row in rows]
+    if stale:  # one statement object (its cache key computed once), all rows in one executemany
+        conn.execute(_DELETE_ROW, [{"del_part": part, "del_id": object_id} for part, object_id in stale])
     if gone_directives:
         conn.execute(delete(table).where(table.c.directive_id.in_(gone_directives)))
     if gone_meetings:
