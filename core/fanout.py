@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 
 #: bytes waiting for one slow client before it is cut off (it reconnects and replays what it missed)
 MAX_PENDING = 8 * 1024 * 1024
+#: seconds a client has to answer our websocket close frame before its socket is closed anyway
+CLOSE_TIMEOUT = 5
 #: seconds a client may leave pending bytes unread before it is cut off (else a closed session's socket,
 #: its greenlet and its pending bytes could wait forever on a peer that stopped reading)
 FLUSH_TIMEOUT = 60
@@ -161,9 +163,19 @@ class InlineServer(simple_websocket.Server):
         raise simple_websocket.ConnectionClosed(self.close_reason, self.close_message)
 
     def close(self, reason=None, message=None):
-        super().close(reason, message)
-        with contextlib.suppress(OSError):
-            self.sock.shutdown(socket.SHUT_RD)  # the handler's pending recv ends now, not when the client answers
+        with contextlib.suppress(OSError):  # a peer already gone (reset): nothing to tell it
+            super().close(reason, message)
+        self.connected = False
+        # The handler's read ends when the client answers the close frame: read first, the socket then closes
+        # with nothing unread (an unread byte turns the close into a reset, which can drop what we just sent
+        # from the client's buffer). A client that never answers is let go after CLOSE_TIMEOUT.
+        from gevent import spawn_later  # only gevent's server uses this class (install)
+
+        spawn_later(CLOSE_TIMEOUT, self._stop_reading)
+
+    def _stop_reading(self):
+        with contextlib.suppress(OSError):  # closed meanwhile, as it should be
+            self.sock.shutdown(socket.SHUT_RD)
 
 
 def framed_websocket(base):
@@ -174,11 +186,13 @@ def framed_websocket(base):
         def __call__(self, environ, start_response):
             self.ws = InlineServer(environ, **self.server_args)
             eio_socket = getattr(self.app, "__self__", None)  # self.app is that socket's _websocket_handler
+            writer = None
             if eio_socket is not None and not environ.get("HTTP_SEC_WEBSOCKET_EXTENSIONS"):
                 # no extension offered, so none negotiated: frames are plain and the same for everyone
                 writer = FrameWriter(self.ws.sock, eio_socket.server.start_background_task)
                 self.ws.sock = writer
-                eio_socket.frame_writer = writer
+            if eio_socket is not None:
+                eio_socket.frame_writer = writer  # this attempt's, never an earlier failed upgrade's
             ret = serve(eio_socket, self) if getattr(eio_socket, "frame_writer", None) else self.app(self)
             if self.ws.mode == "gunicorn":
                 raise StopIteration()
@@ -205,14 +219,12 @@ def serve(sock, ws):
         probe = wait()
         probe = probe and eio_packet.Packet(encoded_packet=probe)
         if not probe or probe.packet_type != eio_packet.PING or probe.data != "probe":
-            sock.upgrading = False
-            return []
+            return _upgrade_failed(sock, ws)
         ws.send(eio_packet.Packet(eio_packet.PONG, data="probe").encode())
         sock.queue.put(eio_packet.Packet(eio_packet.NOOP))  # ends the poll in flight
         data = wait()
         if data is None or eio_packet.Packet(encoded_packet=data).packet_type != eio_packet.UPGRADE:
-            sock.upgraded = sock.upgrading = False
-            return []
+            return _upgrade_failed(sock, ws)
         sock.upgraded, sock.upgrading = True, False
     else:
         sock.connected = sock.upgraded = True
@@ -236,6 +248,15 @@ def serve(sock, ws):
     sock.close(wait=False, abort=True, reason=sock.server.reason.TRANSPORT_CLOSE)
     ws.close()
     ws.ws.sock.close()  # the FrameWriter's: once what is pending is out
+    return []
+
+
+def _upgrade_failed(sock, ws):
+    """The client stays on polling: this websocket and its writer are dropped."""
+    sock.upgraded = sock.upgrading = False
+    sock.frame_writer = None
+    ws.close()
+    ws.ws.sock.close()
     return []
 
 

@@ -318,13 +318,24 @@ def on_connect(auth=None):
     except BaseException:
         _kept.pop(request.sid, None)
         raise
-    if request.sid not in _kept:  # closed while connecting: refused, the client connects again as what it is
+    if request.sid not in _kept or _client_gone(request.sid):
+        # closed while connecting (its user's sockets, or the client itself, during the commit): refused; no
+        # disconnect event would ever come for a socket still connecting
+        _kept.pop(request.sid, None)
         db.session.execute(db.delete(SocketConnection).where(SocketConnection.sid == request.sid))
         db.session.commit()
         return False
     _start_rechecking()
     metrics.socket_connected(request.sid)
     return True
+
+
+def _client_gone(sid):
+    """Whether the Engine.IO session under a connecting socket has ended (a socket still connecting gets no
+    disconnect event: Socket.IO only forgets the session's environ)."""
+    server = socketio.server
+    eio_sid = server.manager.eio_sid_from_sid(sid, "/")
+    return eio_sid is None or eio_sid not in server.environ
 
 
 @socketio.on("disconnect")

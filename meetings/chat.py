@@ -81,7 +81,7 @@ def send_message(user, data, now=None):
     except _Retry as retry:
         chat_rate.release(meeting_id, author_id, place)  # a retry takes no place
         return _answered(retry.existing), False
-    except BaseException:
+    except Exception:
         chat_rate.release(meeting_id, author_id, place)
         raise
 

@@ -77,6 +77,7 @@ class RedisLog:
         self.errors = (redis.RedisError, OSError)
         self.client = redis.Redis.from_url(url, socket_timeout=REDIS_TIMEOUT, socket_connect_timeout=REDIS_TIMEOUT)
         self.prefix = prefix
+        self._reserve = self.client.register_script(self.RESERVE)
 
     #: drop what left the window, then add the reservation only if the window holds fewer than the limit
     RESERVE = """
@@ -89,8 +90,7 @@ return 1
 
     def reserve(self, key, now, seconds, limit, token):
         # one script: atomic on the Redis server, so processes racing for the last place cannot both win
-        script = self.client.register_script(self.RESERVE)
-        return bool(script(keys=[self.prefix + key], args=[now - seconds, limit, now, token, int(seconds) + 1]))
+        return bool(self._reserve(keys=[self.prefix + key], args=[now - seconds, limit, now, token, int(seconds) + 1]))
 
     def release(self, key, token):
         self.client.zrem(self.prefix + key, token)

@@ -77,6 +77,17 @@ def test_logout_needs_post_and_ends_the_session(client, factory):
     assert client.get("/api/v1/me").status_code == 401
 
 
+def test_a_tab_sent_to_login_because_its_session_ended_leaves_the_signed_out_message_to_the_tab_that_signed_out(
+        client, factory):
+    """Tabs share one session: the one whose socket closed lands on /login?ended=1 while the tab that signed
+    out follows its redirect; the "signed out" message is that tab's, whichever page loads first."""
+    csrf = login(client, factory.user())
+    client.post("/logout", data={"csrf_token": csrf})
+    other_tab = client.get("/login?ended=1&next=%2F").get_data(as_text=True)
+    assert 'id="login-ended"' in other_tab and "Bạn đã đăng xuất" not in other_tab
+    assert "Bạn đã đăng xuất" in client.get("/login").get_data(as_text=True)
+
+
 def test_logout_without_csrf_is_refused(client, factory):
     user = factory.user()
     login(client, user)

@@ -20,8 +20,10 @@ from tests.realtime.helpers import close, new_channel, quick_ws_close, redis_ava
 from tests.scale.test_deploy_nginx import _route_cookies, _seed, _session, _token
 
 pytestmark = [pytest.mark.scale, pytest.mark.usefixtures("quick_ws_close")]
-#: the release before this one, if the clone has no release tag (a shallow or tagless clone)
-PREVIOUS_RELEASE = "a513486"
+#: the release before this one, if the clone has no release tag (a shallow or tagless clone): the release of
+#: 2026-11-30, the first whose processes start on a schema newer than their migrations (a rolling upgrade's
+#: old processes restart on the migrated database)
+PREVIOUS_RELEASE = "5aa9be92c97c9a35b3a2ddac9b4877d832c80657"
 
 
 def previous_release():
